@@ -1,0 +1,94 @@
+import NIOConcurrencyHelpers
+
+/// The part of a ``PartitionLog`` that the flush thread touches: which files have unsynced
+/// writes, how far the log is durable, and the recovery point to checkpoint.
+///
+/// The log's owner records what it wrote (``noteAppend(to:endOffset:)``, ``noteRoll(sealed:newBaseOffset:)``);
+/// the flush thread calls ``flush()``. Everything shared sits behind one lock, held only to copy
+/// or update a few fields — never across a system call.
+final class LogFlusher: Sendable {
+    struct State {
+        /// Files with writes not yet synced.
+        var dirtyFiles: [LogFile] = []
+        /// A segment file was created, so the directory entry must be synced.
+        var isDirectoryDirty = false
+        /// One past the last appended offset.
+        var appendedEndOffset: Int64
+        /// One past the last offset known to be on disk.
+        var durableEndOffset: Int64
+        /// A recovery point to checkpoint once the files before it are synced.
+        var pendingCheckpoint: Int64?
+        /// The first flush failure; after one, the log refuses appends (the page cache may have
+        /// dropped the data, so "durable" can no longer be promised).
+        var failure: LogStoreError?
+    }
+
+    let directory: String
+    private let state: NIOLockedValueBox<State>
+
+    init(directory: String, endOffset: Int64) {
+        self.directory = directory
+        self.state = NIOLockedValueBox(State(appendedEndOffset: endOffset, durableEndOffset: endOffset))
+    }
+
+    var durableEndOffset: Int64 { state.withLockedValue { $0.durableEndOffset } }
+    var failure: LogStoreError? { state.withLockedValue { $0.failure } }
+
+    /// Records a write to `file` that brought the log end to `endOffset`.
+    func noteAppend(to file: LogFile, endOffset: Int64) {
+        state.withLockedValue { state in
+            state.appendedEndOffset = endOffset
+            if !state.dirtyFiles.contains(where: { $0 === file }) { state.dirtyFiles.append(file) }
+        }
+    }
+
+    /// Records that a new segment file exists (its directory entry must be synced).
+    func noteFileCreated() {
+        state.withLockedValue { $0.isDirectoryDirty = true }
+    }
+
+    /// Records a roll: the sealed segment's files must be synced, then the recovery point may
+    /// move to `newBaseOffset`.
+    func noteRoll(sealed files: [LogFile], newBaseOffset: Int64) {
+        state.withLockedValue { state in
+            for file in files where !state.dirtyFiles.contains(where: { $0 === file }) {
+                state.dirtyFiles.append(file)
+            }
+            state.isDirectoryDirty = true
+            state.pendingCheckpoint = newBaseOffset
+        }
+    }
+
+    /// Whether there are writes a flush would sync.
+    var hasUnsyncedWrites: Bool {
+        state.withLockedValue { !$0.dirtyFiles.isEmpty || $0.isDirectoryDirty || $0.pendingCheckpoint != nil }
+    }
+
+    /// Syncs every dirty file (one `fdatasync` each), then the directory if needed, then writes
+    /// a pending checkpoint. Blocks: runs on the flush thread, or at close.
+    /// - Returns: the durable end offset after the flush.
+    @discardableResult
+    func flush() throws -> Int64 {
+        let (files, syncDirectory, endOffset, checkpoint) = state.withLockedValue { state in
+            defer {
+                state.dirtyFiles.removeAll(keepingCapacity: true)
+                state.isDirectoryDirty = false
+                state.pendingCheckpoint = nil
+            }
+            return (state.dirtyFiles, state.isDirectoryDirty, state.appendedEndOffset, state.pendingCheckpoint)
+        }
+        if let failure = self.failure { throw failure }
+        do {
+            for file in files { try file.sync() }
+            if syncDirectory { try FileSystem.syncDirectory(directory) }
+            if let checkpoint { try RecoveryCheckpoint(offset: checkpoint).write(directory: directory) }
+        } catch let error as LogStoreError {
+            state.withLockedValue { if $0.failure == nil { $0.failure = error } }
+            throw error
+        }
+        return state.withLockedValue { state in
+            state.durableEndOffset = max(state.durableEndOffset, endOffset)
+            return state.durableEndOffset
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import NIOCore
+
+/// The append-only log of one partition: a directory of ``Segment``s.
+///
+/// ```
+/// <directory>/
+///   00000000000000000000.log        batches, offsets 0 …
+///   00000000000000000000.index
+///   00000000000000000000.timeindex
+///   00000000000000052341.log        the active segment: appends go here
+///   00000000000000052341.index
+///   00000000000000052341.timeindex
+///   recovery-point                  see RecoveryCheckpoint
+///   .clean-shutdown                 present only between a clean close and the next open
+/// ```
+///
+/// Not thread-safe: a partition has exactly one owner (in the broker, an event loop), which makes
+/// every call. The only other thread involved is the ``FlushScheduler``'s, which touches nothing
+/// but the ``LogFlusher``.
+public final class PartitionLog {
+    /// The marker a clean ``close()`` leaves; its absence at open means recovery.
+    public static let cleanShutdownFileName = ".clean-shutdown"
+
+    /// The directory holding the segments.
+    public let directory: String
+    /// The configuration the log was opened with.
+    public let configuration: LogConfiguration
+
+    var segments: [Segment]
+    let flusher: LogFlusher
+    private let scheduler: FlushScheduler
+    private let clock: @Sendable () -> Int64
+    private var isClosed = false
+
+    /// What opening the log found: whether it was clean, what recovery validated and cut off.
+    public let recoveryReport: RecoveryReport
+
+    init(
+        directory: String,
+        configuration: LogConfiguration,
+        segments: [Segment],
+        scheduler: FlushScheduler,
+        clock: @escaping @Sendable () -> Int64,
+        recoveryReport: RecoveryReport
+    ) {
+        precondition(!segments.isEmpty)
+        self.directory = directory
+        self.configuration = configuration
+        self.segments = segments
+        self.scheduler = scheduler
+        self.clock = clock
+        self.recoveryReport = recoveryReport
+        self.flusher = LogFlusher(directory: directory, endOffset: segments.last!.nextOffset)
+        if case .interval(let milliseconds) = configuration.flushPolicy {
+            scheduler.register(flusher, intervalMilliseconds: milliseconds)
+        }
+    }
+
+    deinit {
+        scheduler.unregister(flusher)
+    }
+
+    var activeSegment: Segment { segments[segments.count - 1] }
+
+    // MARK: Offsets and sizes
+
+    /// The first offset that can be read.
+    public var logStartOffset: Int64 { segments[0].baseOffset }
+    /// The offset the next appended record gets; one past the last record.
+    public var logEndOffset: Int64 { activeSegment.nextOffset }
+    /// One past the last offset known to be on disk.
+    public var durableEndOffset: Int64 { flusher.durableEndOffset }
+    /// Bytes of all `.log` files.
+    public var sizeInBytes: Int64 { segments.reduce(0) { $0 + $1.size } }
+    /// How many segments the log has, the active one included.
+    public var segmentCount: Int { segments.count }
+    /// The base offsets of the segments, oldest first.
+    public var segmentBaseOffsets: [Int64] { segments.map(\.baseOffset) }
+
+    // MARK: Append
+
+    /// The offsets an append assigned.
+    public struct AppendResult: Sendable, Hashable {
+        /// The first record's offset.
+        public var firstOffset: Int64
+        /// The last record's offset.
+        public var lastOffset: Int64
+        /// The batch's largest timestamp.
+        public var maxTimestamp: Int64
+    }
+
+    /// Validates `batch`, gives it the next offsets (rewriting its `baseOffset`) and writes it to
+    /// the active segment, rolling first if the segment is full or old.
+    ///
+    /// The bytes are in the OS page cache when this returns. With ``FlushPolicy/durable`` a flush
+    /// is requested at once; use ``whenDurable(_:completion:)`` to wait for it.
+    /// - Returns: the first and last offsets assigned.
+    /// - Throws: ``LogStoreError``: `batchTooLarge`, a validation code for malformed bytes,
+    ///   `invalidBatch` for an empty batch, `ioFailure` (the log is unchanged), `logClosed`.
+    @discardableResult
+    public func append(_ batch: RecordBatch) throws -> AppendResult {
+        try checkOpen()
+        if let failure = flusher.failure {
+            throw LogStoreError(.ioFailure, "the log refuses appends after a failed flush: \(failure.message)", path: failure.path)
+        }
+        guard batch.sizeInBytes <= configuration.maxBatchBytes else {
+            throw LogStoreError(
+                .batchTooLarge,
+                "batch of \(batch.sizeInBytes) bytes is over the \(configuration.maxBatchBytes)-byte limit"
+            )
+        }
+        var batch = try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
+        try batch.validateRecords()
+        guard batch.recordCount > 0 else { throw LogStoreError(.invalidBatch, "batch has no records") }
+
+        let baseOffset = logEndOffset
+        batch.baseOffset = baseOffset
+        try rollIfNeeded(for: batch)
+        let segment = activeSegment
+        try segment.append(batch)
+        flusher.noteAppend(to: segment.log, endOffset: segment.nextOffset)
+        if configuration.flushPolicy == .durable { scheduler.submit(flusher, completion: nil) }
+        return AppendResult(firstOffset: baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+    }
+
+    private func rollIfNeeded(for batch: RecordBatch) throws {
+        let segment = activeSegment
+        guard segment.size > 0 else { return }
+        let isFull = segment.size + Int64(batch.sizeInBytes) > Int64(configuration.segmentBytes)
+        let isOld = configuration.segmentMilliseconds.map { limit in
+            segment.rollTimestamp.map { clock() - $0 >= limit } ?? false
+        } ?? false
+        let offsetOverflows = batch.lastOffset - segment.baseOffset > Int64(UInt32.max)
+        guard isFull || isOld || offsetOverflows else { return }
+        try roll()
+    }
+
+    /// Seals the active segment and starts a new one at the log end offset.
+    func roll() throws {
+        let sealed = activeSegment
+        try sealed.sealTimeIndex()
+        let fresh = try Segment.create(directory: directory, baseOffset: sealed.nextOffset, configuration: configuration)
+        segments.append(fresh)
+        flusher.noteRoll(sealed: [sealed.log] + sealed.indexFiles, newBaseOffset: fresh.baseOffset)
+        // The sealed segment and the new directory entry are synced on the flush thread, after
+        // which the recovery point moves to the new segment.
+        scheduler.submit(flusher, completion: nil)
+    }
+
+    // MARK: Durability
+
+    /// Calls `completion` once every offset up to and including `offset` is on disk, sharing the
+    /// `fdatasync` with every other waiter (group commit). Runs `completion` at once if it already
+    /// is, otherwise on the flush thread: hop back to your own executor from there.
+    public func whenDurable(_ offset: Int64, completion: @escaping FlushScheduler.Completion) {
+        let durable = flusher.durableEndOffset
+        if offset < durable { return completion(.success(durable)) }
+        scheduler.submit(flusher, completion: completion)
+    }
+
+    /// Suspends until every offset up to and including `offset` is on disk.
+    public func waitUntilDurable(_ offset: Int64) async throws {
+        let durable = flusher.durableEndOffset
+        if offset < durable { return }
+        let flusher = self.flusher
+        let scheduler = self.scheduler
+        _ = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int64, Error>) in
+            scheduler.submit(flusher) { continuation.resume(with: $0.mapError { $0 as Error }) }
+        }
+    }
+
+    /// Flushes on the calling thread, bypassing the scheduler. Blocks on the disk; for tools,
+    /// tests and shutdown, not for an event loop.
+    public func flush() throws {
+        try checkOpen()
+        try flusher.flush()
+    }
+
+    // MARK: Close
+
+    /// Shuts the log down cleanly: seals the active segment's time index, syncs every file,
+    /// checkpoints the log end and writes the clean-shutdown marker, so the next open skips
+    /// recovery. Blocks on the disk. The log cannot be used afterwards.
+    public func close() throws {
+        try checkOpen()
+        isClosed = true
+        scheduler.unregister(flusher)
+        let active = activeSegment
+        try active.sealTimeIndex()
+        flusher.noteRoll(sealed: [active.log] + active.indexFiles, newBaseOffset: active.nextOffset)
+        try flusher.flush()
+        let marker = try LogFile.open(directory + "/" + Self.cleanShutdownFileName, create: true)
+        try marker.sync()
+        try FileSystem.syncDirectory(directory)
+    }
+
+    func checkOpen() throws {
+        if isClosed { throw LogStoreError(.logClosed, "the log in \(directory) is closed") }
+    }
+}
+
+@available(*, unavailable)
+extension PartitionLog: Sendable {}

@@ -1,0 +1,173 @@
+import NIOCore
+
+extension RecordBatch {
+    /// Checks that the records fill the batch exactly: `recordCount` records, each with offset
+    /// delta equal to its index and well-formed lengths, `lastOffsetDelta == recordCount - 1`,
+    /// and no bytes left over. Allocates nothing.
+    ///
+    /// - Throws: ``LogStoreError`` (`recordCountMismatch`, `truncatedRecord`, `varintOverflow`,
+    ///   `unsupportedCompression`) with the byte position relative to the batch.
+    public func validateRecords() throws {
+        try walkRecords { _, _, _ in }
+    }
+
+    /// Decodes every record. Keys, values and header values share the batch's storage.
+    ///
+    /// - Throws: as ``validateRecords()``.
+    public func records() throws -> [Record] {
+        var result: [Record] = []
+        result.reserveCapacity(Int(max(0, min(recordCount, 1 << 16))))
+        let baseOffset = self.baseOffset
+        let baseTimestamp = self.baseTimestamp
+        try walkRecords { index, timestampDelta, layout in
+            let headers = layout.headers.map { header in
+                RecordHeader(
+                    key: buffer.getString(at: buffer.readerIndex + header.key.lowerBound, length: header.key.count)
+                        ?? "",
+                    value: header.value.map { slice($0) }
+                )
+            }
+            result.append(
+                Record(
+                    key: layout.key.map { slice($0) },
+                    value: layout.value.map { slice($0) },
+                    headers: headers,
+                    timestamp: baseTimestamp &+ timestampDelta,
+                    offset: baseOffset + Int64(index)
+                )
+            )
+        }
+        return result
+    }
+
+    private func slice(_ range: Range<Int>) -> ByteBuffer {
+        buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count)!
+    }
+
+    /// Where one record's parts lie, as byte ranges relative to the batch start.
+    struct RecordLayout {
+        var key: Range<Int>?
+        var value: Range<Int>?
+        var headers: [(key: Range<Int>, value: Range<Int>?)]
+    }
+
+    /// Walks the records, checking every length, and calls `body` with each record's index,
+    /// timestamp delta and layout.
+    private func walkRecords(_ body: (Int, Int64, RecordLayout) throws -> Void) throws {
+        guard compressionCodec == 0 else {
+            throw LogStoreError(
+                .unsupportedCompression,
+                "batch uses compression codec \(compressionCodec); only uncompressed batches are supported",
+                position: Int64(Field.attributes)
+            )
+        }
+        let count = recordCount
+        guard count >= 0 else {
+            throw LogStoreError(
+                .recordCountMismatch,
+                "record count \(count) is negative",
+                position: Int64(Field.recordCount)
+            )
+        }
+        if count > 0, lastOffsetDelta != count - 1 {
+            throw LogStoreError(
+                .recordCountMismatch,
+                "lastOffsetDelta \(lastOffsetDelta) does not match record count \(count)",
+                position: Int64(Field.lastOffsetDelta)
+            )
+        }
+        try buffer.withUnsafeReadableBytes { bytes in
+            var cursor = ByteCursor(bytes, position: Self.headerSize)
+            for index in 0..<Int(count) {
+                guard cursor.remaining > 0 else {
+                    throw LogStoreError(
+                        .recordCountMismatch,
+                        "batch declares \(count) records but its bytes end after \(index)",
+                        position: Int64(cursor.position)
+                    )
+                }
+                let recordStart = cursor.position
+                let length = try cursor.readVarint("record \(index) length")
+                guard length >= 0, Int(length) <= cursor.remaining else {
+                    throw LogStoreError(
+                        .truncatedRecord,
+                        "record \(index) claims \(length) bytes but \(cursor.remaining) remain in the batch",
+                        position: Int64(recordStart)
+                    )
+                }
+                var record = ByteCursor(bytes, position: cursor.position, limit: cursor.position + Int(length))
+                _ = try record.readInt8("record \(index) attributes")
+                let timestampDelta = try record.readVarlong("record \(index) timestamp delta")
+                let offsetDelta = try record.readVarint("record \(index) offset delta")
+                guard offsetDelta == index else {
+                    throw LogStoreError(
+                        .recordCountMismatch,
+                        "record \(index) has offset delta \(offsetDelta), expected \(index)",
+                        position: Int64(recordStart)
+                    )
+                }
+                var layout = RecordLayout(key: nil, value: nil, headers: [])
+                layout.key = try record.readNullableBytes("record \(index) key")
+                layout.value = try record.readNullableBytes("record \(index) value")
+                let headerCount = try record.readVarint("record \(index) header count")
+                guard headerCount >= 0, Int(headerCount) <= record.remaining else {
+                    throw LogStoreError(
+                        .truncatedRecord,
+                        "record \(index) declares \(headerCount) headers in \(record.remaining) bytes",
+                        position: Int64(record.position)
+                    )
+                }
+                for headerIndex in 0..<Int(headerCount) {
+                    guard let key = try record.readNullableBytes("record \(index) header \(headerIndex) key") else {
+                        throw LogStoreError(
+                            .truncatedRecord,
+                            "record \(index) header \(headerIndex) has a null key",
+                            position: Int64(record.position)
+                        )
+                    }
+                    let value = try record.readNullableBytes("record \(index) header \(headerIndex) value")
+                    layout.headers.append((key, value))
+                }
+                guard record.remaining == 0 else {
+                    throw LogStoreError(
+                        .truncatedRecord,
+                        "record \(index) has \(record.remaining) bytes after its headers inside its declared length",
+                        position: Int64(record.position)
+                    )
+                }
+                cursor.position = record.position
+                try body(index, timestampDelta, layout)
+            }
+            guard cursor.remaining == 0 else {
+                throw LogStoreError(
+                    .recordCountMismatch,
+                    "batch declares \(count) records but \(cursor.remaining) bytes follow the last one",
+                    position: Int64(cursor.position)
+                )
+            }
+        }
+    }
+}
+
+extension ByteCursor {
+    /// Reads a varint length (`-1` for null) and skips that many bytes.
+    /// - Returns: the byte range, or `nil` for null.
+    mutating func readNullableBytes(_ what: @autoclosure () -> String) throws -> Range<Int>? {
+        let start = position
+        let length = try readVarint("\(what()) length")
+        if length == -1 { return nil }
+        guard length >= 0 else {
+            throw LogStoreError(.truncatedRecord, "\(what()) has negative length \(length)", position: Int64(start))
+        }
+        guard Int(length) <= remaining else {
+            throw LogStoreError(
+                .truncatedRecord,
+                "\(what()) claims \(length) bytes but \(remaining) remain in the record",
+                position: Int64(start)
+            )
+        }
+        let from = position
+        position += Int(length)
+        return from..<position
+    }
+}

@@ -46,5 +46,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "CRC32C"]),
+        // End-to-end tests run the built executables (they must be built first: `swift build`).
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["LogStore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
     ]
 )

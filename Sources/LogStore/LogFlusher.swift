@@ -25,6 +25,9 @@ final class LogFlusher: Sendable {
 
     let directory: String
     private let state: NIOLockedValueBox<State>
+    /// Serialises whole flushes (the flush thread's and a closing owner's), so that a flush that
+    /// finds nothing dirty never returns while another is still syncing what it took.
+    private let flushing = NIOLock()
 
     init(directory: String, endOffset: Int64) {
         self.directory = directory
@@ -69,6 +72,10 @@ final class LogFlusher: Sendable {
     /// - Returns: the durable end offset after the flush.
     @discardableResult
     func flush() throws -> Int64 {
+        try flushing.withLock { try flushLocked() }
+    }
+
+    private func flushLocked() throws -> Int64 {
         let (files, syncDirectory, endOffset, checkpoint) = state.withLockedValue { state in
             defer {
                 state.dirtyFiles.removeAll(keepingCapacity: true)

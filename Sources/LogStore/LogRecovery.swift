@@ -6,6 +6,8 @@ public struct RecoveryReport: Sendable {
     public var recoveryPoint: Int64?
     /// Base offsets of the segments whose every batch was validated.
     public var validatedSegments: [Int64] = []
+    /// Bytes of `.log` data validated batch by batch.
+    public var validatedBytes: Int64 = 0
     /// The damage recovery cut off (file and position), if any.
     public var damage: LogStoreError?
     /// Bytes removed from the end of the damaged segment.
@@ -82,6 +84,7 @@ extension PartitionLog {
             segments.append(segment)
             if mustRecover || damage != nil {
                 report.validatedSegments.append(base)
+                report.validatedBytes += segment.size
                 // Make the recovered bytes (written by a process that may have died before its
                 // fsync) durable before anything is acknowledged on top of them.
                 try segment.log.sync()

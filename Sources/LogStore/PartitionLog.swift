@@ -153,6 +153,7 @@ public final class PartitionLog {
     /// `fdatasync` with every other waiter (group commit). Runs `completion` at once if it already
     /// is, otherwise on the flush thread: hop back to your own executor from there.
     public func whenDurable(_ offset: Int64, completion: @escaping FlushScheduler.Completion) {
+        precondition(offset < logEndOffset, "offset \(offset) has not been appended (log end \(logEndOffset))")
         let durable = flusher.durableEndOffset
         if offset < durable { return completion(.success(durable)) }
         scheduler.submit(flusher, completion: completion)
@@ -160,6 +161,7 @@ public final class PartitionLog {
 
     /// Suspends until every offset up to and including `offset` is on disk.
     public func waitUntilDurable(_ offset: Int64) async throws {
+        precondition(offset < logEndOffset, "offset \(offset) has not been appended (log end \(logEndOffset))")
         let durable = flusher.durableEndOffset
         if offset < durable { return }
         let flusher = self.flusher

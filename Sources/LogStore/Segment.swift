@@ -201,16 +201,17 @@ final class Segment {
     func append(_ batch: RecordBatch) throws {
         precondition(batch.baseOffset == nextOffset, "batch offset \(batch.baseOffset) != next offset \(nextOffset)")
         precondition(size + Int64(batch.sizeInBytes) <= Int64(LogConfiguration.segmentBytesLimit))
-        if bytesSinceIndexEntry >= configuration.indexIntervalBytes {
-            try offsetIndex.append(offset: batch.baseOffset, position: size)
-            try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: batch.baseOffset)
-            bytesSinceIndexEntry = 0
-        }
         do {
             try log.write(batch.buffer, at: size)
         } catch {
             try? log.truncate(to: size)
             throw error
+        }
+        // Index the batch only once its bytes are in the file.
+        if bytesSinceIndexEntry >= configuration.indexIntervalBytes {
+            try offsetIndex.append(offset: batch.baseOffset, position: size)
+            try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: batch.baseOffset)
+            bytesSinceIndexEntry = 0
         }
         if size == 0 { rollTimestamp = batch.maxTimestamp }
         size += Int64(batch.sizeInBytes)

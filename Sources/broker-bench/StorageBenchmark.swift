@@ -44,8 +44,11 @@ struct StorageBenchmark: ParsableCommand {
     @Option(help: "Most bytes appended but not yet durable (durable policy).")
     var inFlightBytes: Int = 64 << 20
 
-    @Option(help: "Size of the log for the recovery scenario, in MiB.")
-    var recoveryMebibytes: Int = 4096
+    @Option(help: "Size of the log for the recovery scenario, in MiB (1 GiB segments).")
+    var recoveryMebibytes: Int = 4000
+
+    @Flag(help: "Before each timed open, sync and drop the page cache (needs root) so recovery reads from disk.")
+    var dropCaches = false
 
     @Flag(help: "Keep the scratch directory.")
     var keep = false
@@ -201,6 +204,10 @@ struct StorageBenchmark: ParsableCommand {
         var results: [BenchResult] = []
         let clock = ContinuousClock()
         func timeOpen(_ name: String, _ note: String) throws {
+            var note = note
+            if dropCaches {
+                note += dropPageCache() ? ", page cache dropped" : ", page cache NOT dropped (not permitted)"
+            }
             let start = clock.now
             let log = try PartitionLog.open(directory: path, configuration: configuration, scheduler: scheduler)
             let seconds = (clock.now - start).seconds
@@ -208,10 +215,12 @@ struct StorageBenchmark: ParsableCommand {
             results.append(
                 BenchResult(
                     name: name,
-                    records: Int(log.logEndOffset),
+                    records: 0,
                     bytes: Int(size),
                     seconds: seconds,
-                    note: "\(note); \(validated) of \(log.segmentCount) segments validated"
+                    note: "\(note); \(validated) of \(log.segmentCount) segments, "
+                        + "\(formatted(Double(log.recoveryReport.validatedBytes) / 1e9, 2)) GB validated",
+                    isOpen: true
                 )
             )
             if name.hasPrefix("open clean") { try log.close() }
@@ -229,6 +238,15 @@ struct StorageBenchmark: ParsableCommand {
     }
 
     // MARK: Helpers
+
+    /// `sync; echo 3 > /proc/sys/vm/drop_caches`. Returns whether it worked.
+    func dropPageCache() -> Bool {
+        sync()
+        let descriptor = open("/proc/sys/vm/drop_caches", O_WRONLY)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return write(descriptor, "3\n", 2) == 2
+    }
 
     func waitUntilDurable(_ log: PartitionLog, _ offset: Int64) throws {
         let done = DispatchSemaphore(value: 0)
@@ -268,11 +286,16 @@ struct BenchResult {
     var bytes: Int
     var seconds: Double
     var note: String
+    /// An open of a log of `bytes` bytes: report the time, not a rate.
+    var isOpen = false
 
     var recordsPerSecond: Double { Double(records) / seconds }
     var megabytesPerSecond: Double { Double(bytes) / seconds / 1_000_000 }
 
     var text: String {
+        if isOpen {
+            return "\(name): \(formatted(seconds, 3)) s for a \(formatted(Double(bytes) / 1e9, 2)) GB log (\(note))"
+        }
         let rate = records > 0 ? "\(formatted(recordsPerSecond, 0)) records/s, " : ""
         return "\(name): \(rate)\(formatted(megabytesPerSecond, 1)) MB/s (\(formatted(seconds, 3)) s; \(note))"
     }

@@ -17,6 +17,7 @@ echo "# disk: $(df -h "$scratch" | awk 'NR==2 {print $1, $2}')"
 echo "# crc32c hardware: $(grep -q sse4_2 /proc/cpuinfo && echo sse4.2 || echo none)"
 for round in $(seq 1 "$rounds"); do
     echo "## round $round"
+    mkdir -p "$scratch"
     dd if=/dev/zero of="$scratch/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -1 | sed 's/^/dd bs=1M count=1024 conv=fdatasync: /'
     rm -f "$scratch/dd.bin"
     "$bench" storage --scenario baseline --directory "$scratch" --bytes $((1 << 30))

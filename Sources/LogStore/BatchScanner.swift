@@ -50,10 +50,16 @@ struct BatchScanner {
         let batchLength = window.getInteger(at: windowIndex(position) + RecordBatch.Field.batchLength, as: Int32.self)!
         let size = Int64(batchLength) + Int64(RecordBatch.logOverhead)
         guard batchLength >= RecordBatch.minimumBatchLength, size <= Int64(maxBatchBytes) else {
-            throw damage(.badLength, "batchLength \(batchLength) is outside 49...\(maxBatchBytes - RecordBatch.logOverhead)")
+            throw damage(
+                .badLength,
+                "batchLength \(batchLength) is outside 49...\(maxBatchBytes - RecordBatch.logOverhead)"
+            )
         }
         guard size <= end - position else {
-            throw damage(.badLength, "batch of \(size) bytes runs past the end of the file (\(end - position) bytes left)")
+            throw damage(
+                .badLength,
+                "batch of \(size) bytes runs past the end of the file (\(end - position) bytes left)"
+            )
         }
         try fill(Int(size))
         let slice = window.getSlice(at: windowIndex(position), length: Int(size))!

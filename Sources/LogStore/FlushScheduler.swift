@@ -1,3 +1,5 @@
+import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOConcurrencyHelpers
 
 /// The flush thread: runs every `fdatasync` of the logs that use it, so that no caller's thread
 /// (in the broker, no event loop) ever blocks on the disk.
@@ -78,7 +79,11 @@ public final class FlushScheduler: Sendable {
     func register(_ flusher: LogFlusher, intervalMilliseconds: Int) {
         state.withLockedValue { state in
             state.timers.append(
-                Timer(flusher: flusher, intervalMilliseconds: intervalMilliseconds, dueAt: monotonicMilliseconds() + Int64(intervalMilliseconds))
+                Timer(
+                    flusher: flusher,
+                    intervalMilliseconds: intervalMilliseconds,
+                    dueAt: monotonicMilliseconds() + Int64(intervalMilliseconds)
+                )
             )
         }
         wake()
@@ -94,7 +99,9 @@ public final class FlushScheduler: Sendable {
     public func shutdown() {
         state.withLockedValue { $0.isStopping = true }
         wake()
-        if let handle = thread.withLockedValue({ value -> pthread_t? in defer { value = nil }; return value }) {
+        if let handle = thread.withLockedValue({ value -> pthread_t? in
+            defer { value = nil }; return value
+        }) {
             pthread_join(handle, nil)
         }
     }

@@ -1,3 +1,5 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
 
 /// An open file of the log, addressed by explicit positions (`pread`/`pwrite`), closed when the
 /// last reference goes away.
@@ -50,7 +51,12 @@ final class LogFile: Sendable {
     func write(_ bytes: UnsafeRawBufferPointer, at position: Int64) throws {
         var written = 0
         while written < bytes.count {
-            let result = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(position) + off_t(written))
+            let result = pwrite(
+                descriptor,
+                bytes.baseAddress! + written,
+                bytes.count - written,
+                off_t(position) + off_t(written)
+            )
             if result < 0 {
                 if errno == EINTR { continue }
                 throw LogStoreError.system("pwrite", path: path, position: position + Int64(written))
@@ -67,7 +73,12 @@ final class LogFile: Sendable {
         return try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
             var total = 0
             while total < count {
-                let result = pread(descriptor, space.baseAddress! + total, count - total, off_t(position) + off_t(total))
+                let result = pread(
+                    descriptor,
+                    space.baseAddress! + total,
+                    count - total,
+                    off_t(position) + off_t(total)
+                )
                 if result < 0 {
                     if errno == EINTR { continue }
                     throw LogStoreError.system("pread", path: path, position: position + Int64(total))

@@ -68,7 +68,10 @@ struct OffsetIndex {
     /// Adds an entry and writes it to the file.
     mutating func append(offset: Int64, position: Int64) throws {
         precondition(offset > (entries.last?.offset ?? baseOffset) && position > (entries.last?.position ?? 0))
-        try file.write(Self.encode([Entry(offset: offset, position: position)], baseOffset: baseOffset), at: Int64(entries.count * Self.entrySize))
+        try file.write(
+            Self.encode([Entry(offset: offset, position: position)], baseOffset: baseOffset),
+            at: Int64(entries.count * Self.entrySize)
+        )
         entries.append(Entry(offset: offset, position: position))
     }
 

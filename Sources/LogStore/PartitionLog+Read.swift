@@ -48,7 +48,12 @@ extension PartitionLog {
             index += 1
             if index < segments.count { readFrom = max(readFrom, segments[index].baseOffset) }
         }
-        return LogReadResult(bytes: ByteBuffer(), batches: [], logStartOffset: logStartOffset, logEndOffset: logEndOffset)
+        return LogReadResult(
+            bytes: ByteBuffer(),
+            batches: [],
+            logStartOffset: logStartOffset,
+            logEndOffset: logEndOffset
+        )
     }
 
     /// The offset of the first record whose timestamp is at or after `timestamp`, or `nil` if

@@ -101,7 +101,11 @@ public final class PartitionLog {
     public func append(_ batch: RecordBatch) throws -> AppendResult {
         try checkOpen()
         if let failure = flusher.failure {
-            throw LogStoreError(.ioFailure, "the log refuses appends after a failed flush: \(failure.message)", path: failure.path)
+            throw LogStoreError(
+                .ioFailure,
+                "the log refuses appends after a failed flush: \(failure.message)",
+                path: failure.path
+            )
         }
         guard batch.sizeInBytes <= configuration.maxBatchBytes else {
             throw LogStoreError(
@@ -127,9 +131,10 @@ public final class PartitionLog {
         let segment = activeSegment
         guard segment.size > 0 else { return }
         let isFull = segment.size + Int64(batch.sizeInBytes) > Int64(configuration.segmentBytes)
-        let isOld = configuration.segmentMilliseconds.map { limit in
-            segment.rollTimestamp.map { clock() - $0 >= limit } ?? false
-        } ?? false
+        let isOld =
+            configuration.segmentMilliseconds.map { limit in
+                segment.rollTimestamp.map { clock() - $0 >= limit } ?? false
+            } ?? false
         let offsetOverflows = batch.lastOffset - segment.baseOffset > Int64(UInt32.max)
         guard isFull || isOld || offsetOverflows else { return }
         try roll()
@@ -139,7 +144,11 @@ public final class PartitionLog {
     func roll() throws {
         let sealed = activeSegment
         try sealed.sealTimeIndex()
-        let fresh = try Segment.create(directory: directory, baseOffset: sealed.nextOffset, configuration: configuration)
+        let fresh = try Segment.create(
+            directory: directory,
+            baseOffset: sealed.nextOffset,
+            configuration: configuration
+        )
         segments.append(fresh)
         flusher.noteRoll(sealed: [sealed.log] + sealed.indexFiles, newBaseOffset: fresh.baseOffset)
         // The sealed segment and the new directory entry are synced on the flush thread, after

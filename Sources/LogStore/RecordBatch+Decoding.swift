@@ -33,7 +33,7 @@ extension RecordBatch {
                     value: layout.value.map { slice($0) },
                     headers: headers,
                     timestamp: baseTimestamp &+ timestampDelta,
-                    offset: baseOffset + Int64(index)
+                    offset: baseOffset &+ Int64(index)
                 )
             )
         }
@@ -109,20 +109,22 @@ extension RecordBatch {
                 var layout = RecordLayout(key: nil, value: nil, headers: [])
                 layout.key = try record.readNullableBytes("record \(index) key")
                 layout.value = try record.readNullableBytes("record \(index) value")
+                let headerCountStart = record.position
                 let headerCount = try record.readVarint("record \(index) header count")
                 guard headerCount >= 0, Int(headerCount) <= record.remaining else {
                     throw LogStoreError(
                         .truncatedRecord,
                         "record \(index) declares \(headerCount) headers in \(record.remaining) bytes",
-                        position: Int64(record.position)
+                        position: Int64(headerCountStart)
                     )
                 }
                 for headerIndex in 0..<Int(headerCount) {
+                    let keyStart = record.position
                     guard let key = try record.readNullableBytes("record \(index) header \(headerIndex) key") else {
                         throw LogStoreError(
                             .truncatedRecord,
                             "record \(index) header \(headerIndex) has a null key",
-                            position: Int64(record.position)
+                            position: Int64(keyStart)
                         )
                     }
                     let value = try record.readNullableBytes("record \(index) header \(headerIndex) value")

@@ -70,7 +70,12 @@ extension RecordBatch {
 
         var offsetDelta: Int64 = 0
         for record in records {
-            writeRecord(record, offsetDelta: offsetDelta, timestampDelta: record.timestamp &- baseTimestamp, into: &buffer)
+            writeRecord(
+                record,
+                offsetDelta: offsetDelta,
+                timestampDelta: record.timestamp &- baseTimestamp,
+                into: &buffer
+            )
             offsetDelta += 1
         }
 

@@ -80,14 +80,22 @@ public struct RecordBatch: Sendable, Hashable {
     /// - Throws: ``LogStoreError`` with code `badLength`, `badMagic` or `checksumMismatch`, and the
     ///   byte position (relative to the batch) of the field at fault.
     public init(validating buffer: ByteBuffer, maxBatchBytes: Int = Int(Int32.max)) throws {
-        let size = try buffer.withUnsafeReadableBytes { try Self.validateHeader(in: $0, maxBatchBytes: maxBatchBytes) }
-        guard size == buffer.readableBytes else {
+        // A batchLength short of the bytes given is checked before the CRC, which would otherwise
+        // cover too few bytes and blame the checksum for the length's fault.
+        if buffer.readableBytes >= Self.logOverhead,
+            let batchLength = buffer.getInteger(at: buffer.readerIndex + Field.batchLength, as: Int32.self),
+            batchLength >= Self.minimumBatchLength,
+            Int(batchLength) + Self.logOverhead < buffer.readableBytes
+        {
+            let size = Int(batchLength) + Self.logOverhead
             throw LogStoreError(
                 .badLength,
                 "batchLength says the batch is \(size) bytes but \(buffer.readableBytes) bytes were given",
                 position: Int64(Field.batchLength)
             )
         }
+        let size = try buffer.withUnsafeReadableBytes { try Self.validateHeader(in: $0, maxBatchBytes: maxBatchBytes) }
+        assert(size == buffer.readableBytes)
         self.buffer = buffer
     }
 
@@ -181,8 +189,9 @@ public struct RecordBatch: Sendable, Hashable {
     public var baseSequence: Int32 { field(Field.baseSequence) }
     /// How many records the batch declares.
     public var recordCount: Int32 { field(Field.recordCount) }
-    /// The offset of the last record: `baseOffset + lastOffsetDelta`.
-    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+    /// The offset of the last record: `baseOffset + lastOffsetDelta` (wrapping, as Kafka's does, so
+    /// that bad bytes cannot trap).
+    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
     /// The compression codec: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
     public var compressionCodec: Int { Int(attributes & 0x7) }
 

@@ -22,9 +22,10 @@ extension PartitionLog {
         var excessBytes = configuration.retentionBytes.map { sizeInBytes - $0 } ?? 0
         while segments.count > 1 {
             let oldest = segments[0]
-            let isExpired = configuration.retentionMilliseconds.map { limit in
-                oldest.maxTimestamp != .min && now - oldest.maxTimestamp > limit
-            } ?? false
+            let isExpired =
+                configuration.retentionMilliseconds.map { limit in
+                    oldest.maxTimestamp != .min && now - oldest.maxTimestamp > limit
+                } ?? false
             let isOverSize = configuration.retentionBytes != nil && excessBytes - oldest.size >= 0
             guard isExpired || isOverSize else { break }
             try oldest.deleteFiles()

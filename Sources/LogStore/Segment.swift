@@ -91,6 +91,11 @@ final class Segment {
         recover: Bool
     ) throws -> (segment: Segment, damage: LogStoreError?) {
         let log = try LogFile.open(path(directory, baseOffset, ".log"), create: false)
+        // A missing index file is created empty below, where it would pass for a valid one:
+        // note its absence first and rebuild it.
+        let hasIndexFiles =
+            FileSystem.exists(path(directory, baseOffset, ".index"))
+            && FileSystem.exists(path(directory, baseOffset, ".timeindex"))
         let indexFile = try LogFile.open(path(directory, baseOffset, ".index"), create: true)
         let timeIndexFile = try LogFile.open(path(directory, baseOffset, ".timeindex"), create: true)
         let segment = Segment(
@@ -102,7 +107,7 @@ final class Segment {
             configuration: configuration
         )
         segment.size = try log.size()
-        if !recover {
+        if !recover && hasIndexFiles {
             do {
                 try segment.loadIndexesAndScanTail()
                 return (segment, nil)
@@ -116,6 +121,11 @@ final class Segment {
     private func loadIndexesAndScanTail() throws {
         offsetIndex = try OffsetIndex.load(file: offsetIndex.file, baseOffset: baseOffset, logSize: size)
         timeIndex = try TimeIndex.load(file: timeIndex.file, baseOffset: baseOffset)
+        // A sealed segment with records has at least its seal entry, which carries the segment's
+        // largest timestamp; without it, retention and time lookups would go wrong.
+        if size > 0 && timeIndex.entries.isEmpty {
+            throw LogStoreError(.corruptIndex, "time index is empty", path: timeIndex.file.path)
+        }
         let start = offsetIndex.entries.last ?? OffsetIndex.Entry(offset: baseOffset, position: 0)
         var scanner = makeScanner(from: start, windowBytes: 64 << 10, verifyChecksums: true)
         maxTimestamp = timeIndex.lastTimestamp ?? .min

@@ -50,13 +50,14 @@ struct ByteCursor {
 
     /// Reads a zig-zag varint of at most 5 bytes.
     mutating func readVarint(_ what: @autoclosure () -> String) throws -> Int32 {
+        let start = position
         let raw = try readRawVarint(maxBytes: 5, what())
         let value = Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
         guard let narrow = Int32(exactly: value) else {
             throw LogStoreError(
                 .varintOverflow,
                 "\(what()) does not fit in a 32-bit varint",
-                position: Int64(position)
+                position: Int64(start)
             )
         }
         return narrow

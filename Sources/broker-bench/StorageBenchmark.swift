@@ -82,7 +82,8 @@ struct StorageBenchmark: ParsableCommand {
                 break
             }
         }
-        if !keep { try? removeTree(directory) }
+        // Each scenario removed its own subdirectory; the scratch root goes only if it is empty.
+        if !keep { rmdir(directory) }
     }
 
     // MARK: Scenarios
@@ -109,7 +110,13 @@ struct StorageBenchmark: ParsableCommand {
         }
         fdatasync(descriptor)
         let seconds = (clock.now - start).seconds
-        return BenchResult(name: "sequential-write", records: 0, bytes: written, seconds: seconds, note: "1 MiB pwrite, fdatasync at end")
+        return BenchResult(
+            name: "sequential-write",
+            records: 0,
+            bytes: written,
+            seconds: seconds,
+            note: "1 MiB pwrite, fdatasync at end"
+        )
     }
 
     func measureAppend(recordSize: Int, policy: FlushPolicy, scheduler: FlushScheduler) throws -> BenchResult {

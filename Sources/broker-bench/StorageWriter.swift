@@ -37,6 +37,9 @@ struct StorageWriter: ParsableCommand {
     var window: Int = 8
 
     func run() throws {
+        // A file-size limit (`ulimit -f`, the crash tests' stand-in for a full disk) must fail the
+        // write with EFBIG rather than kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         let scheduler = FlushScheduler()
         var configuration = LogConfiguration()
         configuration.segmentBytes = segmentBytes
@@ -53,7 +56,20 @@ struct StorageWriter: ParsableCommand {
                     timestamp: currentTimeMilliseconds()
                 )
             }
-            let result = try log.append(RecordBatch(records: records))
+            let result: PartitionLog.AppendResult
+            do {
+                result = try log.append(RecordBatch(records: records))
+            } catch {
+                let line = "storage-writer: append failed: \(error)\n"
+                _ = write(2, line, line.utf8.count)
+                // Let every acknowledgement in flight arrive (libdispatch traps if a semaphore
+                // is released below its initial value).
+                permits.signal()
+                for _ in 0..<window { permits.wait() }
+                for _ in 0..<window { permits.signal() }
+                scheduler.shutdown()
+                throw ExitCode(1)
+            }
             log.whenDurable(result.lastOffset) { outcome in
                 if case .success(let end) = outcome {
                     let line = "durable \(end)\n"

@@ -26,9 +26,16 @@ struct StorageCrashTests {
             defer { scheduler.shutdown() }
             var configuration = LogConfiguration()
             configuration.segmentBytes = 256 << 10
-            let log = try PartitionLog.open(directory: directory.path, configuration: configuration, scheduler: scheduler)
+            let log = try PartitionLog.open(
+                directory: directory.path,
+                configuration: configuration,
+                scheduler: scheduler
+            )
             #expect(!log.recoveryReport.wasCleanShutdown)
-            #expect(log.logEndOffset >= acknowledgedEnd, "acknowledged up to \(acknowledgedEnd), log ends at \(log.logEndOffset)")
+            #expect(
+                log.logEndOffset >= acknowledgedEnd,
+                "acknowledged up to \(acknowledgedEnd), log ends at \(log.logEndOffset)"
+            )
             try expectRecordsMatchOffsets(log)
             acknowledgedEnd = log.logEndOffset
             // Dropped without close: the next writer starts from another unclean stop.
@@ -78,9 +85,13 @@ final class StorageWriterProcess {
     func waitForAcknowledgement(atLeast target: Int64, timeoutSeconds: Double) throws -> Int64 {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while highest < target {
-            guard Date() < deadline else { throw CrashTestError("no acknowledgement of \(target) within \(timeoutSeconds) s") }
+            guard Date() < deadline else {
+                throw CrashTestError("no acknowledgement of \(target) within \(timeoutSeconds) s")
+            }
             let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { throw CrashTestError("writer exited early with status \(process.terminationStatus)") }
+            guard !data.isEmpty else {
+                throw CrashTestError("writer exited early with status \(process.terminationStatus)")
+            }
             consume(data)
         }
         return highest
@@ -153,5 +164,53 @@ struct SeededGenerator: RandomNumberGenerator {
         value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
         value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
         return value ^ (value >> 31)
+    }
+}
+
+@Suite("Storage with a full disk")
+struct StorageFullDiskTests {
+    /// `ulimit -f` stands in for a full disk: a write past the limit fails with EFBIG. The append
+    /// must fail with a clear error, and the log must stay readable and consistent.
+    @Test("an append that cannot be written fails cleanly and the log stays consistent")
+    func fullDiskFailsCleanly() throws {
+        let directory = try TemporaryDirectory()
+        let bench = try executable(named: "broker-bench")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // RLIMIT_FSIZE limits each file, so the segment must be allowed to grow past it: the write
+        // that would take the first segment past ~300-600 KiB (dash counts 512-byte blocks) fails.
+        process.arguments = [
+            "-c",
+            "ulimit -f 600 && exec \"$0\" storage-writer --directory \"$1\" --segment-bytes 1048576 --batches 100000",
+            bench.path, directory.path,
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(message.contains("append failed: ioFailure"), "stderr: \(message)")
+        #expect(message.contains("File too large"), "stderr: \(message)")
+
+        let scheduler = FlushScheduler()
+        defer { scheduler.shutdown() }
+        var configuration = LogConfiguration()
+        configuration.segmentBytes = 1 << 20
+        let log = try PartitionLog.open(directory: directory.path, configuration: configuration, scheduler: scheduler)
+        #expect(log.recoveryReport.damage == nil, "a failed write must not leave a torn batch behind")
+        #expect(log.logEndOffset > 0)
+        var offset: Int64 = 0
+        while offset < log.logEndOffset {
+            let result = try log.read(from: offset, maxBytes: 1 << 20)
+            for batch in result.batches {
+                for record in try batch.records() {
+                    #expect(record.value.map { String(buffer: $0) } == "value-\(record.offset)")
+                }
+                offset = batch.lastOffset + 1
+            }
+        }
+        #expect(offset == log.logEndOffset)
     }
 }

@@ -47,6 +47,37 @@ final class LogFile: Sendable {
         try buffer.withUnsafeReadableBytes { try write($0, at: position) }
     }
 
+    /// Writes `buffer` at `position` with its first 8 bytes replaced by `prefix` (big-endian), in
+    /// one `pwritev` and without copying or modifying the buffer: how a batch gets its offset.
+    func write(_ buffer: ByteBuffer, at position: Int64, replacingFirst8BytesWith prefix: Int64) throws {
+        precondition(buffer.readableBytes >= 8)
+        var header = prefix.bigEndian
+        let written = try withUnsafeBytes(of: &header) { head in
+            try buffer.withUnsafeReadableBytes { body in
+                var vectors = [
+                    iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress!), iov_len: 8),
+                    iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + 8), iov_len: body.count - 8),
+                ]
+                while true {
+                    let result = pwritev(descriptor, &vectors, 2, off_t(position))
+                    if result >= 0 { return result }
+                    if errno != EINTR { throw LogStoreError.system("pwritev", path: path, position: position) }
+                }
+            }
+        }
+        guard written < buffer.readableBytes else { return }
+        // A short write (rare: signals, a nearly full disk): finish piece by piece.
+        if written < 8 {
+            try withUnsafeBytes(of: &header) {
+                try write(UnsafeRawBufferPointer(rebasing: $0[written...]), at: position + Int64(written))
+            }
+        }
+        let from = max(written, 8)
+        try buffer.withUnsafeReadableBytes { body in
+            try write(UnsafeRawBufferPointer(rebasing: body[from...]), at: position + Int64(from))
+        }
+    }
+
     /// Writes all of `bytes` at `position`, retrying short writes and `EINTR`.
     func write(_ bytes: UnsafeRawBufferPointer, at position: Int64) throws {
         var written = 0

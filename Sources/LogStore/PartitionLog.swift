@@ -89,8 +89,9 @@ public final class PartitionLog {
         public var maxTimestamp: Int64
     }
 
-    /// Validates `batch`, gives it the next offsets (rewriting its `baseOffset`) and writes it to
-    /// the active segment, rolling first if the segment is full or old.
+    /// Validates `batch`, gives it the next offsets and writes it to the active segment, rolling
+    /// first if the segment is full or old. The stored bytes are `batch` with `baseOffset`
+    /// replaced; `batch` itself is neither copied nor changed.
     ///
     /// The bytes are in the OS page cache when this returns. With ``FlushPolicy/durable`` a flush
     /// is requested at once; use ``whenDurable(_:completion:)`` to wait for it.
@@ -113,29 +114,29 @@ public final class PartitionLog {
                 "batch of \(batch.sizeInBytes) bytes is over the \(configuration.maxBatchBytes)-byte limit"
             )
         }
-        var batch = try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
+        let batch = try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
         try batch.validateRecords()
         guard batch.recordCount > 0 else { throw LogStoreError(.invalidBatch, "batch has no records") }
 
         let baseOffset = logEndOffset
-        batch.baseOffset = baseOffset
-        try rollIfNeeded(for: batch)
+        let lastOffset = baseOffset + Int64(batch.lastOffsetDelta)
+        try rollIfNeeded(batchBytes: batch.sizeInBytes, lastOffset: lastOffset)
         let segment = activeSegment
-        try segment.append(batch)
+        try segment.append(batch, baseOffset: baseOffset)
         flusher.noteAppend(to: segment.log, endOffset: segment.nextOffset)
         if configuration.flushPolicy == .durable { scheduler.submit(flusher, completion: nil) }
-        return AppendResult(firstOffset: baseOffset, lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp)
+        return AppendResult(firstOffset: baseOffset, lastOffset: lastOffset, maxTimestamp: batch.maxTimestamp)
     }
 
-    private func rollIfNeeded(for batch: RecordBatch) throws {
+    private func rollIfNeeded(batchBytes: Int, lastOffset: Int64) throws {
         let segment = activeSegment
         guard segment.size > 0 else { return }
-        let isFull = segment.size + Int64(batch.sizeInBytes) > Int64(configuration.segmentBytes)
+        let isFull = segment.size + Int64(batchBytes) > Int64(configuration.segmentBytes)
         let isOld =
             configuration.segmentMilliseconds.map { limit in
                 segment.rollTimestamp.map { clock() - $0 >= limit } ?? false
             } ?? false
-        let offsetOverflows = batch.lastOffset - segment.baseOffset > Int64(UInt32.max)
+        let offsetOverflows = lastOffset - segment.baseOffset > Int64(UInt32.max)
         guard isFull || isOld || offsetOverflows else { return }
         try roll()
     }

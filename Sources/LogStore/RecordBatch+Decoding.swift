@@ -3,10 +3,13 @@ import NIOCore
 extension RecordBatch {
     /// Checks that the records fill the batch exactly: `recordCount` records, each with offset
     /// delta equal to its index and well-formed lengths, `lastOffsetDelta == recordCount - 1`,
-    /// and no bytes left over. Allocates nothing.
+    /// and no bytes left over; and that the header's `maxTimestamp` is the largest record
+    /// timestamp (it drives time lookups and retention, so it must not lie). Batches with the
+    /// log-append-time attribute are exempt from the timestamp check. Allocates nothing for
+    /// records without headers.
     ///
     /// - Throws: ``LogStoreError`` (`recordCountMismatch`, `truncatedRecord`, `varintOverflow`,
-    ///   `unsupportedCompression`) with the byte position relative to the batch.
+    ///   `unsupportedCompression`, `invalidBatch`) with the byte position relative to the batch.
     public func validateRecords() throws {
         try walkRecords { _, _, _ in }
     }
@@ -52,7 +55,8 @@ extension RecordBatch {
     }
 
     /// Walks the records, checking every length, and calls `body` with each record's index,
-    /// timestamp delta and layout.
+    /// timestamp delta and layout; at the end checks the header's `maxTimestamp` against the
+    /// records (unless the batch uses log-append time).
     private func walkRecords(_ body: (Int, Int64, RecordLayout) throws -> Void) throws {
         guard compressionCodec == 0 else {
             throw LogStoreError(
@@ -76,6 +80,7 @@ extension RecordBatch {
                 position: Int64(Field.lastOffsetDelta)
             )
         }
+        var largestTimestampDelta = Int64.min
         try buffer.withUnsafeReadableBytes { bytes in
             var cursor = ByteCursor(bytes, position: Self.headerSize)
             for index in 0..<Int(count) {
@@ -138,6 +143,7 @@ extension RecordBatch {
                     )
                 }
                 cursor.position = record.position
+                largestTimestampDelta = max(largestTimestampDelta, timestampDelta)
                 try body(index, timestampDelta, layout)
             }
             guard cursor.remaining == 0 else {
@@ -147,6 +153,15 @@ extension RecordBatch {
                     position: Int64(cursor.position)
                 )
             }
+        }
+        let usesLogAppendTime = attributes & 0x8 != 0
+        let largestTimestamp = baseTimestamp &+ largestTimestampDelta
+        if count > 0, !usesLogAppendTime, largestTimestamp != maxTimestamp {
+            throw LogStoreError(
+                .invalidBatch,
+                "header maxTimestamp \(maxTimestamp) is not the largest record timestamp \(largestTimestamp)",
+                position: Int64(Field.maxTimestamp)
+            )
         }
     }
 }

@@ -205,28 +205,29 @@ final class Segment {
         return damage
     }
 
-    /// Appends a batch whose `baseOffset` is already `nextOffset`.
+    /// Appends a validated batch, writing `baseOffset` (which must be `nextOffset`) in place of
+    /// the batch's own.
     ///
     /// On a failed write the file is cut back to its previous size, so the log stays consistent.
-    func append(_ batch: RecordBatch) throws {
-        precondition(batch.baseOffset == nextOffset, "batch offset \(batch.baseOffset) != next offset \(nextOffset)")
+    func append(_ batch: RecordBatch, baseOffset: Int64) throws {
+        precondition(baseOffset == nextOffset, "batch offset \(baseOffset) != next offset \(nextOffset)")
         precondition(size + Int64(batch.sizeInBytes) <= Int64(LogConfiguration.segmentBytesLimit))
         do {
-            try log.write(batch.buffer, at: size)
+            try log.write(batch.buffer, at: size, replacingFirst8BytesWith: baseOffset)
         } catch {
             try? log.truncate(to: size)
             throw error
         }
         // Index the batch only once its bytes are in the file.
         if bytesSinceIndexEntry >= configuration.indexIntervalBytes {
-            try offsetIndex.append(offset: batch.baseOffset, position: size)
-            try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: batch.baseOffset)
+            try offsetIndex.append(offset: baseOffset, position: size)
+            try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: baseOffset)
             bytesSinceIndexEntry = 0
         }
         if size == 0 { rollTimestamp = batch.maxTimestamp }
         size += Int64(batch.sizeInBytes)
         bytesSinceIndexEntry += batch.sizeInBytes
-        nextOffset = batch.lastOffset + 1
+        nextOffset = baseOffset + Int64(batch.lastOffsetDelta) + 1
         maxTimestamp = max(maxTimestamp, batch.maxTimestamp)
     }
 

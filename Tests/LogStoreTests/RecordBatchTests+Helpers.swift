@@ -70,14 +70,15 @@ extension RecordBatchTests {
         records: [[UInt8]],
         recordCount: Int32? = nil,
         lastOffsetDelta: Int32? = nil,
-        baseTimestamp: Int64 = 0
+        baseTimestamp: Int64 = 0,
+        maxTimestamp: Int64? = nil
     ) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 61)
         put(Int32(-1), at: 12, in: &bytes)
         bytes[16] = 2
         put(lastOffsetDelta ?? Int32(records.count - 1), at: 23, in: &bytes)
         put(baseTimestamp, at: 27, in: &bytes)
-        put(baseTimestamp, at: 35, in: &bytes)
+        put(maxTimestamp ?? baseTimestamp, at: 35, in: &bytes)
         put(Int64(-1), at: 43, in: &bytes)
         put(Int16(-1), at: 51, in: &bytes)
         put(Int32(-1), at: 53, in: &bytes)

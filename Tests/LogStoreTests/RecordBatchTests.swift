@@ -238,7 +238,7 @@ struct RecordBatchTests {
     @Test("a hand-built batch decodes as the encoder's output does")
     func handBuiltBatchDecodes() throws {
         let body: [UInt8] = [0x00, 0x04, 0x00, 0x02, 0x6B, 0x01, 0x04, 0x02, 0x61, 0x01, 0x02, 0x61, 0x02, 0x7A]
-        let bytes = Self.handBuiltBatch(records: [Self.rawRecord(body)], baseTimestamp: 40)
+        let bytes = Self.handBuiltBatch(records: [Self.rawRecord(body)], baseTimestamp: 40, maxTimestamp: 42)
         let record = Record(
             key: Self.buffer("k"),
             value: nil,
@@ -493,5 +493,23 @@ struct RecordBatchTests {
         #expect(outcomes["decoded", default: 0] > 0, "\(outcomes)")
         #expect(outcomes["truncatedRecord", default: 0] > 0, "\(outcomes)")
         #expect(outcomes["checksumMismatch", default: 0] > 0, "\(outcomes)")
+    }
+}
+
+extension RecordBatchTests {
+    @Test("a header maxTimestamp that is not the largest record timestamp is invalidBatch at 35")
+    func lyingMaxTimestamp() throws {
+        let body: [UInt8] = [0x00, 0x04, 0x00, 0x02, 0x6B, 0x01, 0x04, 0x02, 0x61, 0x01, 0x02, 0x61, 0x02, 0x7A]
+        for wrong: Int64 in [40, 41, 43, .max, .min] {
+            let bytes = Self.handBuiltBatch(records: [Self.rawRecord(body)], baseTimestamp: 40, maxTimestamp: wrong)
+            Self.expectError(.invalidBatch, at: 35, "maxTimestamp \(wrong)") {
+                try RecordBatch(validating: ByteBuffer(bytes: bytes)).validateRecords()
+            }
+        }
+        // Log-append time (attribute bit 3): the broker owns maxTimestamp, so it is not checked.
+        var appendTime = Self.handBuiltBatch(records: [Self.rawRecord(body)], baseTimestamp: 40, maxTimestamp: 99)
+        appendTime[22] |= 0x08
+        Self.put(CRC32C.checksum(appendTime[21...]), at: 17, in: &appendTime)
+        try RecordBatch(validating: ByteBuffer(bytes: appendTime)).validateRecords()
     }
 }

@@ -2,10 +2,11 @@ import NIOCore
 
 /// Walks the batches of one `.log` file in order, through a read-ahead window.
 ///
-/// Every batch it returns has a sane length that stays inside the file, and its base offset is the
-/// one expected after the previous batch; with `verifyChecksums` its magic byte and CRC-32C have
-/// been checked too. Bad bytes stop the walk with a ``LogStoreError`` naming the file and position;
-/// I/O failures are thrown as `ioFailure` so that callers can tell damage from a failing disk.
+/// Every batch it returns has a sane length that stays inside the file, its base offset is the one
+/// expected after the previous batch, and its offsets fit the segment's 32-bit relative offsets;
+/// with `verifyChecksums` its magic byte and CRC-32C have been checked too. Bad bytes stop the walk
+/// with a ``LogStoreError`` naming the file and position; I/O failures are thrown as `ioFailure` so
+/// that callers can tell damage from a failing disk.
 struct BatchScanner {
     let file: LogFile
     /// The end of the valid region: reads never go past it.
@@ -13,6 +14,9 @@ struct BatchScanner {
     let maxBatchBytes: Int
     let windowBytes: Int
     let verifyChecksums: Bool
+    /// The segment's base offset: the indexes store offsets relative to it in a `UInt32`, so a
+    /// batch may not take the next offset past `segmentBaseOffset + UInt32.max`.
+    let segmentBaseOffset: Int64
 
     /// Where the next batch starts.
     private(set) var position: Int64
@@ -29,7 +33,8 @@ struct BatchScanner {
         end: Int64,
         maxBatchBytes: Int,
         windowBytes: Int,
-        verifyChecksums: Bool
+        verifyChecksums: Bool,
+        segmentBaseOffset: Int64
     ) {
         self.file = file
         self.position = position
@@ -38,6 +43,7 @@ struct BatchScanner {
         self.maxBatchBytes = maxBatchBytes
         self.windowBytes = windowBytes
         self.verifyChecksums = verifyChecksums
+        self.segmentBaseOffset = segmentBaseOffset
     }
 
     /// Returns the next batch (a slice of the window) and its file position, or `nil` at the end.
@@ -77,6 +83,13 @@ struct BatchScanner {
             throw damage(
                 .invalidBatch,
                 "batch has base offset \(batch.baseOffset) and last offset delta \(batch.lastOffsetDelta); expected base offset \(expectedOffset)"
+            )
+        }
+        // Appends roll before this; only damaged bytes with valid CRCs get here (found by fuzzing).
+        guard batch.lastOffset - segmentBaseOffset < Int64(UInt32.max) else {
+            throw damage(
+                .invalidBatch,
+                "batch ends at offset \(batch.lastOffset), past the segment's relative offsets from \(segmentBaseOffset)"
             )
         }
         let batchPosition = position

@@ -12,7 +12,9 @@ public struct LogConfiguration: Sendable, Hashable {
     /// Write one offset-index entry (and, when the max timestamp grew, one time-index entry) per
     /// this many bytes appended. Default 4 KiB.
     public var indexIntervalBytes: Int = 4096
-    /// The largest batch the log accepts or will read back. Default 8 MiB.
+    /// The largest batch the log accepts. Default 8 MiB. Batches already stored are read back up
+    /// to ``segmentBytesLimit`` whatever this says, so lowering it never makes stored data look
+    /// damaged.
     public var maxBatchBytes: Int = 8 << 20
     /// Delete segments whose largest timestamp is older than this. `nil`: keep forever.
     /// Default 7 days.

@@ -102,6 +102,12 @@ extension PartitionLog {
             let base = report.recoveryPoint ?? 0
             segments.append(try Segment.create(directory: directory, baseOffset: base, configuration: configuration))
         }
+        // Recovery cut the log short of the checkpoint: move the checkpoint back, or a later
+        // recovery would trust the segment that then holds unsynced bytes past the old point.
+        // Everything before the last segment is now synced (trusted or validated and fsynced).
+        if let recoveryPoint = report.recoveryPoint, recoveryPoint > segments[segments.count - 1].nextOffset {
+            try RecoveryCheckpoint(offset: segments[segments.count - 1].baseOffset).write(directory: directory)
+        }
         if report.wasCleanShutdown { try FileSystem.remove(markerPath) }
         // The new first segment, the removed marker and any deletions must reach the disk before
         // an append is acknowledged on top of them.

@@ -82,14 +82,6 @@ struct OffsetIndex {
         self.entries = entries
     }
 
-    /// Drops entries at or past `position` (after the log is truncated there).
-    mutating func truncate(toPosition position: Int64) throws {
-        let keep = entries.prefix { $0.position < position }.count
-        guard keep < entries.count else { return }
-        entries.removeLast(entries.count - keep)
-        try file.truncate(to: Int64(keep * Self.entrySize))
-    }
-
     /// The entry to start scanning from for `offset`: the last one at or before it, or the
     /// segment start.
     /// - Complexity: O(log n).

@@ -136,7 +136,8 @@ public final class PartitionLog {
             configuration.segmentMilliseconds.map { limit in
                 segment.rollTimestamp.map { clock() - $0 >= limit } ?? false
             } ?? false
-        let offsetOverflows = lastOffset - segment.baseOffset > Int64(UInt32.max)
+        // The next offset, too, must fit the indexes' UInt32 relative offsets (the seal entry).
+        let offsetOverflows = lastOffset - segment.baseOffset >= Int64(UInt32.max)
         guard isFull || isOld || offsetOverflows else { return }
         try roll()
     }

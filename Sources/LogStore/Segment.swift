@@ -152,9 +152,10 @@ final class Segment {
             from: start.position,
             expectedOffset: start.offset,
             end: size,
-            maxBatchBytes: configuration.maxBatchBytes,
+            maxBatchBytes: LogConfiguration.segmentBytesLimit,
             windowBytes: windowBytes,
-            verifyChecksums: verifyChecksums
+            verifyChecksums: verifyChecksums,
+            segmentBaseOffset: baseOffset
         )
     }
 
@@ -278,7 +279,7 @@ final class Segment {
             do {
                 batch = try RecordBatch(
                     validating: bytes.getSlice(at: bytes.readerIndex + used, length: batchSize)!,
-                    maxBatchBytes: configuration.maxBatchBytes
+                    maxBatchBytes: LogConfiguration.segmentBytesLimit
                 )
             } catch let error as LogStoreError {
                 throw error.located(in: log.path, batchAt: position)

@@ -90,14 +90,6 @@ struct TimeIndex {
         self.entries = entries
     }
 
-    /// Drops entries whose offset is past `offset` (after the log is truncated to end there).
-    mutating func truncate(toOffset offset: Int64) throws {
-        let keep = entries.prefix { $0.offset <= offset }.count
-        guard keep < entries.count else { return }
-        entries.removeLast(entries.count - keep)
-        try file.truncate(to: Int64(keep * Self.entrySize))
-    }
-
     /// The offset to start scanning from for the first record with a timestamp at or after
     /// `timestamp`: the offset of the last entry whose timestamp is below it, or the segment start.
     /// - Complexity: O(log n).

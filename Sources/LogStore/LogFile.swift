@@ -135,6 +135,19 @@ final class LogFile: Sendable {
         }
     }
 
+    /// Takes an exclusive advisory lock (`flock`) without waiting.
+    /// - Returns: `false` if another open file description holds it.
+    func tryLock() throws -> Bool {
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+        if errno == EWOULDBLOCK { return false }
+        throw LogStoreError.system("flock", path: path)
+    }
+
+    /// Releases the lock taken by ``tryLock()`` (closing the file releases it too).
+    func unlock() {
+        flock(descriptor, LOCK_UN)
+    }
+
     /// Forces written data to disk (`fdatasync`).
     func sync() throws {
         while fdatasync(descriptor) != 0 {

@@ -42,6 +42,16 @@ extension PartitionLog {
     ) throws -> PartitionLog {
         try configuration.validate()
         try FileSystem.createDirectories(directory)
+        // One owner per directory, as Kafka's `.lock`: a second broker (or a second open in this
+        // process) on the same data would interleave appends.
+        let lock = try LogFile.open(directory + "/" + lockFileName, create: true)
+        guard try lock.tryLock() else {
+            throw LogStoreError(
+                .directoryInUse,
+                "the log is already open (another process or log holds \(lockFileName))",
+                path: directory
+            )
+        }
         let markerPath = directory + "/" + cleanShutdownFileName
         let names = try FileSystem.contents(of: directory)
         var report = RecoveryReport(wasCleanShutdown: names.contains(cleanShutdownFileName))
@@ -120,7 +130,8 @@ extension PartitionLog {
             segments: segments,
             scheduler: scheduler,
             clock: clock,
-            recoveryReport: report
+            recoveryReport: report,
+            lock: lock
         )
     }
 

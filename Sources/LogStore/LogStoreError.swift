@@ -21,6 +21,7 @@ public struct LogStoreError: Error, Sendable, CustomStringConvertible {
             case corruptCheckpoint
             case ioFailure
             case logClosed
+            case directoryInUse
             case invalidConfiguration
         }
 
@@ -54,6 +55,8 @@ public struct LogStoreError: Error, Sendable, CustomStringConvertible {
         public static let ioFailure = Code(base: .ioFailure)
         /// The log has been closed.
         public static let logClosed = Code(base: .logClosed)
+        /// Another open log (in this process or another) holds the directory's lock.
+        public static let directoryInUse = Code(base: .directoryInUse)
         /// A configuration value is outside its allowed range.
         public static let invalidConfiguration = Code(base: .invalidConfiguration)
 

@@ -20,6 +20,8 @@ import NIOCore
 public final class PartitionLog {
     /// The marker a clean ``close()`` leaves; its absence at open means recovery.
     public static let cleanShutdownFileName = ".clean-shutdown"
+    /// The file whose `flock` makes the log its directory's only owner while it is open.
+    public static let lockFileName = ".lock"
 
     /// The directory holding the segments.
     public let directory: String
@@ -28,6 +30,8 @@ public final class PartitionLog {
 
     var segments: [Segment]
     let flusher: LogFlusher
+    /// Held (locked) from open to close; dropping the log releases it too.
+    private let lock: LogFile
     private let scheduler: FlushScheduler
     private let clock: @Sendable () -> Int64
     private var isClosed = false
@@ -41,9 +45,11 @@ public final class PartitionLog {
         segments: [Segment],
         scheduler: FlushScheduler,
         clock: @escaping @Sendable () -> Int64,
-        recoveryReport: RecoveryReport
+        recoveryReport: RecoveryReport,
+        lock: LogFile
     ) {
         precondition(!segments.isEmpty)
+        self.lock = lock
         self.directory = directory
         self.configuration = configuration
         self.segments = segments
@@ -197,6 +203,7 @@ public final class PartitionLog {
     public func close() throws {
         try checkOpen()
         isClosed = true
+        defer { lock.unlock() }
         scheduler.unregister(flusher)
         let active = activeSegment
         try active.sealTimeIndex()
@@ -205,6 +212,15 @@ public final class PartitionLog {
         let marker = try LogFile.open(directory + "/" + Self.cleanShutdownFileName, create: true)
         try marker.sync()
         try FileSystem.syncDirectory(directory)
+    }
+
+    /// Leaves the log as a crash would: no flush, no checkpoint, no marker; the directory lock is
+    /// released so that the log can be opened again while this object is still referenced.
+    /// For tests that simulate a crash.
+    func abandon() {
+        isClosed = true
+        scheduler.unregister(flusher)
+        lock.unlock()
     }
 
     func checkOpen() throws {

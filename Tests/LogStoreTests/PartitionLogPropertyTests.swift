@@ -37,6 +37,7 @@ struct PartitionLogPropertyTests {
                     try Self.checkReopened(log, model, context)
                 default:
                     // A crash: the log is dropped without close(); its bytes stay in the page cache.
+                    log.abandon()
                     fixture.quiesce()
                     log = try fixture.open(configuration)
                     #expect(!log.recoveryReport.wasCleanShutdown, "\(context)")

@@ -595,7 +595,7 @@ struct PartitionLogTests {
             }
             try log.flush()
             let names = Set(try fixture.fileNames())
-            #expect(names.subtracting([RecoveryCheckpoint.fileName]) == expectedNames)
+            #expect(names.subtracting([RecoveryCheckpoint.fileName, PartitionLog.lockFileName]) == expectedNames)
             #expect(Segment.fileName(baseOffset: 52_341, suffix: ".log") == "00000000000000052341.log")
             try expectLog(log, matches: model)
             try log.close()
@@ -793,6 +793,27 @@ struct PartitionLogTests {
             expectLogStoreError(.logClosed) { try log.flush() }
             expectLogStoreError(.logClosed) { try log.enforceRetention(now: 0) }
             expectLogStoreError(.logClosed) { try log.close() }
+        }
+    }
+}
+
+extension PartitionLogTests {
+    @Test("a directory has one owner: a second open fails until the first log closes or goes away")
+    func directoryLock() throws {
+        try withStorageFixture { fixture in
+            let log = try fixture.open()
+            try log.append(makeLogBatch())
+            let error = expectLogStoreError(.directoryInUse) { _ = try fixture.open() }
+            #expect(error?.path == fixture.directory)
+            try log.close()
+            do {
+                let reopened = try fixture.open()
+                #expect(reopened.logEndOffset == 1)
+                // Dropped without close (a crash): the lock goes with it.
+            }
+            let again = try fixture.open()
+            #expect(!again.recoveryReport.wasCleanShutdown)
+            #expect(again.logEndOffset == 1)
         }
     }
 }

@@ -1,0 +1,47 @@
+import BrokerProtocol
+import LogStore
+
+/// An error from the broker: a wire ``ErrorCode`` and a message that says what happened.
+public struct BrokerError: Error, Sendable, CustomStringConvertible {
+    /// The code sent to clients.
+    public var code: ErrorCode
+    /// What happened.
+    public var message: String
+    /// Where in Sluice it was raised.
+    public var location: String
+
+    /// Creates an error.
+    public init(_ code: ErrorCode, _ message: String, file: StaticString = #fileID, line: UInt = #line) {
+        self.code = code
+        self.message = message
+        self.location = "\(file):\(line)"
+    }
+
+    /// Maps any error to a broker error: storage errors keep their meaning.
+    public init(_ error: any Error) {
+        switch error {
+        case let error as BrokerError:
+            self = error
+        case let error as LogStoreError:
+            self.init(Self.code(for: error), error.description)
+        case let error as ProtocolError:
+            self.init(error.code, error.message)
+        default:
+            self.init(.unknownServerError, "\(error)")
+        }
+    }
+
+    static func code(for error: LogStoreError) -> ErrorCode {
+        switch error.code {
+        case .offsetOutOfRange: .offsetOutOfRange
+        case .batchTooLarge: .recordBatchTooLarge
+        case .badMagic, .badLength, .checksumMismatch, .recordCountMismatch, .truncatedRecord, .varintOverflow,
+            .unsupportedCompression, .invalidBatch:
+            .corruptRecordBatch
+        case .invalidConfiguration: .invalidTopicConfiguration
+        default: .storageError
+        }
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

@@ -44,7 +44,13 @@ public struct ProduceResponse: WireMessage, Hashable {
 
         /// A failed entry.
         public static func failure(partition: Int32, _ code: ErrorCode, _ message: String) -> PartitionResult {
-            PartitionResult(partition: partition, errorCode: code, errorMessage: message, baseOffset: -1, lastOffset: -1)
+            PartitionResult(
+                partition: partition,
+                errorCode: code,
+                errorMessage: message,
+                baseOffset: -1,
+                lastOffset: -1
+            )
         }
 
         /// The offset of the record at `index` in the entry's batches.

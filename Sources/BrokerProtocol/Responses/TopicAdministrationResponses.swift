@@ -108,7 +108,8 @@ public struct DescribeTopicResponse: WireMessage, Hashable {
         public var sizeBytes: Int64
         public var segmentCount: Int32
 
-        public init(partition: Int32, logStartOffset: Int64, logEndOffset: Int64, sizeBytes: Int64, segmentCount: Int32) {
+        public init(partition: Int32, logStartOffset: Int64, logEndOffset: Int64, sizeBytes: Int64, segmentCount: Int32)
+        {
             self.partition = partition
             self.logStartOffset = logStartOffset
             self.logEndOffset = logEndOffset

@@ -1,0 +1,23 @@
+// swift-tools-version:6.0
+// libFuzzer harnesses for the storage engine, modelled on swift-protobuf's FuzzTesting package.
+// Build (see docs/FUZZING.md, or just run scripts/fuzz.sh):
+//   swift build -c debug --scratch-path ../.build-fuzz \
+//     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product FuzzRecordBatch
+import PackageDescription
+
+let package = Package(
+    name: "SluiceFuzz",
+    dependencies: [
+        .package(name: "Sluice", path: "..")
+    ],
+    targets: [
+        // The harness bodies and the seed writer, shared by the fuzzers.
+        .target(
+            name: "FuzzSupport",
+            dependencies: [.product(name: "LogStore", package: "Sluice")]
+        ),
+        // Each executable defines `LLVMFuzzerTestOneInput` and no `main`: libFuzzer supplies it.
+        .executableTarget(name: "FuzzRecordBatch", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzLogRecovery", dependencies: ["FuzzSupport"]),
+    ]
+)

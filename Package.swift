@@ -17,6 +17,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Storage engine: record batches, segments, indexes, recovery, retention, flush.
@@ -29,18 +33,61 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        // Later issues fill these in; they hold only what they need to build.
+        // The wire format, shared by the server and the clients.
         .target(name: "BrokerProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
-        .target(name: "Broker", dependencies: ["LogStore", "BrokerProtocol"]),
-        .target(name: "BrokerClient", dependencies: ["BrokerProtocol"]),
-        .executableTarget(name: "brokerd", dependencies: ["Broker"]),
-        .executableTarget(name: "brokerctl", dependencies: ["BrokerClient"]),
-        .executableTarget(name: "producer", dependencies: ["BrokerClient"]),
-        .executableTarget(name: "consumer", dependencies: ["BrokerClient"]),
+        // The server.
+        .target(
+            name: "Broker",
+            dependencies: [
+                "LogStore",
+                "BrokerProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The async/await client: producer, consumer, admin.
+        .target(
+            name: "BrokerClient",
+            dependencies: [
+                "BrokerProtocol",
+                "LogStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "brokerd",
+            dependencies: [
+                "Broker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "brokerctl",
+            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "producer",
+            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "consumer",
+            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "broker-bench",
             dependencies: [
                 "LogStore",
+                "BrokerClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -49,6 +96,37 @@ let package = Package(
             name: "LogStoreTests",
             dependencies: ["LogStore", "CRC32C"],
             exclude: ["Scripts"]  // kafka_codec.py, run by the kafka-python cross-check
+        ),
+        .testTarget(
+            name: "BrokerProtocolTests",
+            dependencies: [
+                "BrokerProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "BrokerTests",
+            dependencies: [
+                "Broker",
+                "BrokerClient",
+                "BrokerProtocol",
+                "LogStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "BrokerClientTests",
+            dependencies: [
+                "BrokerClient",
+                "BrokerProtocol",
+                "LogStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         // End-to-end tests run the built executables (they must be built first: `swift build`).
         .testTarget(

@@ -1,0 +1,47 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Hands out idempotent-producer ids that are never reused, even across restarts.
+///
+/// Ids are reserved in blocks of ``blockSize``: the file `producer-ids` in the data directory holds
+/// the first id of the next unreserved block, written atomically before any id of the new block is
+/// given out. A restart skips the rest of the block in use, which costs nothing.
+final class ProducerIDAllocator: Sendable {
+    static let fileName = "producer-ids"
+    static let blockSize: Int64 = 1000
+
+    private let directory: String
+    private let state: NIOLockedValueBox<(next: Int64, reservedUpTo: Int64)>
+
+    init(directory: String) throws {
+        self.directory = directory
+        let path = directory + "/" + Self.fileName
+        let start: Int64
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            guard let value = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)), value >= 0 else {
+                throw BrokerError(.storageError, "\(path) does not hold a producer id")
+            }
+            start = value
+        } else {
+            start = 0
+        }
+        state = NIOLockedValueBox((start, start))
+    }
+
+    /// The next id. Blocks for an fsync once every ``blockSize`` ids: call it off the event loops.
+    func allocate() throws -> Int64 {
+        try state.withLockedValue { state in
+            if state.next >= state.reservedUpTo {
+                let reservedUpTo = state.next + Self.blockSize
+                try DurableFile.write(
+                    Data("\(reservedUpTo)\n".utf8),
+                    to: directory + "/" + Self.fileName,
+                    directory: directory
+                )
+                state.reservedUpTo = reservedUpTo
+            }
+            defer { state.next += 1 }
+            return state.next
+        }
+    }
+}

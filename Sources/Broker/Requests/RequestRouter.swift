@@ -1,0 +1,279 @@
+import BrokerProtocol
+import LogStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Turns request frames into response frames: checks the API and version, decodes the body, runs
+/// the API, encodes the answer. Runs on the connection's event loop; partition work hops to the
+/// partition's loop (one hop per partition per request), administration runs as async tasks.
+final class RequestRouter: Sendable {
+    let registry: TopicRegistry
+    let configuration: BrokerConfiguration
+    let producerIDs: ProducerIDAllocator
+    let threadPool: NIOThreadPool
+    let statistics: BrokerStatistics
+    let logger: Logger
+
+    init(
+        registry: TopicRegistry,
+        configuration: BrokerConfiguration,
+        producerIDs: ProducerIDAllocator,
+        threadPool: NIOThreadPool,
+        statistics: BrokerStatistics,
+        logger: Logger
+    ) {
+        self.registry = registry
+        self.configuration = configuration
+        self.producerIDs = producerIDs
+        self.threadPool = threadPool
+        self.statistics = statistics
+        self.logger = logger
+    }
+
+    /// Serves one request. The future holds `nil` when no response is due (`acks` none).
+    func handle(_ frame: RequestFrame, on eventLoop: any EventLoop) -> EventLoopFuture<ResponseFrame?> {
+        let header = frame.header
+        guard let range = ProtocolVersions.range(of: header.apiKey) else {
+            return eventLoop.makeSucceededFuture(
+                ResponseFrame(
+                    correlationID: header.correlationID,
+                    error: .unsupportedAPI,
+                    message: "API key \(header.apiKey.rawValue) is not served by this broker"
+                )
+            )
+        }
+        guard (range.minVersion...range.maxVersion).contains(header.apiVersion) else {
+            return eventLoop.makeSucceededFuture(
+                ResponseFrame(
+                    correlationID: header.correlationID,
+                    error: .unsupportedVersion,
+                    message:
+                        "\(header.apiKey) v\(header.apiVersion) is not served; versions \(range.minVersion)-\(range.maxVersion) are"
+                )
+            )
+        }
+        let response: EventLoopFuture<(any WireMessage)?>
+        do {
+            response = try dispatch(header.apiKey, frame.body, on: eventLoop)
+        } catch {
+            let error = BrokerError(error)
+            return eventLoop.makeSucceededFuture(
+                ResponseFrame(correlationID: header.correlationID, error: error.code, message: error.message)
+            )
+        }
+        return response.map { message in
+            message.map { ResponseFrame(correlationID: header.correlationID, body: $0.encoded()) }
+        }.flatMapErrorThrowing { error in
+            let error = BrokerError(error)
+            return ResponseFrame(correlationID: header.correlationID, error: error.code, message: error.message)
+        }
+    }
+
+    private func dispatch(
+        _ apiKey: APIKey,
+        _ body: ByteBuffer,
+        on eventLoop: any EventLoop
+    ) throws -> EventLoopFuture<(any WireMessage)?> {
+        func wrap<M: WireMessage>(_ future: EventLoopFuture<M>) -> EventLoopFuture<(any WireMessage)?> {
+            future.map { $0 as (any WireMessage)? }
+        }
+        func task<M: WireMessage>(
+            _ body: @escaping @Sendable () async throws -> M
+        ) -> EventLoopFuture<(any WireMessage)?> {
+            wrap(eventLoop.makeFutureWithTask(body))
+        }
+        switch apiKey {
+        case .handshake:
+            _ = try HandshakeRequest.decode(body)
+            return eventLoop.makeSucceededFuture(
+                HandshakeResponse(
+                    brokerVersion: configuration.version,
+                    maxFrameBytes: UInt32(configuration.limits.maxFrameBytes),
+                    apis: ProtocolVersions.supported
+                )
+            )
+        case .produce:
+            let request = try ProduceRequest.decode(body)
+            return produce(request, on: eventLoop).map { response in
+                request.acks == .none ? nil : response
+            }
+        case .fetch:
+            return wrap(fetch(try FetchRequest.decode(body), on: eventLoop))
+        case .listOffsets:
+            return wrap(listOffsets(try ListOffsetsRequest.decode(body), on: eventLoop))
+        case .createTopic:
+            let request = try CreateTopicRequest.decode(body)
+            return task { CreateTopicResponse(await self.administer { _ = try await self.registry.create(request) }) }
+        case .deleteTopic:
+            let request = try DeleteTopicRequest.decode(body)
+            return task { DeleteTopicResponse(await self.administer { try await self.registry.delete(request.topic) }) }
+        case .addPartitions:
+            let request = try AddPartitionsRequest.decode(body)
+            return task {
+                AddPartitionsResponse(
+                    await self.administer {
+                        try await self.registry.addPartitions(request.topic, to: request.partitionCount)
+                    }
+                )
+            }
+        case .listTopics:
+            _ = try ListTopicsRequest.decode(body)
+            let topics = registry.allTopics().map {
+                ListTopicsResponse.TopicSummary(topic: $0.name, partitionCount: $0.partitionCount)
+            }
+            return eventLoop.makeSucceededFuture(ListTopicsResponse(topics: topics))
+        case .describeTopic:
+            return wrap(describe(try DescribeTopicRequest.decode(body), on: eventLoop))
+        case .brokerStatus:
+            _ = try BrokerStatusRequest.decode(body)
+            return wrap(status(on: eventLoop))
+        case .initProducer:
+            _ = try InitProducerRequest.decode(body)
+            let allocator = producerIDs
+            return wrap(
+                threadPool.runIfActive(eventLoop: eventLoop) { try allocator.allocate() }.map { id in
+                    InitProducerResponse(producerID: id, producerEpoch: 0)
+                }
+            )
+        default:
+            throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not served by this broker")
+        }
+    }
+
+    private func administer(_ body: () async throws -> Void) async -> AdministrationResult {
+        do {
+            try await body()
+            return AdministrationResult()
+        } catch {
+            let error = BrokerError(error)
+            return AdministrationResult(errorCode: error.code, errorMessage: error.message)
+        }
+    }
+
+    /// The topic, auto-created if the broker is configured so.
+    func resolveTopic(_ name: String, on eventLoop: any EventLoop) -> EventLoopFuture<Topic> {
+        if let topic = registry.topic(named: name) { return eventLoop.makeSucceededFuture(topic) }
+        guard configuration.autoCreateTopics else {
+            return eventLoop.makeFailedFuture(BrokerError(.unknownTopic, "unknown topic '\(name)'"))
+        }
+        let registry = self.registry
+        let partitions = configuration.defaultPartitionCount
+        return eventLoop.makeFutureWithTask {
+            do {
+                return try await registry.create(CreateTopicRequest(topic: name, partitionCount: partitions))
+            } catch let error as BrokerError where error.code == .topicAlreadyExists {
+                guard let topic = registry.topic(named: name) else { throw error }
+                return topic
+            }
+        }
+    }
+
+    // MARK: Status, offsets, describe
+
+    private func status(on eventLoop: any EventLoop) -> EventLoopFuture<BrokerStatusResponse> {
+        let topics = registry.allTopics()
+        let partitions = topics.flatMap(\.partitions)
+        return EventLoopFuture.whenAllSucceed(partitions.map { $0.describe() }, on: eventLoop).map { descriptions in
+            BrokerStatusResponse(
+                brokerVersion: self.configuration.version,
+                uptimeMilliseconds: currentTimeMilliseconds() - self.statistics.startedAt,
+                topicCount: Int32(topics.count),
+                partitionCount: Int32(partitions.count),
+                connectionCount: Int32(self.statistics.connectionCount),
+                logBytes: descriptions.reduce(0) { $0 + $1.sizeBytes },
+                dataDirectory: self.configuration.dataDirectory
+            )
+        }
+    }
+
+    private func describe(
+        _ request: DescribeTopicRequest,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<DescribeTopicResponse> {
+        guard let topic = registry.topic(named: request.topic) else {
+            return eventLoop.makeSucceededFuture(
+                DescribeTopicResponse(
+                    result: AdministrationResult(
+                        errorCode: .unknownTopic,
+                        errorMessage: "unknown topic '\(request.topic)'"
+                    ),
+                    topic: request.topic
+                )
+            )
+        }
+        let settings = topic.settings
+        return EventLoopFuture.whenAllSucceed(topic.partitions.map { $0.describe() }, on: eventLoop).map { partitions in
+            DescribeTopicResponse(
+                topic: topic.name,
+                retentionMilliseconds: settings.retentionMilliseconds ?? TopicSettingValue.unlimited,
+                retentionBytes: settings.retentionBytes ?? TopicSettingValue.unlimited,
+                segmentBytes: Int64(settings.segmentBytes),
+                partitions: partitions
+            )
+        }
+    }
+
+    private func listOffsets(
+        _ request: ListOffsetsRequest,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<ListOffsetsResponse> {
+        resolveTopic(request.topic, on: eventLoop).flatMap { topic in
+            let results = request.partitions.map { query -> EventLoopFuture<ListOffsetsResponse.Result> in
+                guard let partition = topic.partition(query.partition) else {
+                    return eventLoop.makeSucceededFuture(
+                        .init(
+                            partition: query.partition,
+                            errorCode: .unknownPartition,
+                            errorMessage: "topic '\(topic.name)' has no partition \(query.partition)",
+                            offset: -1,
+                            logStartOffset: -1,
+                            logEndOffset: -1
+                        )
+                    )
+                }
+                return partition.offset(for: query.timestamp)
+            }
+            return EventLoopFuture.whenAllSucceed(results, on: eventLoop).map {
+                ListOffsetsResponse(topic: request.topic, partitions: $0)
+            }
+        }.flatMapErrorThrowing { error in
+            let error = BrokerError(error)
+            return ListOffsetsResponse(
+                topic: request.topic,
+                partitions: request.partitions.map {
+                    .init(
+                        partition: $0.partition,
+                        errorCode: error.code,
+                        errorMessage: error.message,
+                        offset: -1,
+                        logStartOffset: -1,
+                        logEndOffset: -1
+                    )
+                }
+            )
+        }
+    }
+}
+
+/// Counters the status API reports.
+final class BrokerStatistics: Sendable {
+    let startedAt = currentTimeMilliseconds()
+    private let connections = NIOLockedValueBox(0)
+
+    var connectionCount: Int { connections.withLockedValue { $0 } }
+
+    /// Counts a new connection; `false` (and not counted) when `limit` is reached.
+    func connectionOpened(limit: Int) -> Bool {
+        connections.withLockedValue { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func connectionClosed() {
+        connections.withLockedValue { $0 -= 1 }
+    }
+}

@@ -1,0 +1,147 @@
+import BrokerProtocol
+import LogStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A Sluice broker, embeddable in any process: `brokerd` runs one, tests start one on an ephemeral
+/// port.
+///
+/// ```swift
+/// let server = BrokerServer(configuration: BrokerConfiguration(dataDirectory: dir, port: 0))
+/// try await server.start()
+/// print(server.localPort!)
+/// try await server.shutdown()
+/// ```
+/// As a `Service` in a `ServiceGroup`, `run()` starts it, waits for graceful shutdown, then shuts it
+/// down: stop accepting, finish in-flight requests, flush and close every log with its
+/// clean-shutdown marker.
+public final class BrokerServer: Service, Sendable {
+    /// How long a graceful shutdown waits for in-flight requests before closing connections anyway.
+    public static let drainTimeout: TimeAmount = .seconds(10)
+
+    public let configuration: BrokerConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let threadPool = NIOThreadPool(numberOfThreads: 2)
+    private let flushScheduler = FlushScheduler()
+    private let connections = ConnectionRegistry()
+    private let statistics = BrokerStatistics()
+    private let state = NIOLockedValueBox<(channel: (any Channel)?, registry: TopicRegistry?, isStopped: Bool)>(
+        (nil, nil, false)
+    )
+
+    /// Creates a broker; nothing happens until ``start()``.
+    public init(
+        configuration: BrokerConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "sluice.broker")
+    ) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// The port the broker listens on, once started.
+    public var localPort: Int? {
+        state.withLockedValue { $0.channel?.localAddress?.port }
+    }
+
+    /// Opens every topic (recovering logs after an unclean stop) and starts listening.
+    public func start() async throws {
+        threadPool.start()
+        let registry = TopicRegistry(
+            configuration: configuration,
+            eventLoopGroup: eventLoopGroup,
+            threadPool: threadPool,
+            flushScheduler: flushScheduler,
+            logger: logger
+        )
+        try await registry.load()
+        let producerIDs = try ProducerIDAllocator(directory: configuration.dataDirectory)
+        let router = RequestRouter(
+            registry: registry,
+            configuration: configuration,
+            producerIDs: producerIDs,
+            threadPool: threadPool,
+            statistics: statistics,
+            logger: logger
+        )
+        let channel = try await makeBootstrap(router: router).bind(host: configuration.host, port: configuration.port)
+            .get()
+        state.withLockedValue { $0 = (channel, registry, false) }
+        logger.info(
+            "broker listening",
+            metadata: [
+                "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                "dataDirectory": "\(configuration.dataDirectory)",
+            ]
+        )
+    }
+
+    private func makeBootstrap(router: RequestRouter) -> ServerBootstrap {
+        let limits = configuration.limits
+        let statistics = self.statistics
+        let connections = self.connections
+        let logger = self.logger
+        return ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                guard statistics.connectionOpened(limit: limits.maxConnections) else {
+                    var buffer = channel.allocator.buffer(capacity: 64)
+                    ResponseFrame(
+                        correlationID: 0,
+                        error: .limitExceeded,
+                        message: "the broker already has maxConnections (\(limits.maxConnections)) connections"
+                    ).write(into: &buffer)
+                    return channel.writeAndFlush(buffer).flatMap { channel.close() }
+                }
+                channel.closeFuture.whenComplete { _ in statistics.connectionClosed() }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: limits.maxFrameBytes)),
+                        ConnectionHandler(
+                            router: router,
+                            registry: connections,
+                            maxInFlightBytes: limits.maxInFlightBytesPerConnection,
+                            logger: logger
+                        )
+                    )
+                }
+            }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to ``drainTimeout``), closes every
+    /// connection and every log (flush, checkpoint, clean-shutdown marker).
+    public func shutdown() async throws {
+        let (channel, registry, wasStopped) = state.withLockedValue { state in
+            defer { state.isStopped = true }
+            return (state.channel, state.registry, state.isStopped)
+        }
+        guard !wasStopped else { return }
+        logger.info("broker shutting down")
+        try? await channel?.close()
+        connections.drainAll()
+        let deadline = NIODeadline.now() + Self.drainTimeout
+        while connections.count > 0 && NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        connections.closeAll()
+        await registry?.closeAll()
+        flushScheduler.shutdown()
+        try await threadPool.shutdownGracefully()
+        logger.info("broker stopped")
+    }
+
+    /// Runs until graceful shutdown (SIGTERM / SIGINT in a `ServiceGroup`), then shuts down.
+    public func run() async throws {
+        try await start()
+        try? await gracefulShutdown()
+        try await shutdown()
+    }
+}

@@ -1,0 +1,236 @@
+import BrokerProtocol
+import Foundation
+import LogStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The broker's topics: creation, deletion, growth, and the lookup every request makes.
+///
+/// Lookups read a lock-protected snapshot (cheap, from any event loop). Changes are serialised by
+/// the actor and do their blocking work (directories, log recovery, fsync) on the thread pool.
+actor TopicRegistry {
+    nonisolated let configuration: BrokerConfiguration
+    nonisolated let eventLoopGroup: any EventLoopGroup
+    nonisolated let threadPool: NIOThreadPool
+    nonisolated let flushScheduler: FlushScheduler
+    nonisolated let logger: Logger
+    private nonisolated let snapshot = NIOLockedValueBox<[String: Topic]>([:])
+
+    init(
+        configuration: BrokerConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        threadPool: NIOThreadPool,
+        flushScheduler: FlushScheduler,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.threadPool = threadPool
+        self.flushScheduler = flushScheduler
+        self.logger = logger
+    }
+
+    /// The topic named `name`, if it exists.
+    nonisolated func topic(named name: String) -> Topic? {
+        snapshot.withLockedValue { $0[name] }
+    }
+
+    /// Every topic, sorted by name.
+    nonisolated func allTopics() -> [Topic] {
+        snapshot.withLockedValue { Array($0.values) }.sorted { $0.name < $1.name }
+    }
+
+    // MARK: Start-up
+
+    /// Opens every topic in the data directory (recovering logs as needed) and removes the
+    /// leftovers of interrupted deletions.
+    func load() async throws {
+        let root = configuration.dataDirectory
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for name in try fileManager.contentsOfDirectory(atPath: root).sorted() {
+            let path = root + "/" + name
+            if name.hasPrefix(".deleted-") {
+                try? fileManager.removeItem(atPath: path)
+                continue
+            }
+            guard (try? TopicName.validate(name, allowInternal: true)) != nil,
+                fileManager.fileExists(atPath: path + "/" + TopicSettings.fileName)
+            else { continue }
+            let settings = try TopicSettings.read(from: path)
+            let partitions = try await openPartitions(
+                topic: name,
+                range: 0..<settings.partitionCount,
+                settings: settings
+            )
+            let topic = Topic(name: name, directory: path, settings: settings, partitions: partitions)
+            snapshot.withLockedValue { $0[name] = topic }
+            logger.info("loaded topic", metadata: ["topic": "\(name)", "partitions": "\(settings.partitionCount)"])
+        }
+    }
+
+    private func openPartitions(topic: String, range: Range<Int32>, settings: TopicSettings) async throws -> [Partition]
+    {
+        let logConfiguration = settings.logConfiguration(broker: configuration)
+        let directory = configuration.dataDirectory + "/" + topic
+        let scheduler = flushScheduler
+        var partitions: [Partition] = []
+        for index in range {
+            let path = directory + "/" + String(index)
+            let log = try await threadPool.runIfActive {
+                SendableLog(
+                    try PartitionLog.open(directory: path, configuration: logConfiguration, scheduler: scheduler)
+                )
+            }
+            if let damage = log.log.recoveryReport.damage {
+                logger.warning(
+                    "recovery cut a damaged log tail",
+                    metadata: ["topic": "\(topic)", "partition": "\(index)", "damage": "\(damage)"]
+                )
+            }
+            partitions.append(
+                Partition(
+                    topic: topic,
+                    index: index,
+                    log: log,
+                    eventLoop: eventLoopGroup.next(),
+                    configuration: configuration
+                )
+            )
+        }
+        return partitions
+    }
+
+    // MARK: Administration
+
+    /// Creates a topic.
+    /// - Throws: ``BrokerError``: invalid or reserved name, already exists, bad settings, too many.
+    func create(_ request: CreateTopicRequest, allowInternal: Bool = false) async throws -> Topic {
+        try TopicName.validate(request.topic, allowInternal: allowInternal)
+        guard topic(named: request.topic) == nil else {
+            throw BrokerError(.topicAlreadyExists, "topic '\(request.topic)' already exists")
+        }
+        guard snapshot.withLockedValue({ $0.count }) < configuration.limits.maxTopics else {
+            throw BrokerError(
+                .limitExceeded,
+                "the broker already has maxTopics (\(configuration.limits.maxTopics)) topics"
+            )
+        }
+        let settings = try settings(for: request)
+        let directory = configuration.dataDirectory + "/" + request.topic
+        try await threadPool.runIfActive {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try settings.write(to: directory)
+        }
+        let partitions = try await openPartitions(
+            topic: request.topic,
+            range: 0..<settings.partitionCount,
+            settings: settings
+        )
+        let topic = Topic(name: request.topic, directory: directory, settings: settings, partitions: partitions)
+        snapshot.withLockedValue { $0[request.topic] = topic }
+        logger.info(
+            "created topic",
+            metadata: ["topic": "\(request.topic)", "partitions": "\(settings.partitionCount)"]
+        )
+        return topic
+    }
+
+    private func settings(for request: CreateTopicRequest) throws -> TopicSettings {
+        let limit = configuration.limits.maxPartitionsPerTopic
+        guard request.partitionCount >= 1, request.partitionCount <= limit else {
+            throw BrokerError(
+                .invalidTopicConfiguration,
+                "partition count must be 1-\(limit), got \(request.partitionCount)"
+            )
+        }
+        let defaults = configuration.topicDefaults
+        func optional(_ value: Int64, _ fallback: Int64?, _ name: String) throws -> Int64? {
+            switch value {
+            case TopicSettingValue.brokerDefault: return fallback
+            case TopicSettingValue.unlimited: return nil
+            case 1...: return value
+            default: throw BrokerError(.invalidTopicConfiguration, "\(name) must be positive, -1 or -2, got \(value)")
+            }
+        }
+        let segmentBytes: Int
+        switch request.segmentBytes {
+        case TopicSettingValue.brokerDefault: segmentBytes = defaults.segmentBytes
+        case 1024...Int64(LogConfiguration.segmentBytesLimit): segmentBytes = Int(request.segmentBytes)
+        default:
+            throw BrokerError(
+                .invalidTopicConfiguration,
+                "segment bytes must be 1024-\(LogConfiguration.segmentBytesLimit), got \(request.segmentBytes)"
+            )
+        }
+        return TopicSettings(
+            partitionCount: request.partitionCount,
+            retentionMilliseconds: try optional(
+                request.retentionMilliseconds,
+                defaults.retentionMilliseconds,
+                "retention"
+            ),
+            retentionBytes: try optional(request.retentionBytes, defaults.retentionBytes, "retention bytes"),
+            segmentBytes: segmentBytes
+        )
+    }
+
+    /// Grows a topic to `partitionCount` partitions.
+    func addPartitions(_ name: String, to partitionCount: Int32) async throws {
+        guard let topic = topic(named: name) else { throw BrokerError(.unknownTopic, "unknown topic '\(name)'") }
+        let current = topic.partitionCount
+        guard partitionCount > current else {
+            throw BrokerError(
+                .invalidTopicConfiguration,
+                "topic '\(name)' has \(current) partitions; the new count must be larger, got \(partitionCount)"
+            )
+        }
+        guard partitionCount <= configuration.limits.maxPartitionsPerTopic else {
+            throw BrokerError(
+                .invalidTopicConfiguration,
+                "partition count must be at most \(configuration.limits.maxPartitionsPerTopic), got \(partitionCount)"
+            )
+        }
+        var settings = topic.settings
+        settings.partitionCount = partitionCount
+        let partitions = try await openPartitions(topic: name, range: current..<partitionCount, settings: settings)
+        let newSettings = settings
+        let directory = topic.directory
+        try await threadPool.runIfActive { try newSettings.write(to: directory) }
+        topic.add(partitions, settings: settings)
+        logger.info("added partitions", metadata: ["topic": "\(name)", "partitions": "\(partitionCount)"])
+    }
+
+    /// Deletes a topic: it disappears from lookups at once, its partitions close, and its
+    /// directory is renamed to `.deleted-…` and removed (a leftover is removed at the next start).
+    func delete(_ name: String) async throws {
+        guard let topic = snapshot.withLockedValue({ $0.removeValue(forKey: name) }) else {
+            throw BrokerError(.unknownTopic, "unknown topic '\(name)'")
+        }
+        for partition in topic.partitions { try? await partition.close(on: threadPool).get() }
+        let trash = configuration.dataDirectory + "/.deleted-" + name + "-" + String(UInt32.random(in: 0...UInt32.max))
+        try await threadPool.runIfActive {
+            try FileManager.default.moveItem(atPath: topic.directory, toPath: trash)
+            try? FileManager.default.removeItem(atPath: trash)
+        }
+        logger.info("deleted topic", metadata: ["topic": "\(name)"])
+    }
+
+    /// Closes every partition cleanly (flush, checkpoint, clean-shutdown marker).
+    func closeAll() async {
+        for topic in allTopics() {
+            for partition in topic.partitions {
+                do {
+                    try await partition.close(on: threadPool).get()
+                } catch {
+                    logger.error(
+                        "closing a partition failed",
+                        metadata: ["topic": "\(topic.name)", "partition": "\(partition.index)", "error": "\(error)"]
+                    )
+                }
+            }
+        }
+    }
+}

@@ -128,7 +128,7 @@ public final class PartitionLog {
         let lastOffset = baseOffset + Int64(batch.lastOffsetDelta)
         try rollIfNeeded(batchBytes: batch.sizeInBytes, lastOffset: lastOffset)
         let segment = activeSegment
-        try segment.append(batch, baseOffset: baseOffset)
+        try segment.append(batch, baseOffset: baseOffset, now: self.clock())
         flusher.noteAppend(to: segment.log, endOffset: segment.nextOffset)
         if configuration.flushPolicy == .durable { scheduler.submit(flusher, completion: nil) }
         return AppendResult(firstOffset: baseOffset, lastOffset: lastOffset, maxTimestamp: batch.maxTimestamp)

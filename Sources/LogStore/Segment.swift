@@ -23,7 +23,8 @@ final class Segment {
     private(set) var nextOffset: Int64
     /// The largest record timestamp in the segment, `Int64.min` when it is empty.
     private(set) var maxTimestamp: Int64 = .min
-    /// The first batch's largest timestamp: roll-by-age counts from it (as Kafka's `segment.ms`).
+    /// When roll-by-age starts counting: the later of the first batch's largest timestamp and the
+    /// clock when it was appended (after a restart: the first batch's timestamp).
     private(set) var rollTimestamp: Int64?
     private var bytesSinceIndexEntry = 0
 
@@ -210,7 +211,7 @@ final class Segment {
     /// the batch's own.
     ///
     /// On a failed write the file is cut back to its previous size, so the log stays consistent.
-    func append(_ batch: RecordBatch, baseOffset: Int64) throws {
+    func append(_ batch: RecordBatch, baseOffset: Int64, now: @autoclosure () -> Int64) throws {
         precondition(baseOffset == nextOffset, "batch offset \(baseOffset) != next offset \(nextOffset)")
         precondition(size + Int64(batch.sizeInBytes) <= Int64(LogConfiguration.segmentBytesLimit))
         do {
@@ -225,7 +226,9 @@ final class Segment {
             try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: baseOffset)
             bytesSinceIndexEntry = 0
         }
-        if size == 0 { rollTimestamp = batch.maxTimestamp }
+        // Age counts from the first batch's timestamp, as Kafka's segment.ms does, but never from
+        // before the segment existed: records stamped in the past must not roll every append.
+        if size == 0 { rollTimestamp = max(batch.maxTimestamp, now()) }
         size += Int64(batch.sizeInBytes)
         bytesSinceIndexEntry += batch.sizeInBytes
         nextOffset = baseOffset + Int64(batch.lastOffsetDelta) + 1

@@ -817,3 +817,20 @@ extension PartitionLogTests {
         }
     }
 }
+
+extension PartitionLogTests {
+    @Test("records stamped in the past do not make every append roll a new segment")
+    func oldTimestampsDoNotRollEachAppend() throws {
+        try withStorageFixture { fixture in
+            var configuration = LogConfiguration()
+            configuration.segmentMilliseconds = 60_000
+            let clock = ManualClock(10_000_000)
+            let log = try fixture.open(configuration, clock: clock.function)
+            for _ in 0..<5 { try log.append(makeLogBatch(timestamp: 1_000)) }
+            #expect(log.segmentBaseOffsets == [0])
+            clock.now = 10_060_000
+            try log.append(makeLogBatch(timestamp: 1_000))
+            #expect(log.segmentBaseOffsets == [0, 5], "a minute of real time still rolls")
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import BrokerProtocol
 import LogStore
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -22,6 +23,11 @@ final class Partition: @unchecked Sendable {
     private var messageIDs: MessageIDCache
     private var isClosed = false
     private var retentionTask: RepeatedTask?
+    // Metrics, created once with fixed labels.
+    private let appendedRecords: Counter
+    private let appendedBytes: Counter
+    private let fetchedBytes: Counter
+    private let logEndOffset: Gauge
 
     /// Takes ownership of `log`, which must not be used by anyone else from now on.
     init(topic: String, index: Int32, log: SendableLog, eventLoop: any EventLoop, configuration: BrokerConfiguration) {
@@ -35,6 +41,12 @@ final class Partition: @unchecked Sendable {
             windowMilliseconds: configuration.duplicateWindowMilliseconds,
             capacity: configuration.limits.maxMessageIDsPerPartition
         )
+        let dimensions = [("topic", topic), ("partition", String(index))]
+        self.appendedRecords = Counter(label: "sluice_appended_records_total", dimensions: dimensions)
+        self.appendedBytes = Counter(label: "sluice_appended_bytes_total", dimensions: dimensions)
+        self.fetchedBytes = Counter(label: "sluice_fetched_bytes_total", dimensions: dimensions)
+        self.logEndOffset = Gauge(label: "sluice_log_end_offset", dimensions: dimensions)
+        self.logEndOffset.record(self.log.logEndOffset)
         let interval = TimeAmount.milliseconds(configuration.retentionCheckIntervalMilliseconds)
         eventLoop.execute {
             self.retentionTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
@@ -128,6 +140,9 @@ final class Partition: @unchecked Sendable {
             }
         }
         let result = try log.append(toAppend)
+        appendedRecords.increment(by: Int64(result.lastOffset - result.firstOffset + 1))
+        appendedBytes.increment(by: Int64(toAppend.sizeInBytes))
+        logEndOffset.record(log.logEndOffset)
         producers.record(
             producerID: batch.producerId,
             epoch: batch.producerEpoch,
@@ -188,6 +203,7 @@ final class Partition: @unchecked Sendable {
             do {
                 guard !self.isClosed else { throw BrokerError(.shuttingDown, "partition is closed") }
                 let result = try self.log.read(from: offset, maxBytes: maxBytes)
+                self.fetchedBytes.increment(by: Int64(result.bytes.readableBytes))
                 return FetchResponse.PartitionData(
                     partition: self.index,
                     logStartOffset: result.logStartOffset,

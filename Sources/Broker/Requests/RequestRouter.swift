@@ -1,6 +1,7 @@
 import BrokerProtocol
 import LogStore
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -34,6 +35,14 @@ final class RequestRouter: Sendable {
 
     /// Serves one request. The future holds `nil` when no response is due (`acks` none).
     func handle(_ frame: RequestFrame, on eventLoop: any EventLoop) -> EventLoopFuture<ResponseFrame?> {
+        let started = NIODeadline.now()
+        let timer = statistics.requestTimers[frame.header.apiKey]
+        return serve(frame, on: eventLoop).always { _ in
+            timer?.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
+        }
+    }
+
+    private func serve(_ frame: RequestFrame, on eventLoop: any EventLoop) -> EventLoopFuture<ResponseFrame?> {
         let header = frame.header
         guard let range = ProtocolVersions.range(of: header.apiKey) else {
             return eventLoop.makeSucceededFuture(
@@ -261,19 +270,38 @@ final class RequestRouter: Sendable {
 final class BrokerStatistics: Sendable {
     let startedAt = currentTimeMilliseconds()
     private let connections = NIOLockedValueBox(0)
+    private let connectionsGauge = Gauge(label: "sluice_connections")
+    private let refusedConnections = Counter(label: "sluice_refused_connections_total")
+    /// Request latency per API, from decoded frame to response ready.
+    let requestTimers: [APIKey: Timer] = Dictionary(
+        uniqueKeysWithValues: ProtocolVersions.supported.map {
+            ($0.apiKey, Timer(label: "sluice_request_duration", dimensions: [("api", "\($0.apiKey)")]))
+        }
+    )
 
     var connectionCount: Int { connections.withLockedValue { $0 } }
 
     /// Counts a new connection; `false` (and not counted) when `limit` is reached.
     func connectionOpened(limit: Int) -> Bool {
-        connections.withLockedValue { count in
-            guard count < limit else { return false }
+        let opened = connections.withLockedValue { count -> Int? in
+            guard count < limit else { return nil }
             count += 1
-            return true
+            return count
         }
+        guard let opened else {
+            refusedConnections.increment()
+            return false
+        }
+        connectionsGauge.record(opened)
+        return true
     }
 
     func connectionClosed() {
-        connections.withLockedValue { $0 -= 1 }
+        connectionsGauge.record(
+            connections.withLockedValue { count in
+                count -= 1
+                return count
+            }
+        )
     }
 }

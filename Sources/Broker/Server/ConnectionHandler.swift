@@ -97,7 +97,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         state.closed()
         var buffer = context.channel.allocator.buffer(capacity: 64)
         ResponseFrame(correlationID: 0, error: error.code, message: error.message).write(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func perform(_ action: ConnectionStateMachine.Action, context: ChannelHandlerContext) {

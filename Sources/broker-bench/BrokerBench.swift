@@ -2,13 +2,13 @@ import ArgumentParser
 
 /// `broker-bench`: Sluice's load generator and latency meter.
 ///
-/// Today it measures the storage engine (`broker-bench storage`); the network workloads of the brief
-/// (`produce`, `consume`, `end-to-end`, `group`, `schedule`) arrive with the broker.
+/// `produce` and `consume` measure a running broker; `storage` measures the storage engine alone.
+/// The brief's `end-to-end`, `group` and `schedule` workloads arrive with their features.
 @main
-struct BrokerBench: ParsableCommand {
+struct BrokerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker-bench",
         abstract: "Measure Sluice: throughput and latency of its storage engine and, later, its broker.",
-        subcommands: [StorageBenchmark.self, StorageWriter.self]
+        subcommands: [ProduceBenchmark.self, ConsumeBenchmark.self, StorageBenchmark.self, StorageWriter.self]
     )
 }

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+/// Runs a built executable to completion with optional standard input; bounded by a timeout.
+struct ToolRun {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+
+    var lines: [String] { standardOutput.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
+}
+
+func runTool(
+    _ name: String,
+    _ arguments: [String],
+    input: String? = nil,
+    environment: [String: String] = [:],
+    timeoutSeconds: Double = 120
+) throws -> ToolRun {
+    let process = Process()
+    process.executableURL = try executable(named: name)
+    process.arguments = arguments
+    var environmentVariables = ProcessInfo.processInfo.environment
+    environmentVariables["SWIFT_BACKTRACE"] = "enable=no"
+    for (key, value) in environment { environmentVariables[key] = value }
+    process.environment = environmentVariables
+    let output = Pipe()
+    let errors = Pipe()
+    let standardInput = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    process.standardInput = standardInput
+    try process.run()
+    // Read both pipes concurrently so that neither fills up and blocks the tool.
+    let collected = CollectedOutput()
+    let readers = DispatchGroup()
+    for (pipe, isError) in [(output, false), (errors, true)] {
+        readers.enter()
+        DispatchQueue.global().async {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            collected.set(data, isError: isError)
+            readers.leave()
+        }
+    }
+    if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
+    try standardInput.fileHandleForWriting.close()
+    let deadline = Date().addingTimeInterval(timeoutSeconds)
+    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    if process.isRunning {
+        process.terminate()
+        process.waitUntilExit()
+        throw CrashTestError("\(name) \(arguments.joined(separator: " ")) did not finish within \(timeoutSeconds) s")
+    }
+    process.waitUntilExit()
+    readers.wait()
+    return ToolRun(status: process.terminationStatus, standardOutput: collected.output, standardError: collected.error)
+}
+
+final class CollectedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outputData = Data()
+    private var errorData = Data()
+
+    func set(_ data: Data, isError: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        if isError { errorData = data } else { outputData = data }
+    }
+
+    var output: String { lock.lock(); defer { lock.unlock() }; return String(decoding: outputData, as: UTF8.self) }
+    var error: String { lock.lock(); defer { lock.unlock() }; return String(decoding: errorData, as: UTF8.self) }
+}
+
+/// `brokerd` running as a child process on ephemeral ports, its address read from its log.
+final class BrokerdProcess {
+    let process = Process()
+    let dataDirectory: String
+    private(set) var address = ""
+    private let errors = Pipe()
+    private let log = CollectedLog()
+
+    init(dataDirectory: String) throws {
+        self.dataDirectory = dataDirectory
+        process.executableURL = try executable(named: "brokerd")
+        process.arguments = [
+            "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory,
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        process.environment = environment
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let log = self.log
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { log.append(data) }
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let address = log.listeningAddress() {
+                self.address = address
+                return
+            }
+            guard process.isRunning else { throw CrashTestError("brokerd exited: \(log.text)") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw CrashTestError("brokerd did not start listening within 60 s: \(log.text)")
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        errors.fileHandleForReading.readabilityHandler = nil
+    }
+
+    var logText: String { log.text }
+
+    /// Sends `signal` and waits (bounded) for the exit status.
+    func stop(signal: Int32, timeoutSeconds: Double = 60) throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        guard !process.isRunning else {
+            throw CrashTestError("brokerd still running \(timeoutSeconds) s after signal \(signal)")
+        }
+        return process.terminationStatus
+    }
+}
+
+final class CollectedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ more: Data) {
+        lock.lock()
+        data.append(more)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `HOST:PORT` from the "broker listening" log line (`address=[IPv4]127.0.0.1/127.0.0.1:PORT`).
+    func listeningAddress() -> String? {
+        for line in text.split(separator: "\n") where line.contains("broker listening") {
+            guard let range = line.range(of: #"127\.0\.0\.1:\d+"#, options: .regularExpression) else { continue }
+            return String(line[range])
+        }
+        return nil
+    }
+}

@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer harnesses for the storage engine, modelled on swift-protobuf's FuzzTesting package.
+// libFuzzer harnesses for the storage engine and the wire protocol, modelled on swift-protobuf's FuzzTesting package.
 // Build (see docs/FUZZING.md, or just run scripts/fuzz.sh):
 //   swift build -c debug --scratch-path ../.build-fuzz \
 //     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product FuzzRecordBatch
@@ -14,10 +14,14 @@ let package = Package(
         // The harness bodies and the seed writer, shared by the fuzzers.
         .target(
             name: "FuzzSupport",
-            dependencies: [.product(name: "LogStore", package: "Sluice")]
+            dependencies: [
+                .product(name: "LogStore", package: "Sluice"),
+                .product(name: "BrokerProtocol", package: "Sluice"),
+            ]
         ),
         // Each executable defines `LLVMFuzzerTestOneInput` and no `main`: libFuzzer supplies it.
         .executableTarget(name: "FuzzRecordBatch", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzLogRecovery", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzFrames", dependencies: ["FuzzSupport"]),
     ]
 )

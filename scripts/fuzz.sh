@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer harness of the Fuzz/ package.
 # Usage: scripts/fuzz.sh [TARGET] [SECONDS] [extra libFuzzer flags...]
-#   TARGET   FuzzRecordBatch (default) or FuzzLogRecovery
+#   TARGET   FuzzRecordBatch (default), FuzzLogRecovery or FuzzFrames
 #   SECONDS  -max_total_time, default 60
 # The working corpus grows in fuzz-corpus/<TARGET>/ (git-ignored), seeded from the committed
 # Fuzz/Corpus/<TARGET>/, which the harness itself rewrites first (SLUICE_FUZZ_WRITE_SEEDS).
@@ -14,9 +14,9 @@ target="${1:-FuzzRecordBatch}"
 seconds="${2:-60}"
 shift $(($# < 2 ? $# : 2))
 case "$target" in
-FuzzRecordBatch | FuzzLogRecovery) ;;
+FuzzRecordBatch | FuzzLogRecovery | FuzzFrames) ;;
 *)
-    echo "unknown target $target (FuzzRecordBatch or FuzzLogRecovery)" >&2
+    echo "unknown target $target (FuzzRecordBatch, FuzzLogRecovery or FuzzFrames)" >&2
     exit 2
     ;;
 esac

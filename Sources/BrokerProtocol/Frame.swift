@@ -31,6 +31,8 @@ public enum Frame {
     public static let responseHeaderBytes = 6
     /// The default largest frame (the length field's value) a peer accepts: 16 MiB.
     public static let defaultMaxFrameBytes = 16 << 20
+    /// The most UTF-8 bytes a `string` or `nullable string` holds (the length 0xFFFF means null).
+    public static let maxStringBytes = Int(UInt16.max) - 1
 }
 
 /// The fixed part of a request frame.
@@ -103,10 +105,10 @@ public struct ResponseFrame: Sendable {
         self.body = body
     }
 
-    /// A request-level error response carrying `message`.
+    /// A request-level error response carrying `message` (cut to ``Frame/maxStringBytes`` if longer).
     public init(correlationID: UInt32, error: ErrorCode, message: String) {
         var body = ByteBuffer()
-        body.writeWireString(message)
+        body.writeWireString(message.truncatedForWire)
         self.init(correlationID: correlationID, errorCode: error, body: body)
     }
 

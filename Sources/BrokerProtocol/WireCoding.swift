@@ -5,7 +5,7 @@ import NIOCore
 /// | type | layout |
 /// |---|---|
 /// | `int8/16/32/64`, `uint16/32` | fixed width |
-/// | `string` | UInt16 length + UTF-8 bytes |
+/// | `string` | UInt16 length (at most 65,534) + UTF-8 bytes |
 /// | `nullable string` | UInt16 length (0xFFFF = null) + UTF-8 bytes |
 /// | `bytes` | Int32 length (-1 = null) + bytes |
 /// | `array<T>` | UInt32 count + elements |
@@ -25,7 +25,7 @@ extension ByteBuffer {
     /// Writes a `string`.
     public mutating func writeWireString(_ string: String) {
         let utf8 = string.utf8
-        precondition(utf8.count < Int(UInt16.max), "string too long for the wire")
+        precondition(utf8.count <= Frame.maxStringBytes, "string too long for the wire")
         writeInteger(UInt16(utf8.count))
         writeString(string)
     }
@@ -37,6 +37,13 @@ extension ByteBuffer {
         } else {
             writeInteger(UInt16.max)
         }
+    }
+
+    /// Writes an error message as a `nullable string`. Messages may quote what a client sent, so one
+    /// longer than ``Frame/maxStringBytes`` is cut to fit (between Unicode scalars, ending in "…")
+    /// instead of tripping the precondition of ``writeWireString(_:)``.
+    public mutating func writeWireMessage(_ message: String?) {
+        writeWireNullableString(message?.truncatedForWire)
     }
 
     /// Reads a `string`.
@@ -107,6 +114,18 @@ extension ByteBuffer {
         guard readableBytes == 0 else {
             throw ProtocolError(.malformedRequest, "\(message): \(readableBytes) unexpected trailing bytes")
         }
+    }
+}
+
+extension String {
+    /// The string, or if its UTF-8 is longer than ``Frame/maxStringBytes``, its longest prefix that
+    /// fits together with a trailing "…", cut between Unicode scalars.
+    var truncatedForWire: String {
+        guard utf8.count > Frame.maxStringBytes else { return self }
+        let ellipsis = "…"
+        var end = utf8.index(utf8.startIndex, offsetBy: Frame.maxStringBytes - ellipsis.utf8.count)
+        while end.samePosition(in: unicodeScalars) == nil { utf8.formIndex(before: &end) }
+        return String(unicodeScalars[..<end]) + ellipsis
     }
 }
 

@@ -112,11 +112,26 @@ struct AdministrationTests {
             #expect(try await connection.response(5).errorCode == .unsupportedAPI)
             try await connection.send(ListTopicsRequest(), correlationID: 6, version: 7)
             #expect(try await connection.response(6).errorCode == .unsupportedVersion)
-            // A malformed body inside a good frame is answered too.
-            try await connection.send(DescribeTopicRequest(topic: "x"), correlationID: 8, version: 0)
-            _ = try await connection.response(8)
             _ = try await connection.call(ListTopicsRequest(), as: ListTopicsResponse.self)
             #expect(!connection.isClosed)
+        }
+    }
+
+    @Test("a body that does not decode is answered with malformedRequest, then the connection closes")
+    func malformedBody() async throws {
+        try await withBroker { _, port in
+            let connection = try await TestConnection(port: port)
+            var buffer = ByteBuffer()
+            var body = ByteBuffer()
+            body.writeInteger(UInt16(10))  // a topic name of 10 bytes, but only 2 follow
+            body.writeString("ab")
+            RequestFrame(header: RequestHeader(apiKey: .describeTopic, apiVersion: 0, correlationID: 8), body: body)
+                .write(into: &buffer)
+            try await connection.sendRaw(Array(buffer.readableBytesView))
+            let response = try await connection.response(8)
+            #expect(response.errorCode == .malformedRequest)
+            #expect(response.errorMessage?.contains("topic") == true)
+            try await connection.waitUntilClosed()
         }
     }
 

@@ -7,8 +7,9 @@ import NIOCore
 /// and writes the responses. A thin shell around ``ConnectionStateMachine``.
 ///
 /// A frame that cannot be parsed (shorter than a request header) or a decoder error (a frame over
-/// the limit) gets an error response with correlation id 0, then the connection closes. The broker
-/// and its other connections carry on.
+/// the limit) gets an error response with correlation id 0, then the connection closes; a body that
+/// does not decode gets `malformedRequest` with its correlation id, and the connection closes once
+/// the requests in flight are answered. The broker and its other connections carry on.
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -78,6 +79,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             var buffer = context.channel.allocator.buffer(capacity: response.body.readableBytes + 10)
             response.write(into: &buffer)
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            if response.errorCode == .malformedRequest {
+                // A body that does not decode: the peer's framing or version cannot be trusted.
+                // Answer what is in flight, then close.
+                perform(state.drain(), context: context)
+            }
         case .success(nil):
             break
         case .failure(let error):

@@ -6,7 +6,8 @@ import NIOCore
 ///   topic             string
 ///   partitions        array<{
 ///     partition       int32
-///     errorCode       int16       offsetOutOfRange: the valid range is logStartOffset..<logEndOffset
+///     errorCode       int16       offsetOutOfRange: the offset is outside
+///                                 logStartOffset...logEndOffset (reading at logEndOffset waits)
 ///     errorMessage    nullable string
 ///     logStartOffset  int64
 ///     logEndOffset    int64
@@ -65,7 +66,7 @@ public struct FetchResponse: WireMessage, Hashable {
             buffer.writeWireArray(topic.partitions) { buffer, data in
                 buffer.writeInteger(data.partition)
                 buffer.writeInteger(data.errorCode.rawValue)
-                buffer.writeWireNullableString(data.errorMessage)
+                buffer.writeWireMessage(data.errorMessage)
                 buffer.writeInteger(data.logStartOffset)
                 buffer.writeInteger(data.logEndOffset)
                 buffer.writeWireBytes(data.records)

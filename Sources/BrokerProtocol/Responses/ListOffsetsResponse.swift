@@ -54,7 +54,7 @@ public struct ListOffsetsResponse: WireMessage, Hashable {
         buffer.writeWireArray(partitions) { buffer, result in
             buffer.writeInteger(result.partition)
             buffer.writeInteger(result.errorCode.rawValue)
-            buffer.writeWireNullableString(result.errorMessage)
+            buffer.writeWireMessage(result.errorMessage)
             buffer.writeInteger(result.offset)
             buffer.writeInteger(result.logStartOffset)
             buffer.writeInteger(result.logEndOffset)

@@ -72,7 +72,7 @@ public struct ProduceResponse: WireMessage, Hashable {
         buffer.writeWireArray(partitions) { buffer, result in
             buffer.writeInteger(result.partition)
             buffer.writeInteger(result.errorCode.rawValue)
-            buffer.writeWireNullableString(result.errorMessage)
+            buffer.writeWireMessage(result.errorMessage)
             buffer.writeInteger(result.baseOffset)
             buffer.writeInteger(result.lastOffset)
             buffer.writeWireArray(result.recordOffsets) { $0.writeInteger($1) }

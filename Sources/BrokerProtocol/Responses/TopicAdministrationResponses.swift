@@ -13,7 +13,7 @@ public struct AdministrationResult: Hashable, Sendable {
 
     func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(errorCode.rawValue)
-        buffer.writeWireNullableString(errorMessage)
+        buffer.writeWireMessage(errorMessage)
     }
 
     init(decoding buffer: inout ByteBuffer) throws {

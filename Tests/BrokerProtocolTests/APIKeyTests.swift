@@ -1,0 +1,48 @@
+import BrokerProtocol
+import Testing
+
+/// API keys are stable wire numbers, and every one is announced in the handshake.
+@Suite("APIKey and ProtocolVersions")
+struct APIKeyTests {
+    static let pinned: [(key: APIKey, number: UInt16, name: String)] = [
+        (.handshake, 0, "handshake"),
+        (.produce, 1, "produce"),
+        (.fetch, 2, "fetch"),
+        (.listOffsets, 3, "listOffsets"),
+        (.createTopic, 4, "createTopic"),
+        (.listTopics, 5, "listTopics"),
+        (.describeTopic, 6, "describeTopic"),
+        (.deleteTopic, 7, "deleteTopic"),
+        (.addPartitions, 8, "addPartitions"),
+        (.brokerStatus, 9, "brokerStatus"),
+        (.initProducer, 10, "initProducer"),
+    ]
+
+    @Test func numbersAndNamesArePinned() {
+        for entry in Self.pinned {
+            #expect(entry.key.rawValue == entry.number, "\(entry.name)")
+            #expect(entry.key.description == entry.name)
+        }
+        #expect(APIKey(rawValue: 20).description == "api 20")
+    }
+
+    /// `ProtocolVersions.supported` announces exactly the APIs above, once each, at version 0.
+    @Test func everyAPIIsSupported() throws {
+        #expect(ProtocolVersions.supported.map(\.apiKey) == Self.pinned.map(\.key))
+        for entry in Self.pinned {
+            let range = try #require(ProtocolVersions.range(of: entry.key), "\(entry.name)")
+            #expect(range.apiKey == entry.key)
+            #expect(range.minVersion == 0)
+            #expect(range.maxVersion == 0)
+        }
+    }
+
+    /// Nothing is served in the ranges reserved for groups (20-39), schedules (40-59) and dead
+    /// letters (60-79), nor past them.
+    @Test func reservedRangesAreUnused() {
+        for number in UInt16(11)...200 {
+            #expect(ProtocolVersions.range(of: APIKey(rawValue: number)) == nil, "api \(number)")
+        }
+        #expect(ProtocolVersions.range(of: APIKey(rawValue: .max)) == nil)
+    }
+}

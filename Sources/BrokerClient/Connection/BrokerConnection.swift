@@ -1,0 +1,301 @@
+import BrokerProtocol
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One TCP connection to a broker, shared by any number of concurrent requests.
+///
+/// Requests are pipelined: each `send` writes its frame at once and waits for the response that
+/// carries its correlation id, whatever the order in which responses arrive. The connection is
+/// opened lazily (or by ``connect()``) and starts with a handshake that learns the broker's frame
+/// limit and API versions. When it breaks, waiting requests fail with a connection-level
+/// ``ClientError`` and the next request reconnects, with exponential backoff between attempts and
+/// a bounded number of attempts. Requests are never sent twice by the connection: whether a retry
+/// is safe is for the caller to decide (the idempotent ``Producer`` and the ``Consumer`` do).
+public actor BrokerConnection: BrokerTransport {
+    /// Where the broker is.
+    public nonisolated let address: BrokerAddress
+    /// Timeouts, backoff and limits.
+    public nonisolated let configuration: ConnectionConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+
+    private struct Session {
+        var channel: any Channel
+        var handshake: HandshakeResponse
+        var versions: [APIKey: UInt16]
+    }
+
+    private enum State {
+        case idle
+        case connecting([CheckedContinuation<Session, any Error>])
+        case connected(Session)
+        case closed
+    }
+
+    private var state: State = .idle
+
+    /// Creates a connection; nothing is opened until the first request or ``connect()``.
+    public init(
+        address: BrokerAddress,
+        configuration: ConnectionConfiguration = ConnectionConfiguration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "sluice.client")
+    ) {
+        precondition(configuration.connectAttempts >= 1)
+        self.address = address
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// Opens the connection and performs the handshake, unless already connected.
+    /// - Throws: ``ClientError`` `connectionFailed` after the last attempt.
+    public func connect() async throws {
+        _ = try await session()
+    }
+
+    /// The broker's software version, once connected.
+    public var brokerVersion: String? {
+        if case .connected(let session) = state { return session.handshake.brokerVersion }
+        return nil
+    }
+
+    /// The largest frame the broker accepts, once connected.
+    public var maxFrameBytes: Int? {
+        if case .connected(let session) = state { return Int(session.handshake.maxFrameBytes) }
+        return nil
+    }
+
+    /// The API versions the broker announced, once connected.
+    public var supportedAPIs: [HandshakeResponse.VersionRange] {
+        if case .connected(let session) = state { return session.handshake.apis }
+        return []
+    }
+
+    public func send<Request: WireMessage, Response: WireMessage>(
+        _ request: Request,
+        as response: Response.Type,
+        timeout: Duration?
+    ) async throws -> Response {
+        let session = try await session()
+        let frame = try await Self.exchange(
+            request,
+            version: try version(of: Request.apiKey, in: session),
+            on: session.channel,
+            timeout: timeout ?? configuration.requestTimeout
+        )
+        return try Self.decode(frame, as: Response.self, from: address)
+    }
+
+    public func sendWithoutResponse<Request: WireMessage>(_ request: Request) async throws {
+        let session = try await session()
+        let clientRequest = ClientRequest(
+            apiKey: Request.apiKey,
+            apiVersion: try version(of: Request.apiKey, in: session),
+            body: request.encoded(),
+            responsePromise: nil,
+            timeout: nil
+        )
+        do {
+            try await session.channel.writeAndFlush(clientRequest).get()
+        } catch {
+            throw mapWriteError(error)
+        }
+    }
+
+    /// Closes the connection; waiting requests fail with `connectionClosed`, later ones with `closed`.
+    public func close() async {
+        let previous = state
+        state = .closed
+        switch previous {
+        case .connected(let session):
+            try? await session.channel.close()
+        case .connecting(let waiters):
+            let error = ClientError(.closed, "the connection to \(address) was closed")
+            for waiter in waiters { waiter.resume(throwing: error) }
+        case .idle, .closed:
+            break
+        }
+    }
+
+    // MARK: Connecting
+
+    private func session() async throws -> Session {
+        switch state {
+        case .connected(let session) where session.channel.isActive:
+            return session
+        case .connecting(var waiters):
+            return try await withCheckedThrowingContinuation { continuation in
+                waiters.append(continuation)
+                state = .connecting(waiters)
+            }
+        case .closed:
+            throw ClientError(.closed, "the connection to \(address) was closed")
+        case .idle, .connected:
+            state = .connecting([])
+            let result: Result<Session, any Error>
+            do {
+                result = .success(try await connectWithBackoff())
+            } catch {
+                result = .failure(error)
+            }
+            guard case .connecting(let waiters) = state else {
+                // Closed while connecting.
+                if case .success(let session) = result { try? await session.channel.close() }
+                throw ClientError(.closed, "the connection to \(address) was closed")
+            }
+            switch result {
+            case .success(let session): state = .connected(session)
+            case .failure: state = .idle
+            }
+            for waiter in waiters { waiter.resume(with: result) }
+            return try result.get()
+        }
+    }
+
+    private func connectWithBackoff() async throws -> Session {
+        var lastError: any Error = ClientError(.connectionFailed, "cannot connect to broker at \(address)")
+        for attempt in 0..<configuration.connectAttempts {
+            if attempt > 0 {
+                try await Task.sleep(for: configuration.backoff(afterAttempt: attempt - 1))
+            }
+            do {
+                return try await connectOnce()
+            } catch {
+                lastError = error
+                logger.debug(
+                    "connection attempt failed",
+                    metadata: [
+                        "broker": "\(address)", "attempt": "\(attempt + 1)",
+                        "error": "\(ConnectionErrorText.reason(for: error))",
+                    ]
+                )
+            }
+        }
+        if let error = lastError as? ClientError, error.code != .connectionClosed, error.code != .timedOut {
+            throw error
+        }
+        throw ClientError(
+            .connectionFailed,
+            "cannot connect to broker at \(address): \(ConnectionErrorText.reason(for: lastError))",
+            cause: lastError
+        )
+    }
+
+    private func connectOnce() async throws -> Session {
+        let peer = address.description
+        let maxFrameBytes = configuration.maxResponseFrameBytes
+        let channel = try await ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes))
+                    )
+                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(peer: peer))
+                }
+            }
+            .connect(host: address.host, port: address.port)
+            .get()
+        do {
+            let frame = try await Self.exchange(
+                HandshakeRequest(clientName: configuration.clientName),
+                version: 0,
+                on: channel,
+                timeout: configuration.requestTimeout
+            )
+            let handshake = try Self.decode(frame, as: HandshakeResponse.self, from: address)
+            var versions: [APIKey: UInt16] = [:]
+            for ours in ProtocolVersions.supported {
+                guard let theirs = handshake.apis.first(where: { $0.apiKey == ours.apiKey }) else { continue }
+                let highest = min(ours.maxVersion, theirs.maxVersion)
+                if highest >= max(ours.minVersion, theirs.minVersion) { versions[ours.apiKey] = highest }
+            }
+            logger.debug(
+                "connected",
+                metadata: ["broker": "\(address)", "brokerVersion": "\(handshake.brokerVersion)"]
+            )
+            return Session(channel: channel, handshake: handshake, versions: versions)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    // MARK: Requests
+
+    private func version(of apiKey: APIKey, in session: Session) throws -> UInt16 {
+        guard let version = session.versions[apiKey] else {
+            throw ClientError(
+                .unsupportedVersion,
+                "the broker at \(address) (version \(session.handshake.brokerVersion)) does not serve \(apiKey) "
+                    + "in a version this client speaks"
+            )
+        }
+        return version
+    }
+
+    private static func exchange<Request: WireMessage>(
+        _ request: Request,
+        version: UInt16,
+        on channel: any Channel,
+        timeout: Duration
+    ) async throws -> ResponseFrame {
+        let promise = channel.eventLoop.makePromise(of: ResponseFrame.self)
+        let clientRequest = ClientRequest(
+            apiKey: Request.apiKey,
+            apiVersion: version,
+            body: request.encoded(),
+            responsePromise: promise,
+            timeout: TimeAmount(timeout)
+        )
+        channel.writeAndFlush(clientRequest).whenFailure { error in
+            promise.fail(
+                error as? ClientError
+                    ?? ClientError(
+                        .connectionClosed,
+                        "connection to broker closed: \(ConnectionErrorText.reason(for: error))"
+                    )
+            )
+        }
+        return try await promise.futureResult.get()
+    }
+
+    private static func decode<Response: WireMessage>(
+        _ frame: ResponseFrame,
+        as response: Response.Type,
+        from address: BrokerAddress
+    ) throws -> Response {
+        guard frame.errorCode == .none else {
+            throw ClientError.broker(frame.errorCode, frame.errorMessage)
+        }
+        do {
+            return try Response.decode(frame.body)
+        } catch {
+            throw ClientError(
+                .protocolViolation,
+                "the broker at \(address) sent a \(Response.apiKey) response that does not decode: \(error)",
+                cause: error
+            )
+        }
+    }
+
+    private func mapWriteError(_ error: any Error) -> ClientError {
+        error as? ClientError
+            ?? ClientError(
+                .connectionClosed,
+                "connection to broker at \(address) closed: \(ConnectionErrorText.reason(for: error))"
+            )
+    }
+}
+
+extension TimeAmount {
+    /// The same span as `duration`, to the nanosecond (saturating).
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        self = .nanoseconds(overflow ? .max : nanoseconds &+ attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,207 @@
+import BrokerProtocol
+import LogStore
+import NIOCore
+
+/// Reads one partition, or every partition, of a topic from a starting position.
+///
+/// ``poll()`` sends one fetch for every partition not yet finished, waiting up to `maxWait` for
+/// new records (long polling), and returns the records at or after each partition's position in
+/// offset order per partition (a fetched batch may start before the position; those records are
+/// skipped). With `stopsAtEnd`, each partition stops at the log end offset it had when the
+/// consumer started, and ``isAtEnd`` turns true once all have reached it. ``records()`` is the
+/// same as an `AsyncSequence`.
+public actor Consumer {
+    /// The topic read.
+    public nonisolated let topic: String
+    /// Fetch settings.
+    public nonisolated let configuration: ConsumerConfiguration
+    private let transport: any BrokerTransport
+    private let requestedPartitions: [Int32]?
+    private let start: StartPosition
+
+    /// The next offset to read, per partition; empty until started.
+    public private(set) var positions: [Int32: Int64] = [:]
+    /// Per partition, the log end offset when the consumer started (with `stopsAtEnd`).
+    public private(set) var endOffsets: [Int32: Int64] = [:]
+    private var partitionOrder: [Int32] = []
+    private var isStarted = false
+
+    /// Creates a consumer; nothing is sent before the first ``poll()``.
+    /// - Parameter partitions: the partitions to read; `nil` for all of them.
+    public init(
+        transport: any BrokerTransport,
+        topic: String,
+        partitions: [Int32]? = nil,
+        from start: StartPosition = .earliest,
+        configuration: ConsumerConfiguration = ConsumerConfiguration()
+    ) {
+        self.transport = transport
+        self.topic = topic
+        self.requestedPartitions = partitions
+        self.start = start
+        self.configuration = configuration
+    }
+
+    /// Whether every partition has reached the end that existed at the start (only with
+    /// `stopsAtEnd`).
+    public var isAtEnd: Bool {
+        isStarted && configuration.stopsAtEnd && partitionOrder.allSatisfy { !isReading($0) }
+    }
+
+    /// The records as an asynchronous sequence; it ends at the end with `stopsAtEnd`, and never
+    /// otherwise.
+    public nonisolated func records() -> ConsumerRecords {
+        ConsumerRecords(consumer: self)
+    }
+
+    /// Fetches once and returns the new records (none if `maxWait` passed without any).
+    /// - Throws: ``ClientError``; an offset outside the log says the valid range.
+    public func poll() async throws -> [ConsumerRecord] {
+        try await startIfNeeded()
+        let reading = partitionOrder.filter(isReading)
+        guard !reading.isEmpty else { return [] }
+        let request = FetchRequest(
+            maxWaitMilliseconds: UInt32(clamping: Admin.milliseconds(configuration.maxWait)),
+            maxBytes: UInt32(clamping: configuration.maxBytes),
+            topics: [
+                .init(
+                    topic: topic,
+                    partitions: reading.map {
+                        .init(
+                            partition: $0,
+                            offset: positions[$0]!,
+                            maxBytes: UInt32(clamping: configuration.partitionMaxBytes)
+                        )
+                    }
+                )
+            ]
+        )
+        let response = try await fetch(request)
+        var records: [ConsumerRecord] = []
+        for topicData in response.topics where topicData.topic == topic {
+            for data in topicData.partitions {
+                guard let position = positions[data.partition] else { continue }
+                guard data.errorCode == .none else { throw error(for: data, position: position) }
+                let decoded = try Self.decode(
+                    data.records,
+                    from: position,
+                    before: configuration.stopsAtEnd ? endOffsets[data.partition] : nil
+                )
+                positions[data.partition] = decoded.nextOffset
+                for record in decoded.records {
+                    records.append(
+                        ConsumerRecord(
+                            topic: topic,
+                            partition: data.partition,
+                            offset: record.offset,
+                            timestamp: record.timestamp,
+                            key: record.key,
+                            value: record.value,
+                            headers: record.headers
+                        )
+                    )
+                }
+            }
+        }
+        return records
+    }
+
+    private func isReading(_ partition: Int32) -> Bool {
+        guard configuration.stopsAtEnd else { return true }
+        return positions[partition, default: 0] < endOffsets[partition, default: 0]
+    }
+
+    private func startIfNeeded() async throws {
+        guard !isStarted else { return }
+        let admin = Admin(transport: transport)
+        let partitions: [Int32]
+        if let requestedPartitions {
+            partitions = requestedPartitions
+        } else {
+            guard let summary = try await admin.listTopics().first(where: { $0.name == topic }) else {
+                throw ClientError.broker(.unknownTopic, "topic \"\(topic)\" does not exist")
+            }
+            partitions = Array(0..<summary.partitionCount)
+        }
+        let query: OffsetQuery
+        switch start {
+        case .earliest, .offset: query = .earliest
+        case .latest: query = .latest
+        case .timestamp(let milliseconds): query = .timestamp(milliseconds)
+        }
+        let offsets = try await admin.listOffsets(topic: topic, partitions: partitions, at: query)
+        for answer in offsets {
+            switch start {
+            case .offset(let offset): positions[answer.partition] = offset
+            default: positions[answer.partition] = answer.offset ?? answer.logEndOffset
+            }
+            endOffsets[answer.partition] = answer.logEndOffset
+        }
+        partitionOrder = partitions
+        isStarted = true
+    }
+
+    private func fetch(_ request: FetchRequest) async throws -> FetchResponse {
+        var attempt = 0
+        while true {
+            do {
+                return try await transport.send(
+                    request,
+                    as: FetchResponse.self,
+                    timeout: configuration.maxWait + .seconds(30)
+                )
+            } catch let error as ClientError where error.code.isConnectionLevel && attempt < configuration.maxRetries {
+                try await Task.sleep(for: configuration.retryBackoff * (1 << min(attempt, 10)))
+                attempt += 1
+            }
+        }
+    }
+
+    private func error(for data: FetchResponse.PartitionData, position: Int64) -> ClientError {
+        if data.errorCode == .offsetOutOfRange {
+            return ClientError(
+                .broker(.offsetOutOfRange),
+                "offset \(position) is out of range for \(topic)/\(data.partition): "
+                    + "valid offsets are \(data.logStartOffset) to \(data.logEndOffset)"
+            )
+        }
+        return ClientError.broker(data.errorCode, data.errorMessage)
+    }
+
+    /// Decodes the batches in `buffer` and keeps the records in `offset..<end`.
+    /// - Returns: the records, and the offset after the last batch read (at least `offset`).
+    /// - Throws: ``ClientError`` (`protocolViolation`) for a batch that fails validation.
+    static func decode(
+        _ buffer: ByteBuffer,
+        from offset: Int64,
+        before end: Int64?
+    ) throws -> (records: [Record], nextOffset: Int64) {
+        var buffer = buffer
+        var records: [Record] = []
+        var nextOffset = offset
+        while buffer.readableBytes >= RecordBatch.logOverhead {
+            let length = buffer.getInteger(at: buffer.readerIndex + 8, as: Int32.self)!
+            let size = Int(length) + RecordBatch.logOverhead
+            guard length >= 0 else {
+                throw ClientError(.protocolViolation, "the broker sent a record batch with length \(length)")
+            }
+            // A batch cut short at the end of a response is read again by the next fetch.
+            guard let slice = buffer.readSlice(length: size) else { break }
+            do {
+                let batch = try RecordBatch(validating: slice)
+                for record in try batch.records() where record.offset >= offset {
+                    if let end, record.offset >= end { break }
+                    records.append(record)
+                }
+                nextOffset = max(nextOffset, batch.lastOffset + 1)
+            } catch {
+                throw ClientError(
+                    .protocolViolation,
+                    "the broker sent a record batch that fails validation: \(error)",
+                    cause: error
+                )
+            }
+        }
+        return (records, nextOffset)
+    }
+}

@@ -1,0 +1,18 @@
+/// How a ``Consumer`` fetches.
+public struct ConsumerConfiguration: Sendable {
+    /// How long a fetch waits for new records (long polling).
+    public var maxWait: Duration = .milliseconds(500)
+    /// The most record bytes in one fetch response.
+    public var maxBytes: Int = 8 << 20
+    /// The most record bytes per partition in one fetch response.
+    public var partitionMaxBytes: Int = 1 << 20
+    /// Stop at the end that existed when the consumer started (``Consumer/isAtEnd``).
+    public var stopsAtEnd: Bool = false
+    /// How many times a fetch is sent again after a connection failure.
+    public var maxRetries: Int = 5
+    /// The wait before the first retry; it doubles after each.
+    public var retryBackoff: Duration = .milliseconds(200)
+
+    /// The defaults.
+    public init() {}
+}

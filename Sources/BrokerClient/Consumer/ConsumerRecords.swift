@@ -1,0 +1,30 @@
+/// A ``Consumer``'s records as an `AsyncSequence`: each step polls when the records of the last
+/// fetch are used up.
+public struct ConsumerRecords: AsyncSequence, Sendable {
+    public typealias Element = ConsumerRecord
+
+    let consumer: Consumer
+
+    /// Iterates over the records.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let consumer: Consumer
+        var buffered: [ConsumerRecord] = []
+        var index = 0
+
+        /// The next record; `nil` once a `stopsAtEnd` consumer has reached the end.
+        public mutating func next() async throws -> ConsumerRecord? {
+            while index == buffered.count {
+                if await consumer.isAtEnd { return nil }
+                try Task.checkCancellation()
+                buffered = try await consumer.poll()
+                index = 0
+            }
+            defer { index += 1 }
+            return buffered[index]
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(consumer: consumer)
+    }
+}

@@ -1,0 +1,179 @@
+import BrokerProtocol
+import LogStore
+import NIOCore
+
+extension Producer {
+    /// Sends batches until ``close()``: each partition's ready batches in order, one in flight per
+    /// partition, partitions concurrently. Cancelling it fails every unsent record with `closed`.
+    public func run() async throws {
+        precondition(!isRunning, "Producer.run() called twice")
+        isRunning = true
+        defer { isRunning = false }
+        await withDiscardingTaskGroup { group in
+            while true {
+                if Task.isCancelled {
+                    failUnsent(ClientError(.closed, "the producer was cancelled"))
+                    if partitions.values.allSatisfy({ $0.inFlight == nil }) { break }
+                }
+                if maxFrameBytes == nil { maxFrameBytes = await transport.maxFrameBytes }
+                if configuration.isIdempotent, producerIdentity == nil || needsNewProducerID, hasReadyBatch {
+                    do {
+                        try await initProducer()
+                    } catch {
+                        failUnsent(error as? ClientError ?? ClientError(.connectionFailed, "\(error)"))
+                    }
+                }
+                let now = NIODeadline.now()
+                for (key, state) in partitions where state.inFlight == nil {
+                    guard let first = state.batches.first else { continue }
+                    if !first.isReady && first.deadline > now { continue }
+                    first.isReady = true
+                    partitions[key]!.batches.removeFirst()
+                    partitions[key]!.inFlight = first
+                    group.addTask { await self.sendInFlightBatch(of: key) }
+                }
+                if lifecycle != .open, partitions.values.allSatisfy({ $0.inFlight == nil && $0.batches.isEmpty }) {
+                    break
+                }
+                await wakeup.wait()
+            }
+        }
+        lifecycle = .closed
+        partitions.removeAll()
+    }
+
+    private var hasReadyBatch: Bool {
+        let now = NIODeadline.now()
+        return partitions.values.contains { state in
+            guard state.inFlight == nil, let first = state.batches.first else { return false }
+            return first.isReady || first.deadline <= now
+        }
+    }
+
+    private func initProducer() async throws {
+        let response = try await transport.send(InitProducerRequest(), as: InitProducerResponse.self)
+        try Admin.check(response.result)
+        producerIdentity = (response.producerID, response.producerEpoch)
+        needsNewProducerID = false
+        for key in partitions.keys { partitions[key]!.nextSequence = 0 }
+        logger.debug("producer id assigned", metadata: ["producerId": "\(response.producerID)"])
+    }
+
+    /// Fails every batch not yet sent.
+    private func failUnsent(_ error: ClientError) {
+        for key in partitions.keys {
+            let batches = partitions[key]!.batches
+            partitions[key]!.batches.removeAll()
+            for batch in batches {
+                releaseBufferSpace(batch.bytes)
+                batch.outcome.complete(.failure(error))
+            }
+        }
+    }
+
+    private func sendInFlightBatch(of key: TopicPartition) async {
+        guard let batch = partitions[key]?.inFlight else { return }
+        var identity = ProducerIdentity.none
+        if configuration.isIdempotent, batch.partition >= 0, let producer = producerIdentity {
+            let sequence = partitions[key]!.nextSequence
+            identity = ProducerIdentity(producerId: producer.id, producerEpoch: producer.epoch, baseSequence: sequence)
+            partitions[key]!.nextSequence = Self.sequence(after: sequence, count: batch.records.count)
+        }
+        let request = Self.makeRequest(for: batch, producer: identity, configuration: configuration)
+        let result = await deliver(request, recordCount: batch.records.count)
+        partitions[key]?.inFlight = nil
+        releaseBufferSpace(batch.bytes)
+        if case .failure(let error) = result {
+            if identity != .none { needsNewProducerID = true }
+            if let code = error.code.brokerErrorCode, code == .unknownPartition || code == .unknownTopic {
+                partitionCounts[batch.topic] = nil
+            }
+        }
+        if batch.partition == ProduceRequest.anyPartition { partitionCounts[batch.topic] = nil }
+        batch.outcome.complete(result)
+        wakeup.signal()
+    }
+
+    /// The produce request for `batch`, encoded once: a retry sends these very bytes.
+    static func makeRequest(
+        for batch: ProducerBatch,
+        producer: ProducerIdentity,
+        configuration: ProducerConfiguration
+    ) -> ProduceRequest {
+        var records = ByteBuffer()
+        RecordBatch.write(records: batch.records, producer: producer, into: &records)
+        let timeout = Admin.milliseconds(configuration.produceTimeout)
+        return ProduceRequest(
+            acks: configuration.acks.wireValue,
+            timeoutMilliseconds: UInt32(clamping: timeout),
+            topic: batch.topic,
+            partitions: [
+                .init(partition: batch.partition, hasMessageIDs: batch.hasMessageIDs, records: records)
+            ]
+        )
+    }
+
+    /// Kafka's sequence arithmetic: sequences wrap from `Int32.max` to 0.
+    static func sequence(after sequence: Int32, count: Int) -> Int32 {
+        Int32((Int64(sequence) + Int64(count)) % (Int64(Int32.max) + 1))
+    }
+
+    /// Sends `request`, again after connection failures and transient broker errors.
+    private func deliver(
+        _ request: ProduceRequest,
+        recordCount: Int
+    ) async -> Result<BatchOutcome.Placement, ClientError> {
+        var attempt = 0
+        while true {
+            let retriable: ClientError
+            do {
+                if configuration.acks == .none {
+                    try await transport.sendWithoutResponse(request)
+                    let partition = request.partitions[0].partition
+                    return .success(BatchOutcome.Placement(partition: partition, baseOffset: nil, recordOffsets: []))
+                }
+                let response = try await transport.send(
+                    request,
+                    as: ProduceResponse.self,
+                    timeout: configuration.produceTimeout + .seconds(5)
+                )
+                guard response.partitions.count == 1,
+                    response.partitions[0].recordOffsets.isEmpty
+                        || response.partitions[0].recordOffsets.count == recordCount
+                else {
+                    return .failure(ClientError(.protocolViolation, "the produce response does not match the request"))
+                }
+                let result = response.partitions[0]
+                if result.errorCode == .none {
+                    return .success(
+                        BatchOutcome.Placement(
+                            partition: result.partition,
+                            baseOffset: result.baseOffset,
+                            recordOffsets: result.recordOffsets
+                        )
+                    )
+                }
+                let error = ClientError.broker(result.errorCode, result.errorMessage)
+                guard Self.isRetriable(result.errorCode) else { return .failure(error) }
+                retriable = error
+            } catch let error as ClientError {
+                guard error.code.isConnectionLevel else { return .failure(error) }
+                retriable = error
+            } catch {
+                return .failure(ClientError(.connectionClosed, "\(error)", cause: error))
+            }
+            guard attempt < configuration.maxRetries else { return .failure(retriable) }
+            logger.debug(
+                "retrying a batch",
+                metadata: ["topic": "\(request.topic)", "attempt": "\(attempt + 1)", "error": "\(retriable)"]
+            )
+            try? await Task.sleep(for: configuration.retryBackoff * (1 << min(attempt, 10)))
+            attempt += 1
+        }
+    }
+
+    /// Broker errors after which the same batch may succeed.
+    static func isRetriable(_ code: ErrorCode) -> Bool {
+        code == .requestTimedOut || code == .shuttingDown || code == .limitExceeded
+    }
+}

@@ -1,0 +1,339 @@
+import BrokerProtocol
+import LogStore
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Sends records to topics, in batches, with the acknowledgement level of its configuration.
+///
+/// Records are gathered per partition into batches that are sent when they reach
+/// `batchBytes`, when `linger` has passed since their first record, or on ``flush()``. A keyed
+/// record goes to Kafka's partition for its key; a record with a message id but no key to the
+/// partition of its message id (so a retry reaches the partition that deduplicates it); other
+/// records are spread round-robin, one batch at a time. Each partition has at most one batch in
+/// flight, so batches arrive in order; different partitions are sent concurrently on one
+/// pipelined connection.
+///
+/// Idempotence: the producer asks the broker for a producer id and numbers each partition's
+/// records; a batch that fails with a connection error is sent again with the same bytes, and
+/// the broker drops it if the first copy had arrived. Back-pressure: ``enqueue(topic:key:value:headers:partition:messageID:timestamp:)``
+/// and ``send(topic:key:value:headers:partition:messageID:timestamp:)`` suspend while more than
+/// `maxBufferedBytes` wait.
+///
+/// The batches are sent by ``run()``, which must be running (``withProducer(transport:configuration:logger:_:)``
+/// does this): it returns after ``close()``.
+public actor Producer {
+    /// Batching, acknowledgement and retry settings.
+    public nonisolated let configuration: ProducerConfiguration
+    let transport: any BrokerTransport
+    let eventLoop: any EventLoop
+    let logger: Logger
+    let wakeup = WakeupSignal()
+
+    struct TopicPartition: Hashable {
+        var topic: String
+        var partition: Int32
+    }
+
+    struct PartitionState {
+        /// Batches not yet sent, oldest first; only the last may still take records.
+        var batches: [ProducerBatch] = []
+        /// The batch being sent.
+        var inFlight: ProducerBatch?
+        /// The sequence number of the next record under the current producer id.
+        var nextSequence: Int32 = 0
+    }
+
+    enum Lifecycle {
+        case open
+        case closing
+        case closed
+    }
+
+    var partitions: [TopicPartition: PartitionState] = [:]
+    /// Partition counts by topic; `0` for a topic the broker did not have at the last look.
+    var partitionCounts: [String: Int32] = [:]
+    var metadataWaiters: [CheckedContinuation<Void, any Error>]?
+    var sticky: [String: (partition: Int32, batchID: UInt64)] = [:]
+    var roundRobin: [String: Int32] = [:]
+    var nextBatchID: UInt64 = 0
+    var bufferedBytes = 0
+    var spaceWaiters: [(bytes: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    var producerIdentity: (id: Int64, epoch: Int16)?
+    var needsNewProducerID = false
+    var maxFrameBytes: Int?
+    var lifecycle = Lifecycle.open
+    var isRunning = false
+
+    /// Creates a producer that sends through `transport`. Call ``run()`` (or use
+    /// ``withProducer(transport:configuration:logger:_:)``).
+    public init(
+        transport: any BrokerTransport,
+        configuration: ProducerConfiguration = ProducerConfiguration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "sluice.producer")
+    ) {
+        precondition(configuration.batchBytes > 0 && configuration.maxBufferedBytes > 0)
+        precondition(configuration.maxRetries >= 0)
+        self.transport = transport
+        self.configuration = configuration
+        self.eventLoop = eventLoopGroup.any()
+        self.logger = logger
+    }
+
+    /// Runs a producer for the duration of `body`: starts ``run()``, calls `body`, then closes the
+    /// producer (sending everything buffered) and waits for ``run()`` to return.
+    public static func withProducer<Result: Sendable>(
+        transport: any BrokerTransport,
+        configuration: ProducerConfiguration = ProducerConfiguration(),
+        logger: Logger = Logger(label: "sluice.producer"),
+        _ body: (Producer) async throws -> Result
+    ) async throws -> Result {
+        let producer = Producer(transport: transport, configuration: configuration, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await producer.run() }
+            let result: Swift.Result<Result, any Error>
+            do {
+                result = .success(try await body(producer))
+            } catch {
+                result = .failure(error)
+            }
+            await producer.close()
+            try await group.waitForAll()
+            return try result.get()
+        }
+    }
+
+    // MARK: Sending
+
+    /// Sends one record and waits for its acknowledgement.
+    /// - Parameters:
+    ///   - partition: the partition; `nil` to choose by key, message id or round-robin.
+    ///   - messageID: the broker drops a second record with this id within its duplicate window.
+    ///   - timestamp: epoch milliseconds; `nil` for now.
+    /// - Returns: where the record went; `offset` is `nil` with acks `none`.
+    /// - Throws: ``ClientError``.
+    public func send(
+        topic: String,
+        key: ByteBuffer? = nil,
+        value: ByteBuffer?,
+        headers: [RecordHeader] = [],
+        partition: Int32? = nil,
+        messageID: String? = nil,
+        timestamp: Int64? = nil
+    ) async throws -> RecordMetadata {
+        try await enqueue(
+            topic: topic,
+            key: key,
+            value: value,
+            headers: headers,
+            partition: partition,
+            messageID: messageID,
+            timestamp: timestamp
+        ).metadata()
+    }
+
+    /// Adds one record to its batch and returns without waiting for the acknowledgement. Records
+    /// enqueued one after another by one task keep their order within a partition.
+    /// - Returns: a handle whose ``PendingRecord/metadata()`` waits for the acknowledgement.
+    /// - Throws: ``ClientError`` if the producer is closed, the record is too large, or the
+    ///   topic's partitions cannot be looked up.
+    public func enqueue(
+        topic: String,
+        key: ByteBuffer? = nil,
+        value: ByteBuffer?,
+        headers: [RecordHeader] = [],
+        partition: Int32? = nil,
+        messageID: String? = nil,
+        timestamp: Int64? = nil
+    ) async throws -> PendingRecord {
+        try checkOpen()
+        if let partition, partition < 0 {
+            throw ClientError(.invalidArgument, "partition \(partition) is negative")
+        }
+        var headers = headers
+        if let messageID {
+            headers.append(RecordHeader(key: ProduceRequest.messageIDHeader, value: ByteBuffer(string: messageID)))
+        }
+        let size = ProducerBatch.estimatedSize(key: key, value: value, headers: headers)
+        if let maxFrameBytes, size + 1024 > maxFrameBytes {
+            throw ClientError(
+                .invalidArgument,
+                "a record of \(size) bytes is over the broker's \(maxFrameBytes)-byte frame limit"
+            )
+        }
+        try await reserveBufferSpace(size)
+        let target: (partition: Int32, isRoundRobin: Bool, isAlone: Bool)
+        do {
+            try checkOpen()
+            target = try await choosePartition(topic: topic, key: key, messageID: messageID, explicit: partition)
+            try checkOpen()
+        } catch {
+            releaseBufferSpace(size)
+            throw error
+        }
+        let record = Record(
+            key: key,
+            value: value,
+            headers: headers,
+            timestamp: timestamp ?? WallClock.nowMilliseconds()
+        )
+        let batch = openBatch(topic: topic, partition: target.partition, size: size)
+        let index = batch.append(record, size: size, hasMessageID: messageID != nil)
+        if target.isRoundRobin { sticky[topic] = (target.partition, batch.id) }
+        if target.isAlone || batch.bytes >= effectiveBatchBytes {
+            batch.isReady = true
+            wakeup.signal()
+        }
+        return PendingRecord(topic: topic, outcome: batch.outcome, index: index)
+    }
+
+    /// Sends every record enqueued so far and waits for their acknowledgements.
+    /// - Throws: the first ``ClientError`` among those batches.
+    public func flush() async throws {
+        var outcomes: [BatchOutcome] = []
+        for state in partitions.values {
+            if let inFlight = state.inFlight { outcomes.append(inFlight.outcome) }
+            for batch in state.batches {
+                batch.isReady = true
+                outcomes.append(batch.outcome)
+            }
+        }
+        wakeup.signal()
+        var firstError: (any Error)?
+        for outcome in outcomes {
+            do {
+                _ = try await outcome.value()
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// Sends what is buffered, then stops: ``run()`` returns and later sends fail with `closed`.
+    public func close() async {
+        guard lifecycle == .open else { return }
+        lifecycle = .closing
+        let error = ClientError(.closed, "the producer is closed")
+        for waiter in spaceWaiters { waiter.continuation.resume(throwing: error) }
+        spaceWaiters.removeAll()
+        if isRunning { try? await flush() }
+        wakeup.signal()
+    }
+
+    private func checkOpen() throws {
+        guard lifecycle == .open else { throw ClientError(.closed, "the producer is closed") }
+    }
+
+    var effectiveBatchBytes: Int {
+        guard let maxFrameBytes else { return configuration.batchBytes }
+        return max(1, min(configuration.batchBytes, maxFrameBytes - 1024))
+    }
+
+    private func openBatch(topic: String, partition: Int32, size: Int) -> ProducerBatch {
+        let key = TopicPartition(topic: topic, partition: partition)
+        if let last = partitions[key]?.batches.last, last.canAppend(size: size, limit: effectiveBatchBytes) {
+            return last
+        }
+        if let last = partitions[key]?.batches.last, !last.isReady {
+            last.isReady = true
+            wakeup.signal()
+        }
+        nextBatchID += 1
+        let deadline = NIODeadline.now() + TimeAmount(configuration.linger)
+        let batch = ProducerBatch(id: nextBatchID, topic: topic, partition: partition, deadline: deadline)
+        partitions[key, default: PartitionState()].batches.append(batch)
+        let wakeup = self.wakeup
+        eventLoop.scheduleTask(deadline: deadline) { wakeup.signal() }
+        return batch
+    }
+
+    // MARK: Partitions
+
+    private func choosePartition(
+        topic: String,
+        key: ByteBuffer?,
+        messageID: String?,
+        explicit: Int32?
+    ) async throws -> (partition: Int32, isRoundRobin: Bool, isAlone: Bool) {
+        if let explicit { return (explicit, false, false) }
+        let count = try await partitionCount(of: topic)
+        guard count > 0 else {
+            // The broker does not have the topic (it may create it): let it choose. A keyed record
+            // travels alone, since the broker partitions a batch by its key.
+            return (ProduceRequest.anyPartition, false, key != nil || messageID != nil)
+        }
+        if let partition = PartitionChooser.partition(
+            explicit: nil,
+            key: key,
+            messageID: messageID,
+            partitionCount: count
+        ) {
+            return (partition, false, false)
+        }
+        if let current = sticky[topic], current.partition < count,
+            let last = partitions[TopicPartition(topic: topic, partition: current.partition)]?.batches.last,
+            last.id == current.batchID, !last.isReady
+        {
+            return (current.partition, true, false)
+        }
+        let next = roundRobin[topic, default: 0] % count
+        roundRobin[topic] = (next + 1) % count
+        return (next, true, false)
+    }
+
+    /// The topic's partition count, looked up if not known; `0` if the broker has no such topic.
+    func partitionCount(of topic: String) async throws -> Int32 {
+        if let count = partitionCounts[topic] { return count }
+        try await refreshMetadata()
+        return partitionCounts[topic] ?? 0
+    }
+
+    private func refreshMetadata() async throws {
+        if metadataWaiters != nil {
+            try await withCheckedThrowingContinuation { metadataWaiters?.append($0) }
+            return
+        }
+        metadataWaiters = []
+        let result: Result<Void, any Error>
+        do {
+            let topics = try await transport.send(ListTopicsRequest(), as: ListTopicsResponse.self)
+            var counts: [String: Int32] = [:]
+            for topic in topics.topics { counts[topic.topic] = topic.partitionCount }
+            for topic in partitionCounts.keys where counts[topic] == nil { counts[topic] = 0 }
+            partitionCounts = counts
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        let waiters = metadataWaiters ?? []
+        metadataWaiters = nil
+        for waiter in waiters { waiter.resume(with: result) }
+        try result.get()
+    }
+
+    // MARK: Back-pressure
+
+    private func reserveBufferSpace(_ bytes: Int) async throws {
+        if spaceWaiters.isEmpty, bufferedBytes == 0 || bufferedBytes + bytes <= configuration.maxBufferedBytes {
+            bufferedBytes += bytes
+            return
+        }
+        try await withCheckedThrowingContinuation { continuation in
+            spaceWaiters.append((bytes, continuation))
+        }
+    }
+
+    func releaseBufferSpace(_ bytes: Int) {
+        bufferedBytes -= bytes
+        precondition(bufferedBytes >= 0)
+        while let first = spaceWaiters.first,
+            bufferedBytes == 0 || bufferedBytes + first.bytes <= configuration.maxBufferedBytes
+        {
+            spaceWaiters.removeFirst()
+            bufferedBytes += first.bytes
+            first.continuation.resume()
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// How a ``Producer`` batches, acknowledges and retries.
+public struct ProducerConfiguration: Sendable {
+    /// How far a batch must get before the broker answers.
+    public var acks: AcknowledgementLevel = .durable
+    /// A batch is sent once its records take this many bytes (it may hold a single larger record).
+    public var batchBytes: Int = 256 << 10
+    /// How long a batch waits for more records before it is sent anyway.
+    public var linger: Duration = .milliseconds(5)
+    /// `send` suspends while more than this many bytes of records wait to be sent or acknowledged.
+    public var maxBufferedBytes: Int = 32 << 20
+    /// Whether batches carry a producer id and sequence numbers, so that the broker drops a batch
+    /// that a retry delivers twice.
+    public var isIdempotent: Bool = true
+    /// How many times a batch is sent again after a connection failure or a transient broker error.
+    public var maxRetries: Int = 5
+    /// The wait before the first retry; it doubles after each.
+    public var retryBackoff: Duration = .milliseconds(100)
+    /// How long the broker may wait for durability before answering `requestTimedOut`.
+    public var produceTimeout: Duration = .seconds(30)
+
+    /// The defaults.
+    public init() {}
+}

@@ -144,6 +144,75 @@ struct BrokerdTests {
         #expect(try broker.stop(signal: SIGTERM) == 0)
     }
 
+    @Test("kill -9 of brokerd in the middle of a durable produce stream loses no acknowledged message")
+    func killMidStream() throws {
+        let directory = try TemporaryDirectory()
+        var broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
+        let created = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "topics", "create", "stream", "--partitions", "3"]
+        )
+        #expect(created.status == 0)
+
+        let producer = Process()
+        producer.executableURL = try executable(named: "producer")
+        producer.arguments = [
+            "--broker", broker.address, "--topic", "stream", "--key-separator", ":", "--acks", "durable",
+        ]
+        let input = Pipe()
+        let output = Pipe()
+        producer.standardInput = input
+        producer.standardOutput = output
+        producer.standardError = FileHandle.nullDevice
+        try producer.run()
+        // Feed lines from another thread while acknowledgements are read here.
+        let total = 200_000
+        DispatchQueue.global().async {
+            for chunk in stride(from: 0, to: total, by: 1_000) {
+                let lines = Self.keyedLines(chunk..<min(total, chunk + 1_000))
+                do { try input.fileHandleForWriting.write(contentsOf: Data(lines.utf8)) } catch { return }
+            }
+            try? input.fileHandleForWriting.close()
+        }
+        var acknowledged: [String] = []
+        var pending = Data()
+        func takeLines() {
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                acknowledged.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                pending.removeSubrange(pending.startIndex...newline)
+            }
+        }
+        let deadline = Date().addingTimeInterval(120)
+        while acknowledged.count < 3_000 && Date() < deadline {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            pending.append(data)
+            takeLines()
+        }
+        try #require(acknowledged.count >= 3_000, "the producer acknowledged \(acknowledged.count) messages")
+        #expect(try broker.stop(signal: SIGKILL) == SIGKILL)
+        // Whatever the producer printed before it noticed the lost broker was acknowledged too.
+        pending.append(output.fileHandleForReading.readDataToEndOfFile())
+        takeLines()
+        producer.waitUntilExit()
+        #expect(producer.terminationStatus != 0, "the producer reports the lost connection")
+
+        broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
+        let records = try Self.consumeAll(broker.address, topic: "stream")
+        var stored: [String: String] = [:]
+        for record in records {
+            let partition = try #require(record["partition"] as? Int)
+            let offset = try #require(record["offset"] as? Int)
+            stored["stream/\(partition)@\(offset)"] = record["value"] as? String
+        }
+        #expect(stored.count == records.count, "no offset twice")
+        for (index, line) in acknowledged.enumerated() {
+            #expect(stored[line] == "value-\(index)", "acknowledged \(line) for line \(index)")
+        }
+        #expect(Set(records.compactMap { $0["value"] as? String }).count == records.count, "no message twice")
+        #expect(try broker.stop(signal: SIGTERM) == 0)
+    }
+
     @Test(
         "an unreachable broker is a one-line error and a non-zero exit",
         arguments: ["producer", "consumer", "brokerctl"]

@@ -96,6 +96,9 @@ struct ProduceBenchmark: AsyncParsableCommand {
     @Option(help: "Produce requests in flight per connection.")
     var inFlight: Int = 16
 
+    @Flag(help: "Encode every batch afresh (as a client would) instead of reusing 8 pre-encoded batches.")
+    var encodeEachBatch = false
+
     func run() async throws {
         guard let level = ["none": Acks.none, "written": .written, "durable": .durable][acks] else {
             throw ValidationError("--acks must be none, written or durable")
@@ -132,7 +135,10 @@ struct ProduceBenchmark: AsyncParsableCommand {
                                 try await window.next()
                                 inFlight -= 1
                             }
-                            let batch = template[number % template.count]
+                            let batch =
+                                self.encodeEachBatch
+                                ? self.options.makeBatch(count: perBatch, sequence: number)
+                                : template[number % template.count]
                             let partition = Int32(number % Int(self.options.partitions))
                             let request = ProduceRequest(
                                 acks: acks,
@@ -172,6 +178,7 @@ struct ProduceBenchmark: AsyncParsableCommand {
         let bytesPerRecord = options.messageSize + options.keySize
         return NetworkResult(
             name: "produce acks=\(acks) value=\(options.messageSize)B key=\(options.keySize)B "
+                + (encodeEachBatch ? "encode-each-batch " : "pre-encoded ")
                 + "batch=\(perBatch) partitions=\(options.partitions) producers=\(producers) in-flight=\(inFlight)",
             messages: records,
             bytes: records * bytesPerRecord,

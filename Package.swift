@@ -73,17 +73,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What the command-line tools share: --broker and one-line error handling.
+        .target(
+            name: "ToolSupport",
+            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "brokerctl",
-            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "BrokerClient", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "producer",
-            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "BrokerClient", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "consumer",
-            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "BrokerClient", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "broker-bench",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerClient
+import ToolSupport
 
 /// `brokerctl status`: the broker's version, uptime, topics, connections and log size.
 struct StatusCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerClient
+import ToolSupport
 
 /// `brokerctl topics add-partitions NAME --partitions N` (N is the new total).
 struct TopicsAddPartitionsCommand: AsyncParsableCommand {

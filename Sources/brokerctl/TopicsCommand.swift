@@ -1,4 +1,5 @@
 import ArgumentParser
+import ToolSupport
 
 /// `brokerctl topics …`.
 struct TopicsCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerClient
+import ToolSupport
 
 /// `brokerctl topics create NAME --partitions N [--retention 7d] [--retention-bytes N] [--segment-bytes N]`.
 struct TopicsCreateCommand: AsyncParsableCommand {

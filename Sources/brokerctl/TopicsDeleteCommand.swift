@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerClient
+import ToolSupport
 
 /// `brokerctl topics delete NAME`.
 struct TopicsDeleteCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerClient
+import ToolSupport
 
 /// `brokerctl topics describe NAME`: settings, then per partition start and end offsets, size and
 /// segment count.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerClient
+import ToolSupport
 
 /// `brokerctl topics list`: one line per topic, `NAME PARTITIONS`.
 struct TopicsListCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrokerClient
+import ToolSupport
 
 extension ConsumerTool.Format: ExpressibleByArgument {}
 

@@ -9,12 +9,14 @@ import Musl
 import Darwin
 #endif
 
-/// `--broker HOST:PORT`, shared by the tools (the same file is in each tool's target).
-struct ConnectionOptions: ParsableArguments {
+/// `--broker HOST:PORT`, shared by the tools.
+public struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(BrokerOptionSyntax.help, valueName: "host:port"))
-    var broker: String?
+    public var broker: String?
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         do {
             _ = try address()
         } catch let error as ClientError {
@@ -23,7 +25,7 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// The broker's address: `--broker`, else `$SLUICE_BROKER`, else the default.
-    func address() throws -> BrokerAddress {
+    public func address() throws -> BrokerAddress {
         var environment: [String: String] = [:]
         if let value = getenv(BrokerAddress.environmentVariable) {
             environment[BrokerAddress.environmentVariable] = String(cString: value)
@@ -35,8 +37,9 @@ struct ConnectionOptions: ParsableArguments {
 /// Runs a tool's root command with one-line errors: `PROGRAM: message` on standard error and a
 /// non-zero exit, instead of ArgumentParser's usage text or a stack trace. Help and version
 /// requests print as usual.
-enum ToolMain {
-    static func main<Command: AsyncParsableCommand>(_ type: Command.Type, program: String) async {
+public enum ToolMain {
+    /// Parses and runs `Command`; never returns normally on failure.
+    public static func main<Command: AsyncParsableCommand>(_ type: Command.Type, program: String) async {
         do {
             var command = try Command.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

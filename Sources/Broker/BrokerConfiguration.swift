@@ -23,6 +23,10 @@ public struct BrokerConfiguration: Sendable {
     public var retentionCheckIntervalMilliseconds: Int64 = 5 * 60_000
     /// A second record with the same message id within this window is dropped. Default 2 minutes.
     public var duplicateWindowMilliseconds: Int64 = 120_000
+    /// At start-up each partition re-reads about this many bytes of its log's tail to rebuild its
+    /// idempotent-producer state and message-id window, so that a retry crossing a restart is still
+    /// recognised. Default 64 MiB.
+    public var stateRecoveryBytes: Int64 = 64 << 20
     /// The named limits.
     public var limits = BrokerLimits()
     /// The broker's version string, announced in the handshake and status.

@@ -66,6 +66,21 @@ extension PartitionLog {
         return nil
     }
 
+    /// The offset of a batch that starts at most about `bytes` before the end of the active segment
+    /// (found through its offset index; the active segment's base offset if the segment is
+    /// smaller). Reading from it to the log end visits the log's recent tail, whatever its size:
+    /// the broker rebuilds its idempotent-producer and message-id state from it at start-up.
+    /// - Complexity: O(index entries of the active segment).
+    public func offset(nearEndWithin bytes: Int64) -> Int64 {
+        let segment = activeSegment
+        let start = segment.size - bytes
+        guard start > 0 else { return segment.baseOffset }
+        // The first indexed batch at or after `start`; if there is none, the last indexed one
+        // (at most an index interval and a batch more than asked).
+        let entries = segment.offsetIndex.entries
+        return (entries.first { $0.position >= start } ?? entries.last)?.offset ?? segment.baseOffset
+    }
+
     /// The index of the last segment whose base offset is at or below `offset`.
     /// - Complexity: O(log n).
     func segmentIndex(containing offset: Int64) -> Int {

@@ -834,3 +834,30 @@ extension PartitionLogTests {
         }
     }
 }
+
+extension PartitionLogTests {
+    @Test("offset(nearEndWithin:) finds a batch boundary no more than about that many bytes before the end")
+    func offsetNearEnd() throws {
+        try withStorageFixture { fixture in
+            var configuration = LogConfiguration()
+            configuration.indexIntervalBytes = 1024
+            let log = try fixture.open(configuration)
+            #expect(log.offset(nearEndWithin: 1 << 20) == 0, "an empty log")
+            for _ in 0..<100 { try log.append(makeLogBatch(count: 2, valueSize: 200)) }
+            #expect(log.offset(nearEndWithin: Int64.max / 2) == 0)
+            let near = log.offset(nearEndWithin: 4096)
+            #expect(near > 0 && near < log.logEndOffset)
+            // From there to the end is at most the budget plus one index interval.
+            var bytes = 0
+            var offset = near
+            while offset < log.logEndOffset {
+                let result = try log.read(from: offset, maxBytes: 1 << 20)
+                #expect(result.batches.first?.baseOffset == offset, "a batch boundary")
+                bytes += result.bytes.readableBytes
+                offset = result.batches.last!.lastOffset + 1
+            }
+            #expect(bytes <= 4096 + 2048, "within an index interval and a batch of the budget")
+            #expect(bytes >= 4096 - 2048, "within an index interval and a batch of the budget")
+        }
+    }
+}

@@ -4,7 +4,7 @@ import DequeModule
 ///
 /// Owned by the partition's event loop. Bounded: at most `capacity` ids; when full, the oldest id
 /// is forgotten early (the window shrinks under pressure rather than memory growing).
-struct MessageIDCache {
+struct MessageIDCache: Sendable {
     let windowMilliseconds: Int64
     let capacity: Int
     private var offsets: [String: Int64] = [:]

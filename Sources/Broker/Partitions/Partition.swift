@@ -29,18 +29,23 @@ final class Partition: @unchecked Sendable {
     private let fetchedBytes: Counter
     private let logEndOffset: Gauge
 
-    /// Takes ownership of `log`, which must not be used by anyone else from now on.
-    init(topic: String, index: Int32, log: SendableLog, eventLoop: any EventLoop, configuration: BrokerConfiguration) {
+    /// Takes ownership of `log`, which must not be used by anyone else from now on, with the state
+    /// ``recoverState(from:configuration:)`` rebuilt from it.
+    init(
+        topic: String,
+        index: Int32,
+        log: SendableLog,
+        state: RecoveredState,
+        eventLoop: any EventLoop,
+        configuration: BrokerConfiguration
+    ) {
         self.topic = topic
         self.index = index
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.log = log.log
-        self.producers = ProducerStateTable(capacity: configuration.limits.maxProducersPerPartition)
-        self.messageIDs = MessageIDCache(
-            windowMilliseconds: configuration.duplicateWindowMilliseconds,
-            capacity: configuration.limits.maxMessageIDsPerPartition
-        )
+        self.producers = state.producers
+        self.messageIDs = state.messageIDs
         let dimensions = [("topic", topic), ("partition", String(index))]
         self.appendedRecords = Counter(label: "sluice_appended_records_total", dimensions: dimensions)
         self.appendedBytes = Counter(label: "sluice_appended_bytes_total", dimensions: dimensions)
@@ -53,6 +58,51 @@ final class Partition: @unchecked Sendable {
                 self.applyRetention()
             }
         }
+    }
+
+    // MARK: State recovery
+
+    /// The idempotent-producer table and message-id window of a partition.
+    struct RecoveredState: Sendable {
+        var producers: ProducerStateTable
+        var messageIDs: MessageIDCache
+    }
+
+    /// Rebuilds the producer table and the message-id window from the log's recent tail (about
+    /// `stateRecoveryBytes`), so that a retry that crosses a broker restart is still answered with
+    /// its first offsets. Blocks on reads: run it where the log was opened (the thread pool).
+    static func recoverState(from log: PartitionLog, configuration: BrokerConfiguration) throws -> RecoveredState {
+        var producers = ProducerStateTable(capacity: configuration.limits.maxProducersPerPartition)
+        var messageIDs = MessageIDCache(
+            windowMilliseconds: configuration.duplicateWindowMilliseconds,
+            capacity: configuration.limits.maxMessageIDsPerPartition
+        )
+        let now = currentTimeMilliseconds()
+        var offset = log.offset(nearEndWithin: configuration.stateRecoveryBytes)
+        while offset < log.logEndOffset {
+            let result = try log.read(from: offset, maxBytes: 1 << 20)
+            guard let last = result.batches.last else { break }
+            for batch in result.batches {
+                producers.record(
+                    producerID: batch.producerId,
+                    epoch: batch.producerEpoch,
+                    entry: .init(
+                        firstSequence: batch.baseSequence,
+                        lastSequence: batch.baseSequence &+ batch.lastOffsetDelta,
+                        baseOffset: batch.baseOffset,
+                        lastOffset: batch.lastOffset
+                    )
+                )
+                guard batch.maxTimestamp >= now - configuration.duplicateWindowMilliseconds else { continue }
+                for record in try batch.records() {
+                    guard let id = record.headers.last(where: { $0.key == ProduceRequest.messageIDHeader })?.value
+                    else { continue }
+                    messageIDs.insert(String(buffer: id), offset: record.offset, now: min(now, record.timestamp))
+                }
+            }
+            offset = last.lastOffset + 1
+        }
+        return RecoveredState(producers: producers, messageIDs: messageIDs)
     }
 
     // MARK: Produce

@@ -6,7 +6,7 @@ import BrokerProtocol
 ///
 /// Owned by the partition's event loop. Bounded: at most `capacity` producers, the least recently
 /// seen dropped first.
-struct ProducerStateTable {
+struct ProducerStateTable: Sendable {
     /// A batch appended for a producer.
     struct BatchEntry: Hashable {
         var firstSequence: Int32

@@ -76,13 +76,13 @@ actor TopicRegistry {
         let logConfiguration = settings.logConfiguration(broker: configuration)
         let directory = configuration.dataDirectory + "/" + topic
         let scheduler = flushScheduler
+        let configuration = self.configuration
         var partitions: [Partition] = []
         for index in range {
             let path = directory + "/" + String(index)
-            let log = try await threadPool.runIfActive {
-                SendableLog(
-                    try PartitionLog.open(directory: path, configuration: logConfiguration, scheduler: scheduler)
-                )
+            let (log, state) = try await threadPool.runIfActive {
+                let log = try PartitionLog.open(directory: path, configuration: logConfiguration, scheduler: scheduler)
+                return (SendableLog(log), try Partition.recoverState(from: log, configuration: configuration))
             }
             if let damage = log.log.recoveryReport.damage {
                 logger.warning(
@@ -95,6 +95,7 @@ actor TopicRegistry {
                     topic: topic,
                     index: index,
                     log: log,
+                    state: state,
                     eventLoop: eventLoopGroup.next(),
                     configuration: configuration
                 )

@@ -64,6 +64,12 @@ struct BrokerdCommand: AsyncParsableCommand {
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
+        guard maxFrameBytes <= Int(UInt32.max) else {
+            throw ValidationError("--max-frame-bytes must be at most \(UInt32.max), got \(maxFrameBytes)")
+        }
+        guard maxPartitions <= Int(Int32.max) else {
+            throw ValidationError("--max-partitions must be at most \(Int32.max), got \(maxPartitions)")
+        }
         guard maxMessageBytes < maxFrameBytes else {
             throw ValidationError("--max-message-bytes must be below --max-frame-bytes")
         }

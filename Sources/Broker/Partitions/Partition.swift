@@ -22,6 +22,8 @@ final class Partition: @unchecked Sendable {
     private var producers: ProducerStateTable
     private var messageIDs: MessageIDCache
     private var isClosed = false
+    /// The broker is shutting down: long polls are answered at once instead of waiting.
+    private var isEndingLongPolls = false
     private var retentionTask: RepeatedTask?
     // Metrics, created once with fixed labels.
     private let appendedRecords: Counter
@@ -88,7 +90,7 @@ final class Partition: @unchecked Sendable {
                     epoch: batch.producerEpoch,
                     entry: .init(
                         firstSequence: batch.baseSequence,
-                        lastSequence: batch.baseSequence &+ batch.lastOffsetDelta,
+                        lastSequence: ProducerStateTable.sequence(batch.baseSequence, plus: batch.lastOffsetDelta),
                         baseOffset: batch.baseOffset,
                         lastOffset: batch.lastOffset
                     )
@@ -198,7 +200,7 @@ final class Partition: @unchecked Sendable {
             epoch: batch.producerEpoch,
             entry: .init(
                 firstSequence: batch.baseSequence,
-                lastSequence: batch.baseSequence &+ batch.lastOffsetDelta,
+                lastSequence: ProducerStateTable.sequence(batch.baseSequence, plus: batch.lastOffsetDelta),
                 baseOffset: result.firstOffset,
                 lastOffset: result.lastOffset
             )
@@ -276,9 +278,18 @@ final class Partition: @unchecked Sendable {
     /// Fires `wakeup` on the next append (or at once if data past `offset` already exists).
     func notify(_ wakeup: FetchWakeup, whenDataAfter offset: Int64) {
         eventLoop.execute {
-            if self.isClosed || self.log.logEndOffset > offset { return wakeup.fire() }
+            if self.isClosed || self.isEndingLongPolls || self.log.logEndOffset > offset { return wakeup.fire() }
             self.waiters.removeAll { $0.isFired }
             self.waiters.append(wakeup)
+        }
+    }
+
+    /// Wakes every waiting fetch and lets no new one wait (graceful shutdown: the fetches answer
+    /// with what they have instead of holding up the drain).
+    func endLongPolls() {
+        eventLoop.execute {
+            self.isEndingLongPolls = true
+            self.wakeWaiters()
         }
     }
 
@@ -295,6 +306,8 @@ final class Partition: @unchecked Sendable {
     func offset(for timestamp: Int64) -> EventLoopFuture<ListOffsetsResponse.Result> {
         eventLoop.submit {
             do {
+                // The log may be closing on the thread pool: not a single read of it from here.
+                guard !self.isClosed else { throw BrokerError(.shuttingDown, "partition is closed") }
                 let offset: Int64
                 switch timestamp {
                 case ListOffsetsRequest.earliest: offset = self.log.logStartOffset

@@ -50,7 +50,7 @@ struct ProducerStateTable: Sendable {
         if let entry = state.recent.first(where: { $0.firstSequence == firstSequence }) {
             return .duplicate(entry)
         }
-        let expected = (state.recent.last?.lastSequence).map { $0 &+ 1 } ?? firstSequence
+        let expected = (state.recent.last?.lastSequence).map { Self.sequence($0, plus: 1) } ?? firstSequence
         guard firstSequence == expected else {
             throw BrokerError(
                 .outOfOrderSequence,
@@ -58,6 +58,12 @@ struct ProducerStateTable: Sendable {
             )
         }
         return .append
+    }
+
+    /// Kafka's sequence arithmetic, as the client numbers records: sequences wrap from
+    /// `Int32.max` to 0 (not to `Int32.min`).
+    static func sequence(_ sequence: Int32, plus count: Int32) -> Int32 {
+        Int32(truncatingIfNeeded: (Int64(sequence) + Int64(count)) % (Int64(Int32.max) + 1))
     }
 
     /// Records an appended batch.

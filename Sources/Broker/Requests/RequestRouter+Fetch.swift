@@ -19,7 +19,9 @@ extension RequestRouter {
     ) -> EventLoopFuture<FetchResponse> {
         readAll(request, maxBytes: maxBytes, on: eventLoop).flatMap { response, bytes, partitions in
             let hasError = response.topics.contains { $0.partitions.contains { $0.errorCode != .none } }
-            if bytes >= Int(request.minBytes) || hasError || NIODeadline.now() >= deadline || partitions.isEmpty {
+            if bytes >= Int(request.minBytes) || hasError || NIODeadline.now() >= deadline || partitions.isEmpty
+                || self.registry.isEndingLongPolls
+            {
                 return eventLoop.makeSucceededFuture(response)
             }
             let wakeup = FetchWakeup(eventLoop: eventLoop)

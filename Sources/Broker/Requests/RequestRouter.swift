@@ -99,7 +99,7 @@ final class RequestRouter: Sendable {
             return eventLoop.makeSucceededFuture(
                 HandshakeResponse(
                     brokerVersion: configuration.version,
-                    maxFrameBytes: UInt32(configuration.limits.maxFrameBytes),
+                    maxFrameBytes: UInt32(clamping: configuration.limits.maxFrameBytes),
                     apis: ProtocolVersions.supported
                 )
             )

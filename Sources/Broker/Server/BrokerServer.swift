@@ -126,6 +126,7 @@ public final class BrokerServer: Service, Sendable {
         guard !wasStopped else { return }
         logger.info("broker shutting down")
         try? await channel?.close()
+        registry?.endLongPolls()
         connections.drainAll()
         let deadline = NIODeadline.now() + Self.drainTimeout
         while connections.count > 0 && NIODeadline.now() < deadline {

@@ -8,8 +8,9 @@ import NIOPosix
 
 /// The broker's topics: creation, deletion, growth, and the lookup every request makes.
 ///
-/// Lookups read a lock-protected snapshot (cheap, from any event loop). Changes are serialised by
-/// the actor and do their blocking work (directories, log recovery, fsync) on the thread pool.
+/// Lookups read a lock-protected snapshot (cheap, from any event loop). Changes run one at a time
+/// (``serialized(_:)``: the actor alone would interleave them at every `await`) and do their
+/// blocking work (directories, log recovery, fsync) on the thread pool.
 actor TopicRegistry {
     nonisolated let configuration: BrokerConfiguration
     nonisolated let eventLoopGroup: any EventLoopGroup
@@ -17,6 +18,13 @@ actor TopicRegistry {
     nonisolated let flushScheduler: FlushScheduler
     nonisolated let logger: Logger
     private nonisolated let snapshot = NIOLockedValueBox<[String: Topic]>([:])
+    private nonisolated let longPollsEnded = NIOLockedValueBox(false)
+    /// Whether a change (create, delete, add partitions, close) is running.
+    private var isChanging = false
+    /// Changes waiting for the running one to finish, oldest first.
+    private var changeWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set by ``closeAll()``: later changes are refused.
+    private var isClosed = false
 
     init(
         configuration: BrokerConfiguration,
@@ -35,6 +43,18 @@ actor TopicRegistry {
     /// The topic named `name`, if it exists.
     nonisolated func topic(named name: String) -> Topic? {
         snapshot.withLockedValue { $0[name] }
+    }
+
+    /// Whether long-polling fetches should answer at once (the broker is shutting down).
+    nonisolated var isEndingLongPolls: Bool { longPollsEnded.withLockedValue { $0 } }
+
+    /// Answers every waiting long-polling fetch now, and later ones without waiting: the first
+    /// step of a graceful shutdown, so that idle consumers do not hold up the drain.
+    nonisolated func endLongPolls() {
+        longPollsEnded.withLockedValue { $0 = true }
+        for topic in allTopics() {
+            for partition in topic.partitions { partition.endLongPolls() }
+        }
     }
 
     /// Every topic, sorted by name.
@@ -106,9 +126,27 @@ actor TopicRegistry {
 
     // MARK: Administration
 
+    /// Runs `change` once no other change is running. An actor is reentrant: without this, a
+    /// create and a delete of one name (or two creates) would interleave at their awaits, check
+    /// the snapshot before the other had updated it, and open or move the same directories.
+    private func serialized<T>(_ change: () async throws -> T) async throws -> T {
+        while isChanging { await withCheckedContinuation { changeWaiters.append($0) } }
+        isChanging = true
+        defer {
+            isChanging = false
+            if !changeWaiters.isEmpty { changeWaiters.removeFirst().resume() }
+        }
+        guard !isClosed else { throw BrokerError(.shuttingDown, "the broker is shutting down") }
+        return try await change()
+    }
+
     /// Creates a topic.
     /// - Throws: ``BrokerError``: invalid or reserved name, already exists, bad settings, too many.
     func create(_ request: CreateTopicRequest, allowInternal: Bool = false) async throws -> Topic {
+        try await serialized { try await createNow(request, allowInternal: allowInternal) }
+    }
+
+    private func createNow(_ request: CreateTopicRequest, allowInternal: Bool) async throws -> Topic {
         try TopicName.validate(request.topic, allowInternal: allowInternal)
         guard topic(named: request.topic) == nil else {
             throw BrokerError(.topicAlreadyExists, "topic '\(request.topic)' already exists")
@@ -180,6 +218,10 @@ actor TopicRegistry {
 
     /// Grows a topic to `partitionCount` partitions.
     func addPartitions(_ name: String, to partitionCount: Int32) async throws {
+        try await serialized { try await addPartitionsNow(name, to: partitionCount) }
+    }
+
+    private func addPartitionsNow(_ name: String, to partitionCount: Int32) async throws {
         guard let topic = topic(named: name) else { throw BrokerError(.unknownTopic, "unknown topic '\(name)'") }
         let current = topic.partitionCount
         guard partitionCount > current else {
@@ -207,6 +249,10 @@ actor TopicRegistry {
     /// Deletes a topic: it disappears from lookups at once, its partitions close, and its
     /// directory is renamed to `.deleted-…` and removed (a leftover is removed at the next start).
     func delete(_ name: String) async throws {
+        try await serialized { try await deleteNow(name) }
+    }
+
+    private func deleteNow(_ name: String) async throws {
         guard let topic = snapshot.withLockedValue({ $0.removeValue(forKey: name) }) else {
             throw BrokerError(.unknownTopic, "unknown topic '\(name)'")
         }
@@ -219,8 +265,16 @@ actor TopicRegistry {
         logger.info("deleted topic", metadata: ["topic": "\(name)"])
     }
 
-    /// Closes every partition cleanly (flush, checkpoint, clean-shutdown marker).
+    /// Closes every partition cleanly (flush, checkpoint, clean-shutdown marker), after the change
+    /// in progress; later changes fail with `shuttingDown`.
     func closeAll() async {
+        try? await serialized {
+            isClosed = true
+            await closeAllNow()
+        }
+    }
+
+    private func closeAllNow() async {
         for topic in allTopics() {
             for partition in topic.partitions {
                 do {

@@ -8,14 +8,18 @@ public enum DurationSyntax {
         let digits = text.prefix(while: { $0.isASCII && $0.isNumber })
         let unit = text.dropFirst(digits.count)
         guard !digits.isEmpty, digits.count <= 15, let amount = Int64(digits) else { return nil }
+        let millisecondsPerUnit: Int64
         switch unit {
-        case "ms": return .milliseconds(amount)
-        case "s": return .seconds(amount)
-        case "m": return .seconds(amount * 60)
-        case "h": return .seconds(amount * 3600)
-        case "d": return .seconds(amount * 86400)
+        case "ms": millisecondsPerUnit = 1
+        case "s": millisecondsPerUnit = 1000
+        case "m": millisecondsPerUnit = 60_000
+        case "h": millisecondsPerUnit = 3_600_000
+        case "d": millisecondsPerUnit = 86_400_000
         default: return nil
         }
+        // Refused rather than trapping: the tools send durations as Int64 milliseconds.
+        let (milliseconds, overflow) = amount.multipliedReportingOverflow(by: millisecondsPerUnit)
+        return overflow ? nil : .milliseconds(milliseconds)
     }
 
     /// Writes a duration the way ``parse(_:)`` reads it, in the largest exact unit.

@@ -27,7 +27,7 @@ struct ConnectionStateMachineTests {
         _ = busy.requestReceived(bytes: 5)
         _ = busy.requestReceived(bytes: 5)
         #expect(busy.drain() == .none)
-        #expect(busy.requestReceived(bytes: 5) == [.none], "no new requests while draining")
+        #expect(busy.requestReceived(bytes: 5) == [.reject], "new requests are answered shuttingDown while draining")
         #expect(busy.requestCompleted(bytes: 5) == .none)
         #expect(busy.requestCompleted(bytes: 5) == .close)
         #expect(busy.drain() == .none, "draining twice does nothing")

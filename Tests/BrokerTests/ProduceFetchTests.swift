@@ -299,3 +299,25 @@ struct ProduceFetchTests {
         }
     }
 }
+
+extension ProduceFetchTests {
+    @Test("a produce entry of several batches is all or nothing when one batch's records are bad")
+    func multiBatchEntryAllOrNothing() async throws {
+        try await withBroker { _, port in
+            let connection = try await TestConnection(port: port)
+            try await Self.create(connection, "atomic", partitions: 1)
+            let good = batchBytes(["fine"])
+            // A batch with valid length, magic and CRC whose records claim gzip compression.
+            var bad = Array(batchBytes(["bad"]).readableBytesView)
+            bad[22] |= 0x01
+            let crc = bad[21...].withUnsafeBytes { CRC32C.checksum($0) }
+            withUnsafeBytes(of: crc.bigEndian) { bad.replaceSubrange(17..<21, with: $0) }
+            var both = good
+            both.writeBytes(bad)
+            let result = try await Self.produce(connection, "atomic", partition: 0, both)
+            #expect(result.errorCode == .corruptRecordBatch)
+            let fetched = try await Self.fetch(connection, "atomic", partition: 0, offset: 0)
+            #expect(fetched.logEndOffset == 0, "the good batch before the bad one was not appended")
+        }
+    }
+}

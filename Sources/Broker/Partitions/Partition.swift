@@ -117,9 +117,11 @@ final class Partition: @unchecked Sendable {
         acks: Acks
     ) -> EventLoopFuture<ProduceResponse.PartitionResult> {
         eventLoop.flatSubmit {
+            // Whatever was appended, even if a later batch of the entry failed, is readable now.
+            let endBefore = self.log.logEndOffset
+            defer { if self.log.logEndOffset > endBefore { self.wakeWaiters() } }
             do {
                 let result = try self.appendOnLoop(records, hasMessageIDs: hasMessageIDs)
-                self.wakeWaiters()
                 guard acks == .durable, result.lastOffset >= 0 else {
                     return self.eventLoop.makeSucceededFuture(result)
                 }
@@ -143,6 +145,11 @@ final class Partition: @unchecked Sendable {
         guard !isClosed else { throw BrokerError(.shuttingDown, "partition \(topic)/\(index) is closed") }
         let batches = try Self.split(records, maxBatchBytes: configuration.limits.maxBatchBytes)
         guard !batches.isEmpty else { throw BrokerError(.invalidRequest, "no record batch in the request") }
+        if batches.count > 1 {
+            // All or nothing for bad bytes: check every batch's records before appending the first.
+            // (A single batch is checked by the append itself.)
+            for batch in batches { try batch.validateRecords() }
+        }
         var recordOffsets: [Int64] = []
         for batch in batches {
             recordOffsets.append(contentsOf: try appendBatch(batch, hasMessageIDs: hasMessageIDs))

@@ -59,6 +59,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         for action in state.requestReceived(bytes: bytes) {
             switch action {
             case .serve: serve(frame, bytes: bytes, context: context)
+            case .reject: reject(frame, context: context)
             default: perform(action, context: context)
             }
         }
@@ -70,6 +71,17 @@ final class ConnectionHandler: ChannelInboundHandler {
             let (handler, context) = loopBound.value
             handler.complete(result, bytes: bytes, context: context)
         }
+    }
+
+    /// Answers a request that arrived while the connection drains for a shutdown.
+    private func reject(_ frame: RequestFrame, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        ResponseFrame(
+            correlationID: frame.header.correlationID,
+            error: .shuttingDown,
+            message: "the broker is shutting down"
+        ).write(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
     private func complete(_ result: Result<ResponseFrame?, any Error>, bytes: Int, context: ChannelHandlerContext) {
@@ -109,7 +121,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func perform(_ action: ConnectionStateMachine.Action, context: ChannelHandlerContext) {
         switch action {
-        case .none, .serve: break
+        case .none, .serve, .reject: break
         case .pauseReading: _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
         case .resumeReading: _ = context.channel.setOption(ChannelOptions.autoRead, value: true)
         case .close: context.close(promise: nil)

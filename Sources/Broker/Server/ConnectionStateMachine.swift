@@ -16,6 +16,8 @@ struct ConnectionStateMachine {
         case none
         /// Serve the request.
         case serve
+        /// Answer the request with `shuttingDown` without serving it (the connection is draining).
+        case reject
         /// Stop reading from the socket (too many bytes in flight).
         case pauseReading
         /// Read from the socket again.
@@ -36,7 +38,11 @@ struct ConnectionStateMachine {
 
     /// A request of `bytes` arrived.
     mutating func requestReceived(bytes: Int) -> [Action] {
-        guard state == .active else { return [.none] }
+        switch state {
+        case .active: break
+        case .draining: return [.reject]
+        case .closed: return [.none]
+        }
         inFlightRequests += 1
         inFlightBytes += bytes
         if inFlightBytes > maxInFlightBytes && !isReadingPaused {

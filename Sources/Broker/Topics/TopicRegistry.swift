@@ -100,10 +100,22 @@ actor TopicRegistry {
         var partitions: [Partition] = []
         for index in range {
             let path = directory + "/" + String(index)
-            let (log, state) = try await threadPool.runIfActive {
-                let log = try PartitionLog.open(directory: path, configuration: logConfiguration, scheduler: scheduler)
-                return (SendableLog(log), try Partition.recoverState(from: log, configuration: configuration))
+            let opened: (SendableLog, Partition.RecoveredState)
+            do {
+                opened = try await threadPool.runIfActive {
+                    let log = try PartitionLog.open(
+                        directory: path,
+                        configuration: logConfiguration,
+                        scheduler: scheduler
+                    )
+                    return (SendableLog(log), try Partition.recoverState(from: log, configuration: configuration))
+                }
+            } catch {
+                // Leave nothing half-open: close what this call opened (locks, retention timers).
+                for partition in partitions { try? await partition.close(on: threadPool).get() }
+                throw error
             }
+            let (log, state) = opened
             if let damage = log.log.recoveryReport.damage {
                 logger.warning(
                     "recovery cut a damaged log tail",
@@ -159,15 +171,30 @@ actor TopicRegistry {
         }
         let settings = try settings(for: request)
         let directory = configuration.dataDirectory + "/" + request.topic
-        try await threadPool.runIfActive {
+        let isNewDirectory = try await threadPool.runIfActive {
+            let isNew = !FileManager.default.fileExists(atPath: directory)
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try settings.write(to: directory)
+            return isNew
         }
-        let partitions = try await openPartitions(
-            topic: request.topic,
-            range: 0..<settings.partitionCount,
-            settings: settings
-        )
+        let partitions: [Partition]
+        do {
+            partitions = try await openPartitions(
+                topic: request.topic,
+                range: 0..<settings.partitionCount,
+                settings: settings
+            )
+        } catch {
+            // A topic that failed to open must not come back at the next start.
+            try? await threadPool.runIfActive {
+                if isNewDirectory {
+                    try FileManager.default.removeItem(atPath: directory)
+                } else {
+                    try FileManager.default.removeItem(atPath: directory + "/" + TopicSettings.fileName)
+                }
+            }
+            throw error
+        }
         let topic = Topic(name: request.topic, directory: directory, settings: settings, partitions: partitions)
         snapshot.withLockedValue { $0[request.topic] = topic }
         logger.info(

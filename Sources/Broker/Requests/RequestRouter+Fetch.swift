@@ -34,6 +34,15 @@ extension RequestRouter {
         }
     }
 
+    /// What one pass over the partitions has gathered so far.
+    struct FetchPass: Sendable {
+        var results: [FetchResponse.PartitionData] = []
+        /// Record bytes read so far, against the response's `maxBytes`.
+        var used = 0
+        /// Each partition read, with the log end offset it reported (long polling waits past it).
+        var watched: [(Partition, Int64)] = []
+    }
+
     /// One pass over the requested partitions, in order, sharing the `maxBytes` budget (the first
     /// partition with data always gets at least one batch).
     private func readAll(
@@ -41,54 +50,56 @@ extension RequestRouter {
         maxBytes: Int,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<(FetchResponse, Int, [(Partition, Int64)])> {
-        var queries: [(topic: String, query: FetchRequest.PartitionQuery)] = []
-        for topic in request.topics {
-            for query in topic.partitions { queries.append((topic.topic, query)) }
-        }
-        var results: [FetchResponse.PartitionData] = []
-        var watched: [(Partition, Int64)] = []
-        var used = 0
-        var chain = eventLoop.makeSucceededVoidFuture()
-        for (topicName, query) in queries {
-            chain = chain.flatMap { () -> EventLoopFuture<Void> in
-                guard let topic = self.registry.topic(named: topicName) else {
-                    results.append(self.failed(query, .unknownTopic, "unknown topic '\(topicName)'"))
-                    return eventLoop.makeSucceededVoidFuture()
-                }
-                guard let partition = topic.partition(query.partition) else {
-                    results.append(
-                        self.failed(
-                            query,
-                            .unknownPartition,
-                            "topic '\(topicName)' has no partition \(query.partition)"
-                        )
-                    )
-                    return eventLoop.makeSucceededVoidFuture()
-                }
-                let budget = used > 0 ? max(0, maxBytes - used) : maxBytes
-                let limit = min(Int(query.maxBytes), budget)
-                guard used == 0 || limit > 0 else {
-                    results.append(
-                        FetchResponse.PartitionData(partition: query.partition, logStartOffset: -1, logEndOffset: -1)
-                    )
-                    return eventLoop.makeSucceededVoidFuture()
-                }
-                return partition.read(from: query.offset, maxBytes: max(1, limit)).map { data in
-                    used += data.records.readableBytes
-                    results.append(data)
-                    watched.append((partition, data.logEndOffset))
-                }
-            }
-        }
-        return chain.map {
+        let queries = request.topics.flatMap { topic in topic.partitions.map { (topic: topic.topic, query: $0) } }
+        return read(queries, from: 0, into: FetchPass(), maxBytes: maxBytes, on: eventLoop).map { pass in
             var topics: [FetchResponse.TopicData] = []
             var index = 0
             for topic in request.topics {
                 let count = topic.partitions.count
-                topics.append(.init(topic: topic.topic, partitions: Array(results[index..<(index + count)])))
+                topics.append(.init(topic: topic.topic, partitions: Array(pass.results[index..<(index + count)])))
                 index += count
             }
-            return (FetchResponse(topics: topics), used, watched)
+            return (FetchResponse(topics: topics), pass.used, pass.watched)
+        }
+    }
+
+    /// Reads `queries[index...]` one after the other (each on its partition's loop).
+    private func read(
+        _ queries: [(topic: String, query: FetchRequest.PartitionQuery)],
+        from index: Int,
+        into pass: FetchPass,
+        maxBytes: Int,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<FetchPass> {
+        guard index < queries.count else { return eventLoop.makeSucceededFuture(pass) }
+        let (topicName, query) = queries[index]
+        var pass = pass
+        let next: @Sendable (FetchPass) -> EventLoopFuture<FetchPass> = { pass in
+            self.read(queries, from: index + 1, into: pass, maxBytes: maxBytes, on: eventLoop)
+        }
+        guard let topic = registry.topic(named: topicName) else {
+            pass.results.append(failed(query, .unknownTopic, "unknown topic '\(topicName)'"))
+            return next(pass)
+        }
+        guard let partition = topic.partition(query.partition) else {
+            pass.results.append(
+                failed(query, .unknownPartition, "topic '\(topicName)' has no partition \(query.partition)")
+            )
+            return next(pass)
+        }
+        let budget = pass.used > 0 ? max(0, maxBytes - pass.used) : maxBytes
+        let limit = min(Int(query.maxBytes), budget)
+        guard pass.used == 0 || limit > 0 else {
+            pass.results.append(.init(partition: query.partition, logStartOffset: -1, logEndOffset: -1))
+            return next(pass)
+        }
+        let sofar = pass
+        return partition.read(from: query.offset, maxBytes: max(1, limit)).hop(to: eventLoop).flatMap { data in
+            var pass = sofar
+            pass.used += data.records.readableBytes
+            pass.results.append(data)
+            pass.watched.append((partition, data.logEndOffset))
+            return next(pass)
         }
     }
 

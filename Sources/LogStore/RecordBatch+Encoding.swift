@@ -149,14 +149,7 @@ private struct RawWriter {
 
     @inline(__always)
     mutating func writeVarint(_ value: Int64) {
-        var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
-        while zigzag >= 0x80 {
-            space[position] = UInt8(truncatingIfNeeded: zigzag) | 0x80
-            position += 1
-            zigzag >>= 7
-        }
-        space[position] = UInt8(truncatingIfNeeded: zigzag)
-        position += 1
+        Varint.write(value, into: space, at: &position)
     }
 
     mutating func writeNullable(_ bytes: ByteBuffer?) {

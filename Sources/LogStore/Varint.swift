@@ -13,16 +13,30 @@ enum Varint {
     }
 }
 
-extension ByteBuffer {
-    /// Appends `value` as a zig-zag varint (or varlong: the encoding is the same).
-    @inlinable
-    mutating func writeVarint(_ value: Int64) {
+extension Varint {
+    /// Writes `value` as a zig-zag varint (or varlong: the encoding is the same) at `position`,
+    /// which it advances. The caller has made room for ``size(of:)`` bytes.
+    @inline(__always)
+    static func write(_ value: Int64, into space: UnsafeMutableRawBufferPointer, at position: inout Int) {
         var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
         while zigzag >= 0x80 {
-            self.writeInteger(UInt8(truncatingIfNeeded: zigzag) | 0x80)
+            space[position] = UInt8(truncatingIfNeeded: zigzag) | 0x80
+            position += 1
             zigzag >>= 7
         }
-        self.writeInteger(UInt8(truncatingIfNeeded: zigzag))
+        space[position] = UInt8(truncatingIfNeeded: zigzag)
+        position += 1
+    }
+}
+
+extension ByteBuffer {
+    /// Appends `value` as a zig-zag varint (or varlong).
+    mutating func writeVarint(_ value: Int64) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.size(of: value)) { space in
+            var position = 0
+            Varint.write(value, into: space, at: &position)
+            return position
+        }
     }
 }
 

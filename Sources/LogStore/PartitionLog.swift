@@ -120,7 +120,9 @@ public final class PartitionLog {
                 "batch of \(batch.sizeInBytes) bytes is over the \(configuration.maxBatchBytes)-byte limit"
             )
         }
-        let batch = try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
+        if !batch.isHeaderValidated {
+            _ = try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
+        }
         try batch.validateRecords()
         guard batch.recordCount > 0 else { throw LogStoreError(.invalidBatch, "batch has no records") }
 

@@ -67,10 +67,16 @@ public struct RecordBatch: Sendable, Hashable {
     /// The batch's bytes, exactly: `readableBytes == sizeInBytes`.
     public private(set) var buffer: ByteBuffer
 
+    /// Whether length, magic and CRC were checked when this value was made (by
+    /// ``init(validating:maxBatchBytes:)`` or ``next(from:maxBatchBytes:)``). The bytes under the
+    /// CRC cannot change afterwards, so ``PartitionLog/append(_:)`` does not check them twice.
+    let isHeaderValidated: Bool
+
     /// Wraps bytes already known to hold one valid batch (the checks are assertions).
     init(unchecked buffer: ByteBuffer) {
         assert(buffer.readableBytes >= Self.headerSize)
         self.buffer = buffer
+        self.isHeaderValidated = false
     }
 
     /// Takes one batch from `buffer` and checks its header and CRC.
@@ -80,32 +86,56 @@ public struct RecordBatch: Sendable, Hashable {
     /// - Throws: ``LogStoreError`` with code `badLength`, `badMagic` or `checksumMismatch`, and the
     ///   byte position (relative to the batch) of the field at fault.
     public init(validating buffer: ByteBuffer, maxBatchBytes: Int = Int(Int32.max)) throws {
-        // A batchLength short of the bytes given is checked before the CRC, which would otherwise
-        // cover too few bytes and blame the checksum for the length's fault.
-        if buffer.readableBytes >= Self.logOverhead,
-            let batchLength = buffer.getInteger(at: buffer.readerIndex + Field.batchLength, as: Int32.self),
-            batchLength >= Self.minimumBatchLength,
-            Int(batchLength) + Self.logOverhead < buffer.readableBytes
-        {
-            let size = Int(batchLength) + Self.logOverhead
+        let size = try buffer.withUnsafeReadableBytes {
+            try Self.validateHeader(in: $0, maxBatchBytes: maxBatchBytes, requiresExactSize: true)
+        }
+        assert(size == buffer.readableBytes)
+        self.buffer = buffer
+        self.isHeaderValidated = true
+    }
+
+    /// Reads the next whole batch from back-to-back batches (a produce request's records, a fetch
+    /// response), checking its length, magic and CRC.
+    /// - Returns: the batch, or `nil` when `buffer` is empty or holds only the start of a batch
+    ///   (the reader index then stays put, so a caller can tell a cut-off tail from the end).
+    /// - Throws: ``LogStoreError``: `batchTooLarge` over `maxBatchBytes`, `badLength`, `badMagic`,
+    ///   `checksumMismatch`.
+    public static func next(from buffer: inout ByteBuffer, maxBatchBytes: Int = Int(Int32.max)) throws -> RecordBatch? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex + Field.batchLength, as: Int32.self) else {
+            return nil
+        }
+        guard length >= minimumBatchLength else {
             throw LogStoreError(
                 .badLength,
-                "batchLength says the batch is \(size) bytes but \(buffer.readableBytes) bytes were given",
+                "batchLength \(length) is below the minimum \(minimumBatchLength)",
                 position: Int64(Field.batchLength)
             )
         }
-        let size = try buffer.withUnsafeReadableBytes { try Self.validateHeader(in: $0, maxBatchBytes: maxBatchBytes) }
-        assert(size == buffer.readableBytes)
-        self.buffer = buffer
+        let size = Int(length) + logOverhead
+        guard size <= maxBatchBytes else {
+            throw LogStoreError(.batchTooLarge, "batch of \(size) bytes is over the \(maxBatchBytes)-byte limit")
+        }
+        guard buffer.readableBytes >= size else { return nil }
+        let batch = try RecordBatch(validating: buffer.getSlice(at: buffer.readerIndex, length: size)!)
+        buffer.moveReaderIndex(forwardBy: size)
+        return batch
     }
+
+    public static func == (lhs: RecordBatch, rhs: RecordBatch) -> Bool { lhs.buffer == rhs.buffer }
+    public func hash(into hasher: inout Hasher) { hasher.combine(buffer) }
 
     /// Checks the batch at the start of `bytes`: length, magic and CRC.
     ///
-    /// - Returns: the batch's total size in bytes (`batchLength + 12`), which may be less than
-    ///   `bytes.count`.
+    /// - Parameter requiresExactSize: the batch must fill `bytes`; otherwise more bytes may follow.
+    /// - Returns: the batch's total size in bytes (`batchLength + 12`).
     /// - Throws: ``LogStoreError`` (`badLength`, `badMagic`, `checksumMismatch`) with the position
-    ///   of the bad field relative to the start of `bytes`.
-    static func validateHeader(in bytes: UnsafeRawBufferPointer, maxBatchBytes: Int) throws -> Int {
+    ///   of the bad field relative to the start of `bytes`. Length faults are found before the CRC,
+    ///   which would otherwise cover the wrong bytes and blame the checksum.
+    static func validateHeader(
+        in bytes: UnsafeRawBufferPointer,
+        maxBatchBytes: Int,
+        requiresExactSize: Bool = false
+    ) throws -> Int {
         guard bytes.count >= Self.logOverhead else {
             throw LogStoreError(
                 .badLength,
@@ -133,6 +163,13 @@ public struct RecordBatch: Sendable, Hashable {
             throw LogStoreError(
                 .badLength,
                 "batchLength says the batch is \(size) bytes but only \(bytes.count) bytes are there",
+                position: Int64(Field.batchLength)
+            )
+        }
+        guard !requiresExactSize || size == bytes.count else {
+            throw LogStoreError(
+                .badLength,
+                "batchLength says the batch is \(size) bytes but \(bytes.count) bytes were given",
                 position: Int64(Field.batchLength)
             )
         }

@@ -251,11 +251,7 @@ struct ConsumeBenchmark: AsyncParsableCommand {
                     throw ValidationError("fetch failed: \(data.errorMessage ?? "\(data.errorCode)")")
                 }
                 var remaining = data.records
-                while remaining.readableBytes >= RecordBatch.logOverhead,
-                    let length = remaining.getInteger(at: remaining.readerIndex + 8, as: Int32.self),
-                    let slice = remaining.readSlice(length: Int(length) + RecordBatch.logOverhead)
-                {
-                    let batch = try RecordBatch(validating: slice)
+                while let batch = try RecordBatch.next(from: &remaining) {
                     for record in try batch.records() where record.offset >= offsets[data.partition]! {
                         messages += 1
                         bytes += (record.key?.readableBytes ?? 0) + (record.value?.readableBytes ?? 0)

@@ -160,10 +160,7 @@ func batchBytes(
 func decodeRecords(_ bytes: ByteBuffer) throws -> [Record] {
     var bytes = bytes
     var records: [Record] = []
-    while bytes.readableBytes > 0 {
-        let length = try #require(bytes.getInteger(at: bytes.readerIndex + 8, as: Int32.self))
-        guard let slice = bytes.readSlice(length: Int(length) + 12) else { throw TestFailure("truncated batch") }
-        records.append(contentsOf: try RecordBatch(validating: slice).records())
-    }
+    while let batch = try RecordBatch.next(from: &bytes) { records.append(contentsOf: try batch.records()) }
+    guard bytes.readableBytes == 0 else { throw TestFailure("truncated batch") }
     return records
 }

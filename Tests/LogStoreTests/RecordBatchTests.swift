@@ -513,3 +513,25 @@ extension RecordBatchTests {
         try RecordBatch(validating: ByteBuffer(bytes: appendTime)).validateRecords()
     }
 }
+
+extension RecordBatchTests {
+    @Test("next(from:) reads back-to-back batches, stops before a cut-off tail and rejects bad ones")
+    func nextFromBuffer() throws {
+        let first = RecordBatch(records: Self.sampleRecords().prefix(2))
+        let second = RecordBatch(records: Self.sampleRecords().prefix(3))
+        var buffer = first.buffer
+        buffer.writeImmutableBuffer(second.buffer)
+        buffer.writeImmutableBuffer(first.buffer.getSlice(at: first.buffer.readerIndex, length: 20)!)
+        #expect(try RecordBatch.next(from: &buffer) == first)
+        #expect(try RecordBatch.next(from: &buffer) == second)
+        #expect(try RecordBatch.next(from: &buffer) == nil)
+        #expect(buffer.readableBytes == 20, "a cut-off tail stays unread")
+
+        var corrupt = Self.bytes(of: first)
+        corrupt[corrupt.count - 1] ^= 0xFF
+        var corruptBuffer = ByteBuffer(bytes: corrupt)
+        Self.expectError(.checksumMismatch, at: 17) { try RecordBatch.next(from: &corruptBuffer) }
+        var large = first.buffer
+        #expect(throws: LogStoreError.self) { try RecordBatch.next(from: &large, maxBatchBytes: 61) }
+    }
+}

@@ -228,28 +228,16 @@ final class Partition: @unchecked Sendable {
         return offsets
     }
 
-    /// Splits back-to-back batches by their length fields (each is fully validated on append).
+    /// Splits back-to-back batches, checking each one's length, magic and CRC (its records are
+    /// checked on append).
     static func split(_ records: ByteBuffer, maxBatchBytes: Int) throws -> [RecordBatch] {
         var records = records
         var batches: [RecordBatch] = []
-        while records.readableBytes > 0 {
-            guard records.readableBytes >= RecordBatch.logOverhead,
-                let length = records.getInteger(at: records.readerIndex + 8, as: Int32.self),
-                length >= RecordBatch.minimumBatchLength
-            else {
-                throw BrokerError(.corruptRecordBatch, "record data does not start with a batch header")
-            }
-            let size = Int(length) + RecordBatch.logOverhead
-            guard size <= maxBatchBytes else {
-                throw BrokerError(
-                    .recordBatchTooLarge,
-                    "batch of \(size) bytes is over the \(maxBatchBytes)-byte limit"
-                )
-            }
-            guard let slice = records.readSlice(length: size) else {
-                throw BrokerError(.corruptRecordBatch, "batch of \(size) bytes runs past the record data")
-            }
-            batches.append(try RecordBatch(validating: slice, maxBatchBytes: maxBatchBytes))
+        while let batch = try RecordBatch.next(from: &records, maxBatchBytes: maxBatchBytes) {
+            batches.append(batch)
+        }
+        guard records.readableBytes == 0 else {
+            throw BrokerError(.corruptRecordBatch, "\(records.readableBytes) bytes after the last whole batch")
         }
         return batches
     }

@@ -179,28 +179,22 @@ public actor Consumer {
         var buffer = buffer
         var records: [Record] = []
         var nextOffset = offset
-        while buffer.readableBytes >= RecordBatch.logOverhead {
-            let length = buffer.getInteger(at: buffer.readerIndex + 8, as: Int32.self)!
-            let size = Int(length) + RecordBatch.logOverhead
-            guard length >= 0 else {
-                throw ClientError(.protocolViolation, "the broker sent a record batch with length \(length)")
-            }
-            // A batch cut short at the end of a response is read again by the next fetch.
-            guard let slice = buffer.readSlice(length: size) else { break }
-            do {
-                let batch = try RecordBatch(validating: slice)
+        do {
+            // A batch cut short at the end of a response (`next` returns nil) is read again by the
+            // next fetch.
+            while let batch = try RecordBatch.next(from: &buffer) {
                 for record in try batch.records() where record.offset >= offset {
                     if let end, record.offset >= end { break }
                     records.append(record)
                 }
                 nextOffset = max(nextOffset, batch.lastOffset + 1)
-            } catch {
-                throw ClientError(
-                    .protocolViolation,
-                    "the broker sent a record batch that fails validation: \(error)",
-                    cause: error
-                )
             }
+        } catch {
+            throw ClientError(
+                .protocolViolation,
+                "the broker sent a record batch that fails validation: \(error)",
+                cause: error
+            )
         }
         return (records, nextOffset)
     }

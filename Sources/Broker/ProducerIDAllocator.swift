@@ -1,4 +1,5 @@
 import Foundation
+import LogStore
 import NIOConcurrencyHelpers
 
 /// Hands out idempotent-producer ids that are never reused, even across restarts.
@@ -33,8 +34,8 @@ final class ProducerIDAllocator: Sendable {
         try state.withLockedValue { state in
             if state.next >= state.reservedUpTo {
                 let reservedUpTo = state.next + Self.blockSize
-                try DurableFile.write(
-                    Data("\(reservedUpTo)\n".utf8),
+                try FileSystem.writeAtomically(
+                    Array("\(reservedUpTo)\n".utf8),
                     to: directory + "/" + Self.fileName,
                     directory: directory
                 )

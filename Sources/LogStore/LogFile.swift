@@ -158,7 +158,7 @@ final class LogFile: Sendable {
 }
 
 /// Directory and path operations the log needs, each throwing ``LogStoreError``.
-enum FileSystem {
+public enum FileSystem {
     /// Creates `path` (one level) if it does not exist.
     static func createDirectory(_ path: String) throws {
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
@@ -209,7 +209,8 @@ enum FileSystem {
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename, fsync of the directory.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
+    /// The broker's small metadata files (`topic.json`, `producer-ids`) use it too.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
         let temporary = path + ".tmp"
         do {
             let file = try LogFile.open(temporary, create: true)

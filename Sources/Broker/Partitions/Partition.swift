@@ -97,8 +97,7 @@ final class Partition: @unchecked Sendable {
                 )
                 guard batch.maxTimestamp >= now - configuration.duplicateWindowMilliseconds else { continue }
                 for record in try batch.records() {
-                    guard let id = record.headers.last(where: { $0.key == ProduceRequest.messageIDHeader })?.value
-                    else { continue }
+                    guard let id = record.messageID else { continue }
                     messageIDs.insert(String(buffer: id), offset: record.offset, now: min(now, record.timestamp))
                 }
             }
@@ -182,9 +181,7 @@ final class Partition: @unchecked Sendable {
         if hasMessageIDs {
             let now = currentTimeMilliseconds()
             let records = try batch.records()
-            ids = records.map { record in
-                record.headers.last { $0.key == ProduceRequest.messageIDHeader }?.value.map { String(buffer: $0) }
-            }
+            ids = records.map { $0.messageID.map { String(buffer: $0) } }
             for (position, id) in ids.enumerated() {
                 if let id, let offset = messageIDs.offset(of: id, now: now) { duplicateOffsets[position] = offset }
             }

@@ -52,9 +52,7 @@ extension RequestRouter {
         if let key = keys.first, let key {
             return Partitioner.partition(forKey: key.readableBytesView, partitionCount: count)
         }
-        if entry.hasMessageIDs,
-            let id = records.first?.headers.last(where: { $0.key == ProduceRequest.messageIDHeader })?.value
-        {
+        if entry.hasMessageIDs, let id = records.first?.messageID {
             return Partitioner.partition(forKey: id.readableBytesView, partitionCount: count)
         }
         return topic.nextRoundRobinPartition()

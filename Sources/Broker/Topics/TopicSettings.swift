@@ -32,28 +32,6 @@ struct TopicSettings: Codable, Hashable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(self)
-        try DurableFile.write(data, to: directory + "/" + Self.fileName, directory: directory)
-    }
-}
-
-/// Atomic, durable small-file writes for the broker's metadata.
-enum DurableFile {
-    /// temporary file, fsync, rename, fsync of the directory.
-    static func write(_ data: Data, to path: String, directory: String) throws {
-        let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw BrokerError(.storageError, "cannot create \(temporary): errno \(errno)") }
-        let written = data.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor)
-        close(descriptor)
-        guard written == data.count, synced == 0 else {
-            throw BrokerError(.storageError, "cannot write \(temporary): errno \(errno)")
-        }
-        guard rename(temporary, path) == 0 else { throw BrokerError(.storageError, "cannot rename \(temporary)") }
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
+        try FileSystem.writeAtomically(Array(data), to: directory + "/" + Self.fileName, directory: directory)
     }
 }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The sparse offset index of one segment: which file position to start scanning from to find an
 /// offset.
 ///
@@ -35,18 +37,12 @@ struct OffsetIndex {
     /// Reads and checks the index file of a segment whose log is `logSize` bytes long.
     /// - Throws: `corruptIndex` naming the file and the position of the first bad entry.
     static func load(file: LogFile, baseOffset: Int64, logSize: Int64) throws -> OffsetIndex {
-        let size = try file.size()
-        guard size % Int64(entrySize) == 0 else {
-            throw LogStoreError(.corruptIndex, "size \(size) is not a multiple of \(entrySize)", path: file.path)
-        }
-        let buffer = try file.read(at: 0, count: Int(size))
-        guard buffer.readableBytes == Int(size) else {
-            throw LogStoreError(.corruptIndex, "short read", path: file.path)
-        }
+        let buffer = try file.readIndexEntries(entrySize: entrySize)
+        let size = buffer.readableBytes
         var entries: [Entry] = []
-        entries.reserveCapacity(Int(size) / entrySize)
+        entries.reserveCapacity(size / entrySize)
         var previous = Entry(offset: baseOffset, position: 0)
-        for index in 0..<(Int(size) / entrySize) {
+        for index in 0..<(size / entrySize) {
             let at = index * entrySize
             let relative = buffer.getInteger(at: at, as: UInt32.self)!
             let position = buffer.getInteger(at: at + 4, as: UInt32.self)!
@@ -115,5 +111,21 @@ extension Array where Element == UInt8 {
 extension LogFile {
     func write(_ bytes: [UInt8], at position: Int64) throws {
         try bytes.withUnsafeBytes { try write($0, at: position) }
+    }
+}
+
+extension LogFile {
+    /// The whole index file, which must be a whole number of `entrySize`-byte entries.
+    /// - Throws: `corruptIndex` naming the file otherwise.
+    func readIndexEntries(entrySize: Int) throws -> ByteBuffer {
+        let size = try self.size()
+        guard size % Int64(entrySize) == 0 else {
+            throw LogStoreError(.corruptIndex, "size \(size) is not a multiple of \(entrySize)", path: path)
+        }
+        let buffer = try read(at: 0, count: Int(size))
+        guard buffer.readableBytes == Int(size) else {
+            throw LogStoreError(.corruptIndex, "short read", path: path)
+        }
+        return buffer
     }
 }

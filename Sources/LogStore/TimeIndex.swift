@@ -34,17 +34,11 @@ struct TimeIndex {
     /// Reads and checks the time index file.
     /// - Throws: `corruptIndex` naming the file and the position of the first bad entry.
     static func load(file: LogFile, baseOffset: Int64) throws -> TimeIndex {
-        let size = try file.size()
-        guard size % Int64(entrySize) == 0 else {
-            throw LogStoreError(.corruptIndex, "size \(size) is not a multiple of \(entrySize)", path: file.path)
-        }
-        let buffer = try file.read(at: 0, count: Int(size))
-        guard buffer.readableBytes == Int(size) else {
-            throw LogStoreError(.corruptIndex, "short read", path: file.path)
-        }
+        let buffer = try file.readIndexEntries(entrySize: entrySize)
+        let size = buffer.readableBytes
         var entries: [Entry] = []
-        entries.reserveCapacity(Int(size) / entrySize)
-        for index in 0..<(Int(size) / entrySize) {
+        entries.reserveCapacity(size / entrySize)
+        for index in 0..<(size / entrySize) {
             let at = index * entrySize
             let entry = Entry(
                 timestamp: buffer.getInteger(at: at, as: Int64.self)!,

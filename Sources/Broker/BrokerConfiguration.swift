@@ -32,6 +32,18 @@ public struct BrokerConfiguration: Sendable {
     /// The broker's version string, announced in the handshake and status.
     public var version = "0.1.0"
 
+    // MARK: Connection timeouts (network)
+
+    /// A connection with nothing to do (no request in flight or queued, no response waiting to be
+    /// written, no partial frame) for this long is closed without a word, as Kafka's
+    /// `connections.max.idle.ms` does. Default 10 minutes.
+    public var idleTimeoutMilliseconds: Int64 = 10 * 60_000
+    /// Once the first byte of a frame has arrived, the rest must arrive within this long, or the
+    /// broker answers `requestTimedOut` (correlation id 0) and closes the connection: a client that
+    /// trickles bytes or announces a large frame and never sends it cannot hold a connection. The
+    /// clock does not run while the broker itself holds back reading (back-pressure). Default 30 s.
+    public var frameTimeoutMilliseconds: Int64 = 30_000
+
     /// The defaults above, with `dataDirectory` and `port` set.
     public init(dataDirectory: String = "./data", host: String = "127.0.0.1", port: Int = 7420) {
         self.dataDirectory = dataDirectory
@@ -62,8 +74,11 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxBatchBytes: Int = 8 << 20
     /// Open client connections; more are closed at once. Default 10,000.
     public var maxConnections: Int = 10_000
-    /// Request bytes a connection may have in flight before the broker stops reading from it
-    /// until responses go out (back-pressure). Default 64 MiB.
+    /// Bytes a connection may have in flight: the request bytes of the requests being served, the
+    /// response bytes a fetch may return (its `maxBytes`, capped by ``maxFetchBytes``) reserved
+    /// while it is served, and the response bytes not yet written to the socket. A request that
+    /// would go over waits (unless nothing else is in flight) and the broker stops reading from
+    /// the connection until responses drain (back-pressure). Default 64 MiB.
     public var maxInFlightBytesPerConnection: Int = 64 << 20
     /// Partitions per topic. Default 1,024.
     public var maxPartitionsPerTopic: Int32 = 1024
@@ -77,6 +92,22 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxMessageIDsPerPartition: Int = 100_000
     /// Idempotent producers remembered per partition; the least recently used go first. Default 10,000.
     public var maxProducersPerPartition: Int = 10_000
+
+    // MARK: Per-connection and per-request limits (network)
+
+    /// Requests of one connection served at the same time; more wait, in order, and the broker
+    /// stops reading from the connection until one completes. Default 128.
+    public var maxInFlightRequestsPerConnection: Int = 128
+    /// Entries (partitions, across all topics) in one produce, fetch or listOffsets request, and
+    /// topics in one fetch. A request over it is answered `limitExceeded` without being served.
+    /// Default 4,096.
+    public var maxEntriesPerRequest: Int = 4096
+    /// The connection's write buffer high watermark: once this many response bytes wait to be
+    /// written to the socket, the channel turns unwritable and the broker stops reading from it
+    /// until they drain below ``writeBufferLowWaterMarkBytes``. Default 1 MiB.
+    public var writeBufferHighWaterMarkBytes: Int = 1 << 20
+    /// The connection's write buffer low watermark. Default 512 KiB.
+    public var writeBufferLowWaterMarkBytes: Int = 512 << 10
 
     public init() {}
 }

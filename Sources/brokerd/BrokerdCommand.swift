@@ -39,8 +39,25 @@ struct BrokerdCommand: AsyncParsableCommand {
     @Option(help: "Most open client connections.")
     var maxConnections = BrokerLimits().maxConnections
 
-    @Option(help: "Request bytes a connection may have in flight before the broker stops reading it.")
+    @Option(
+        help: """
+            Bytes a connection may have in flight (requests being served, fetch responses reserved, \
+            responses not yet written) before the broker stops reading it.
+            """
+    )
     var maxInFlightBytes = BrokerLimits().maxInFlightBytesPerConnection
+
+    @Option(help: "Requests of one connection served at the same time; more wait and reading stops.")
+    var maxInFlightRequests = BrokerLimits().maxInFlightRequestsPerConnection
+
+    @Option(help: "Most partition entries (and fetch topics) in one produce, fetch or listOffsets request.")
+    var maxEntriesPerRequest = BrokerLimits().maxEntriesPerRequest
+
+    @Option(help: "Close a connection with nothing to do for this long (milliseconds).")
+    var idleTimeoutMs = Int(BrokerConfiguration().idleTimeoutMilliseconds)
+
+    @Option(help: "A frame begun must be complete within this long (milliseconds), or the connection closes.")
+    var frameTimeoutMs = Int(BrokerConfiguration().frameTimeoutMilliseconds)
 
     @Option(help: "Most partitions per topic.")
     var maxPartitions = Int(BrokerLimits().maxPartitionsPerTopic)
@@ -61,6 +78,8 @@ struct BrokerdCommand: AsyncParsableCommand {
             ("--max-frame-bytes", maxFrameBytes), ("--max-message-bytes", maxMessageBytes),
             ("--max-connections", maxConnections), ("--max-in-flight-bytes", maxInFlightBytes),
             ("--max-partitions", maxPartitions), ("--flush-interval-ms", flushIntervalMs),
+            ("--max-in-flight-requests", maxInFlightRequests), ("--max-entries-per-request", maxEntriesPerRequest),
+            ("--idle-timeout-ms", idleTimeoutMs), ("--frame-timeout-ms", frameTimeoutMs),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
@@ -95,6 +114,10 @@ struct BrokerdCommand: AsyncParsableCommand {
         configuration.limits.maxConnections = maxConnections
         configuration.limits.maxInFlightBytesPerConnection = maxInFlightBytes
         configuration.limits.maxPartitionsPerTopic = Int32(maxPartitions)
+        configuration.limits.maxInFlightRequestsPerConnection = maxInFlightRequests
+        configuration.limits.maxEntriesPerRequest = maxEntriesPerRequest
+        configuration.idleTimeoutMilliseconds = Int64(idleTimeoutMs)
+        configuration.frameTimeoutMilliseconds = Int64(frameTimeoutMs)
 
         let broker = BrokerServer(configuration: configuration, logger: logger)
         let metricsAddress = try HostAndPort(metricsListen, option: "--metrics-listen")

@@ -50,9 +50,16 @@ extension RequestRouter {
         maxBytes: Int,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<(FetchResponse, Int, [(Partition, Int64)])> {
-        let queries = request.topics.flatMap { topic in topic.partitions.map { (topic: topic.topic, query: $0) } }
-        return read(queries, from: 0, into: FetchPass(), maxBytes: maxBytes, on: eventLoop).map { pass in
+        var queries: [(topic: String, query: FetchRequest.PartitionQuery)] = []
+        queries.reserveCapacity(request.topics.reduce(0) { $0 + $1.partitions.count })
+        for topic in request.topics {
+            for query in topic.partitions { queries.append((topic.topic, query)) }
+        }
+        let reader = FetchPassReader(router: self, queries: queries, maxBytes: maxBytes, eventLoop: eventLoop)
+        reader.run()
+        return reader.promise.futureResult.map { pass in
             var topics: [FetchResponse.TopicData] = []
+            topics.reserveCapacity(request.topics.count)
             var index = 0
             for topic in request.topics {
                 let count = topic.partitions.count
@@ -63,44 +70,31 @@ extension RequestRouter {
         }
     }
 
-    /// Reads `queries[index...]` one after the other (each on its partition's loop).
-    private func read(
-        _ queries: [(topic: String, query: FetchRequest.PartitionQuery)],
-        from index: Int,
-        into pass: FetchPass,
-        maxBytes: Int,
-        on eventLoop: any EventLoop
-    ) -> EventLoopFuture<FetchPass> {
-        guard index < queries.count else { return eventLoop.makeSucceededFuture(pass) }
-        let (topicName, query) = queries[index]
-        var pass = pass
-        let next: @Sendable (FetchPass) -> EventLoopFuture<FetchPass> = { pass in
-            self.read(queries, from: index + 1, into: pass, maxBytes: maxBytes, on: eventLoop)
-        }
+    /// The answer for one query that needs no read (unknown topic or partition, budget spent), or
+    /// the partition to read and how many bytes it may return.
+    fileprivate enum Step {
+        case answer(FetchResponse.PartitionData)
+        case read(Partition, maxBytes: Int)
+    }
+
+    fileprivate func step(
+        _ topicName: String,
+        _ query: FetchRequest.PartitionQuery,
+        pass: FetchPass,
+        maxBytes: Int
+    ) -> Step {
         guard let topic = registry.topic(named: topicName) else {
-            pass.results.append(failed(query, .unknownTopic, "unknown topic '\(topicName)'"))
-            return next(pass)
+            return .answer(failed(query, .unknownTopic, "unknown topic '\(topicName)'"))
         }
         guard let partition = topic.partition(query.partition) else {
-            pass.results.append(
-                failed(query, .unknownPartition, "topic '\(topicName)' has no partition \(query.partition)")
-            )
-            return next(pass)
+            return .answer(failed(query, .unknownPartition, "topic '\(topicName)' has no partition \(query.partition)"))
         }
         let budget = pass.used > 0 ? max(0, maxBytes - pass.used) : maxBytes
         let limit = min(Int(query.maxBytes), budget)
         guard pass.used == 0 || limit > 0 else {
-            pass.results.append(.init(partition: query.partition, logStartOffset: -1, logEndOffset: -1))
-            return next(pass)
+            return .answer(.init(partition: query.partition, logStartOffset: -1, logEndOffset: -1))
         }
-        let sofar = pass
-        return partition.read(from: query.offset, maxBytes: max(1, limit)).hop(to: eventLoop).flatMap { data in
-            var pass = sofar
-            pass.used += data.records.readableBytes
-            pass.results.append(data)
-            pass.watched.append((partition, data.logEndOffset))
-            return next(pass)
-        }
+        return .read(partition, maxBytes: max(1, limit))
     }
 
     private func failed(
@@ -117,3 +111,81 @@ extension RequestRouter {
         )
     }
 }
+
+/// Reads the queries of one fetch pass one after the other, in a loop on the connection's event
+/// loop: queries that need no read are answered in the loop itself, and a partition read that
+/// completes later resumes the loop, so that the work is linear in the number of queries and the
+/// stack does not grow with it (a read that has already completed is taken by the running loop,
+/// not by a nested call).
+private final class FetchPassReader {
+    let router: RequestRouter
+    let queries: [(topic: String, query: FetchRequest.PartitionQuery)]
+    let maxBytes: Int
+    let eventLoop: any EventLoop
+    let promise: EventLoopPromise<RequestRouter.FetchPass>
+    private var pass = RequestRouter.FetchPass()
+    private var index = 0
+    private var isRunning = false
+    private var readInline: (Partition, Result<FetchResponse.PartitionData, any Error>)?
+
+    init(
+        router: RequestRouter,
+        queries: [(topic: String, query: FetchRequest.PartitionQuery)],
+        maxBytes: Int,
+        eventLoop: any EventLoop
+    ) {
+        self.router = router
+        self.queries = queries
+        self.maxBytes = maxBytes
+        self.eventLoop = eventLoop
+        self.promise = eventLoop.makePromise()
+        pass.results.reserveCapacity(queries.count)
+    }
+
+    /// Runs the loop until every query is answered or a read is under way.
+    func run() {
+        eventLoop.preconditionInEventLoop()
+        isRunning = true
+        defer { isRunning = false }
+        while index < queries.count {
+            let (topicName, query) = queries[index]
+            index += 1
+            switch router.step(topicName, query, pass: pass, maxBytes: maxBytes) {
+            case .answer(let data):
+                pass.results.append(data)
+            case .read(let partition, let limit):
+                let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+                partition.read(from: query.offset, maxBytes: limit).hop(to: eventLoop).whenComplete { result in
+                    let reader = loopBound.value
+                    if reader.isRunning {
+                        reader.readInline = (partition, result)
+                    } else {
+                        guard reader.accept(partition, result) else { return }
+                        reader.run()
+                    }
+                }
+                guard let (partition, result) = readInline else { return }
+                readInline = nil
+                guard accept(partition, result) else { return }
+            }
+        }
+        promise.succeed(pass)
+    }
+
+    /// Adds a read's result; `false` (and the pass failed) if the read failed.
+    private func accept(_ partition: Partition, _ result: Result<FetchResponse.PartitionData, any Error>) -> Bool {
+        switch result {
+        case .success(let data):
+            pass.used += data.records.readableBytes
+            pass.results.append(data)
+            pass.watched.append((partition, data.logEndOffset))
+            return true
+        case .failure(let error):
+            promise.fail(error)
+            return false
+        }
+    }
+}
+
+@available(*, unavailable)
+extension FetchPassReader: Sendable {}

@@ -9,7 +9,7 @@ import NIOPosix
 /// Turns request frames into response frames: checks the API and version, decodes the body, runs
 /// the API, encodes the answer. Runs on the connection's event loop; partition work hops to the
 /// partition's loop (one hop per partition per request), administration runs as async tasks.
-final class RequestRouter: Sendable {
+final class RequestRouter: RequestServing, Sendable {
     let registry: TopicRegistry
     let configuration: BrokerConfiguration
     let producerIDs: ProducerIDAllocator
@@ -105,13 +105,28 @@ final class RequestRouter: Sendable {
             )
         case .produce:
             let request = try ProduceRequest.decode(body)
-            return produce(request, on: eventLoop).map { response in
+            try checkEntries(request.partitions.count, "partition entries", in: .produce)
+            var response = produce(request, on: eventLoop)
+            if request.acks == .durable && request.timeoutMilliseconds > 0 {
+                response = Self.answer(
+                    request,
+                    within: .milliseconds(Int64(request.timeoutMilliseconds)),
+                    response,
+                    on: eventLoop
+                )
+            }
+            return response.map { response in
                 request.acks == .none ? nil : response
             }
         case .fetch:
-            return wrap(fetch(try FetchRequest.decode(body), on: eventLoop))
+            let request = try FetchRequest.decode(body)
+            try checkEntries(request.topics.count, "topics", in: .fetch)
+            try checkEntries(request.topics.reduce(0) { $0 + $1.partitions.count }, "partition entries", in: .fetch)
+            return wrap(fetch(request, on: eventLoop))
         case .listOffsets:
-            return wrap(listOffsets(try ListOffsetsRequest.decode(body), on: eventLoop))
+            let request = try ListOffsetsRequest.decode(body)
+            try checkEntries(request.partitions.count, "partition entries", in: .listOffsets)
+            return wrap(listOffsets(request, on: eventLoop))
         case .createTopic:
             let request = try CreateTopicRequest.decode(body)
             return task { CreateTopicResponse(await self.administer { _ = try await self.registry.create(request) }) }
@@ -149,6 +164,57 @@ final class RequestRouter: Sendable {
         default:
             throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not served by this broker")
         }
+    }
+
+    /// Throws `limitExceeded` when a count read from the wire is over ``BrokerLimits/maxEntriesPerRequest``.
+    private func checkEntries(_ count: Int, _ what: String, in apiKey: APIKey) throws {
+        let limit = configuration.limits.maxEntriesPerRequest
+        guard count <= limit else {
+            throw BrokerError(
+                .limitExceeded,
+                "\(apiKey) request has \(count) \(what), over maxEntriesPerRequest (\(limit))"
+            )
+        }
+    }
+
+    /// The produce response, or if it is not ready within `timeout`, one that answers every entry
+    /// `requestTimedOut`. A timed-out produce is not undone: its records may still be appended and
+    /// become durable (as in Kafka), so a client retries with the idempotent producer or message ids.
+    static func answer(
+        _ request: ProduceRequest,
+        within timeout: TimeAmount,
+        _ response: EventLoopFuture<ProduceResponse>,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<ProduceResponse> {
+        let promise = eventLoop.makePromise(of: ProduceResponse.self)
+        let timer = eventLoop.scheduleTask(in: timeout) {
+            let message =
+                "not durable within timeoutMilliseconds (\(request.timeoutMilliseconds) ms); "
+                + "the records may still be appended and become durable"
+            promise.succeed(
+                ProduceResponse(
+                    topic: request.topic,
+                    partitions: request.partitions.map {
+                        .failure(partition: $0.partition, .requestTimedOut, message)
+                    }
+                )
+            )
+        }
+        response.hop(to: eventLoop).whenComplete { result in
+            timer.cancel()
+            promise.completeWith(result)
+        }
+        return promise.futureResult
+    }
+
+    /// The bytes a request holds against its connection's in-flight limit while it is served: its
+    /// own bytes, plus for a fetch the record bytes it may return (its `maxBytes`, capped by
+    /// ``BrokerLimits/maxFetchBytes``), read from the fixed-position field without decoding.
+    func reservation(for frame: RequestFrame, bytes: Int) -> Int {
+        guard frame.header.apiKey == .fetch,
+            let maxBytes = frame.body.getInteger(at: frame.body.readerIndex + 8, as: UInt32.self)
+        else { return bytes }
+        return bytes + min(Int(maxBytes), configuration.limits.maxFetchBytes)
     }
 
     private func administer(_ body: () async throws -> Void) async -> AdministrationResult {

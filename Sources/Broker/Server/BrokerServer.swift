@@ -49,6 +49,14 @@ public final class BrokerServer: Service, Sendable {
         state.withLockedValue { $0.channel?.localAddress?.port }
     }
 
+    /// The channels of the open client connections (tests inspect them).
+    var openConnections: [any Channel] { connections.connections.map(\.channel) }
+
+    /// What the open client connection from `port` (the client's port) holds; tests read it.
+    func connectionLoad(peerPort port: Int) -> ConnectionLoad? {
+        connections.connections.first { $0.channel.remoteAddress?.port == port }?.load
+    }
+
     /// Opens every topic (recovering logs after an unclean stop) and starts listening.
     public func start() async throws {
         threadPool.start()
@@ -82,33 +90,46 @@ public final class BrokerServer: Service, Sendable {
     }
 
     private func makeBootstrap(router: RequestRouter) -> ServerBootstrap {
+        let configuration = self.configuration
         let limits = configuration.limits
         let statistics = self.statistics
         let connections = self.connections
         let logger = self.logger
+        let timeouts = ConnectionHandler.Timeouts(
+            idle: .milliseconds(configuration.idleTimeoutMilliseconds),
+            frame: .milliseconds(configuration.frameTimeoutMilliseconds)
+        )
+        let waterMark = ChannelOptions.Types.WriteBufferWaterMark(
+            low: limits.writeBufferLowWaterMarkBytes,
+            high: max(limits.writeBufferLowWaterMarkBytes, limits.writeBufferHighWaterMarkBytes)
+        )
         return ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY lives at IPPROTO_TCP: `.socketOption(.tcp_nodelay)` would set option 1 at
+            // SOL_SOCKET, which is SO_DEBUG (root only; EACCES closes every connection otherwise).
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: waterMark)
             .childChannelInitializer { channel in
-                guard statistics.connectionOpened(limit: limits.maxConnections) else {
-                    var buffer = channel.allocator.buffer(capacity: 64)
-                    ResponseFrame(
-                        correlationID: 0,
-                        error: .limitExceeded,
-                        message: "the broker already has maxConnections (\(limits.maxConnections)) connections"
-                    ).write(into: &buffer)
-                    return channel.writeAndFlush(buffer).flatMap { channel.close() }
-                }
-                channel.closeFuture.whenComplete { _ in statistics.connectionClosed() }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: limits.maxFrameBytes)),
+                channel.eventLoop.makeCompletedFuture {
+                    guard statistics.connectionOpened(limit: limits.maxConnections) else {
+                        try channel.pipeline.syncOperations.addHandler(
+                            RefusedConnectionHandler(maxConnections: limits.maxConnections)
+                        )
+                        return
+                    }
+                    channel.closeFuture.whenComplete { _ in statistics.connectionClosed() }
+                    try channel.pipeline.syncOperations.addHandler(
                         ConnectionHandler(
-                            router: router,
+                            server: router,
                             registry: connections,
-                            maxInFlightBytes: limits.maxInFlightBytesPerConnection,
+                            limits: .init(
+                                maxInFlightBytes: limits.maxInFlightBytesPerConnection,
+                                maxInFlightRequests: limits.maxInFlightRequestsPerConnection
+                            ),
+                            maxFrameBytes: limits.maxFrameBytes,
+                            timeouts: timeouts,
                             logger: logger
                         )
                     )

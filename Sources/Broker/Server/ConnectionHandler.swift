@@ -2,29 +2,57 @@ import BrokerProtocol
 import Logging
 import NIOCore
 
-/// One client connection: takes frame payloads from the ``FrameDecoder``, serves them through the
-/// ``RequestRouter`` (many at a time: responses go out as they complete, matched by correlation id)
-/// and writes the responses. A thin shell around ``ConnectionStateMachine``.
+/// One client connection: splits the byte stream into frames (``FrameDecoder``), serves requests
+/// through a ``RequestServing`` (many at a time: responses go out as they complete, matched by
+/// correlation id) and writes the responses. A thin shell around ``ConnectionStateMachine``: it
+/// feeds it events and carries out its actions.
 ///
-/// A frame that cannot be parsed (shorter than a request header) or a decoder error (a frame over
-/// the limit) gets an error response with correlation id 0, then the connection closes; a body that
-/// does not decode gets `malformedRequest` with its correlation id, and the connection closes once
-/// the requests in flight are answered. The broker and its other connections carry on.
-final class ConnectionHandler: ChannelInboundHandler {
+/// Back-pressure uses NIO's own pieces: the handler holds back `read()` while the state machine
+/// says so, counts a response as in flight until its write promise completes, and follows the
+/// channel's writability (set by the `WriteBufferWaterMark` the server configures).
+///
+/// A frame that cannot be parsed (shorter than a request header), a frame over the limit, or a
+/// frame not finished within the frame timeout gets an error response with correlation id 0, then
+/// the connection closes; a body that does not decode gets `malformedRequest` with its correlation
+/// id, and the connection closes once the requests in flight are answered. A connection idle for
+/// the idle timeout is closed. The broker and its other connections carry on.
+final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let router: RequestRouter
+    /// The connection timeouts.
+    struct Timeouts {
+        var idle: TimeAmount
+        var frame: TimeAmount
+    }
+
+    typealias StateMachine = ConnectionStateMachine<RequestFrame>
+
+    private let server: any RequestServing
     private let registry: ConnectionRegistry
+    private let load = ConnectionLoad()
+    private let timeouts: Timeouts
+    private let decoder: NIOSingleStepByteToMessageProcessor<FrameDecoder>
     private var logger: Logger
-    private var state: ConnectionStateMachine
+    private var state: StateMachine
+    private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(router: RequestRouter, registry: ConnectionRegistry, maxInFlightBytes: Int, logger: Logger) {
-        self.router = router
+    init(
+        server: any RequestServing,
+        registry: ConnectionRegistry,
+        limits: StateMachine.Limits,
+        maxFrameBytes: Int,
+        timeouts: Timeouts,
+        logger: Logger
+    ) {
+        self.server = server
         self.registry = registry
+        self.timeouts = timeouts
         self.logger = logger
-        self.state = ConnectionStateMachine(maxInFlightBytes: maxInFlightBytes)
+        self.decoder = NIOSingleStepByteToMessageProcessor(FrameDecoder(maxFrameBytes: maxFrameBytes))
+        self.state = StateMachine(limits: limits)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -32,48 +60,129 @@ final class ConnectionHandler: ChannelInboundHandler {
         logger[metadataKey: "peer"] = "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
-        registry.register(context.channel) { [weak self] in
+        registry.register(context.channel, load: load) { [weak self] in
             // Graceful shutdown: finish in-flight requests, then close.
             guard let self, let context = self.context else { return }
-            self.perform(self.state.drain(), context: context)
+            self.state.drain()
+            self.run(context)
         }
+        state.writabilityChanged(isWritable: context.channel.isWritable)
+        run(context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         state.closed()
+        run(context)
         registry.unregister(context.channel)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let payload = unwrapInboundIn(data)
-        let bytes = payload.readableBytes
-        let frame: RequestFrame
         do {
-            frame = try RequestFrame(payload: payload)
+            try decoder.process(buffer: unwrapInboundIn(data)) { payload in
+                let bytes = payload.readableBytes + Frame.lengthPrefixBytes
+                let frame = try RequestFrame(payload: payload)
+                state.requestReceived(frame, bytes: bytes, reservation: server.reservation(for: frame, bytes: bytes))
+            }
         } catch {
             return fail(context: context, BrokerError(error))
         }
-        for action in state.requestReceived(bytes: bytes) {
+        state.partialFrame(bytes: decoder.unprocessedBytes)
+        run(context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        state.writabilityChanged(isWritable: context.channel.isWritable)
+        run(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        state.readRequested()
+        run(context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context: context, BrokerError(error))
+    }
+
+    /// Carries out the state machine's actions until it has none.
+    private func run(_ context: ChannelHandlerContext) {
+        while let action = state.nextAction() {
             switch action {
-            case .serve: serve(frame, bytes: bytes, context: context)
-            case .reject: reject(frame, context: context)
-            default: perform(action, context: context)
+            case .serve(let frame, let reservation): serve(frame, reservation: reservation, context: context)
+            case .reject(let frame): reject(frame, context: context)
+            case .read: context.read()
+            case .startTimer(let id): startTimer(id, context: context)
+            case .cancelTimer:
+                timer?.cancel()
+                timer = nil
+            case .close: context.close(promise: nil)
             }
         }
+        load.update(
+            inFlightBytes: state.inFlightBytes,
+            queuedBytes: state.queuedBytes,
+            unwrittenBytes: state.unwrittenBytes,
+            isReadHeld: state.isReadHeld,
+            isClosed: state.state == .closed
+        )
     }
 
-    private func serve(_ frame: RequestFrame, bytes: Int, context: ChannelHandlerContext) {
+    private func serve(_ frame: RequestFrame, reservation: Int, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        router.handle(frame, on: context.eventLoop).whenComplete { result in
+        server.handle(frame, on: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
-            handler.complete(result, bytes: bytes, context: context)
+            handler.complete(result, reservation: reservation, context: context)
         }
     }
 
-    /// Answers a request that arrived while the connection drains for a shutdown.
+    private func complete(_ result: Result<ResponseFrame?, any Error>, reservation: Int, context: ChannelHandlerContext)
+    {
+        var response: ResponseFrame?
+        switch result {
+        case .success(let frame): response = frame
+        case .failure(let error):
+            logger.error("request failed", metadata: ["error": "\(error)"])
+        }
+        let buffer = response.map { response in
+            var buffer = context.channel.allocator.buffer(capacity: response.body.readableBytes + 16)
+            response.write(into: &buffer)
+            return buffer
+        }
+        if state.requestCompleted(reservation: reservation, responseBytes: buffer?.readableBytes), let buffer {
+            write(buffer, context: context)
+            if response?.errorCode == .malformedRequest {
+                // A body that does not decode: the peer's framing or version cannot be trusted.
+                // Answer what is in flight, then close.
+                state.drain()
+            }
+        }
+        run(context)
+    }
+
+    /// Writes a response, counting its bytes as in flight until the socket has taken them.
+    private func write(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        let bytes = buffer.readableBytes
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenComplete { _ in
+            let (handler, context) = loopBound.value
+            handler.state.responseWritten(bytes: bytes)
+            handler.run(context)
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    /// Answers a request that arrived while the connection drains.
     private func reject(_ frame: RequestFrame, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 64)
         ResponseFrame(
@@ -84,48 +193,51 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
-    private func complete(_ result: Result<ResponseFrame?, any Error>, bytes: Int, context: ChannelHandlerContext) {
-        guard state.state != .closed else { return }
-        switch result {
-        case .success(let response?):
-            var buffer = context.channel.allocator.buffer(capacity: response.body.readableBytes + 10)
-            response.write(into: &buffer)
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            if response.errorCode == .malformedRequest {
-                // A body that does not decode: the peer's framing or version cannot be trusted.
-                // Answer what is in flight, then close.
-                perform(state.drain(), context: context)
+    private func startTimer(_ id: StateMachine.TimerID, context: ChannelHandlerContext) {
+        timer?.cancel()
+        let delay =
+            switch id.kind {
+            case .idle: timeouts.idle
+            case .frame: timeouts.frame
             }
-        case .success(nil):
-            break
-        case .failure(let error):
-            logger.error("request failed", metadata: ["error": "\(error)"])
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: delay) {
+            let (handler, context) = loopBound.value
+            handler.timerFired(id, context: context)
         }
-        perform(state.requestCompleted(bytes: bytes), context: context)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context: context, BrokerError(error))
+    private func timerFired(_ id: StateMachine.TimerID, context: ChannelHandlerContext) {
+        switch state.timerFired(id) {
+        case .none:
+            break
+        case .closeIdle:
+            logger.debug("closing an idle connection", metadata: ["idleTimeout": "\(timeouts.idle)"])
+            context.close(promise: nil)
+        case .failFrameTimeout:
+            send(
+                BrokerError(.requestTimedOut, "a frame was not completed within the frame timeout (\(timeouts.frame))"),
+                context: context
+            )
+        }
+        run(context)
     }
 
     /// Answers a protocol violation with correlation id 0 and closes the connection.
     private func fail(context: ChannelHandlerContext, _ error: BrokerError) {
         guard state.state != .closed else { return }
-        logger.info("closing connection after a protocol error", metadata: ["error": "\(error)"])
         state.closed()
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        ResponseFrame(correlationID: 0, error: error.code, message: error.message).write(into: &buffer)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        send(error, context: context)
+        run(context)
     }
 
-    private func perform(_ action: ConnectionStateMachine.Action, context: ChannelHandlerContext) {
-        switch action {
-        case .none, .serve, .reject: break
-        case .pauseReading: _ = context.channel.setOption(ChannelOptions.autoRead, value: false)
-        case .resumeReading: _ = context.channel.setOption(ChannelOptions.autoRead, value: true)
-        case .close: context.close(promise: nil)
-        }
+    /// Writes an error response with correlation id 0 (as far as the socket takes it now) and closes.
+    private func send(_ error: BrokerError, context: ChannelHandlerContext) {
+        logger.info("closing connection after a protocol error", metadata: ["error": "\(error)"])
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        ResponseFrame(correlationID: 0, error: error.code, message: error.message).write(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        context.close(promise: nil)
     }
 }
 

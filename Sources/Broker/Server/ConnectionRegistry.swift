@@ -6,6 +6,7 @@ import NIOCore
 final class ConnectionRegistry: Sendable {
     private struct Entry {
         let channel: any Channel
+        let load: ConnectionLoad
         let drain: @Sendable () -> Void
     }
 
@@ -13,10 +14,15 @@ final class ConnectionRegistry: Sendable {
 
     var count: Int { entries.withLockedValue { $0.count } }
 
+    /// The open connections' channels and loads.
+    var connections: [(channel: any Channel, load: ConnectionLoad)] {
+        entries.withLockedValue { $0.values.map { ($0.channel, $0.load) } }
+    }
+
     /// Remembers `channel`; `drain` runs on the channel's event loop at shutdown.
-    func register(_ channel: any Channel, drain: @escaping () -> Void) {
+    func register(_ channel: any Channel, load: ConnectionLoad, drain: @escaping () -> Void) {
         let loopBound = NIOLoopBound(drain, eventLoop: channel.eventLoop)
-        let entry = Entry(channel: channel) {
+        let entry = Entry(channel: channel, load: load) {
             channel.eventLoop.execute { loopBound.value() }
         }
         entries.withLockedValue { $0[ObjectIdentifier(channel)] = entry }

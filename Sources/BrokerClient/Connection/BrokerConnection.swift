@@ -67,6 +67,12 @@ public actor BrokerConnection: BrokerTransport {
         return nil
     }
 
+    /// The open channel, once connected (tests inspect its socket options).
+    var channel: (any Channel)? {
+        if case .connected(let session) = state { return session.channel }
+        return nil
+    }
+
     /// The API versions the broker announced, once connected.
     public var supportedAPIs: [HandshakeResponse.VersionRange] {
         if case .connected(let session) = state { return session.handshake.apis }
@@ -186,15 +192,19 @@ public actor BrokerConnection: BrokerTransport {
     private func connectOnce() async throws -> Session {
         let peer = address.description
         let maxFrameBytes = configuration.maxResponseFrameBytes
+        let closeReason = CloseReason()
         let channel = try await ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is an IPPROTO_TCP option; `.socketOption(.tcp_nodelay)` would set SO_DEBUG.
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes))
                     )
-                    try channel.pipeline.syncOperations.addHandler(ClientChannelHandler(peer: peer))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ClientChannelHandler(peer: peer, closeReason: closeReason)
+                    )
                 }
             }
             .connect(host: address.host, port: address.port)
@@ -220,6 +230,9 @@ public actor BrokerConnection: BrokerTransport {
             return Session(channel: channel, handshake: handshake, versions: versions)
         } catch {
             try? await channel.close()
+            // A broker that refuses the connection (over maxConnections) answers with correlation
+            // id 0 and closes, possibly before the handshake is even written: report its words.
+            if let reason = closeReason.error, reason.code.brokerErrorCode != nil { throw reason }
             throw error
         }
     }

@@ -20,12 +20,17 @@ final class ClientChannelHandler: ChannelDuplexHandler {
 
     private var stateMachine = ConnectionStateMachine<Pending>()
     private var timeouts: [UInt32: Scheduled<Void>] = [:]
-    private var closeReason: ClientError?
+    private var closeReason: ClientError? {
+        didSet { closeReasonBox?.record(closeReason) }
+    }
     /// `host:port`, for error messages.
     private let peer: String
+    /// Where the reason the connection closed is published for other threads, if anyone asks.
+    private let closeReasonBox: CloseReason?
 
-    init(peer: String) {
+    init(peer: String, closeReason: CloseReason? = nil) {
         self.peer = peer
+        self.closeReasonBox = closeReason
     }
 
     /// How many requests wait for a response.

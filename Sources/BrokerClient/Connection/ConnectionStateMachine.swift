@@ -66,6 +66,13 @@ struct ConnectionStateMachine<Pending> {
         if let request = pending.removeValue(forKey: frame.correlationID) {
             return .succeed(request, frame)
         }
+        if frame.correlationID == 0 && frame.errorCode != .none {
+            // A connection-level error (over maxConnections, a frame over the limit, a frame
+            // timeout): the broker closes the connection after it; every waiting request fails
+            // with the broker's own words.
+            let error = ClientError.broker(frame.errorCode, frame.errorMessage)
+            return .closeAndFail(close(error), error)
+        }
         let error = ClientError(
             .protocolViolation,
             "the broker answered correlation id \(frame.correlationID), which no request is waiting for"
@@ -89,7 +96,8 @@ struct ConnectionStateMachine<Pending> {
 
     private mutating func allocateCorrelationID() -> UInt32 {
         // Skip ids still waiting: after 2^32 requests the counter wraps around.
-        while pending[nextCorrelationID] != nil { nextCorrelationID &+= 1 }
+        // Id 0 is the broker's for connection-level errors.
+        while nextCorrelationID == 0 || pending[nextCorrelationID] != nil { nextCorrelationID &+= 1 }
         defer { nextCorrelationID &+= 1 }
         return nextCorrelationID
     }

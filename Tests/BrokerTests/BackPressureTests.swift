@@ -72,20 +72,21 @@ struct BackPressureTests {
             silent.writeAndFlush(requests, promise: nil)
             let silentPort = try #require(silent.localAddress?.port)
 
-            // Wait until the broker has stopped reading from it and has responses it cannot write.
+            // The bound: the in-flight limit, exceeded at most by one fetch's overshoot of its
+            // maxBytes (a fetch returns whole batches; these are 10 KB).
+            let bound = Self.maxInFlightBytes + (16 << 10)
+            // Wait until the broker has stopped reading from it and has responses it cannot write
+            // (or has gone over the bound).
             var load: ConnectionLoad?
             try await waitUntil(timeoutSeconds: 60) {
                 load = server.connectionLoad(peerPort: silentPort)
                 guard let snapshot = load?.snapshot else { return false }
-                return snapshot.isReadHeld && snapshot.unwrittenBytes > 0
+                return (snapshot.isReadHeld && snapshot.unwrittenBytes > 0) || snapshot.unwrittenBytes > bound
+                    || snapshot.peakInFlightBytes > bound
             }
             let held = try #require(load).snapshot
-            // The bound: the in-flight limit, exceeded at most by one fetch's overshoot of its
-            // maxBytes (a fetch returns whole batches; these are 10 KB).
-            #expect(
-                held.peakInFlightBytes <= Self.maxInFlightBytes + (16 << 10),
-                "peak \(held.peakInFlightBytes) bytes in flight, limit \(Self.maxInFlightBytes)"
-            )
+            #expect(held.peakInFlightBytes <= bound, "peak \(held.peakInFlightBytes) bytes in flight, bound \(bound)")
+            #expect(held.unwrittenBytes <= bound, "\(held.unwrittenBytes) response bytes not written, bound \(bound)")
             #expect(held.queuedBytes <= 2000 * 60, "only requests already read wait")
 
             // Other connections are served meanwhile.

@@ -23,5 +23,6 @@ let package = Package(
         .executableTarget(name: "FuzzRecordBatch", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzLogRecovery", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzFrames", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzRequests", dependencies: ["FuzzSupport"]),
     ]
 )

@@ -111,6 +111,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is ProtocolError || error is BrokerError else {
+            // A socket error (the peer reset the connection, …): nobody to answer.
+            logger.debug("closing connection after a socket error", metadata: ["error": "\(error)"])
+            state.closed()
+            run(context)
+            context.close(promise: nil)
+            return
+        }
         fail(context: context, BrokerError(error))
     }
 

@@ -125,8 +125,8 @@ public final class BrokerServer: Service, Sendable {
                             server: router,
                             registry: connections,
                             limits: .init(
-                                maxInFlightBytes: limits.maxInFlightBytesPerConnection,
-                                maxInFlightRequests: limits.maxInFlightRequestsPerConnection
+                                maxInFlightBytes: max(1, limits.maxInFlightBytesPerConnection),
+                                maxInFlightRequests: max(1, limits.maxInFlightRequestsPerConnection)
                             ),
                             maxFrameBytes: limits.maxFrameBytes,
                             timeouts: timeouts,

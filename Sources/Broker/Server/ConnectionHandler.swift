@@ -233,8 +233,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Answers a protocol violation with correlation id 0 and closes the connection.
     private func fail(context: ChannelHandlerContext, _ error: BrokerError) {
-        guard state.state != .closed else { return }
-        state.closed()
+        guard state.protocolViolated() else { return }
         send(error, context: context)
         run(context)
     }

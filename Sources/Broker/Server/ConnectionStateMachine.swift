@@ -170,6 +170,14 @@ struct ConnectionStateMachine<Request> {
         isReadHeld = false
     }
 
+    /// The peer broke the protocol (a bad frame): the connection closes at once. Returns whether
+    /// to answer it (not when the connection had already closed).
+    mutating func protocolViolated() -> Bool {
+        guard state != .closed else { return false }
+        closed()
+        return true
+    }
+
     /// The timer `id` fired.
     mutating func timerFired(_ id: TimerID) -> TimerAction {
         guard armedTimer == id, state == .active else { return .none }

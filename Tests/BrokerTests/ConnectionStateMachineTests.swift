@@ -211,4 +211,18 @@ struct ConnectionStateMachineTests {
         machine.requestReceived("d", bytes: 1, reservation: 1)
         #expect(actions(&machine) == [] && machine.heldBytes == 0, "a closed connection serves nothing")
     }
+
+    @Test("a protocol violation is answered once and closes; waiting requests are dropped")
+    func protocolViolation() {
+        var machine = ConnectionStateMachine<String>(limits: Self.limits)
+        _ = actions(&machine)
+        machine.requestReceived("a", bytes: 5, reservation: 500)
+        machine.requestReceived("b", bytes: 5, reservation: 500)
+        _ = actions(&machine)
+        let first = machine.protocolViolated()
+        let second = machine.protocolViolated()
+        #expect(first && !second, "answered once")
+        #expect(machine.state == .closed && machine.queuedBytes == 0)
+        #expect(actions(&machine) == [])
+    }
 }

@@ -70,6 +70,18 @@ struct ConnectionLimitTests {
         }
     }
 
+    @Test("the client reconnects by itself after the broker closed its idle connection")
+    func clientAfterIdleClose() async throws {
+        try await withBroker({ $0.idleTimeoutMilliseconds = 200 }) { server, port in
+            let client = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
+            try await client.connect()
+            try await waitUntil { server.openConnections.isEmpty }
+            let topics = try await client.send(ListTopicsRequest(), as: ListTopicsResponse.self, timeout: .seconds(10))
+            #expect(topics.topics.isEmpty)
+            await client.close()
+        }
+    }
+
     @Test("a frame announced and never finished is answered requestTimedOut and closed")
     func unfinishedFrame() async throws {
         try await withBroker({ $0.frameTimeoutMilliseconds = 200 }) { _, port in

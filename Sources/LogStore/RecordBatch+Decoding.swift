@@ -3,13 +3,16 @@ import NIOCore
 extension RecordBatch {
     /// Checks that the records fill the batch exactly: `recordCount` records, each with offset
     /// delta equal to its index and well-formed lengths, `lastOffsetDelta == recordCount - 1`,
-    /// and no bytes left over; and that the header's `maxTimestamp` is the largest record
-    /// timestamp (it drives time lookups and retention, so it must not lie). Batches with the
-    /// log-append-time attribute are exempt from the timestamp check. Allocates nothing for
-    /// records without headers.
+    /// and no bytes left over; that every timestamp is valid: `-1` (none) or milliseconds since
+    /// the epoch (`>= 0`), `baseTimestamp + timestampDelta` computed without overflow (deltas
+    /// may be negative: Kafka's Java client takes the first record's timestamp as the base); and
+    /// that the header's `maxTimestamp` is the largest record timestamp (it drives time lookups
+    /// and retention, so it must not lie). Batches with the log-append-time attribute are exempt
+    /// from the last check, not from the range. Allocates nothing for records without headers.
     ///
     /// - Throws: ``LogStoreError`` (`recordCountMismatch`, `truncatedRecord`, `varintOverflow`,
-    ///   `unsupportedCompression`, `invalidBatch`) with the byte position relative to the batch.
+    ///   `unsupportedCompression`, `invalidBatch`, `invalidTimestamp`) with the byte position
+    ///   relative to the batch.
     public func validateRecords() throws {
         try walkRecords { _, _, _ in }
     }
@@ -80,7 +83,14 @@ extension RecordBatch {
                 position: Int64(Field.lastOffsetDelta)
             )
         }
-        var largestTimestampDelta = Int64.min
+        guard maxTimestamp >= Self.noTimestamp else {
+            throw LogStoreError(
+                .invalidTimestamp,
+                "header maxTimestamp \(maxTimestamp) is below -1 (timestamps are -1 or milliseconds since the epoch)",
+                position: Int64(Field.maxTimestamp)
+            )
+        }
+        var largestTimestamp = Int64.min
         try buffer.withUnsafeReadableBytes { bytes in
             var cursor = ByteCursor(bytes, position: Self.headerSize)
             for index in 0..<Int(count) {
@@ -102,7 +112,18 @@ extension RecordBatch {
                 }
                 var record = ByteCursor(bytes, position: cursor.position, limit: cursor.position + Int(length))
                 _ = try record.readInt8("record \(index) attributes")
+                let timestampDeltaStart = record.position
                 let timestampDelta = try record.readVarlong("record \(index) timestamp delta")
+                let (timestamp, overflows) = baseTimestamp.addingReportingOverflow(timestampDelta)
+                guard !overflows, timestamp >= Self.noTimestamp else {
+                    throw LogStoreError(
+                        .invalidTimestamp,
+                        "record \(index) timestamp \(baseTimestamp) + \(timestampDelta) is "
+                            + (overflows ? "out of the Int64 range" : "\(timestamp), below -1")
+                            + " (timestamps are -1 or milliseconds since the epoch)",
+                        position: Int64(timestampDeltaStart)
+                    )
+                }
                 let offsetDelta = try record.readVarint("record \(index) offset delta")
                 guard offsetDelta == index else {
                     throw LogStoreError(
@@ -143,7 +164,7 @@ extension RecordBatch {
                     )
                 }
                 cursor.position = record.position
-                largestTimestampDelta = max(largestTimestampDelta, timestampDelta)
+                largestTimestamp = max(largestTimestamp, timestamp)
                 try body(index, timestampDelta, layout)
             }
             guard cursor.remaining == 0 else {
@@ -155,7 +176,6 @@ extension RecordBatch {
             }
         }
         let usesLogAppendTime = attributes & 0x8 != 0
-        let largestTimestamp = baseTimestamp &+ largestTimestampDelta
         if count > 0, !usesLogAppendTime, largestTimestamp != maxTimestamp {
             throw LogStoreError(
                 .invalidBatch,

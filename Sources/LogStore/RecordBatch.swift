@@ -41,6 +41,8 @@ import NIOCore
 public struct RecordBatch: Sendable, Hashable {
     /// The magic byte of the only batch version Sluice reads and writes.
     public static let magic: Int8 = 2
+    /// The timestamp that means "none" (Kafka's `NO_TIMESTAMP`); any other negative one is invalid.
+    public static let noTimestamp: Int64 = -1
     /// Bytes before the first record.
     public static let headerSize = 61
     /// Bytes of `baseOffset` and `batchLength`, which `batchLength` does not count.

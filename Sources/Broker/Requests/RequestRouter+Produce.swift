@@ -12,7 +12,12 @@ extension RequestRouter {
                     guard let partition = topic.partition(index) else {
                         throw BrokerError(.unknownPartition, "topic '\(topic.name)' has no partition \(index)")
                     }
-                    return partition.append(entry.records, hasMessageIDs: entry.hasMessageIDs, acks: request.acks)
+                    return partition.append(
+                        entry.records,
+                        hasMessageIDs: entry.hasMessageIDs,
+                        acks: request.acks,
+                        issued: self.producerIDs.issued
+                    )
                 } catch {
                     let error = BrokerError(error)
                     return eventLoop.makeSucceededFuture(

@@ -8,6 +8,8 @@ import Testing
 
 @Suite("The client's message ids against an embedded broker")
 struct ClientMessageIDTests {
+    static func id(_ bytes: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: bytes) }
+
     @Test("ids are bytes: binary ids that are not UTF-8 stay distinct; a text id is its UTF-8 bytes")
     func binaryAndTextIDs() async throws {
         try await withBroker { _, port in
@@ -16,8 +18,16 @@ struct ClientMessageIDTests {
             try await admin.createTopic("ids", partitions: 4)
             let sent = try await Producer.withProducer(transport: connection) { producer in
                 [
-                    try await producer.send(topic: "ids", value: ByteBuffer(string: "a"), messageID: ByteBuffer(bytes: [0x80, 0x01])),
-                    try await producer.send(topic: "ids", value: ByteBuffer(string: "b"), messageID: ByteBuffer(bytes: [0xFE, 0x01])),
+                    try await producer.send(
+                        topic: "ids",
+                        value: ByteBuffer(string: "a"),
+                        messageID: Self.id([0x80, 0x01])
+                    ),
+                    try await producer.send(
+                        topic: "ids",
+                        value: ByteBuffer(string: "b"),
+                        messageID: Self.id([0xFE, 0x01])
+                    ),
                     try await producer.send(topic: "ids", value: ByteBuffer(string: "c"), messageID: "text-id"),
                     try await producer.send(
                         topic: "ids",

@@ -31,7 +31,9 @@ struct MessageIDIdempotenceTests {
             #expect(first.errorCode == .none && first.baseOffset == 0)
             let values = ["two", "dup", "three", "four"]
             let batch = RecordBatch(
-                records: [S.record("m-2", "two"), S.record("m-1", "dup"), S.record(nil, "three"), S.record("m-4", "four")],
+                records: [
+                    S.record("m-2", "two"), S.record("m-1", "dup"), S.record(nil, "three"), S.record("m-4", "four"),
+                ],
                 producer: S.identity(id, 1)
             ).buffer
             let mixed = try await ProduceFetchTests.produce(
@@ -96,7 +98,13 @@ struct MessageIDIdempotenceTests {
             )
             #expect(duplicates.errorCode == .none)
             #expect(duplicates.offset(ofRecordAt: 0) == 1 && duplicates.offset(ofRecordAt: 1) == 0)
-            let retry = try await ProduceFetchTests.produce(connection, "alldup", partition: 0, again, hasMessageIDs: true)
+            let retry = try await ProduceFetchTests.produce(
+                connection,
+                "alldup",
+                partition: 0,
+                again,
+                hasMessageIDs: true
+            )
             #expect(retry.errorCode == .none && retry.recordOffsets == [1, 0], "\(retry)")
             let next = try await ProduceFetchTests.produce(
                 connection,
@@ -197,7 +205,8 @@ struct MessageIDIdempotenceTests {
                 hasMessageIDs: true
             )
             #expect(again.offset(ofRecordAt: 0) == 1)
-            #expect(try await S.fetchAll(connection, "binary").map { String(buffer: $0.value!) } == ["first", "second"])
+            let values = try await S.fetchAll(connection, "binary").map { String(buffer: $0.value!) }
+            #expect(values == ["first", "second"])
         }
     }
 

@@ -39,9 +39,11 @@ enum ProduceSupport {
 
     /// A well-formed batch header with no records (recordCount 0), CRC correct.
     static func emptyBatch() -> ByteBuffer {
-        var bytes = Array(RecordBatch(records: [record(nil, "x")]).buffer.readableBytesView.prefix(RecordBatch.headerSize))
+        let full = RecordBatch(records: [record(nil, "x")]).buffer
+        var bytes = Array(full.readableBytesView.prefix(RecordBatch.headerSize))
         func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-            withUnsafeBytes(of: value.bigEndian) { bytes.replaceSubrange(offset..<offset + MemoryLayout<T>.size, with: $0) }
+            let range = offset..<offset + MemoryLayout<T>.size
+            withUnsafeBytes(of: value.bigEndian) { bytes.replaceSubrange(range, with: $0) }
         }
         put(Int32(RecordBatch.headerSize - RecordBatch.logOverhead), at: 8)
         put(Int32(-1), at: 23)  // lastOffsetDelta
@@ -79,10 +81,17 @@ enum ProduceSupport {
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         #expect(result.errorCode == .none, "\(result.errorMessage ?? "")", sourceLocation: sourceLocation)
-        let byOffset = Dictionary(records.map { ($0.offset, String(buffer: $0.value!)) }, uniquingKeysWith: { a, _ in a })
+        let byOffset = Dictionary(
+            records.map { ($0.offset, String(buffer: $0.value!)) },
+            uniquingKeysWith: { first, _ in first }
+        )
         for (index, value) in values.enumerated() {
             let offset = result.offset(ofRecordAt: index)
-            #expect(byOffset[offset] == value, "record \(index) answered with offset \(offset)", sourceLocation: sourceLocation)
+            #expect(
+                byOffset[offset] == value,
+                "record \(index) answered with offset \(offset)",
+                sourceLocation: sourceLocation
+            )
         }
     }
 }

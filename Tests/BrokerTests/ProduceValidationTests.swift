@@ -170,7 +170,11 @@ struct ProduceValidationTests {
                 batchBytes(["a"], producer: S.identity(id, 0))
             )
             #expect(real.errorCode == .none)
-            let forged = ProducerIdentity(producerId: id.producerID, producerEpoch: id.producerEpoch + 5, baseSequence: 0)
+            let forged = ProducerIdentity(
+                producerId: id.producerID,
+                producerEpoch: id.producerEpoch + 5,
+                baseSequence: 0
+            )
             let attack = try await ProduceFetchTests.produce(
                 connection,
                 "epoch",

@@ -148,7 +148,8 @@ struct ProducerStateTable: Sendable {
         // A producer rebuilt from the log may have had batches whose records were all message-id
         // duplicates: they left nothing in the log, so its first batch after a restart may start
         // past the sequence the log shows (never before it).
-        let isForwardAfterRestart = state.isRecovered && Self.distance(from: expected, to: batch.firstSequence) < 1 << 30
+        let isForwardAfterRestart =
+            state.isRecovered && Self.distance(from: expected, to: batch.firstSequence) < 1 << 30
         guard batch.firstSequence == expected || isForwardAfterRestart else {
             throw BrokerError(
                 .outOfOrderSequence,

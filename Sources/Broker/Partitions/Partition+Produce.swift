@@ -124,7 +124,10 @@ extension Partition {
         for (position, batch) in batches.enumerated() {
             let count = Int(batch.recordCount)
             guard count > 0 else {
-                throw BrokerError(.corruptRecordBatch, "batch \(position) of the entry has no records")
+                throw BrokerError(
+                    .corruptRecordBatch,
+                    "batch \(position) of the entry declares \(count) records; a batch needs at least one"
+                )
             }
             // The records (lengths, offsets, timestamps) of a lone batch without message ids are
             // checked by the append itself, before it writes; all others are checked here.

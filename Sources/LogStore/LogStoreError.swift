@@ -44,7 +44,8 @@ public struct LogStoreError: Error, Sendable, CustomStringConvertible {
         public static let unsupportedCompression = Code(base: .unsupportedCompression)
         /// The batch is well formed but not acceptable for appending (for example, it is empty).
         public static let invalidBatch = Code(base: .invalidBatch)
-        /// A record timestamp is below -1 or does not fit an `Int64`.
+        /// A timestamp is outside the range asked of ``RecordBatch/validatingRecords(timestampsWithin:)``,
+        /// or `baseTimestamp + timestampDelta` overflows `Int64`.
         public static let invalidTimestamp = Code(base: .invalidTimestamp)
         /// The batch is larger than the log's `maxBatchBytes` limit.
         public static let batchTooLarge = Code(base: .batchTooLarge)

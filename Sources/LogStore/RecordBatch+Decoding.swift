@@ -3,18 +3,42 @@ import NIOCore
 extension RecordBatch {
     /// Checks that the records fill the batch exactly: `recordCount` records, each with offset
     /// delta equal to its index and well-formed lengths, `lastOffsetDelta == recordCount - 1`,
-    /// and no bytes left over; that every timestamp is valid: `-1` (none) or milliseconds since
-    /// the epoch (`>= 0`), `baseTimestamp + timestampDelta` computed without overflow (deltas
-    /// may be negative: Kafka's Java client takes the first record's timestamp as the base); and
-    /// that the header's `maxTimestamp` is the largest record timestamp (it drives time lookups
-    /// and retention, so it must not lie). Batches with the log-append-time attribute are exempt
-    /// from the last check, not from the range. Allocates nothing for records without headers.
+    /// and no bytes left over; and that the header's `maxTimestamp` is the largest record
+    /// timestamp (it drives time lookups and retention, so it must not lie). Batches with the
+    /// log-append-time attribute are exempt from the timestamp check. Allocates nothing for
+    /// records without headers.
     ///
     /// - Throws: ``LogStoreError`` (`recordCountMismatch`, `truncatedRecord`, `varintOverflow`,
-    ///   `unsupportedCompression`, `invalidBatch`, `invalidTimestamp`) with the byte position
-    ///   relative to the batch.
+    ///   `unsupportedCompression`, `invalidBatch`) with the byte position relative to the batch.
     public func validateRecords() throws {
+        guard !areRecordsValidated else { return }
         try walkRecords { _, _, _ in }
+    }
+
+    /// Checks the records as ``validateRecords()`` does, and also that every timestamp (each
+    /// record's `baseTimestamp + timestampDelta`, and the header's `maxTimestamp`) lies in
+    /// `range` and is computed without overflowing `Int64`. Deltas may be negative: Kafka's Java
+    /// client takes the first record's timestamp as the base.
+    ///
+    /// The codec itself accepts any `Int64` timestamp (a log written earlier is still readable);
+    /// a broker calls this on what producers send (Sluice accepts `-1`, "none", and
+    /// `0 ... now + maxTimestampAheadMilliseconds`).
+    /// - Returns: the batch, marked so that ``validateRecords()`` (which ``PartitionLog/append(_:)``
+    ///   calls) does not walk the records again.
+    /// - Throws: as ``validateRecords()``, and ``LogStoreError`` `invalidTimestamp` with the byte
+    ///   position of the field at fault.
+    public func validatingRecords(timestampsWithin range: ClosedRange<Int64>) throws -> RecordBatch {
+        guard range.contains(maxTimestamp) else {
+            throw LogStoreError(
+                .invalidTimestamp,
+                "header maxTimestamp \(maxTimestamp) is outside \(range.lowerBound)...\(range.upperBound)",
+                position: Int64(Field.maxTimestamp)
+            )
+        }
+        try walkRecords(timestampsWithin: range) { _, _, _ in }
+        var validated = self
+        validated.areRecordsValidated = true
+        return validated
     }
 
     /// Decodes every record. Keys, values and header values share the batch's storage.
@@ -60,7 +84,10 @@ extension RecordBatch {
     /// Walks the records, checking every length, and calls `body` with each record's index,
     /// timestamp delta and layout; at the end checks the header's `maxTimestamp` against the
     /// records (unless the batch uses log-append time).
-    private func walkRecords(_ body: (Int, Int64, RecordLayout) throws -> Void) throws {
+    private func walkRecords(
+        timestampsWithin range: ClosedRange<Int64>? = nil,
+        _ body: (Int, Int64, RecordLayout) throws -> Void
+    ) throws {
         guard compressionCodec == 0 else {
             throw LogStoreError(
                 .unsupportedCompression,
@@ -83,14 +110,7 @@ extension RecordBatch {
                 position: Int64(Field.lastOffsetDelta)
             )
         }
-        guard maxTimestamp >= Self.noTimestamp else {
-            throw LogStoreError(
-                .invalidTimestamp,
-                "header maxTimestamp \(maxTimestamp) is below -1 (timestamps are -1 or milliseconds since the epoch)",
-                position: Int64(Field.maxTimestamp)
-            )
-        }
-        var largestTimestamp = Int64.min
+        var largestTimestampDelta = Int64.min
         try buffer.withUnsafeReadableBytes { bytes in
             var cursor = ByteCursor(bytes, position: Self.headerSize)
             for index in 0..<Int(count) {
@@ -114,15 +134,17 @@ extension RecordBatch {
                 _ = try record.readInt8("record \(index) attributes")
                 let timestampDeltaStart = record.position
                 let timestampDelta = try record.readVarlong("record \(index) timestamp delta")
-                let (timestamp, overflows) = baseTimestamp.addingReportingOverflow(timestampDelta)
-                guard !overflows, timestamp >= Self.noTimestamp else {
-                    throw LogStoreError(
-                        .invalidTimestamp,
-                        "record \(index) timestamp \(baseTimestamp) + \(timestampDelta) is "
-                            + (overflows ? "out of the Int64 range" : "\(timestamp), below -1")
-                            + " (timestamps are -1 or milliseconds since the epoch)",
-                        position: Int64(timestampDeltaStart)
-                    )
+                if let range {
+                    let (timestamp, overflows) = baseTimestamp.addingReportingOverflow(timestampDelta)
+                    guard !overflows, range.contains(timestamp) else {
+                        throw LogStoreError(
+                            .invalidTimestamp,
+                            "record \(index) timestamp \(baseTimestamp) + \(timestampDelta) "
+                                + (overflows ? "overflows Int64" : "= \(timestamp)")
+                                + " is outside \(range.lowerBound)...\(range.upperBound)",
+                            position: Int64(timestampDeltaStart)
+                        )
+                    }
                 }
                 let offsetDelta = try record.readVarint("record \(index) offset delta")
                 guard offsetDelta == index else {
@@ -164,7 +186,7 @@ extension RecordBatch {
                     )
                 }
                 cursor.position = record.position
-                largestTimestamp = max(largestTimestamp, timestamp)
+                largestTimestampDelta = max(largestTimestampDelta, timestampDelta)
                 try body(index, timestampDelta, layout)
             }
             guard cursor.remaining == 0 else {
@@ -176,6 +198,7 @@ extension RecordBatch {
             }
         }
         let usesLogAppendTime = attributes & 0x8 != 0
+        let largestTimestamp = baseTimestamp &+ largestTimestampDelta
         if count > 0, !usesLogAppendTime, largestTimestamp != maxTimestamp {
             throw LogStoreError(
                 .invalidBatch,

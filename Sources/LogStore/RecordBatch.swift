@@ -74,6 +74,10 @@ public struct RecordBatch: Sendable, Hashable {
     /// CRC cannot change afterwards, so ``PartitionLog/append(_:)`` does not check them twice.
     let isHeaderValidated: Bool
 
+    /// Whether the records were checked by ``validatingRecords(timestampsWithin:)``: then
+    /// ``validateRecords()`` has nothing left to do.
+    var areRecordsValidated = false
+
     /// Wraps bytes already known to hold one valid batch (the checks are assertions).
     init(unchecked buffer: ByteBuffer) {
         assert(buffer.readableBytes >= Self.headerSize)

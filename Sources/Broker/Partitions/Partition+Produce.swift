@@ -121,22 +121,25 @@ extension Partition {
         var pendingProducers: [Int64: ProducerStateTable.Pending] = [:]
         var pendingIDs: [[UInt8]: Int64] = [:]
         let latestAllowed = Milliseconds.adding(configuration.maxTimestampAheadMilliseconds, to: now)
-        for (position, batch) in batches.enumerated() {
-            let count = Int(batch.recordCount)
+        for (position, sentBatch) in batches.enumerated() {
+            let count = Int(sentBatch.recordCount)
             guard count > 0 else {
                 throw BrokerError(
                     .corruptRecordBatch,
                     "batch \(position) of the entry declares \(count) records; a batch needs at least one"
                 )
             }
-            // The records (lengths, offsets, timestamps) of a lone batch without message ids are
-            // checked by the append itself, before it writes; all others are checked here.
-            if batches.count > 1 && !hasMessageIDs { try batch.validateRecords() }
-            guard batch.maxTimestamp <= latestAllowed else {
+            // Every record is walked once, here; the append trusts the result.
+            let batch: RecordBatch
+            do {
+                batch = try sentBatch.validatingRecords(
+                    timestampsWithin: RecordBatch.noTimestamp...max(RecordBatch.noTimestamp, latestAllowed)
+                )
+            } catch let error as LogStoreError where error.code == .invalidTimestamp {
                 throw BrokerError(
                     .invalidTimestamp,
-                    "batch \(position) has timestamp \(batch.maxTimestamp), more than "
-                        + "\(configuration.maxTimestampAheadMilliseconds) ms after the broker's clock (\(now))"
+                    "batch \(position): \(error.message); timestamps are -1 (none) or 0 up to the broker's clock "
+                        + "(\(now)) plus maxTimestampAheadMilliseconds (\(configuration.maxTimestampAheadMilliseconds))"
                 )
             }
             let producer = ProducerStateTable.BatchHeader(

@@ -149,8 +149,14 @@ extension Partition {
                 recordCount: batch.recordCount
             )
             let decision = try producers.check(producer, issued: issued, pending: &pendingProducers)
-            if case .duplicate(let entry) = decision {
+            switch decision {
+            case .append: break
+            case .duplicate(let entry):
                 plan.recordOffsets.append(contentsOf: entry.offsets(count: count))
+                continue
+            case .duplicateOfPartlyStored(let entry):
+                let offsets = try offsetsOfPartlyStored(batch, entry: entry, hasMessageIDs: hasMessageIDs)
+                plan.recordOffsets.append(contentsOf: offsets)
                 continue
             }
             guard hasMessageIDs else {
@@ -211,6 +217,42 @@ extension Partition {
             nextOffset += Int64(fresh.count)
         }
         return plan
+    }
+
+    /// The offsets a retry of a batch stored without its message-id duplicates got the first
+    /// time, when only the log's copy of it is known (after a restart): a record whose id is
+    /// remembered has that id's offset; the others fill the rest of `entry`'s offsets in order.
+    /// - Throws: `outOfOrderSequence` when that does not account for every record exactly (the
+    ///   ids left the window): an answer that might be wrong is never given.
+    private func offsetsOfPartlyStored(
+        _ batch: RecordBatch,
+        entry: ProducerStateTable.BatchEntry,
+        hasMessageIDs: Bool
+    ) throws -> [Int64] {
+        let refusal = BrokerError(
+            .outOfOrderSequence,
+            "producer \(batch.producerId) sequence \(batch.baseSequence) repeats a batch stored without some of its "
+                + "records (message-id duplicates) whose answer can no longer be rebuilt"
+        )
+        guard hasMessageIDs else { throw refusal }
+        let range = entry.baseOffset...entry.lastOffset
+        let known = try batch.records().map { record in
+            record.messageID.flatMap { messageIDs.lookup(Array($0.readableBytesView)) }
+        }
+        let claimed = Set(known.compactMap { $0 }.filter { range.contains($0) })
+        var free = range.filter { !claimed.contains($0) }[...]
+        var offsets: [Int64] = []
+        for offset in known {
+            if let offset {
+                offsets.append(offset)
+            } else if let next = free.popFirst() {
+                offsets.append(next)
+            } else {
+                throw refusal
+            }
+        }
+        guard free.isEmpty else { throw refusal }
+        return offsets
     }
 
     /// The batch to store when some of `batch`'s records were message-id duplicates: the others,

@@ -56,6 +56,10 @@ struct ProducerStateTable: Sendable {
         case append
         /// It was appended before: answer with this entry's offsets.
         case duplicate(BatchEntry)
+        /// It was appended before with some records dropped as message-id duplicates, and the
+        /// entry was rebuilt from the log, which holds only the records kept: answer from that
+        /// entry and the message ids (``Partition`` does).
+        case duplicateOfPartlyStored(BatchEntry)
     }
 
     static let batchesRemembered = 5
@@ -143,6 +147,17 @@ struct ProducerStateTable: Sendable {
                 )
             }
             return .duplicate(entry)
+        }
+        // A batch stored re-encoded without its message-id duplicates keeps the original's last
+        // sequence (see `Partition.reencode`); rebuilt from the log, its entry covers only the
+        // records kept, so the original's retry ends on the entry's last sequence and starts
+        // earlier by the number of records dropped.
+        if let entry = state.recent.last(where: { $0.lastSequence == batch.lastSequence && $0.recordOffsets.isEmpty }) {
+            let stored = entry.lastOffset - entry.baseOffset + 1
+            let dropped = Int64(batch.recordCount) - stored
+            if dropped > 0, Self.distance(from: batch.firstSequence, to: entry.firstSequence) == dropped {
+                return .duplicateOfPartlyStored(entry)
+            }
         }
         let expected = (state.recent.last?.lastSequence).map { Self.sequence($0, plus: 1) } ?? 0
         // A producer rebuilt from the log may have had batches whose records were all message-id

@@ -29,7 +29,6 @@ struct MessageIDIdempotenceTests {
                 hasMessageIDs: true
             )
             #expect(first.errorCode == .none && first.baseOffset == 0)
-            let values = ["two", "dup", "three", "four"]
             let batch = RecordBatch(
                 records: [
                     S.record("m-2", "two"), S.record("m-1", "dup"), S.record(nil, "three"), S.record("m-4", "four"),

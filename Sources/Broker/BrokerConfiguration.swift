@@ -23,6 +23,10 @@ public struct BrokerConfiguration: Sendable {
     public var retentionCheckIntervalMilliseconds: Int64 = 5 * 60_000
     /// A second record with the same message id within this window is dropped. Default 2 minutes.
     public var duplicateWindowMilliseconds: Int64 = 120_000
+    /// A batch whose largest timestamp is more than this after the broker's clock is refused
+    /// with `invalidTimestamp` (Kafka's `message.timestamp.after.max.ms`, whose default is also
+    /// one hour). Default 1 hour.
+    public var maxTimestampAheadMilliseconds: Int64 = 3_600_000
     /// At start-up each partition re-reads about this many bytes of its log's tail to rebuild its
     /// idempotent-producer state and message-id window, so that a retry crossing a restart is still
     /// recognised. Default 64 MiB.
@@ -88,8 +92,13 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxFetchWaitMilliseconds: UInt32 = 30_000
     /// The most record bytes one fetch response carries. Default 16 MiB minus headroom.
     public var maxFetchBytes: Int = (16 << 20) - (64 << 10)
-    /// Message ids remembered per partition for deduplication; the oldest go first. Default 100,000.
-    public var maxMessageIDsPerPartition: Int = 100_000
+    /// Memory for the message ids a partition remembers for deduplication, counting each id's
+    /// bytes plus 96 bytes of bookkeeping; when full, the oldest ids are forgotten before the
+    /// duplicate window ends. Default 16 MiB (about 120,000 ids of 36 bytes).
+    public var maxMessageIDBytesPerPartition: Int = 16 << 20
+    /// The longest message id accepted; a record with a longer one fails its produce entry with
+    /// `invalidRequest`. Default 1 KiB.
+    public var maxMessageIDBytes: Int = 1024
     /// Idempotent producers remembered per partition; the least recently used go first. Default 10,000.
     public var maxProducersPerPartition: Int = 10_000
 

@@ -38,6 +38,7 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
         case .badMagic, .badLength, .checksumMismatch, .recordCountMismatch, .truncatedRecord, .varintOverflow,
             .unsupportedCompression, .invalidBatch:
             .corruptRecordBatch
+        case .invalidTimestamp: .invalidTimestamp
         case .invalidConfiguration: .invalidTopicConfiguration
         default: .storageError
         }

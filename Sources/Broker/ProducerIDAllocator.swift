@@ -29,6 +29,15 @@ final class ProducerIDAllocator: Sendable {
         state = NIOLockedValueBox((start, start))
     }
 
+    /// The epoch ``allocate()``'s ids come with: the only one a produce may carry.
+    static let issuedEpoch: Int16 = 0
+
+    /// Which ids have been handed out (every id below the next one) and their epoch: a produce
+    /// with any other id or epoch is refused with `unknownProducer`.
+    var issued: IssuedProducers {
+        IssuedProducers(idBound: state.withLockedValue { $0.next }, epoch: Self.issuedEpoch)
+    }
+
     /// The next id. Blocks for an fsync once every ``blockSize`` ids: call it off the event loops.
     func allocate() throws -> Int64 {
         try state.withLockedValue { state in

@@ -51,6 +51,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let shuttingDown = ErrorCode(rawValue: 20)
     /// The request timed out waiting (for example for a durable flush).
     public static let requestTimedOut = ErrorCode(rawValue: 21)
+    /// A record timestamp is out of range: below -1, overflowing, or too far after the broker's
+    /// clock.
+    public static let invalidTimestamp = ErrorCode(rawValue: 22)
 
     /// The default message for the code.
     public var description: String {
@@ -77,6 +80,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .invalidRequest: "invalid request"
         case .shuttingDown: "broker shutting down"
         case .requestTimedOut: "request timed out"
+        case .invalidTimestamp: "invalid timestamp"
         default: "error \(rawValue)"
         }
     }

@@ -15,6 +15,7 @@ public struct LogStoreError: Error, Sendable, CustomStringConvertible {
             case varintOverflow
             case unsupportedCompression
             case invalidBatch
+            case invalidTimestamp
             case batchTooLarge
             case offsetOutOfRange
             case corruptIndex
@@ -43,6 +44,9 @@ public struct LogStoreError: Error, Sendable, CustomStringConvertible {
         public static let unsupportedCompression = Code(base: .unsupportedCompression)
         /// The batch is well formed but not acceptable for appending (for example, it is empty).
         public static let invalidBatch = Code(base: .invalidBatch)
+        /// A timestamp is outside the range asked of ``RecordBatch/validatingRecords(timestampsWithin:)``,
+        /// or `baseTimestamp + timestampDelta` overflows `Int64`.
+        public static let invalidTimestamp = Code(base: .invalidTimestamp)
         /// The batch is larger than the log's `maxBatchBytes` limit.
         public static let batchTooLarge = Code(base: .batchTooLarge)
         /// A read asked for an offset outside `[logStartOffset, logEndOffset]`.

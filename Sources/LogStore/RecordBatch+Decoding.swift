@@ -11,7 +11,34 @@ extension RecordBatch {
     /// - Throws: ``LogStoreError`` (`recordCountMismatch`, `truncatedRecord`, `varintOverflow`,
     ///   `unsupportedCompression`, `invalidBatch`) with the byte position relative to the batch.
     public func validateRecords() throws {
+        guard !areRecordsValidated else { return }
         try walkRecords { _, _, _ in }
+    }
+
+    /// Checks the records as ``validateRecords()`` does, and also that every timestamp (each
+    /// record's `baseTimestamp + timestampDelta`, and the header's `maxTimestamp`) lies in
+    /// `range` and is computed without overflowing `Int64`. Deltas may be negative: Kafka's Java
+    /// client takes the first record's timestamp as the base.
+    ///
+    /// The codec itself accepts any `Int64` timestamp (a log written earlier is still readable);
+    /// a broker calls this on what producers send (Sluice accepts `-1`, "none", and
+    /// `0 ... now + maxTimestampAheadMilliseconds`).
+    /// - Returns: the batch, marked so that ``validateRecords()`` (which ``PartitionLog/append(_:)``
+    ///   calls) does not walk the records again.
+    /// - Throws: as ``validateRecords()``, and ``LogStoreError`` `invalidTimestamp` with the byte
+    ///   position of the field at fault.
+    public func validatingRecords(timestampsWithin range: ClosedRange<Int64>) throws -> RecordBatch {
+        guard range.contains(maxTimestamp) else {
+            throw LogStoreError(
+                .invalidTimestamp,
+                "header maxTimestamp \(maxTimestamp) is outside \(range.lowerBound)...\(range.upperBound)",
+                position: Int64(Field.maxTimestamp)
+            )
+        }
+        try walkRecords(timestampsWithin: range) { _, _, _ in }
+        var validated = self
+        validated.areRecordsValidated = true
+        return validated
     }
 
     /// Decodes every record. Keys, values and header values share the batch's storage.
@@ -57,7 +84,10 @@ extension RecordBatch {
     /// Walks the records, checking every length, and calls `body` with each record's index,
     /// timestamp delta and layout; at the end checks the header's `maxTimestamp` against the
     /// records (unless the batch uses log-append time).
-    private func walkRecords(_ body: (Int, Int64, RecordLayout) throws -> Void) throws {
+    private func walkRecords(
+        timestampsWithin range: ClosedRange<Int64>? = nil,
+        _ body: (Int, Int64, RecordLayout) throws -> Void
+    ) throws {
         guard compressionCodec == 0 else {
             throw LogStoreError(
                 .unsupportedCompression,
@@ -102,7 +132,20 @@ extension RecordBatch {
                 }
                 var record = ByteCursor(bytes, position: cursor.position, limit: cursor.position + Int(length))
                 _ = try record.readInt8("record \(index) attributes")
+                let timestampDeltaStart = record.position
                 let timestampDelta = try record.readVarlong("record \(index) timestamp delta")
+                if let range {
+                    let (timestamp, overflows) = baseTimestamp.addingReportingOverflow(timestampDelta)
+                    guard !overflows, range.contains(timestamp) else {
+                        throw LogStoreError(
+                            .invalidTimestamp,
+                            "record \(index) timestamp \(baseTimestamp) + \(timestampDelta) "
+                                + (overflows ? "overflows Int64" : "= \(timestamp)")
+                                + " is outside \(range.lowerBound)...\(range.upperBound)",
+                            position: Int64(timestampDeltaStart)
+                        )
+                    }
+                }
                 let offsetDelta = try record.readVarint("record \(index) offset delta")
                 guard offsetDelta == index else {
                     throw LogStoreError(

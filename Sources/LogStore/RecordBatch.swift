@@ -41,6 +41,8 @@ import NIOCore
 public struct RecordBatch: Sendable, Hashable {
     /// The magic byte of the only batch version Sluice reads and writes.
     public static let magic: Int8 = 2
+    /// The timestamp that means "none" (Kafka's `NO_TIMESTAMP`); any other negative one is invalid.
+    public static let noTimestamp: Int64 = -1
     /// Bytes before the first record.
     public static let headerSize = 61
     /// Bytes of `baseOffset` and `batchLength`, which `batchLength` does not count.
@@ -71,6 +73,10 @@ public struct RecordBatch: Sendable, Hashable {
     /// ``init(validating:maxBatchBytes:)`` or ``next(from:maxBatchBytes:)``). The bytes under the
     /// CRC cannot change afterwards, so ``PartitionLog/append(_:)`` does not check them twice.
     let isHeaderValidated: Bool
+
+    /// Whether the records were checked by ``validatingRecords(timestampsWithin:)``: then
+    /// ``validateRecords()`` has nothing left to do.
+    var areRecordsValidated = false
 
     /// Wraps bytes already known to hold one valid batch (the checks are assertions).
     init(unchecked buffer: ByteBuffer) {

@@ -87,38 +87,37 @@ struct ReviewFindingsTests {
     }
 
     @Test("idempotent sequences wrap from Int32.max to 0, as the client numbers them")
-    func sequenceWrapAround() async throws {
-        try await withBroker { _, port in
-            let connection = try await TestConnection(port: port)
-            try await ProduceFetchTests.create(connection, "wrap", partitions: 1)
-            let id = try await connection.call(InitProducerRequest(), as: InitProducerResponse.self)
-            let producer = { (sequence: Int32) in
-                ProducerIdentity(producerId: id.producerID, producerEpoch: id.producerEpoch, baseSequence: sequence)
-            }
-            // Sequences Int32.max - 1, Int32.max, 0: the next batch starts at 1.
-            let first = try await ProduceFetchTests.produce(
-                connection,
-                "wrap",
-                partition: 0,
-                batchBytes(["a", "b", "c"], producer: producer(Int32.max - 1))
+    func sequenceWrapAround() throws {
+        // A producer new to a partition must start at sequence 0 (anything else is unknownProducer),
+        // so the wrap is reached through the table: a producer whose last batch ended at Int32.max - 1.
+        var table = ProducerStateTable(capacity: 10)
+        let issued = IssuedProducers(idBound: 1, epoch: 0)
+        table.record(
+            producerID: 0,
+            epoch: 0,
+            entry: .init(firstSequence: Int32.max - 3, lastSequence: Int32.max - 2, baseOffset: 0, lastOffset: 1)
+        )
+        func check(_ first: Int32, count: Int32) throws -> ProducerStateTable.Decision {
+            var pending: [Int64: ProducerStateTable.Pending] = [:]
+            return try table.check(
+                .init(producerID: 0, epoch: 0, firstSequence: first, recordCount: count),
+                issued: issued,
+                pending: &pending
             )
-            #expect(first.errorCode == .none)
-            let next = try await ProduceFetchTests.produce(
-                connection,
-                "wrap",
-                partition: 0,
-                batchBytes(["d"], producer: producer(1))
-            )
-            #expect(next.errorCode == .none, "\(next.errorCode): \(next.errorMessage ?? "")")
-            #expect(next.baseOffset == 3)
-            let retry = try await ProduceFetchTests.produce(
-                connection,
-                "wrap",
-                partition: 0,
-                batchBytes(["d"], producer: producer(1))
-            )
-            #expect(retry.errorCode == .none && retry.baseOffset == 3, "a retry is still recognised")
         }
+        // Sequences Int32.max - 1, Int32.max, 0: the next batch starts at 1.
+        #expect(try check(Int32.max - 1, count: 3) == .append)
+        let wrapped = ProducerStateTable.BatchEntry(
+            firstSequence: Int32.max - 1,
+            lastSequence: ProducerStateTable.sequence(Int32.max - 1, plus: 2),
+            baseOffset: 2,
+            lastOffset: 4
+        )
+        #expect(wrapped.lastSequence == 0)
+        table.record(producerID: 0, epoch: 0, entry: wrapped)
+        #expect(try check(1, count: 1) == .append)
+        #expect(try check(Int32.max - 1, count: 3) == .duplicate(wrapped), "a retry is still recognised")
+        #expect(throws: BrokerError.self) { try check(2, count: 1) }
     }
 
     @Test("a frame limit past UInt32.max is announced as UInt32.max in the handshake, not a crash")
@@ -180,7 +179,12 @@ struct ClosedPartitionTests {
             eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
             configuration: configuration
         )
-        _ = try await partition.append(batchBytes(["a"]), hasMessageIDs: false, acks: .written).get()
+        _ = try await partition.append(
+            batchBytes(["a"]),
+            hasMessageIDs: false,
+            acks: .written,
+            issued: IssuedProducers(idBound: 0, epoch: 0)
+        ).get()
         try await partition.close(on: threadPool).get()
         let read = try await partition.read(from: 0, maxBytes: 1 << 20).get()
         #expect(read.errorCode == .shuttingDown)

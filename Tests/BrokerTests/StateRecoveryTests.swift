@@ -11,7 +11,8 @@ struct StateRecoveryTests {
     func retriesAcrossRestart() async throws {
         let directory = NSTemporaryDirectory() + "sluice-state-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let identity = ProducerIdentity(producerId: 42, producerEpoch: 0, baseSequence: 0)
+        // The first id a fresh broker issues (the broker refuses ids it did not issue).
+        let identity = ProducerIdentity(producerId: 0, producerEpoch: 0, baseSequence: 0)
         let idempotent = batchBytes(["a", "b"], producer: identity)
         let withID = RecordBatch(records: [
             Record(
@@ -25,7 +26,11 @@ struct StateRecoveryTests {
             let server = BrokerServer(configuration: BrokerConfiguration(dataDirectory: directory, port: 0))
             try await server.start()
             let connection = try await TestConnection(port: try #require(server.localPort))
-            if round == 0 { try await ProduceFetchTests.create(connection, "retry", partitions: 1) }
+            if round == 0 {
+                try await ProduceFetchTests.create(connection, "retry", partitions: 1)
+                let issued = try await connection.call(InitProducerRequest(), as: InitProducerResponse.self)
+                #expect(issued.producerID == identity.producerId && issued.producerEpoch == identity.producerEpoch)
+            }
             let a = try await ProduceFetchTests.produce(connection, "retry", partition: 0, idempotent)
             let b = try await ProduceFetchTests.produce(connection, "retry", partition: 0, withID, hasMessageIDs: true)
             if let (firstA, firstB) = first {

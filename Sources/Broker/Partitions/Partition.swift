@@ -15,21 +15,22 @@ final class Partition: @unchecked Sendable {
     let topic: String
     let index: Int32
     let eventLoop: any EventLoop
-    private let configuration: BrokerConfiguration
+    let configuration: BrokerConfiguration
     // Loop-confined state: touched only on `eventLoop`.
-    private let log: PartitionLog
+    let log: PartitionLog
     private var waiters: [FetchWakeup] = []
-    private var producers: ProducerStateTable
-    private var messageIDs: MessageIDCache
-    private var isClosed = false
+    var producers: ProducerStateTable
+    var messageIDs: MessageIDCache
+    private(set) var isClosed = false
     /// The broker is shutting down: long polls are answered at once instead of waiting.
     private var isEndingLongPolls = false
     private var retentionTask: RepeatedTask?
+    private var messageIDExpiryTask: RepeatedTask?
     // Metrics, created once with fixed labels.
-    private let appendedRecords: Counter
-    private let appendedBytes: Counter
+    let appendedRecords: Counter
+    let appendedBytes: Counter
     private let fetchedBytes: Counter
-    private let logEndOffset: Gauge
+    let logEndOffset: Gauge
 
     /// Takes ownership of `log`, which must not be used by anyone else from now on, with the state
     /// ``recoverState(from:configuration:)`` rebuilt from it.
@@ -59,6 +60,11 @@ final class Partition: @unchecked Sendable {
             self.retentionTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 self.applyRetention()
             }
+            // An idle partition lets go of its expired message ids within about half a window.
+            let expiry = TimeAmount.milliseconds(max(1000, configuration.duplicateWindowMilliseconds / 2))
+            self.messageIDExpiryTask = eventLoop.scheduleRepeatedTask(initialDelay: expiry, delay: expiry) { _ in
+                self.messageIDs.expire(now: currentTimeMilliseconds())
+            }
         }
     }
 
@@ -77,7 +83,7 @@ final class Partition: @unchecked Sendable {
         var producers = ProducerStateTable(capacity: configuration.limits.maxProducersPerPartition)
         var messageIDs = MessageIDCache(
             windowMilliseconds: configuration.duplicateWindowMilliseconds,
-            capacity: configuration.limits.maxMessageIDsPerPartition
+            capacityBytes: configuration.limits.maxMessageIDBytesPerPartition
         )
         let now = currentTimeMilliseconds()
         var offset = log.offset(nearEndWithin: configuration.stateRecoveryBytes)
@@ -93,150 +99,23 @@ final class Partition: @unchecked Sendable {
                         lastSequence: ProducerStateTable.sequence(batch.baseSequence, plus: batch.lastOffsetDelta),
                         baseOffset: batch.baseOffset,
                         lastOffset: batch.lastOffset
-                    )
+                    ),
+                    isRecovered: true
                 )
-                guard batch.maxTimestamp >= now - configuration.duplicateWindowMilliseconds else { continue }
+                // When an id was first seen is not stored: the record's timestamp stands in for
+                // it, kept inside [now - window, now] (a producer's clock may be anywhere).
+                let window = configuration.duplicateWindowMilliseconds
+                guard Milliseconds.elapsed(from: batch.maxTimestamp, to: now) <= window else { continue }
+                let oldestKept = Milliseconds.adding(-window, to: now)
                 for record in try batch.records() {
                     guard let id = record.messageID else { continue }
-                    messageIDs.insert(String(buffer: id), offset: record.offset, now: min(now, record.timestamp))
+                    let seenAt = min(now, max(oldestKept, record.timestamp))
+                    messageIDs.insert(Array(id.readableBytesView), offset: record.offset, now: seenAt)
                 }
             }
             offset = last.lastOffset + 1
         }
         return RecoveredState(producers: producers, messageIDs: messageIDs)
-    }
-
-    // MARK: Produce
-
-    /// Appends the batches in `records` (one or more RecordBatch v2, back to back), answering once
-    /// `acks` is satisfied.
-    func append(
-        _ records: ByteBuffer,
-        hasMessageIDs: Bool,
-        acks: Acks
-    ) -> EventLoopFuture<ProduceResponse.PartitionResult> {
-        eventLoop.flatSubmit {
-            // Whatever was appended, even if a later batch of the entry failed, is readable now.
-            let endBefore = self.log.logEndOffset
-            defer { if self.log.logEndOffset > endBefore { self.wakeWaiters() } }
-            do {
-                let result = try self.appendOnLoop(records, hasMessageIDs: hasMessageIDs)
-                guard acks == .durable, result.lastOffset >= 0 else {
-                    return self.eventLoop.makeSucceededFuture(result)
-                }
-                let promise = self.eventLoop.makePromise(of: ProduceResponse.PartitionResult.self)
-                self.log.whenDurable(result.lastOffset) { outcome in
-                    switch outcome {
-                    case .success: promise.succeed(result)
-                    case .failure(let error):
-                        promise.succeed(.failure(partition: self.index, .storageError, error.description))
-                    }
-                }
-                return promise.futureResult
-            } catch {
-                let error = BrokerError(error)
-                return self.eventLoop.makeSucceededFuture(.failure(partition: self.index, error.code, error.message))
-            }
-        }
-    }
-
-    private func appendOnLoop(_ records: ByteBuffer, hasMessageIDs: Bool) throws -> ProduceResponse.PartitionResult {
-        guard !isClosed else { throw BrokerError(.shuttingDown, "partition \(topic)/\(index) is closed") }
-        let batches = try Self.split(records, maxBatchBytes: configuration.limits.maxBatchBytes)
-        guard !batches.isEmpty else { throw BrokerError(.invalidRequest, "no record batch in the request") }
-        if batches.count > 1 {
-            // All or nothing for bad bytes: check every batch's records before appending the first.
-            // (A single batch is checked by the append itself.)
-            for batch in batches { try batch.validateRecords() }
-        }
-        var recordOffsets: [Int64] = []
-        for batch in batches {
-            recordOffsets.append(contentsOf: try appendBatch(batch, hasMessageIDs: hasMessageIDs))
-        }
-        let first = recordOffsets.first ?? -1
-        let isContiguous = recordOffsets.enumerated().allSatisfy { $0.element == first + Int64($0.offset) }
-        return ProduceResponse.PartitionResult(
-            partition: index,
-            baseOffset: first,
-            lastOffset: isContiguous ? (recordOffsets.last ?? -1) : (recordOffsets.max() ?? -1),
-            recordOffsets: isContiguous ? [] : recordOffsets
-        )
-    }
-
-    /// Appends one batch, unless it is a duplicate. Returns the offset of each of its records.
-    private func appendBatch(_ batch: RecordBatch, hasMessageIDs: Bool) throws -> [Int64] {
-        let count = Int(batch.recordCount)
-        let decision = try producers.check(
-            producerID: batch.producerId,
-            epoch: batch.producerEpoch,
-            firstSequence: batch.baseSequence,
-            recordCount: batch.recordCount
-        )
-        if case .duplicate(let entry) = decision {
-            return (0..<count).map { entry.baseOffset + Int64($0) }
-        }
-        var toAppend = batch
-        var duplicateOffsets: [Int: Int64] = [:]
-        var ids: [String?] = []
-        if hasMessageIDs {
-            let now = currentTimeMilliseconds()
-            let records = try batch.records()
-            ids = records.map { $0.messageID.map { String(buffer: $0) } }
-            for (position, id) in ids.enumerated() {
-                if let id, let offset = messageIDs.offset(of: id, now: now) { duplicateOffsets[position] = offset }
-            }
-            if duplicateOffsets.count == count {
-                return (0..<count).map { duplicateOffsets[$0]! }
-            }
-            if !duplicateOffsets.isEmpty {
-                // Some records are duplicates: store the others, re-encoded without them (the one
-                // case where the broker re-encodes; the batch loses its producer fields).
-                let fresh = records.enumerated().filter { duplicateOffsets[$0.offset] == nil }.map(\.element)
-                toAppend = RecordBatch(records: fresh)
-            }
-        }
-        let result = try log.append(toAppend)
-        appendedRecords.increment(by: Int64(result.lastOffset - result.firstOffset + 1))
-        appendedBytes.increment(by: Int64(toAppend.sizeInBytes))
-        logEndOffset.record(log.logEndOffset)
-        producers.record(
-            producerID: batch.producerId,
-            epoch: batch.producerEpoch,
-            entry: .init(
-                firstSequence: batch.baseSequence,
-                lastSequence: ProducerStateTable.sequence(batch.baseSequence, plus: batch.lastOffsetDelta),
-                baseOffset: result.firstOffset,
-                lastOffset: result.lastOffset
-            )
-        )
-        var next = result.firstOffset
-        var offsets: [Int64] = []
-        offsets.reserveCapacity(count)
-        let now = currentTimeMilliseconds()
-        for position in 0..<count {
-            if let duplicate = duplicateOffsets[position] {
-                offsets.append(duplicate)
-            } else {
-                offsets.append(next)
-                if hasMessageIDs, let id = ids[position] { messageIDs.insert(id, offset: next, now: now) }
-                next += 1
-            }
-        }
-        return offsets
-    }
-
-    /// Splits back-to-back batches, checking each one's length, magic and CRC (its records are
-    /// checked on append).
-    static func split(_ records: ByteBuffer, maxBatchBytes: Int) throws -> [RecordBatch] {
-        var records = records
-        var batches: [RecordBatch] = []
-        while let batch = try RecordBatch.next(from: &records, maxBatchBytes: maxBatchBytes) {
-            batches.append(batch)
-        }
-        guard records.readableBytes == 0 else {
-            throw BrokerError(.corruptRecordBatch, "\(records.readableBytes) bytes after the last whole batch")
-        }
-        return batches
     }
 
     // MARK: Fetch
@@ -285,7 +164,7 @@ final class Partition: @unchecked Sendable {
         }
     }
 
-    private func wakeWaiters() {
+    func wakeWaiters() {
         guard !waiters.isEmpty else { return }
         let fired = waiters
         waiters.removeAll()
@@ -353,6 +232,7 @@ final class Partition: @unchecked Sendable {
             guard !self.isClosed else { return self.eventLoop.makeSucceededVoidFuture() }
             self.isClosed = true
             self.retentionTask?.cancel()
+            self.messageIDExpiryTask?.cancel()
             self.wakeWaiters()
             let log = SendableLog(self.log)
             return threadPool.runIfActive(eventLoop: self.eventLoop) { try log.log.close() }

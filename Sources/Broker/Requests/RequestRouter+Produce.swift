@@ -12,7 +12,12 @@ extension RequestRouter {
                     guard let partition = topic.partition(index) else {
                         throw BrokerError(.unknownPartition, "topic '\(topic.name)' has no partition \(index)")
                     }
-                    return partition.append(entry.records, hasMessageIDs: entry.hasMessageIDs, acks: request.acks)
+                    return partition.append(
+                        entry.records,
+                        hasMessageIDs: entry.hasMessageIDs,
+                        acks: request.acks,
+                        issued: self.producerIDs.issued
+                    )
                 } catch {
                     let error = BrokerError(error)
                     return eventLoop.makeSucceededFuture(
@@ -33,10 +38,11 @@ extension RequestRouter {
     }
 
     /// The partition for an entry: the one named, or for ``ProduceRequest/anyPartition``, Kafka's
-    /// murmur2 of the records' shared key; without keys, murmur2 of the first message id (so that
-    /// retries of one message reach the partition that remembers its id); otherwise round-robin
-    /// per batch.
-    /// - Throws: `invalidRequest` if records with different keys ask the broker to choose.
+    /// murmur2 of the records' shared key; without keys, murmur2 of the message ids, which must
+    /// all give the same partition (so that a retry of any one of the messages, alone or not,
+    /// reaches the partition that remembers its id); otherwise round-robin per batch.
+    /// - Throws: `invalidRequest` if records with different keys, or without keys and with
+    ///   message ids of different partitions, ask the broker to choose.
     func choosePartition(for entry: ProduceRequest.PartitionData, in topic: Topic) throws -> Int32 {
         guard entry.partition == ProduceRequest.anyPartition else { return entry.partition }
         let count = topic.partitionCount
@@ -52,8 +58,20 @@ extension RequestRouter {
         if let key = keys.first, let key {
             return Partitioner.partition(forKey: key.readableBytesView, partitionCount: count)
         }
-        if entry.hasMessageIDs, let id = records.first?.messageID {
-            return Partitioner.partition(forKey: id.readableBytesView, partitionCount: count)
+        if entry.hasMessageIDs {
+            let partitions = Set(
+                records.compactMap { record in
+                    record.messageID.map { Partitioner.partition(forKey: $0.readableBytesView, partitionCount: count) }
+                }
+            )
+            if partitions.count > 1 {
+                throw BrokerError(
+                    .invalidRequest,
+                    "records whose message ids belong to different partitions cannot share a produce entry with "
+                        + "partition -1 and no key; send them apart or name the partition"
+                )
+            }
+            if let partition = partitions.first { return partition }
         }
         return topic.nextRoundRobinPartition()
     }

@@ -158,7 +158,7 @@ final class RequestRouter: RequestServing, Sendable {
             let allocator = producerIDs
             return wrap(
                 threadPool.runIfActive(eventLoop: eventLoop) { try allocator.allocate() }.map { id in
-                    InitProducerResponse(producerID: id, producerEpoch: 0)
+                    InitProducerResponse(producerID: id, producerEpoch: ProducerIDAllocator.issuedEpoch)
                 }
             )
         default:

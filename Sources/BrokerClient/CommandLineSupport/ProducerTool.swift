@@ -106,7 +106,7 @@ public enum ProducerTool {
                                 value: message.value,
                                 headers: headers,
                                 partition: options.partition,
-                                messageID: options.messageID
+                                messageID: options.messageID.map { ByteBuffer(string: $0) }
                             )
                         )
                     }

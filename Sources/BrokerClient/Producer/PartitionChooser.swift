@@ -10,7 +10,7 @@ enum PartitionChooser {
     static func partition(
         explicit: Int32?,
         key: ByteBuffer?,
-        messageID: String?,
+        messageID: ByteBuffer?,
         partitionCount: Int32
     ) -> Int32? {
         if let explicit { return explicit }
@@ -18,7 +18,7 @@ enum PartitionChooser {
             return Partitioner.partition(forKey: key.readableBytesView, partitionCount: partitionCount)
         }
         if let messageID {
-            return Partitioner.partition(forKey: Array(messageID.utf8), partitionCount: partitionCount)
+            return Partitioner.partition(forKey: messageID.readableBytesView, partitionCount: partitionCount)
         }
         return nil
     }

@@ -109,7 +109,9 @@ public actor Producer {
     /// Sends one record and waits for its acknowledgement.
     /// - Parameters:
     ///   - partition: the partition; `nil` to choose by key, message id or round-robin.
-    ///   - messageID: the broker drops a second record with this id within its duplicate window.
+    ///   - messageID: the broker drops a second record with this id (compared byte for byte)
+    ///     within its duplicate window, on the same partition: a record with an id and no key
+    ///     goes to the partition of its id, so a retry reaches the partition that remembers it.
     ///   - timestamp: epoch milliseconds; `nil` for now.
     /// - Returns: where the record went; `offset` is `nil` with acks `none`.
     /// - Throws: ``ClientError``.
@@ -119,7 +121,7 @@ public actor Producer {
         value: ByteBuffer?,
         headers: [RecordHeader] = [],
         partition: Int32? = nil,
-        messageID: String? = nil,
+        messageID: ByteBuffer? = nil,
         timestamp: Int64? = nil
     ) async throws -> RecordMetadata {
         try await enqueue(
@@ -144,7 +146,7 @@ public actor Producer {
         value: ByteBuffer?,
         headers: [RecordHeader] = [],
         partition: Int32? = nil,
-        messageID: String? = nil,
+        messageID: ByteBuffer? = nil,
         timestamp: Int64? = nil
     ) async throws -> PendingRecord {
         try checkOpen()
@@ -153,7 +155,7 @@ public actor Producer {
         }
         var headers = headers
         if let messageID {
-            headers.append(RecordHeader(key: ProduceRequest.messageIDHeader, value: ByteBuffer(string: messageID)))
+            headers.append(RecordHeader(key: ProduceRequest.messageIDHeader, value: messageID))
         }
         let size = ProducerBatch.estimatedSize(key: key, value: value, headers: headers)
         if let maxFrameBytes, size + 1024 > maxFrameBytes {
@@ -254,7 +256,7 @@ public actor Producer {
     private func choosePartition(
         topic: String,
         key: ByteBuffer?,
-        messageID: String?,
+        messageID: ByteBuffer?,
         explicit: Int32?
     ) async throws -> (partition: Int32, isRoundRobin: Bool, isAlone: Bool) {
         if let explicit { return (explicit, false, false) }

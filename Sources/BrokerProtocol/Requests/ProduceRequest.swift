@@ -16,8 +16,9 @@ public enum Acks: Int8, Sendable, Hashable, CaseIterable {
 /// timeoutMilliseconds uint32      how long to wait for durability before answering requestTimedOut
 /// topic               string
 /// partitions          array<{
-///   partition         int32       -1: the broker chooses (murmur2 of the batch's key, or round-robin)
-///   flags             uint8       bit 0: records carry message ids (header "sluice.msg-id")
+///   partition         int32       -1: the broker chooses (murmur2 of the records' shared key, else of
+///                                 their message ids, which must share a partition, else round-robin)
+///   flags             uint8       bit 0: records carry message ids (header "sluice.msg-id", bytes)
 ///   records           bytes       one or more RecordBatch v2, stored as sent
 /// }>
 /// ```

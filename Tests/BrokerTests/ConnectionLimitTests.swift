@@ -1,10 +1,10 @@
-import BrokerClient
 import BrokerProtocol
 import Foundation
 import NIOCore
 import Testing
 
 @testable import Broker
+@testable import BrokerClient
 
 /// `maxConnections`, the idle timeout and the frame timeout, through real sockets.
 @Suite("connection limit and connection timeouts")
@@ -76,6 +76,12 @@ struct ConnectionLimitTests {
             let client = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
             try await client.connect()
             try await waitUntil { server.openConnections.isEmpty }
+            // A request written while the broker's FIN is still on its way fails like any request on a
+            // connection that breaks (docs/PROTOCOL.md, "Connection timeouts"); wait until the client has seen it.
+            let deadline = Date().addingTimeInterval(20)
+            while await client.channel?.isActive == true, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             let topics = try await client.send(ListTopicsRequest(), as: ListTopicsResponse.self, timeout: .seconds(10))
             #expect(topics.topics.isEmpty)
             await client.close()

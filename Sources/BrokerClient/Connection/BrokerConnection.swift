@@ -193,12 +193,18 @@ public actor BrokerConnection: BrokerTransport {
         let peer = address.description
         let maxFrameBytes = configuration.maxResponseFrameBytes
         let closeReason = CloseReason()
+        let idleTimeout = configuration.idleTimeout
         let channel = try await ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             // TCP_NODELAY is an IPPROTO_TCP option; `.socketOption(.tcp_nodelay)` would set SO_DEBUG.
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let idleTimeout {
+                        try channel.pipeline.syncOperations.addHandler(
+                            IdleStateHandler(allTimeout: TimeAmount(idleTimeout))
+                        )
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes))
                     )

@@ -107,6 +107,18 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         fail(context: context, clientError)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // IdleStateHandler (ConnectionConfiguration.idleTimeout): nothing read or written for that
+        // long. Close only when no request waits, so a slow answer is never cut off here.
+        if event is IdleStateHandler.IdleStateEvent {
+            if stateMachine.pendingCount == 0 {
+                fail(context: context, ClientError(.connectionClosed, "the connection to \(peer) was idle"))
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         let error =
             closeReason.map { reason in

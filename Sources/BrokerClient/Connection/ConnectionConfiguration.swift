@@ -14,6 +14,11 @@ public struct ConnectionConfiguration: Sendable {
     public var maxBackoff: Duration = .seconds(5)
     /// How long a request waits for its response (a fetch adds its long-polling time).
     public var requestTimeout: Duration = .seconds(30)
+    /// How long a connection with no request waiting may stay open before the client closes it
+    /// (the next request reconnects). Shorter than the broker's idle timeout (10 minutes by default),
+    /// as Kafka's clients do, so that the broker never closes a connection just as a request is
+    /// written to it. `nil` keeps connections open until the broker closes them.
+    public var idleTimeout: Duration? = .seconds(540)
     /// The largest response frame accepted from the broker.
     public var maxResponseFrameBytes: Int = 64 << 20
 

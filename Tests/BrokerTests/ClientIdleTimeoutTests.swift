@@ -1,0 +1,58 @@
+import BrokerClient
+import BrokerProtocol
+import Foundation
+import Testing
+
+@testable import Broker
+
+/// The client closes a connection it has not used for `ConnectionConfiguration.idleTimeout`, before
+/// the broker's own idle timeout can close it under a request being written (as Kafka's clients do).
+@Suite("client idle timeout")
+struct ClientIdleTimeoutTests {
+    @Test("an idle client connection is closed by the client, and the next request reconnects")
+    func clientClosesIdleConnection() async throws {
+        try await withBroker { server, port in
+            var configuration = ConnectionConfiguration()
+            configuration.idleTimeout = .milliseconds(150)
+            let client = BrokerConnection(
+                address: BrokerAddress(host: "127.0.0.1", port: port),
+                configuration: configuration
+            )
+            try await client.connect()
+            #expect(server.openConnections.count == 1)
+            // The broker's idle timeout is 10 minutes: only the client can close it this soon.
+            try await waitUntil { server.openConnections.isEmpty }
+            let topics = try await client.send(ListTopicsRequest(), as: ListTopicsResponse.self, timeout: .seconds(10))
+            #expect(topics.topics.isEmpty)
+            #expect(server.openConnections.count == 1)
+            await client.close()
+        }
+    }
+
+    @Test("a request waiting for its answer is not cut off by the client's idle timeout")
+    func pendingRequestKeepsConnection() async throws {
+        try await withBroker { server, port in
+            var configuration = ConnectionConfiguration()
+            configuration.idleTimeout = .milliseconds(100)
+            let client = BrokerConnection(
+                address: BrokerAddress(host: "127.0.0.1", port: port),
+                configuration: configuration
+            )
+            let admin = Admin(transport: client)
+            try await admin.createTopic("idle", partitions: 1)
+            // A long poll on an empty partition waits 600 ms with nothing on the wire.
+            let response = try await client.send(
+                FetchRequest(
+                    maxWaitMilliseconds: 600,
+                    minBytes: 1,
+                    maxBytes: 1 << 20,
+                    topics: [.init(topic: "idle", partitions: [.init(partition: 0, offset: 0, maxBytes: 1 << 20)])]
+                ),
+                as: FetchResponse.self,
+                timeout: .seconds(10)
+            )
+            #expect(response.topics.first?.partitions.first?.errorCode == ErrorCode.none)
+            await client.close()
+        }
+    }
+}

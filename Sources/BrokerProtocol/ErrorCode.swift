@@ -51,6 +51,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let shuttingDown = ErrorCode(rawValue: 20)
     /// The request timed out waiting (for example for a durable flush).
     public static let requestTimedOut = ErrorCode(rawValue: 21)
+    /// The fetched offset lies in a range that damage on disk took: no valid record holds these
+    /// offsets. A fetch carries the range (``FetchResponse/PartitionData/lostOffsets``); read on
+    /// from its end.
+    public static let offsetsLost = ErrorCode(rawValue: 22)
 
     /// The default message for the code.
     public var description: String {
@@ -77,6 +81,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .invalidRequest: "invalid request"
         case .shuttingDown: "broker shutting down"
         case .requestTimedOut: "request timed out"
+        case .offsetsLost: "offsets lost"
         default: "error \(rawValue)"
         }
     }

@@ -59,7 +59,13 @@ struct FetchLostOffsetsCodingTests {
                 .init(
                     topic: "t",
                     partitions: [
-                        .init(partition: 0, errorCode: .offsetsLost, logStartOffset: 0, logEndOffset: 1, records: records)
+                        .init(
+                            partition: 0,
+                            errorCode: .offsetsLost,
+                            logStartOffset: 0,
+                            logEndOffset: 1,
+                            records: records
+                        )
                     ]
                 )
             ])

@@ -31,7 +31,9 @@ struct LostOffsetsFetchTests {
         let connection = try await TestConnection(port: try #require(server.localPort))
         try await ProduceFetchTests.create(connection, "orders", partitions: 1)
         for batch in 0..<batchCount {
-            let values = (0..<recordsPerBatch).map { "order-\(batch * recordsPerBatch + $0)-" + String(repeating: "x", count: 200) }
+            let values = (0..<recordsPerBatch).map {
+                "order-\(batch * recordsPerBatch + $0)-" + String(repeating: "x", count: 200)
+            }
             let result = try await ProduceFetchTests.produce(connection, "orders", partition: 0, batchBytes(values))
             #expect(result.errorCode == .none)
         }
@@ -69,8 +71,10 @@ struct LostOffsetsFetchTests {
 
     static func value(_ offset: Int64) -> String { "order-\(offset)-" + String(repeating: "x", count: 200) }
 
-    @Test("a fetch at lost offsets answers offsetsLost with the range; the records around it are served",
-        arguments: Discovery.allCases)
+    @Test(
+        "a fetch at lost offsets answers offsetsLost with the range; the records around it are served",
+        arguments: Discovery.allCases
+    )
     func fetchAcrossLostOffsets(_ discovery: Discovery) async throws {
         let (directory, lost) = try await Self.prepare(discovery)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -95,7 +99,9 @@ struct LostOffsetsFetchTests {
             #expect(data.errorCode == .none, "\(discovery): \(data.errorMessage ?? "")")
             let records = try decodeRecords(data.records)
             let last = try #require(records.last, "\(discovery): no records at \(offset)")
-            for record in records where record.offset >= offset { received[record.offset] = String(buffer: record.value!) }
+            for record in records where record.offset >= offset {
+                received[record.offset] = String(buffer: record.value!)
+            }
             offset = last.offset + 1
         }
         #expect(reported == [lost.lowerBound..<(lost.upperBound + 1)], "\(discovery)")
@@ -114,7 +120,9 @@ struct LostOffsetsFetchTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let server = BrokerServer(configuration: Self.configuration(directory))
         try await server.start()
-        let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: try #require(server.localPort)))
+        let connection = BrokerConnection(
+            address: BrokerAddress(host: "127.0.0.1", port: try #require(server.localPort))
+        )
         try await connection.connect()
         var configuration = ConsumerConfiguration()
         configuration.stopsAtEnd = true

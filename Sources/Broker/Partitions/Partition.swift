@@ -102,7 +102,10 @@ final class Partition: @unchecked Sendable {
                 )
                 guard batch.maxTimestamp >= now - configuration.duplicateWindowMilliseconds else { continue }
                 for record in try batch.records() {
-                    guard let id = record.messageID else { continue }
+                    // A record stamped before the window is already forgotten; comparing (rather than
+                    // keeping any timestamp from disk, even Int64.min) keeps the cache's arithmetic safe.
+                    guard let id = record.messageID, record.timestamp >= now - configuration.duplicateWindowMilliseconds
+                    else { continue }
                     messageIDs.insert(String(buffer: id), offset: record.offset, now: min(now, record.timestamp))
                 }
             }

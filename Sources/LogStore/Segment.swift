@@ -430,21 +430,33 @@ final class Segment {
 
     /// The offset of the first record with a timestamp at or after `timestamp`, or `nil` if no
     /// record in this segment has one.
+    /// Damaged bytes on the way are stepped over, as a read steps over them.
     func offset(atOrAfterTimestamp timestamp: Int64) throws -> Int64? {
         guard maxTimestamp >= timestamp else { return nil }
         let startOffset = timeIndex.lookup(timestamp)
-        var scanner = makeScanner(
-            from: offsetIndex.lookup(startOffset),
-            windowBytes: 64 << 10,
-            verifyChecksums: true
-        )
-        while let (batch, _) = try scanner.next() {
-            guard batch.maxTimestamp >= timestamp, batch.lastOffset >= startOffset else { continue }
-            for record in try batch.records() where record.timestamp >= timestamp && record.offset >= startOffset {
-                return record.offset
+        var start = offsetIndex.lookup(startOffset)
+        while true {
+            var scanner = makeScanner(
+                from: start,
+                windowBytes: 64 << 10,
+                verifyChecksums: true,
+                offsetLimit: nextOffset
+            )
+            do {
+                while let (batch, _) = try scanner.next() {
+                    guard batch.maxTimestamp >= timestamp, batch.lastOffset >= startOffset else { continue }
+                    for record in try batch.records()
+                    where record.timestamp >= timestamp && record.offset >= startOffset {
+                        return record.offset
+                    }
+                }
+                return nil
+            } catch let error as LogStoreError where error.code != .ioFailure {
+                let region = try damagedRegion(at: scanner.position, expectedOffset: scanner.expectedOffset)
+                guard region.resume.position > scanner.position else { return nil }
+                start = region.resume
             }
         }
-        return nil
     }
 
     /// Removes the segment's files: the `.log` first, so that a crash part-way leaves only

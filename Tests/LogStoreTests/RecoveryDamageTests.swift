@@ -305,6 +305,16 @@ struct RecoveryDamageTests {
             let range = entry.batch.firstOffset..<(entry.batch.lastOffset + 1)
             #expect(gaps == [range], "\(context)")
             #expect(offsets == model.records.map(\.offset).filter { !range.contains($0) }, "\(context)")
+            // Time lookups step over the damage too: the first surviving record at or after a time.
+            let survivors = model.records.filter { !range.contains($0.offset) }
+            for record in model.records {
+                for probe in [record.timestamp - 1, record.timestamp, record.timestamp + 1] {
+                    #expect(
+                        try log.offset(atOrAfterTimestamp: probe) == survivors.first { $0.timestamp >= probe }?.offset,
+                        "\(context), timestamp \(probe)"
+                    )
+                }
+            }
             // Reads from before the damage stop before it.
             for batch in model.batches[..<damaged] {
                 let result = try log.read(from: batch.firstOffset, maxBytes: 1 << 20)

@@ -225,7 +225,7 @@ final class Segment {
             // relative offsets of the new segment, and end before the next segment. Its base must
             // also differ from this segment's (when nothing before the damage was good), since a
             // segment is named after it.
-            let lowest = max(nextOffset, baseOffset + 1)
+            let lowest = max(nextOffset, baseOffset.saturatingAdd(1))
             let highest = min(offsetLimit, nextOffset.saturatingAdd(Int64(UInt32.max)))
             let resume =
                 lowest < highest

@@ -324,3 +324,39 @@ struct RecoveryDamageTests {
         }
     }
 }
+
+extension RecoveryDamageTests {
+    @Test("an index entry damaged into a plausible one never makes intact batches look lost", arguments: 0..<6)
+    func damagedIndexEntryIsNotAGap(seed: Int) throws {
+        try withStorageFixture { fixture in
+            var configuration = Self.configuration
+            configuration.indexIntervalBytes = 64
+            var random = SeededRandom(seed: UInt64(seed) + 1_200)
+            var model = LogModel()
+            let bases = try fixture.runThenClose(configuration) { log in
+                for number in 0..<40 { try model.append(RecoveryTests.randomBatch(number, using: &random), to: log) }
+                return log.segmentBaseOffsets
+            }
+            let segment = bases[0]
+            let indexPath = fixture.segmentPath(segment, ".index")
+            var bytes = try FileDamage.read(indexPath)
+            let entries = bytes.count / 8
+            try #require(entries >= 3)
+            // A middle entry's position moves forward by a few bytes, still between its neighbours:
+            // the index loads, and a walk from that entry lands inside a batch.
+            let entry = Int.random(in: 1..<(entries - 1), using: &random)
+            let position = bytes[(entry * 8 + 4)..<(entry * 8 + 8)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let moved = position + UInt32.random(in: 1...8, using: &random)
+            for index in 0..<4 { bytes[entry * 8 + 4 + index] = UInt8((moved >> UInt32(24 - 8 * index)) & 0xFF) }
+            try FileDamage.write(bytes, to: indexPath)
+
+            let log = try fixture.open(configuration)
+            #expect(log.recoveryReport.wasCleanShutdown)
+            let context = "seed \(seed): entry \(entry) moved from \(position) to \(moved)"
+            // Every batch read on its own, so that reads start from the damaged entry.
+            try Self.expectSurvivors(log, model, lost: [], context)
+            try expectLog(log, matches: model, Comment(rawValue: context))
+            try log.close()
+        }
+    }
+}

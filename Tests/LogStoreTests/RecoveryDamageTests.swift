@@ -360,3 +360,38 @@ extension RecoveryDamageTests {
         }
     }
 }
+
+extension RecoveryDamageTests {
+    @Test("an empty sealed segment left by damage does not hold retention up; it goes with the next one")
+    func emptySegmentAndRetention() throws {
+        try withStorageFixture { fixture in
+            var configuration = Self.configuration
+            configuration.retentionMilliseconds = 1_000
+            var model = LogModel()
+            let bases = try fixture.runThenClose(configuration) { log in
+                for segment in 0..<3 {
+                    if segment > 0 { try log.roll() }
+                    for _ in 0..<3 { try model.append(makeLogBatch(count: 2, timestamp: 1_000), to: log) }
+                }
+                return log.segmentBaseOffsets
+            }
+            #expect(bases == [0, 6, 12])
+            // All of segment 0's bytes are damaged: recovery keeps it empty, offsets 0..<6 lost.
+            let path = fixture.segmentPath(0, ".log")
+            let size = Int(try fixture.fileSize(path))
+            try FileDamage.write([UInt8](repeating: 0, count: size), to: path)
+            try FileManager.default.removeItem(atPath: fixture.path(PartitionLog.cleanShutdownFileName))
+            try FileManager.default.removeItem(atPath: fixture.path(RecoveryCheckpoint.fileName))
+
+            let log = try fixture.open(configuration)
+            #expect(log.segmentBaseOffsets == bases)
+            #expect(log.recoveryReport.lostOffsets == [0..<6])
+            #expect(try log.read(from: 0, maxBytes: 1).lostOffsets == 0..<6)
+            #expect(try log.enforceRetention(now: 1_500).deletedSegments.isEmpty)
+            let result = try log.enforceRetention(now: 2_001)
+            #expect(result.deletedSegments == [0, 6])
+            #expect(log.logStartOffset == 12)
+            try log.close()
+        }
+    }
+}

@@ -53,14 +53,32 @@ extension PartitionLog {
             result.bytes = bytes
             result.batches = batches
         case .lost(let offsets):
-            result.lostOffsets = offsets
+            result.lostOffsets = try merged(offsets)
         case .end:
             // Past this segment's last batch but before the next segment: a gap recovery left.
             if index + 1 < segments.count {
-                result.lostOffsets = min(offset, segment.nextOffset)..<segments[index + 1].baseOffset
+                result.lostOffsets = try merged(min(offset, segment.nextOffset)..<segments[index + 1].baseOffset)
             }
         }
         return result
+    }
+
+    /// `lost` joined with the lost ranges that follow it directly (a damaged segment's end, then
+    /// damage at the start of the next one), so that a reader is told about one range, once.
+    private func merged(_ lost: Range<Int64>) throws -> Range<Int64> {
+        var merged = lost
+        while merged.upperBound < logEndOffset {
+            let index = segmentIndex(containing: merged.upperBound)
+            switch try segments[index].read(from: merged.upperBound, maxBytes: 1) {
+            case .lost(let next):
+                merged = merged.lowerBound..<next.upperBound
+            case .end where index + 1 < segments.count:
+                merged = merged.lowerBound..<segments[index + 1].baseOffset
+            default:
+                return merged
+            }
+        }
+        return merged
     }
 
     /// The offset of the first record whose timestamp is at or after `timestamp`, or `nil` if

@@ -395,3 +395,55 @@ extension RecoveryDamageTests {
         }
     }
 }
+
+extension RecoveryDamageTests {
+    /// Where a move of the valid batches after damage was cut short by a crash.
+    enum MoveCrash: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        /// The new segment was being written: a partial `.log.tmp` is left.
+        case beforeRename
+        /// The new segment is in place, the damaged segment not cut yet: both hold the batches.
+        case afterRename
+        var testDescription: String { rawValue }
+    }
+
+    @Test("a crash in the middle of moving batches after damage leaves every batch once", arguments: MoveCrash.allCases)
+    func crashDuringMove(_ crash: MoveCrash) throws {
+        try withStorageFixture { fixture in
+            var (model, bases) = try Self.write(fixture, seed: 1_300, cleanShutdown: false)
+            try FileManager.default.removeItem(atPath: fixture.path(RecoveryCheckpoint.fileName))
+            let segment = bases[1]
+            let layout = model.layout(segmentBaseOffsets: bases)
+            let inSegment = layout.indices.filter { layout[$0].segment == segment }
+            let damaged = inSegment[1]
+            let entry = layout[damaged]
+            let logPath = fixture.segmentPath(segment, ".log")
+            try FileDamage.flip(logPath, at: Int(entry.position) + entry.batch.sizeInBytes - 1, masks: [0x01])
+            let next = layout[damaged + 1]
+            let tail = Array(try FileDamage.read(logPath)[Int(next.position)...])
+            let movedPath = fixture.segmentPath(next.batch.firstOffset, ".log")
+            switch crash {
+            case .beforeRename: try FileDamage.write(Array(tail.prefix(tail.count / 2)), to: movedPath + ".tmp")
+            case .afterRename: try FileDamage.write(tail, to: movedPath)
+            }
+
+            let log = try fixture.open(Self.configuration)
+            let context = "\(crash)"
+            #expect(log.segmentBaseOffsets == (bases + [next.batch.firstOffset]).sorted(), "\(context)")
+            #expect(!fixture.fileExists(movedPath + ".tmp"), "\(context)")
+            #expect(try fixture.fileSize(logPath) == entry.position, "\(context)")
+            #expect(try fixture.fileSize(movedPath) == Int64(tail.count), "\(context)")
+            #expect(log.logEndOffset == model.endOffset, "\(context)")
+            try Self.expectSurvivors(log, model, lost: [damaged], context)
+            #expect(
+                try Self.readAll(log).offsets == model.records.map(\.offset).filter { !entry.batch.contains($0) },
+                "\(context)"
+            )
+            try model.append(makeLogBatch(), to: log)
+            try log.close()
+        }
+    }
+}
+
+extension LogModel.Batch {
+    func contains(_ offset: Int64) -> Bool { firstOffset <= offset && offset <= lastOffset }
+}

@@ -27,6 +27,10 @@ public struct RecoveryReport: Sendable {
     public var validatedBatches: Int { segments.reduce(0) { $0 + $1.validatedBatches } }
     /// Bytes removed because no valid batch held them.
     public var truncatedBytes: Int64 { segments.reduce(0) { $0 + $1.cutBytes } }
+    /// Segments deleted by recovery: always empty, since recovery never deletes a segment (kept so
+    /// that code written against the earlier report still compiles).
+    @available(*, deprecated, message: "recovery never deletes segments; see lostOffsets and repairs")
+    public var deletedSegments: [Int64] { [] }
     /// How many offsets ``lostOffsets`` covers.
     public var lostOffsetCount: Int64 { lostOffsets.reduce(0) { $0 + Int64($1.count) } }
     /// The segments recovery changed (cut, split or damaged).

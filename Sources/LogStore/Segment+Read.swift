@@ -31,7 +31,9 @@ extension Segment {
         while true {
             var scanner = makeScanner(
                 from: start,
-                windowBytes: configuration.indexIntervalBytes + RecordBatch.headerSize + 4096,
+                // A careful walk may cover the whole segment: read ahead in larger windows.
+                windowBytes: isCareful
+                    ? BatchScanner.resyncWindowBytes : configuration.indexIntervalBytes + RecordBatch.headerSize + 4096,
                 verifyChecksums: isCareful,
                 offsetLimit: nextOffset
             )

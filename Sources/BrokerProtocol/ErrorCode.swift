@@ -54,6 +54,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// A record timestamp is out of range: below -1, overflowing, or too far after the broker's
     /// clock.
     public static let invalidTimestamp = ErrorCode(rawValue: 22)
+    /// The fetched offset lies in a range that damage on disk took: no valid record holds these
+    /// offsets. A fetch carries the range (``FetchResponse/PartitionData/lostOffsets``); read on
+    /// from its end.
+    public static let offsetsLost = ErrorCode(rawValue: 23)
 
     /// The default message for the code.
     public var description: String {
@@ -81,6 +85,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .shuttingDown: "broker shutting down"
         case .requestTimedOut: "request timed out"
         case .invalidTimestamp: "invalid timestamp"
+        case .offsetsLost: "offsets lost"
         default: "error \(rawValue)"
         }
     }

@@ -17,6 +17,8 @@ struct BatchScanner {
     /// The segment's base offset: the indexes store offsets relative to it in a `UInt32`, so a
     /// batch may not take the next offset past `segmentBaseOffset + UInt32.max`.
     let segmentBaseOffset: Int64
+    /// Every batch must end below this offset: the next segment's base offset, when there is one.
+    let offsetLimit: Int64
 
     /// Where the next batch starts.
     private(set) var position: Int64
@@ -34,7 +36,8 @@ struct BatchScanner {
         maxBatchBytes: Int,
         windowBytes: Int,
         verifyChecksums: Bool,
-        segmentBaseOffset: Int64
+        segmentBaseOffset: Int64,
+        offsetLimit: Int64 = .max
     ) {
         self.file = file
         self.position = position
@@ -44,6 +47,7 @@ struct BatchScanner {
         self.windowBytes = windowBytes
         self.verifyChecksums = verifyChecksums
         self.segmentBaseOffset = segmentBaseOffset
+        self.offsetLimit = offsetLimit
     }
 
     /// Returns the next batch (a slice of the window) and its file position, or `nil` at the end.
@@ -90,6 +94,13 @@ struct BatchScanner {
             throw damage(
                 .invalidBatch,
                 "batch ends at offset \(batch.lastOffset), past the segment's relative offsets from \(segmentBaseOffset)"
+            )
+        }
+        // The next segment holds these offsets: the bytes cannot be part of this one.
+        guard batch.lastOffset < offsetLimit else {
+            throw damage(
+                .invalidBatch,
+                "batch ends at offset \(batch.lastOffset), at or past offset \(offsetLimit) where the next segment starts"
             )
         }
         let batchPosition = position

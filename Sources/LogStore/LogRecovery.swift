@@ -1,21 +1,93 @@
 /// What opening a log found and did.
+///
+/// ``summary`` is one line for a log; the broker logs it, and one line per entry of ``repairs``.
 public struct RecoveryReport: Sendable {
     /// Whether the previous run closed the log cleanly (recovery was skipped).
     public var wasCleanShutdown: Bool
     /// The checkpointed recovery point, if a valid checkpoint was found.
     public var recoveryPoint: Int64?
-    /// Base offsets of the segments whose every batch was validated.
-    public var validatedSegments: [Int64] = []
-    /// Bytes of `.log` data validated batch by batch.
-    public var validatedBytes: Int64 = 0
-    /// The damage recovery cut off (file and position), if any.
+    /// Every segment opened, oldest first: validated batch by batch, or only index-checked.
+    public var segments: [SegmentRecoveryReport] = []
+    /// The first damage found (file and position), if any.
     public var damage: LogStoreError?
-    /// Bytes removed from the end of the damaged segment.
-    public var truncatedBytes: Int64 = 0
-    /// Base offsets of segments deleted because they followed the damage.
-    public var deletedSegments: [Int64] = []
+    /// Offset ranges that no valid batch holds any more, found by this open. A reader is told
+    /// about them (``LogReadResult/lostOffsets``).
+    public var lostOffsets: [Range<Int64>] = []
     /// Stray temporary and orphan index files that were removed.
     public var removedFiles: [String] = []
+    /// Set when the log ended below the checkpointed recovery point (fsynced data was lost): the
+    /// new active segment starts at the recovery point, so that no offset is handed out twice.
+    public var resumedAtRecoveryPoint: Int64?
+
+    /// Base offsets of the segments whose every batch was validated.
+    public var validatedSegments: [Int64] { segments.filter(\.wasValidated).map(\.baseOffset) }
+    /// Bytes of `.log` data validated batch by batch.
+    public var validatedBytes: Int64 { segments.reduce(0) { $0 + $1.validatedBytes } }
+    /// Batches validated one by one.
+    public var validatedBatches: Int { segments.reduce(0) { $0 + $1.validatedBatches } }
+    /// Bytes removed because no valid batch held them.
+    public var truncatedBytes: Int64 { segments.reduce(0) { $0 + $1.cutBytes } }
+    /// Segments deleted by recovery: always empty, since recovery never deletes a segment (kept so
+    /// that code written against the earlier report still compiles).
+    @available(*, deprecated, message: "recovery never deletes segments; see lostOffsets and repairs")
+    public var deletedSegments: [Int64] { [] }
+    /// How many offsets ``lostOffsets`` covers.
+    public var lostOffsetCount: Int64 { lostOffsets.reduce(0) { $0 + Int64($1.count) } }
+    /// The segments recovery changed (cut, split or damaged).
+    public var repairs: [SegmentRecoveryReport] {
+        segments.filter { $0.damage != nil || $0.cutBytes > 0 || $0.movedTo != nil }
+    }
+
+    /// One line: what was checked, and what was cut and lost.
+    public var summary: String {
+        var text = wasCleanShutdown ? "clean shutdown" : "unclean stop"
+        text += "; \(segments.count) segments checked, \(validatedSegments.count) validated"
+        text += " (\(validatedBatches) batches, \(validatedBytes) bytes)"
+        text += "; \(truncatedBytes) bytes cut; \(lostOffsetCount) offsets lost"
+        if !lostOffsets.isEmpty {
+            text += " (" + lostOffsets.map { "\($0.lowerBound)..\($0.upperBound - 1)" }.joined(separator: ", ") + ")"
+        }
+        if let resumedAtRecoveryPoint { text += "; appends resume at the recovery point \(resumedAtRecoveryPoint)" }
+        if !removedFiles.isEmpty { text += "; \(removedFiles.count) stray files removed" }
+        return text
+    }
+}
+
+/// What opening one segment found and did.
+public struct SegmentRecoveryReport: Sendable {
+    /// The segment's base offset.
+    public var baseOffset: Int64
+    /// Whether every batch was validated (otherwise only the indexes and the tail after the last
+    /// index entry were checked).
+    public var wasValidated: Bool
+    /// Batches that passed every check, before any damage.
+    public var validatedBatches = 0
+    /// Bytes of those batches.
+    public var validatedBytes: Int64 = 0
+    /// The first bad batch (file and byte position), if any.
+    public var damage: LogStoreError?
+    /// Bytes removed from the `.log` because no valid batch holds them.
+    public var cutBytes: Int64 = 0
+    /// The offsets the damage took, when the next valid batch (or the next segment) says where they
+    /// end; `nil` if none were lost or the end is unknown (a torn tail of the last segment).
+    public var lostOffsets: Range<Int64>?
+    /// The base offset of the new segment that took the valid batches found after the damage.
+    public var movedTo: Int64?
+    /// Bytes moved to that segment.
+    public var movedBytes: Int64 = 0
+
+    /// One line: what was validated, cut, lost and moved.
+    public var summary: String {
+        var text = "segment \(baseOffset): "
+        text += wasValidated ? "\(validatedBatches) batches (\(validatedBytes) bytes) validated" : "indexes checked"
+        if let damage { text += "; damage: \(damage)" }
+        text += "; \(cutBytes) bytes cut"
+        if let lostOffsets {
+            text += "; offsets \(lostOffsets.lowerBound)..\(lostOffsets.upperBound - 1) lost"
+        }
+        if let movedTo { text += "; \(movedBytes) bytes of valid batches after the damage moved to segment \(movedTo)" }
+        return text
+    }
 }
 
 extension PartitionLog {
@@ -24,9 +96,18 @@ extension PartitionLog {
     /// After a clean shutdown (the marker is present), indexes are loaded and checked, and only the
     /// bytes after each segment's last index entry are read. After an unclean stop, every segment
     /// from the one holding the recovery point onwards is validated batch by batch (length, magic,
-    /// CRC-32C, contiguous offsets), its indexes are rebuilt, a torn or garbage tail is truncated,
-    /// and segments after the damage are deleted. A missing or damaged index is rebuilt in either
-    /// case. Stray `.tmp` files and index files without a `.log` are removed.
+    /// CRC-32C, contiguous offsets) and its indexes are rebuilt. A missing or damaged index, or a
+    /// damaged tail, makes a segment validated in either case.
+    ///
+    /// Damage never costs a batch that validates: the valid batches after damaged bytes move to a
+    /// new segment named after their base offset, and the damaged segment is cut where the damage
+    /// starts. The offsets in between become a gap that reads report (``LogReadResult/lostOffsets``).
+    /// Bytes after a segment's last valid batch that cannot be part of the log (the next segment
+    /// already holds their offsets, or nothing valid follows) are cut. Later segments are never
+    /// deleted. If the log then ends below the checkpointed recovery point, appends resume at that
+    /// point, so that offsets that may have been acknowledged are never handed out again. Stray
+    /// `.tmp` files and index files without a `.log` are removed. ``recoveryReport`` says what
+    /// was checked, cut, moved and lost, per segment.
     ///
     /// Blocks on the disk (it reads, truncates and fsyncs): call it off any event loop.
     /// - Parameters:
@@ -70,53 +151,55 @@ extension PartitionLog {
             ? .max : sortedBases.last { $0 <= (report.recoveryPoint ?? 0) } ?? .min
 
         var segments: [Segment] = []
-        for (position, base) in sortedBases.enumerated() {
-            if let previous = segments.last, previous.nextOffset > base {
-                report.damage = LogStoreError(
-                    .invalidBatch,
-                    "segment \(base) starts before the previous segment ends at \(previous.nextOffset)",
-                    path: directory + "/" + Segment.fileName(baseOffset: base, suffix: ".log")
-                )
-                try deleteSegments(sortedBases[position...], in: directory, report: &report)
-                break
-            }
+        var bases = sortedBases
+        var position = 0
+        while position < bases.count {
+            let base = bases[position]
+            // The next segment's base: this one's batches must end before it. Bytes past it are not
+            // part of the log (garbage after a sealed segment, or a copy a repair left behind).
+            let offsetLimit = position + 1 < bases.count ? bases[position + 1] : .max
             let mustRecover = base >= recoverFrom
-            let sizeBefore = try LogFile.open(
-                directory + "/" + Segment.fileName(baseOffset: base, suffix: ".log"),
-                create: false
-            ).size()
-            let (segment, damage) = try Segment.open(
+            let (segment, recovery) = try Segment.open(
                 directory: directory,
                 baseOffset: base,
                 configuration: configuration,
-                recover: mustRecover
+                recover: mustRecover,
+                offsetLimit: offsetLimit
             )
+            precondition(segment.nextOffset <= offsetLimit, "segment \(base) runs into segment \(offsetLimit)")
             segments.append(segment)
-            if mustRecover || damage != nil {
-                report.validatedSegments.append(base)
-                report.validatedBytes += segment.size
+            report.segments.append(recovery ?? SegmentRecoveryReport(baseOffset: base, wasValidated: false))
+            if let recovery {
                 // Make the recovered bytes (written by a process that may have died before its
                 // fsync) durable before anything is acknowledged on top of them.
                 try segment.log.sync()
                 for file in segment.indexFiles { try file.sync() }
+                if report.damage == nil { report.damage = recovery.damage }
+                if let lost = recovery.lostOffsets { report.lostOffsets.append(lost) }
+                // The valid batches after the damage now form a segment of their own: open it next.
+                if let movedTo = recovery.movedTo { bases.insert(movedTo, at: position + 1) }
             }
-            if let damage {
-                report.damage = damage
-                report.truncatedBytes = sizeBefore - segment.size
-                try deleteSegments(sortedBases[(position + 1)...], in: directory, report: &report)
-                break
-            }
+            position += 1
         }
 
         if segments.isEmpty {
             let base = report.recoveryPoint ?? 0
             segments.append(try Segment.create(directory: directory, baseOffset: base, configuration: configuration))
         }
-        // Recovery cut the log short of the checkpoint: move the checkpoint back, or a later
-        // recovery would trust the segment that then holds unsynced bytes past the old point.
-        // Everything before the last segment is now synced (trusted or validated and fsynced).
+        // The log ends below the checkpointed recovery point: fsynced batches were lost to damage.
+        // Their offsets may have been acknowledged, so they are never handed out again: appends go
+        // to a new segment at the recovery point, and the lost range stays a gap.
         if let recoveryPoint = report.recoveryPoint, recoveryPoint > segments[segments.count - 1].nextOffset {
-            try RecoveryCheckpoint(offset: segments[segments.count - 1].baseOffset).write(directory: directory)
+            let end = segments[segments.count - 1].nextOffset
+            try segments[segments.count - 1].sealTimeIndex()
+            segments.append(
+                try Segment.create(directory: directory, baseOffset: recoveryPoint, configuration: configuration)
+            )
+            report.lostOffsets.append(end..<recoveryPoint)
+            report.resumedAtRecoveryPoint = recoveryPoint
+            for file in [segments[segments.count - 2].log] + segments[segments.count - 2].indexFiles {
+                try file.sync()
+            }
         }
         if report.wasCleanShutdown { try FileSystem.remove(markerPath) }
         // The new first segment, the removed marker and any deletions must reach the disk before
@@ -143,19 +226,6 @@ extension PartitionLog {
             return !logBases.contains(base)
         }
         return false
-    }
-
-    private static func deleteSegments(
-        _ bases: ArraySlice<Int64>,
-        in directory: String,
-        report: inout RecoveryReport
-    ) throws {
-        for base in bases {
-            for suffix in [".log", ".index", ".timeindex"] {
-                try FileSystem.remove(directory + "/" + Segment.fileName(baseOffset: base, suffix: suffix))
-            }
-            report.deletedSegments.append(base)
-        }
     }
 }
 

@@ -10,6 +10,10 @@ public struct LogReadResult: Sendable {
     public var logStartOffset: Int64
     /// The log end offset when the read ran.
     public var logEndOffset: Int64
+    /// Set when the offset read lies in a range that damage on disk took: no valid batch holds
+    /// these offsets (`batches` is empty). The range may start before the offset read. Read on
+    /// from `upperBound`, the next offset that can be read.
+    public var lostOffsets: Range<Int64>?
 }
 
 extension PartitionLog {
@@ -18,10 +22,15 @@ extension PartitionLog {
     ///
     /// The first batch may start before `offset` (batches are not split); readers skip the records
     /// below it. A read stays within one segment: read again from the next offset for more. Every
-    /// batch returned has passed its length, magic, CRC and offset checks right after being read.
+    /// batch returned has passed its length, magic, CRC and offset checks right after being read;
+    /// a read stops before a batch that fails them.
+    ///
+    /// When `offset` lies in damaged bytes, or in a gap that recovery left between two segments,
+    /// the result has no batches and ``LogReadResult/lostOffsets`` says which offsets are lost and
+    /// where reading can go on.
     /// - Returns: no batches when `offset == logEndOffset`.
     /// - Throws: `offsetOutOfRange` (with `validOffsets`) when `offset` is below the log start or
-    ///   past the log end; a validation code, with file and position, if stored bytes are damaged.
+    ///   past the log end; `ioFailure` if the disk fails.
     public func read(from offset: Int64, maxBytes: Int) throws -> LogReadResult {
         try checkOpen()
         guard offset >= logStartOffset, offset <= logEndOffset else {
@@ -31,29 +40,45 @@ extension PartitionLog {
                 validOffsets: logStartOffset..<logEndOffset
             )
         }
-        var index = segmentIndex(containing: offset)
-        var readFrom = offset
-        while index < segments.count {
-            let segment = segments[index]
-            let (bytes, batches) = try segment.read(from: readFrom, maxBytes: maxBytes)
-            if !batches.isEmpty {
-                return LogReadResult(
-                    bytes: bytes,
-                    batches: batches,
-                    logStartOffset: logStartOffset,
-                    logEndOffset: logEndOffset
-                )
-            }
-            // `offset` falls in a gap after this segment's last batch: go on with the next one.
-            index += 1
-            if index < segments.count { readFrom = max(readFrom, segments[index].baseOffset) }
-        }
-        return LogReadResult(
+        let index = segmentIndex(containing: offset)
+        let segment = segments[index]
+        var result = LogReadResult(
             bytes: ByteBuffer(),
             batches: [],
             logStartOffset: logStartOffset,
             logEndOffset: logEndOffset
         )
+        switch try segment.read(from: offset, maxBytes: maxBytes) {
+        case .batches(let bytes, let batches):
+            result.bytes = bytes
+            result.batches = batches
+        case .lost(let offsets):
+            result.lostOffsets = try merged(offsets)
+        case .end:
+            // Past this segment's last batch but before the next segment: a gap recovery left.
+            if index + 1 < segments.count {
+                result.lostOffsets = try merged(min(offset, segment.nextOffset)..<segments[index + 1].baseOffset)
+            }
+        }
+        return result
+    }
+
+    /// `lost` joined with the lost ranges that follow it directly (a damaged segment's end, then
+    /// damage at the start of the next one), so that a reader is told about one range, once.
+    private func merged(_ lost: Range<Int64>) throws -> Range<Int64> {
+        var merged = lost
+        while merged.upperBound < logEndOffset {
+            let index = segmentIndex(containing: merged.upperBound)
+            switch try segments[index].read(from: merged.upperBound, maxBytes: 1) {
+            case .lost(let next):
+                merged = merged.lowerBound..<next.upperBound
+            case .end where index + 1 < segments.count:
+                merged = merged.lowerBound..<segments[index + 1].baseOffset
+            default:
+                return merged
+            }
+        }
+        return merged
     }
 
     /// The offset of the first record whose timestamp is at or after `timestamp`, or `nil` if

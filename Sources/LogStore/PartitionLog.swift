@@ -142,7 +142,9 @@ public final class PartitionLog {
         let isFull = segment.size + Int64(batchBytes) > Int64(configuration.segmentBytes)
         let isOld =
             configuration.segmentMilliseconds.map { limit in
-                segment.rollTimestamp.map { clock() - $0 >= limit } ?? false
+                // Saturating: the first batch's timestamp comes from disk after a restart and may
+                // be anywhere in Int64.
+                segment.rollTimestamp.map { clock().saturatingSubtract($0) >= limit } ?? false
             } ?? false
         // The next offset, too, must fit the indexes' UInt32 relative offsets (the seal entry).
         let offsetOverflows = lastOffset - segment.baseOffset >= Int64(UInt32.max)

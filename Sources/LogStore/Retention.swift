@@ -9,7 +9,9 @@ public struct RetentionResult: Sendable, Hashable {
 extension PartitionLog {
     /// Deletes whole segments, oldest first, never the active one:
     /// - by age: while the oldest segment's largest record timestamp is more than
-    ///   `retentionMilliseconds` before `now`;
+    ///   `retentionMilliseconds` before `now` (an empty sealed segment, left by damage, goes with
+    ///   the next sealed segment that has records; any timestamp, even `Int64.min` or `Int64.max`,
+    ///   is compared without overflow);
     /// - by size: while deleting the oldest segment still leaves the log at or above
     ///   `retentionBytes` (as Kafka's `retention.bytes`).
     ///
@@ -22,9 +24,13 @@ extension PartitionLog {
         var excessBytes = configuration.retentionBytes.map { sizeInBytes - $0 } ?? 0
         while segments.count > 1 {
             let oldest = segments[0]
+            // An empty sealed segment (all its batches lost to damage) has no timestamp of its
+            // own: it goes with the first sealed segment after it that has records.
+            let dated = segments[..<(segments.count - 1)].first { $0.size > 0 }
             let isExpired =
                 configuration.retentionMilliseconds.map { limit in
-                    oldest.maxTimestamp != .min && now - oldest.maxTimestamp > limit
+                    // Saturating: a timestamp from disk may be anywhere in Int64.
+                    dated.map { now.saturatingSubtract($0.maxTimestamp) > limit } ?? false
                 } ?? false
             let isOverSize = configuration.retentionBytes != nil && excessBytes - oldest.size >= 0
             guard isExpired || isOverSize else { break }

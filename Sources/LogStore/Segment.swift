@@ -15,7 +15,7 @@ final class Segment {
     let log: LogFile
     private(set) var offsetIndex: OffsetIndex
     private(set) var timeIndex: TimeIndex
-    private let configuration: LogConfiguration
+    let configuration: LogConfiguration
 
     /// Bytes in the `.log`.
     private(set) var size: Int64 = 0
@@ -27,6 +27,9 @@ final class Segment {
     /// clock when it was appended (after a restart: the first batch's timestamp).
     private(set) var rollTimestamp: Int64?
     private var bytesSinceIndexEntry = 0
+    /// Damaged regions reads have found (a segment that recovery did not validate); see
+    /// Segment+Read.swift.
+    var damagedRegions: [DamagedRegion] = []
 
     static func fileName(baseOffset: Int64, suffix: String) -> String {
         let digits = String(baseOffset)
@@ -81,16 +84,20 @@ final class Segment {
     /// Opens an existing segment.
     ///
     /// With `recover`, every batch is validated (size, magic, CRC, offsets), the indexes are
-    /// rebuilt and a damaged tail is cut off. Without it, the indexes are loaded and checked
-    /// and only the batches after the last index entry are read (to find the next offset); if
-    /// either step finds a problem, the segment is recovered after all.
-    /// - Returns: the segment and the damage that recovery cut off, if any.
+    /// rebuilt and damage is dealt with as ``recover(offsetLimit:)`` says. Without it, the indexes
+    /// are loaded and checked and only the batches after the last index entry are read (to find
+    /// the next offset); if either step finds a problem, or the segment runs into `offsetLimit`,
+    /// the segment is recovered after all.
+    /// - Parameter offsetLimit: the next segment's base offset (`Int64.max` for the last segment):
+    ///   batches at or past it cannot be part of this segment.
+    /// - Returns: the segment and, if it was recovered, what recovery found and did.
     static func open(
         directory: String,
         baseOffset: Int64,
         configuration: LogConfiguration,
-        recover: Bool
-    ) throws -> (segment: Segment, damage: LogStoreError?) {
+        recover: Bool,
+        offsetLimit: Int64 = .max
+    ) throws -> (segment: Segment, recovery: SegmentRecoveryReport?) {
         let log = try LogFile.open(path(directory, baseOffset, ".log"), create: false)
         // A missing index file is created empty below, where it would pass for a valid one:
         // note its absence first and rebuild it.
@@ -110,16 +117,16 @@ final class Segment {
         segment.size = try log.size()
         if !recover && hasIndexFiles {
             do {
-                try segment.loadIndexesAndScanTail()
+                try segment.loadIndexesAndScanTail(offsetLimit: offsetLimit)
                 return (segment, nil)
             } catch let error as LogStoreError where error.code != .ioFailure {
                 // A damaged index or tail: fall through to a full recovery of this segment.
             }
         }
-        return (segment, try segment.recover())
+        return (segment, try segment.recover(offsetLimit: offsetLimit))
     }
 
-    private func loadIndexesAndScanTail() throws {
+    private func loadIndexesAndScanTail(offsetLimit: Int64) throws {
         offsetIndex = try OffsetIndex.load(file: offsetIndex.file, baseOffset: baseOffset, logSize: size)
         timeIndex = try TimeIndex.load(file: timeIndex.file, baseOffset: baseOffset)
         // A sealed segment with records has at least its seal entry, which carries the segment's
@@ -128,7 +135,12 @@ final class Segment {
             throw LogStoreError(.corruptIndex, "time index is empty", path: timeIndex.file.path)
         }
         let start = offsetIndex.entries.last ?? OffsetIndex.Entry(offset: baseOffset, position: 0)
-        var scanner = makeScanner(from: start, windowBytes: 64 << 10, verifyChecksums: true)
+        var scanner = makeScanner(
+            from: start,
+            windowBytes: 64 << 10,
+            verifyChecksums: true,
+            offsetLimit: offsetLimit
+        )
         maxTimestamp = timeIndex.lastTimestamp ?? .min
         while let (batch, _) = try scanner.next() {
             maxTimestamp = max(maxTimestamp, batch.maxTimestamp)
@@ -147,7 +159,12 @@ final class Segment {
         rollTimestamp = header.getInteger(at: RecordBatch.Field.maxTimestamp, as: Int64.self)
     }
 
-    private func makeScanner(from start: OffsetIndex.Entry, windowBytes: Int, verifyChecksums: Bool) -> BatchScanner {
+    func makeScanner(
+        from start: OffsetIndex.Entry,
+        windowBytes: Int,
+        verifyChecksums: Bool,
+        offsetLimit: Int64 = .max
+    ) -> BatchScanner {
         BatchScanner(
             file: log,
             from: start.position,
@@ -156,22 +173,30 @@ final class Segment {
             maxBatchBytes: LogConfiguration.segmentBytesLimit,
             windowBytes: windowBytes,
             verifyChecksums: verifyChecksums,
-            segmentBaseOffset: baseOffset
+            segmentBaseOffset: baseOffset,
+            offsetLimit: offsetLimit
         )
     }
 
-    /// Validates every batch, rebuilds both indexes, and truncates the log at the first bad batch.
-    /// - Returns: the damage that was cut off, or `nil` if the whole file was valid.
+    /// Validates every batch and rebuilds both indexes. At the first bad batch, the valid batches
+    /// after the damage (if any) move to a new segment named after the first one's base offset
+    /// (see ``moveTail(from:toSegmentAt:)``), and this segment is cut where the damage starts. Only
+    /// bytes that no valid batch holds are removed; the offsets they held become a gap between
+    /// this segment's end and the next segment's base offset.
+    /// - Parameter offsetLimit: the next segment's base offset, or `Int64.max`: a batch that
+    ///   reaches it is not part of this segment.
+    /// - Returns: what was validated, cut and lost.
     @discardableResult
-    func recover() throws -> LogStoreError? {
+    func recover(offsetLimit: Int64 = .max) throws -> SegmentRecoveryReport {
         var scanner = makeScanner(
             from: OffsetIndex.Entry(offset: baseOffset, position: 0),
             windowBytes: 8 << 20,
-            verifyChecksums: true
+            verifyChecksums: true,
+            offsetLimit: offsetLimit
         )
+        var outcome = SegmentRecoveryReport(baseOffset: baseOffset, wasValidated: true)
         var offsetEntries: [OffsetIndex.Entry] = []
         var timeEntries: [TimeIndex.Entry] = []
-        var damage: LogStoreError?
         maxTimestamp = .min
         bytesSinceIndexEntry = 0
         while true {
@@ -179,7 +204,7 @@ final class Segment {
             do {
                 next = try scanner.next()
             } catch let error as LogStoreError where error.code != .ioFailure {
-                damage = error
+                outcome.damage = error
                 break
             }
             guard let (batch, position) = next else { break }
@@ -192,19 +217,48 @@ final class Segment {
             }
             bytesSinceIndexEntry += batch.sizeInBytes
             maxTimestamp = max(maxTimestamp, batch.maxTimestamp)
+            outcome.validatedBatches += 1
         }
         nextOffset = scanner.expectedOffset
+        outcome.validatedBytes = scanner.position
+        if outcome.damage != nil {
+            // A batch after the damage must take offsets after the last good one, stay inside the
+            // relative offsets of the new segment, and end before the next segment. Its base must
+            // also differ from this segment's (when nothing before the damage was good), since a
+            // segment is named after it.
+            let lowest = max(nextOffset, baseOffset.saturatingAdd(1))
+            let highest = min(offsetLimit, nextOffset.saturatingAdd(Int64(UInt32.max)))
+            let resume =
+                lowest < highest
+                ? try BatchScanner.findResumePoint(
+                    in: log,
+                    after: scanner.position,
+                    end: size,
+                    offsets: lowest..<highest,
+                    maxBatchBytes: LogConfiguration.segmentBytesLimit
+                ) : nil
+            if let resume {
+                try moveTail(from: resume.position, toSegmentAt: resume.baseOffset)
+                outcome.movedTo = resume.baseOffset
+                outcome.movedBytes = size - resume.position
+            }
+            let gapEnd = resume?.baseOffset ?? offsetLimit
+            if gapEnd != .max && gapEnd > nextOffset { outcome.lostOffsets = nextOffset..<gapEnd }
+            outcome.cutBytes = (resume?.position ?? size) - scanner.position
+        }
         if scanner.position < size {
             try log.truncate(to: scanner.position)
             size = scanner.position
         }
-        if maxTimestamp > (timeEntries.last?.timestamp ?? .min), nextOffset > baseOffset {
+        // The seal entry, even for a largest timestamp of Int64.min: a sealed segment with records
+        // always has one.
+        if nextOffset > baseOffset, timeEntries.last.map({ maxTimestamp > $0.timestamp }) ?? true {
             timeEntries.append(.init(timestamp: maxTimestamp, offset: nextOffset))
         }
         try offsetIndex.rewrite(offsetEntries)
         try timeIndex.rewrite(timeEntries)
         try readRollTimestamp()
-        return damage
+        return outcome
     }
 
     /// Appends a validated batch, writing `baseOffset` (which must be `nextOffset`) in place of
@@ -244,83 +298,6 @@ final class Segment {
 
     /// The index files, which must be synced before a checkpoint may point past this segment.
     var indexFiles: [LogFile] { [offsetIndex.file, timeIndex.file] }
-
-    /// Reads whole batches starting with the one that holds `offset`, up to `maxBytes` (at least
-    /// one batch). Every returned batch has passed its length, magic, CRC and offset checks.
-    /// - Returns: the bytes and the batches in them; empty if `offset >= nextOffset`.
-    func read(from offset: Int64, maxBytes: Int) throws -> (bytes: ByteBuffer, batches: [RecordBatch]) {
-        guard offset < nextOffset else { return (ByteBuffer(), []) }
-        // Find the batch holding `offset` by walking headers from the nearest index entry.
-        var scanner = makeScanner(
-            from: offsetIndex.lookup(offset),
-            windowBytes: configuration.indexIntervalBytes + RecordBatch.headerSize + 4096,
-            verifyChecksums: false
-        )
-        var first: (batch: RecordBatch, position: Int64)?
-        while let candidate = try scanner.next() {
-            if candidate.batch.lastOffset >= offset {
-                first = candidate
-                break
-            }
-        }
-        guard let (firstBatch, start) = first else { return (ByteBuffer(), []) }
-        let count = Int(min(size - start, Int64(max(maxBytes, firstBatch.sizeInBytes))))
-        var bytes = try log.read(at: start, count: count)
-        guard bytes.readableBytes == count else {
-            throw LogStoreError(.badLength, "file ended early during a read", path: log.path, position: start)
-        }
-        var batches: [RecordBatch] = []
-        var used = 0
-        var expected = firstBatch.baseOffset
-        while bytes.readableBytes - used >= RecordBatch.logOverhead {
-            let length = bytes.getInteger(at: bytes.readerIndex + used + RecordBatch.Field.batchLength, as: Int32.self)!
-            let batchSize = Int(length) + RecordBatch.logOverhead
-            guard length >= RecordBatch.minimumBatchLength, batchSize <= bytes.readableBytes - used else { break }
-            if used > 0 && used + batchSize > maxBytes { break }
-            let position = start + Int64(used)
-            let batch: RecordBatch
-            do {
-                batch = try RecordBatch(
-                    validating: bytes.getSlice(at: bytes.readerIndex + used, length: batchSize)!,
-                    maxBatchBytes: LogConfiguration.segmentBytesLimit
-                )
-            } catch let error as LogStoreError {
-                throw error.located(in: log.path, batchAt: position)
-            }
-            guard batch.baseOffset == expected else {
-                throw LogStoreError(
-                    .invalidBatch,
-                    "batch has base offset \(batch.baseOffset), expected \(expected)",
-                    path: log.path,
-                    position: position
-                )
-            }
-            expected = batch.lastOffset + 1
-            batches.append(batch)
-            used += batchSize
-        }
-        bytes.moveWriterIndex(to: bytes.readerIndex + used)
-        return (bytes, batches)
-    }
-
-    /// The offset of the first record with a timestamp at or after `timestamp`, or `nil` if no
-    /// record in this segment has one.
-    func offset(atOrAfterTimestamp timestamp: Int64) throws -> Int64? {
-        guard maxTimestamp >= timestamp else { return nil }
-        let startOffset = timeIndex.lookup(timestamp)
-        var scanner = makeScanner(
-            from: offsetIndex.lookup(startOffset),
-            windowBytes: 64 << 10,
-            verifyChecksums: true
-        )
-        while let (batch, _) = try scanner.next() {
-            guard batch.maxTimestamp >= timestamp, batch.lastOffset >= startOffset else { continue }
-            for record in try batch.records() where record.timestamp >= timestamp && record.offset >= startOffset {
-                return record.offset
-            }
-        }
-        return nil
-    }
 
     /// Removes the segment's files: the `.log` first, so that a crash part-way leaves only
     /// orphan index files, which the next open deletes.

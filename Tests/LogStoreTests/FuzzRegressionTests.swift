@@ -297,6 +297,12 @@ enum FuzzHarness {
         var offset = partition.logStartOffset
         while offset < partition.logEndOffset {
             let result = try partition.read(from: offset, maxBytes: 512)
+            if let lost = result.lostOffsets {
+                // Offsets lost to damage: the range covers the offset and ends past it.
+                try #require(lost.contains(offset), "lost offsets \(lost) do not cover \(offset)")
+                offset = lost.upperBound
+                continue
+            }
             let last = try #require(result.batches.last, "no batches at \(offset) below the log end")
             for batch in result.batches {
                 do {

@@ -176,7 +176,7 @@ struct PartitionLogPropertyTests {
     static func checkReopened(_ log: PartitionLog, _ model: LogModel, _ context: String) throws {
         #expect(log.recoveryReport.damage == nil, "\(context)")
         #expect(log.recoveryReport.truncatedBytes == 0, "\(context)")
-        #expect(log.recoveryReport.deletedSegments.isEmpty, "\(context)")
+        #expect(log.recoveryReport.lostOffsets.isEmpty && log.recoveryReport.repairs.isEmpty, "\(context)")
         #expect(log.logEndOffset == model.endOffset, "\(context)")
         #expect(log.sizeInBytes == Int64(model.batches.reduce(0) { $0 + $1.sizeInBytes }), "\(context)")
     }

@@ -27,16 +27,16 @@ extension RecoveryTests {
         }
     }
 
-    @Test("a recovery that cuts the log short of the checkpoint moves the checkpoint back")
-    func checkpointMovesBackAfterDamage() throws {
+    @Test("damage below the checkpoint loses only the damaged batch; the checkpoint stays inside the log")
+    func damageBelowCheckpoint() throws {
         try withStorageFixture { fixture in
             var random = SeededRandom(seed: 99)
-            var (model, bases) = try Self.writeThenCrash(fixture, batchCount: 60, using: &random)
+            let (model, bases) = try Self.writeThenCrash(fixture, batchCount: 60, using: &random)
             try #require(bases.count >= 3)
             let point = try #require(try RecoveryCheckpoint.read(directory: fixture.directory)).offset
             #expect(point == bases.last!)
             // Damage the last batch of the first segment: a trusted segment, whose tail is still
-            // read at open. Everything from there on is cut, far below the old recovery point.
+            // read at open. Only that batch is lost; nothing after it is cut.
             let layout = model.layout(segmentBaseOffsets: bases)
             let damaged = layout.indices.last { layout[$0].segment == bases[0] }!
             let entry = layout[damaged]
@@ -45,15 +45,15 @@ extension RecoveryTests {
                 at: Int(entry.position) + entry.batch.sizeInBytes - 1,
                 masks: [0x01]
             )
-            model.keepBatches(damaged)
 
             let log = try fixture.open(Self.configuration)
             #expect(log.recoveryReport.damage != nil)
+            #expect(log.recoveryReport.lostOffsets == [entry.batch.firstOffset..<bases[1]])
+            #expect(log.segmentBaseOffsets == bases)
             #expect(log.logEndOffset == model.endOffset)
-            let moved = try #require(try RecoveryCheckpoint.read(directory: fixture.directory)).offset
-            #expect(moved <= log.logEndOffset, "checkpoint \(moved) left past the log end \(log.logEndOffset)")
-            #expect(moved == bases[0])
-            try expectLog(log, matches: model)
+            let checkpoint = try #require(try RecoveryCheckpoint.read(directory: fixture.directory)).offset
+            #expect(checkpoint == point && checkpoint <= log.logEndOffset)
+            try RecoveryDamageTests.expectSurvivors(log, model, lost: [damaged], "last batch of segment 0")
         }
     }
 }

@@ -167,6 +167,12 @@ public enum LogRecoveryHarness {
             } catch {
                 preconditionFailure("reading offset \(offset) of a recovered log threw: \(error)")
             }
+            if let lost = result.lostOffsets {
+                // Offsets lost to damage on disk: step over them.
+                precondition(lost.contains(offset), "lost offsets \(lost) do not cover \(offset)")
+                offset = lost.upperBound
+                continue
+            }
             guard let last = result.batches.last else {
                 preconditionFailure("no batches at offset \(offset) below the log end \(partition.logEndOffset)")
             }

@@ -89,6 +89,11 @@ final class Partition: @unchecked Sendable {
         var offset = log.offset(nearEndWithin: configuration.stateRecoveryBytes)
         while offset < log.logEndOffset {
             let result = try log.read(from: offset, maxBytes: 1 << 20)
+            // Offsets lost to damage on disk: go on after them.
+            if let lost = result.lostOffsets {
+                offset = lost.upperBound
+                continue
+            }
             guard let last = result.batches.last else { break }
             for batch in result.batches {
                 producers.record(
@@ -127,12 +132,7 @@ final class Partition: @unchecked Sendable {
                 guard !self.isClosed else { throw BrokerError(.shuttingDown, "partition is closed") }
                 let result = try self.log.read(from: offset, maxBytes: maxBytes)
                 self.fetchedBytes.increment(by: Int64(result.bytes.readableBytes))
-                return FetchResponse.PartitionData(
-                    partition: self.index,
-                    logStartOffset: result.logStartOffset,
-                    logEndOffset: result.logEndOffset,
-                    records: result.bytes
-                )
+                return FetchResponse.PartitionData(reading: result, topic: self.topic, partition: self.index)
             } catch {
                 let error = BrokerError(error)
                 return FetchResponse.PartitionData(

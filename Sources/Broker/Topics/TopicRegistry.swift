@@ -116,12 +116,7 @@ actor TopicRegistry {
                 throw error
             }
             let (log, state) = opened
-            if let damage = log.log.recoveryReport.damage {
-                logger.warning(
-                    "recovery cut a damaged log tail",
-                    metadata: ["topic": "\(topic)", "partition": "\(index)", "damage": "\(damage)"]
-                )
-            }
+            RecoveryLogging.log(log.log.recoveryReport, topic: topic, partition: index, to: logger)
             partitions.append(
                 Partition(
                     topic: topic,

@@ -46,7 +46,10 @@ public enum ConsumerTool {
         }
     }
 
-    /// Reads and prints until the count, the end (with `untilEnd`), or forever.
+    /// Reads and prints until the count, the end (with `untilEnd`), or forever. Offsets lost to
+    /// damage on the broker's disk are named in one line on standard error
+    /// (`consumer: lost offsets 120..249 of orders/0 (damaged on disk); continuing at 250`), and
+    /// reading goes on after them.
     /// - Throws: ``ClientError``.
     public static func run(_ options: Options) async throws {
         var connectionConfiguration = ConnectionConfiguration()
@@ -67,7 +70,16 @@ public enum ConsumerTool {
         defer { output.flush() }
         while options.count.map({ printed < $0 }) ?? true {
             if await consumer.isAtEnd { break }
-            for record in try await consumer.poll() {
+            let records: [ConsumerRecord]
+            do {
+                records = try await consumer.poll()
+            } catch let lost as LostOffsets {
+                // The consumer has stepped past them: say which offsets are gone, and go on.
+                output.flush()
+                StandardOutput.writeError(program: "consumer", lost.description)
+                continue
+            }
+            for record in records {
                 output.writeLine(line(for: record, format: options.format))
                 printed += 1
                 if let count = options.count, printed >= count { break }

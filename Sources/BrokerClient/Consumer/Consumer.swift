@@ -55,7 +55,13 @@ public actor Consumer {
     }
 
     /// Fetches once and returns the new records (none if `maxWait` passed without any).
-    /// - Throws: ``ClientError``; an offset outside the log says the valid range.
+    ///
+    /// When the broker reports that damage on its disk took offsets at a partition's position
+    /// (``ErrorCode/offsetsLost``), the position moves past them and ``LostOffsets`` is thrown
+    /// naming them; no other position moves in that poll, so the next poll goes on where it
+    /// left off, without losing or repeating records.
+    /// - Throws: ``LostOffsets`` (poll again to continue); ``ClientError``; an offset outside
+    ///   the log says the valid range.
     public func poll() async throws -> [ConsumerRecord] {
         try await startIfNeeded()
         let reading = partitionOrder.filter(isReading)
@@ -77,6 +83,7 @@ public actor Consumer {
             ]
         )
         let response = try await fetch(request)
+        try stepOverLostOffsets(in: response)
         var records: [ConsumerRecord] = []
         for topicData in response.topics where topicData.topic == topic {
             for data in topicData.partitions {
@@ -104,6 +111,29 @@ public actor Consumer {
             }
         }
         return records
+    }
+
+    /// Moves the first partition whose fetch reported lost offsets past them, and throws
+    /// ``LostOffsets``. Any other partition reporting them is stepped over in a later poll.
+    private func stepOverLostOffsets(in response: FetchResponse) throws {
+        for topicData in response.topics where topicData.topic == topic {
+            for data in topicData.partitions where data.errorCode == .offsetsLost {
+                guard let position = positions[data.partition] else { continue }
+                guard let lost = data.lostOffsets, lost.upperBound > position else {
+                    throw ClientError(
+                        .protocolViolation,
+                        "the broker reported lost offsets \(data.lostOffsets.map { "\($0)" } ?? "(none)") "
+                            + "that do not lie past position \(position) of \(topic)/\(data.partition)"
+                    )
+                }
+                positions[data.partition] = lost.upperBound
+                throw LostOffsets(
+                    topic: topic,
+                    partition: data.partition,
+                    offsets: max(position, lost.lowerBound)...(lost.upperBound - 1)
+                )
+            }
+        }
     }
 
     private func isReading(_ partition: Int32) -> Bool {

@@ -1,5 +1,8 @@
 /// A ``Consumer``'s records as an `AsyncSequence`: each step polls when the records of the last
 /// fetch are used up.
+///
+/// Offsets lost to damage on the broker's disk end the iteration with ``LostOffsets``; the
+/// consumer has already stepped past them, so a new iteration goes on after them.
 public struct ConsumerRecords: AsyncSequence, Sendable {
     public typealias Element = ConsumerRecord
 

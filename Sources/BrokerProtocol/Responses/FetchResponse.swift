@@ -7,12 +7,15 @@ import NIOCore
 ///   partitions        array<{
 ///     partition       int32
 ///     errorCode       int16       offsetOutOfRange: the offset is outside
-///                                 logStartOffset...logEndOffset (reading at logEndOffset waits)
+///                                 logStartOffset...logEndOffset (reading at logEndOffset waits);
+///                                 offsetsLost: the offset lies in a range damage on disk took
 ///     errorMessage    nullable string
 ///     logStartOffset  int64
 ///     logEndOffset    int64
 ///     records         bytes       whole RecordBatch v2 batches as stored; the first may start
-///                                 before the requested offset
+///                                 before the requested offset. With offsetsLost, exactly 16 bytes:
+///                                 firstLostOffset int64, nextOffset int64 (the lost offsets are
+///                                 firstLostOffset..<nextOffset; read on from nextOffset)
 ///   }>
 /// }>
 /// ```
@@ -27,6 +30,9 @@ public struct FetchResponse: WireMessage, Hashable {
         public var logStartOffset: Int64
         public var logEndOffset: Int64
         public var records: ByteBuffer
+        /// With ``ErrorCode/offsetsLost``: the offsets that damage on disk took (the range may
+        /// start before the offset fetched); fetch on from `upperBound`. Sent in `records`.
+        public var lostOffsets: Range<Int64>?
 
         public init(
             partition: Int32,
@@ -42,6 +48,49 @@ public struct FetchResponse: WireMessage, Hashable {
             self.logStartOffset = logStartOffset
             self.logEndOffset = logEndOffset
             self.records = records
+        }
+
+        /// An ``ErrorCode/offsetsLost`` answer: `lostOffsets` are gone, no records.
+        public init(
+            partition: Int32,
+            lostOffsets: Range<Int64>,
+            errorMessage: String?,
+            logStartOffset: Int64,
+            logEndOffset: Int64
+        ) {
+            precondition(!lostOffsets.isEmpty)
+            self.init(
+                partition: partition,
+                errorCode: .offsetsLost,
+                errorMessage: errorMessage,
+                logStartOffset: logStartOffset,
+                logEndOffset: logEndOffset
+            )
+            self.lostOffsets = lostOffsets
+        }
+
+        /// The bytes sent in the `records` field: the lost range for ``ErrorCode/offsetsLost``.
+        var wireRecords: ByteBuffer {
+            guard errorCode == .offsetsLost, let lostOffsets else { return records }
+            var buffer = ByteBuffer()
+            buffer.writeInteger(lostOffsets.lowerBound)
+            buffer.writeInteger(lostOffsets.upperBound)
+            return buffer
+        }
+
+        /// Reads the lost range out of `records` for ``ErrorCode/offsetsLost``.
+        mutating func decodeLostOffsets() throws {
+            guard errorCode == .offsetsLost else { return }
+            guard records.readableBytes == 16, let lower = records.readInteger(as: Int64.self),
+                let upper = records.readInteger(as: Int64.self), lower < upper
+            else {
+                throw ProtocolError(
+                    .malformedRequest,
+                    "records: offsetsLost needs 16 bytes holding firstLostOffset < nextOffset"
+                )
+            }
+            lostOffsets = lower..<upper
+            records = ByteBuffer()
         }
     }
 
@@ -69,7 +118,7 @@ public struct FetchResponse: WireMessage, Hashable {
                 buffer.writeWireMessage(data.errorMessage)
                 buffer.writeInteger(data.logStartOffset)
                 buffer.writeInteger(data.logEndOffset)
-                buffer.writeWireBytes(data.records)
+                buffer.writeWireBytes(data.wireRecords)
             }
         }
     }
@@ -79,7 +128,7 @@ public struct FetchResponse: WireMessage, Hashable {
             TopicData(
                 topic: try buffer.readWireString("topic"),
                 partitions: try buffer.readWireArray("partitions", minimumElementBytes: 28) { buffer in
-                    PartitionData(
+                    var data = PartitionData(
                         partition: try buffer.readWire(Int32.self, "partition"),
                         errorCode: ErrorCode(rawValue: try buffer.readWire(Int16.self, "errorCode")),
                         errorMessage: try buffer.readWireNullableString("errorMessage"),
@@ -87,6 +136,8 @@ public struct FetchResponse: WireMessage, Hashable {
                         logEndOffset: try buffer.readWire(Int64.self, "logEndOffset"),
                         records: try buffer.readWireBytes("records") ?? ByteBuffer()
                     )
+                    try data.decodeLostOffsets()
+                    return data
                 }
             )
         }

@@ -73,10 +73,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // What the command-line tools share: --broker and one-line error handling.
+        // The command-line tools' own library: their options, loops, stdin/stdout handling and
+        // one-line errors, so that services embedding BrokerClient do not carry them.
         .target(
             name: "ToolSupport",
-            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "BrokerClient",
+                "LogStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "brokerctl",
@@ -140,6 +147,16 @@ let package = Package(
                 "LogStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ToolSupportTests",
+            dependencies: [
+                "ToolSupport",
+                "BrokerClient",
+                "LogStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // End-to-end tests run the built executables (they must be built first: `swift build`).

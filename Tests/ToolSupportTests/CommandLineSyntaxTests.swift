@@ -1,5 +1,6 @@
 import BrokerClient
 import Testing
+import ToolSupport
 
 @Suite struct CommandLineSyntaxTests {
     @Test(arguments: [

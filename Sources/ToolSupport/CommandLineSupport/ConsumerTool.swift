@@ -1,3 +1,5 @@
+import BrokerClient
+
 /// What `consumer` does once its arguments are parsed: read a topic and print each record.
 public enum ConsumerTool {
     /// How records are printed.

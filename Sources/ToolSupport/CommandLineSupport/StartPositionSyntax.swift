@@ -1,3 +1,5 @@
+import BrokerClient
+
 /// `--from earliest|latest|OFFSET|TIME` as the tools read it.
 ///
 /// A number is an OFFSET unless it has 13 or more digits (epoch milliseconds from 2001-09-09

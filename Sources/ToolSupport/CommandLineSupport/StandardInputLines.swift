@@ -1,3 +1,4 @@
+import BrokerClient
 import NIOPosix
 
 #if canImport(Glibc)
@@ -50,7 +51,7 @@ public struct StandardInputLines: AsyncSequence, Sendable {
                 guard errno == EINTR else {
                     throw ClientError(
                         .invalidArgument,
-                        "cannot read standard input: \(ConnectionErrorText.text(forErrno: errno))"
+                        "cannot read standard input: \(String(cString: strerror(errno)).lowercased())"
                     )
                 }
             }

@@ -29,7 +29,7 @@ struct NetworkBenchmarkOptions: ParsableArguments {
     @Option(help: "Bytes of record data per batch.")
     var batchBytes: Int = 128 << 10
 
-    @Option(help: "Print one JSON object instead of text.")
+    @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func address() throws -> BrokerAddress {
@@ -195,8 +195,10 @@ struct ConsumeBenchmark: AsyncParsableCommand {
         commandName: "consume",
         abstract: "Measure fetch throughput: read --count messages from the start of the topic.",
         discussion: """
-            Produces messages first (acks written) if the topic holds fewer than --count. Reads \
-            every partition from its earliest offset with 1 MiB fetches and decodes every record.
+            If the topic holds fewer than --count messages, first produces the missing ones (acks \
+            written, not timed) and says so on standard error. Then reads every partition from its \
+            earliest offset with fetches of up to 4 MiB and decodes every record; the time and \
+            throughput cover the reading only.
             """
     )
 
@@ -213,6 +215,10 @@ struct ConsumeBenchmark: AsyncParsableCommand {
         )
         let existing = description.partitions.reduce(0) { $0 + Int($1.logEndOffset - $1.logStartOffset) }
         if existing < options.count {
+            let line =
+                "broker-bench: topic \(options.topic) holds \(existing) of the \(options.count) messages to read: "
+                + "producing \(options.count - existing) first (acks written, not timed)\n"
+            FileHandle.standardError.write(Data(line.utf8))
             var produce = try ProduceBenchmark.parse([
                 "--topic", options.topic, "--broker", options.broker, "--acks", "written",
             ])

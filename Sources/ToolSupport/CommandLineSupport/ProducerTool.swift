@@ -3,45 +3,17 @@ import LogStore
 import NIOCore
 
 /// What `producer` does once its arguments are parsed: read messages from arguments or standard
-/// input, send them, print `TOPIC/PARTITION@OFFSET` per message in input order.
+/// input, send them, print `TOPIC/PARTITION@OFFSET` per acknowledged message in input order.
+///
+/// Two tasks share an ``AcknowledgementWindow``: the reader reads the input and hands each message
+/// to the ``Producer`` (which waits while `maxBufferedBytes` are unacknowledged), the printer
+/// prints each acknowledgement in input order, writing its buffer out whenever it has caught up.
+/// At the first failure the printer stops the reader and the producer, still prints every
+/// acknowledgement that arrives, and the run ends with one error line saying which messages were
+/// acknowledged.
 public enum ProducerTool {
-    /// The parsed command line.
-    public struct Options: Sendable {
-        public var broker: BrokerAddress
-        public var topic: String
-        public var key: String?
-        public var partition: Int32?
-        /// `KEY=VALUE` strings, already checked with ``HeaderSyntax``.
-        public var headers: [String]
-        public var acks: AcknowledgementLevel
-        public var messageID: String?
-        public var keySeparator: String?
-        /// Message values; empty to read standard input.
-        public var values: [String]
-
-        /// Creates options.
-        public init(
-            broker: BrokerAddress,
-            topic: String,
-            key: String? = nil,
-            partition: Int32? = nil,
-            headers: [String] = [],
-            acks: AcknowledgementLevel = .durable,
-            messageID: String? = nil,
-            keySeparator: String? = nil,
-            values: [String] = []
-        ) {
-            self.broker = broker
-            self.topic = topic
-            self.key = key
-            self.partition = partition
-            self.headers = headers
-            self.acks = acks
-            self.messageID = messageID
-            self.keySeparator = keySeparator
-            self.values = values
-        }
-    }
+    /// The most messages read but not yet printed: the reader waits beyond it.
+    public static let maxUnprintedMessages = 10_000
 
     /// One message to send.
     struct Message {
@@ -49,12 +21,18 @@ public enum ProducerTool {
         var value: ByteBuffer
     }
 
+    /// A message handed to the producer: its input number (from 1) and its acknowledgement.
+    struct Sent: Sendable {
+        var number: Int
+        var handle: PendingRecord
+    }
+
     /// Turns one input (an argument or a line) into a message.
-    /// - Throws: ``ClientError`` (`invalidArgument`) for a line without the key separator.
-    static func message(from input: [UInt8], lineNumber: Int?, options: Options) throws -> Message {
+    /// - Parameter place: `line 5` or `value 2`, for the error.
+    /// - Throws: ``ClientError`` (`invalidArgument`) for an input without the key separator.
+    static func message(from input: [UInt8], place: String, options: ProducerOptions) throws -> Message {
         if let separator = options.keySeparator {
             guard let (key, value) = LineSplitter.splitKey(input, separator: Array(separator.utf8)) else {
-                let place = lineNumber.map { "line \($0)" } ?? "value"
                 throw ClientError(.invalidArgument, "\(place) has no key separator \"\(separator)\"")
             }
             return Message(key: ByteBuffer(bytes: key), value: ByteBuffer(bytes: value))
@@ -63,17 +41,18 @@ public enum ProducerTool {
     }
 
     /// Sends the messages and prints where each went.
-    /// - Throws: ``ClientError`` at the first failure.
-    public static func run(_ options: Options) async throws {
+    /// - Throws: ``ClientError`` after the acknowledgements that arrived were printed; its message
+    ///   ends with which messages were acknowledged and which were not.
+    public static func run(_ options: ProducerOptions) async throws {
         var connectionConfiguration = ConnectionConfiguration()
         connectionConfiguration.clientName = "producer"
-        let connection = BrokerConnection(address: options.broker, configuration: connectionConfiguration)
-        try await connection.connect()
-        var configuration = ProducerConfiguration()
-        configuration.acks = options.acks
-        let headers = options.headers.compactMap(HeaderSyntax.parse)
+        let connection = BrokerConnection(
+            address: try options.connection.address(),
+            configuration: connectionConfiguration
+        )
         do {
-            try await send(options, headers: headers, configuration: configuration, connection: connection)
+            try await connection.connect()
+            try await send(options, connection: connection)
         } catch {
             await connection.close()
             throw error
@@ -81,52 +60,124 @@ public enum ProducerTool {
         await connection.close()
     }
 
-    private static func send(
-        _ options: Options,
-        headers: [RecordHeader],
-        configuration: ProducerConfiguration,
-        connection: BrokerConnection
-    ) async throws {
-        try await Producer.withProducer(transport: connection, configuration: configuration) { producer in
-            let (handles, continuation) = AsyncStream<PendingRecord>.makeStream()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    var output = StandardOutput()
-                    for await handle in handles {
-                        output.writeLine(try await handle.metadata().description)
-                    }
-                    output.flush()
+    private static func send(_ options: ProducerOptions, connection: BrokerConnection) async throws {
+        // With --msg-id, the log ends before sending tell a duplicate (an older offset) from a new record.
+        let endsBefore = options.messageID == nil ? [:] : try await endOffsets(of: options.topic, on: connection)
+        var configuration = ProducerConfiguration()
+        configuration.acks = options.acks
+        let producer = Producer(transport: connection, configuration: configuration)
+        let sender = Task { try await producer.run() }
+        let window = AcknowledgementWindow<Sent>(capacity: maxUnprintedMessages)
+        let reader = Task { await read(options, producer: producer, window: window) }
+
+        var numbers = MessageNumbers()
+        var firstError: (any Error)?
+        var output = StandardOutput()
+        while let sent = await window.next() {
+            numbers.lastSent = sent.number
+            do {
+                let metadata = try await sent.handle.metadata()
+                numbers.acknowledge(sent.number)
+                output.writeLine(line(for: metadata, endsBefore: endsBefore))
+            } catch {
+                if firstError == nil {
+                    firstError = error
+                    await window.stop()
+                    sender.cancel()
                 }
-                do {
-                    func send(_ input: [UInt8], lineNumber: Int?) async throws {
-                        let message = try message(from: input, lineNumber: lineNumber, options: options)
-                        continuation.yield(
-                            try await producer.enqueue(
-                                topic: options.topic,
-                                key: message.key,
-                                value: message.value,
-                                headers: headers,
-                                partition: options.partition,
-                                messageID: options.messageID
-                            )
+            }
+            if await window.count == 0 { output.flush() }
+        }
+        output.flush()
+
+        let inputError = await window.inputError
+        guard let error = firstError ?? inputError else {
+            await producer.close()
+            try await sender.value
+            return
+        }
+        // The reader may be blocked reading standard input: it is left behind, the tool exits.
+        reader.cancel()
+        sender.cancel()
+        let failure = error as? ClientError ?? ClientError(.invalidArgument, "\(error)")
+        throw ClientError(failure.code, failure.message + numbers.summary, cause: error)
+    }
+
+    /// The line printed for an acknowledged message: `TOPIC/PARTITION@OFFSET`, or
+    /// `duplicate of TOPIC/PARTITION@OFFSET` when the offset was in the log before this run sent
+    /// anything (the broker dropped the message as a duplicate of that record).
+    static func line(for metadata: RecordMetadata, endsBefore: [Int32: Int64]) -> String {
+        if let offset = metadata.offset, let end = endsBefore[metadata.partition], offset < end {
+            return "duplicate of \(metadata)"
+        }
+        return metadata.description
+    }
+
+    /// The log end offset of every partition of `topic`; empty if the topic does not exist.
+    private static func endOffsets(of topic: String, on connection: BrokerConnection) async throws -> [Int32: Int64] {
+        let admin = Admin(transport: connection)
+        guard let summary = try await admin.listTopics().first(where: { $0.name == topic }), summary.partitionCount > 0
+        else { return [:] }
+        let answers = try await admin.listOffsets(
+            topic: topic,
+            partitions: Array(0..<summary.partitionCount),
+            at: .latest
+        )
+        return Dictionary(answers.map { ($0.partition, $0.logEndOffset) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Reads the input, hands each message to `producer` and queues it in `window`, until the
+    /// input ends, an input fails, or the window is stopped.
+    private static func read(
+        _ options: ProducerOptions,
+        producer: Producer,
+        window: AcknowledgementWindow<Sent>
+    ) async {
+        let headers = options.parsedHeaders
+        var number = 0
+        /// Sends one input; `false` when the reader must stop.
+        func send(_ input: [UInt8], place: String) async throws -> Bool {
+            let message = try message(from: input, place: place, options: options)
+            let handle = try await producer.enqueue(
+                topic: options.topic,
+                key: message.key,
+                value: message.value,
+                headers: headers,
+                partition: options.partition,
+                messageID: options.messageID
+            )
+            number += 1
+            return await window.push(Sent(number: number, handle: handle))
+        }
+        do {
+            if !options.values.isEmpty {
+                for (index, value) in options.values.enumerated() {
+                    guard try await send(Array(value.utf8), place: "value \(index + 1)") else { break }
+                }
+            } else if options.messageID != nil {
+                // One id, one message: a second line is refused before anything is sent.
+                var lines = StandardInputLines().makeAsyncIterator()
+                if let first = try await lines.next() {
+                    guard try await lines.next() == nil else {
+                        throw ClientError(
+                            .invalidArgument,
+                            "--msg-id names one message, but standard input has more than one line: "
+                                + "send each message with its own id"
                         )
                     }
-                    if options.values.isEmpty {
-                        var lineNumber = 0
-                        for try await line in StandardInputLines() {
-                            lineNumber += 1
-                            try await send(line, lineNumber: lineNumber)
-                        }
-                    } else {
-                        for value in options.values { try await send(Array(value.utf8), lineNumber: nil) }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish()
-                    throw error
+                    _ = try await send(first, place: "line 1")
                 }
-                try await group.waitForAll()
+            } else {
+                var lines = StandardInputLines().makeAsyncIterator()
+                var lineNumber = 0
+                while await !window.isStopped, let line = try await lines.next() {
+                    lineNumber += 1
+                    guard try await send(line, place: "line \(lineNumber)") else { break }
+                }
             }
+            await window.finish()
+        } catch {
+            await window.finish(error: error)
         }
     }
 }

@@ -33,9 +33,9 @@ public struct StandardInputLines: AsyncSequence, Sendable {
                 let chunk = try await NIOThreadPool.singleton.runIfActive { try Self.readChunk() }
                 if chunk.isEmpty {
                     isAtEnd = true
-                    ready = splitter.finish().map { [$0] } ?? []
+                    ready = try splitter.finish().map { [$0] } ?? []
                 } else {
-                    ready = splitter.append(chunk)
+                    ready = try splitter.append(chunk)
                 }
                 index = 0
             }

@@ -40,7 +40,10 @@ public struct LineSplitter: Sendable {
     }
 
     private func lineTooLong() -> ClientError {
-        ClientError(.invalidArgument, "line \(completedLines + 1) is longer than \(maxLineBytes) bytes")
+        ClientError(
+            .invalidArgument,
+            "line \(completedLines + 1) is longer than \(ByteSizeSyntax.format(Int64(maxLineBytes))) (\(maxLineBytes) bytes)"
+        )
     }
 
     /// The last line, if the stream did not end with a newline.

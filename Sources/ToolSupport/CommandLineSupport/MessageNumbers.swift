@@ -54,7 +54,7 @@ struct MessageNumbers: Sendable {
         if missing.isEmpty {
             parts.append("nothing after message \(lastSent) was sent")
         } else {
-            parts.append("not acknowledged (perhaps stored, perhaps not): \(Self.text(missing))")
+            parts.append("not acknowledged: \(Self.text(missing))")
         }
         return " (" + parts.joined(separator: "; ") + ")"
     }

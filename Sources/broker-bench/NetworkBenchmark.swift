@@ -197,8 +197,8 @@ struct ConsumeBenchmark: AsyncParsableCommand {
         discussion: """
             If the topic holds fewer than --count messages, first produces the missing ones (acks \
             written, not timed) and says so on standard error. Then reads every partition from its \
-            earliest offset with fetches of up to 4 MiB and decodes every record; the time and \
-            throughput cover the reading only.
+            earliest offset with fetches of up to 4 MiB (1 MiB per partition) and decodes every \
+            record; the time and throughput cover the reading only.
             """
     )
 

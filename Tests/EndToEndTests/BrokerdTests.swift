@@ -33,7 +33,7 @@ struct BrokerdTests {
         process.waitUntilExit()
         guard process.terminationStatus == 0, let map = try JSONSerialization.jsonObject(with: data) as? [String: Int]
         else {
-            throw CrashTestError("kafka-python's murmur2 is needed: pip install kafka-python")
+            throw CrashTestError("kafka-python 2.x's murmur2 is needed: python3 -m pip install 'kafka-python==2.*'")
         }
         return map
     }

@@ -15,6 +15,7 @@ final class RunningTool {
 
     /// Starts `name`. With `inputFrom`, that (already configured) process writes the tool's input.
     init(_ name: String, _ arguments: [String], inputFrom feeder: Process? = nil) throws {
+        ignoreBrokenPipes()
         self.name = name
         process.executableURL = try executable(named: name)
         process.arguments = arguments
@@ -55,7 +56,8 @@ final class RunningTool {
     var standardError: String { collectedErrors.text }
     var lines: [String] { standardOutput.split(separator: "\n").map(String.init) }
 
-    /// Writes `text` to the tool's standard input (the pipe stays open).
+    /// Writes `text` to the tool's standard input (the pipe stays open). Only while the tool is
+    /// certainly reading: a write to a pipe whose reader has exited raises SIGPIPE in the test.
     func write(_ text: String) {
         input.fileHandleForWriting.write(Data(text.utf8))
     }
@@ -99,6 +101,13 @@ final class RunningTool {
         _ = wait(upTo: 10) { ended.count == 2 }
         return process.terminationStatus
     }
+}
+
+/// Makes a write to a pipe whose reader has exited fail with EPIPE instead of killing the test
+/// process with SIGPIPE: a tool may exit (as `producer` does when its broker dies) while a test
+/// still feeds its standard input. Idempotent.
+func ignoreBrokenPipes() {
+    signal(SIGPIPE, SIG_IGN)
 }
 
 /// Counts the pipes that reached end of file.

@@ -5,11 +5,11 @@ import Foundation
 import LogStore
 import NIOConcurrencyHelpers
 import NIOCore
+import ToolSupport
 
 /// Options shared by `broker-bench produce` and `broker-bench consume`.
 struct NetworkBenchmarkOptions: ParsableArguments {
-    @Option(help: "The broker, HOST:PORT (default $SLUICE_BROKER or 127.0.0.1:7420).")
-    var broker: String = ProcessInfo.processInfo.environment["SLUICE_BROKER"] ?? "127.0.0.1:7420"
+    @OptionGroup var connection: ConnectionOptions
 
     @Option(help: "The topic; created if missing.")
     var topic: String
@@ -33,8 +33,7 @@ struct NetworkBenchmarkOptions: ParsableArguments {
     var json = false
 
     func address() throws -> BrokerAddress {
-        guard let address = BrokerAddress(parsing: broker) else { throw ValidationError("--broker must be HOST:PORT") }
-        return address
+        try connection.address()
     }
 
     /// Creates the topic unless it exists.
@@ -79,9 +78,11 @@ struct ProduceBenchmark: AsyncParsableCommand {
         abstract: "Measure produce throughput and acknowledgement latency against a running broker.",
         discussion: """
             Each producer connection keeps --in-flight produce requests outstanding, each one \
-            batch of about --batch-bytes, sent to the partitions in turn. Batches are encoded by \
-            the benchmark as a client would (keys and values of the given sizes). Latency is \
-            from sending a batch to its acknowledgement.
+            batch of about --batch-bytes (keys and values of the given sizes), sent to the \
+            partitions in turn. By default 8 batches are encoded up front and sent again and \
+            again, so that the figure measures the broker and the network; --encode-each-batch \
+            encodes every batch afresh, as a client would. Latency is from sending a batch to its \
+            acknowledgement.
             """
     )
 
@@ -220,7 +221,7 @@ struct ConsumeBenchmark: AsyncParsableCommand {
                 + "producing \(options.count - existing) first (acks written, not timed)\n"
             FileHandle.standardError.write(Data(line.utf8))
             var produce = try ProduceBenchmark.parse([
-                "--topic", options.topic, "--broker", options.broker, "--acks", "written",
+                "--topic", options.topic, "--acks", "written",
             ])
             produce.options = options
             produce.options.count = options.count - existing

@@ -11,11 +11,14 @@ import Darwin
 
 /// `--broker HOST:PORT`, shared by the tools.
 public struct ConnectionOptions: ParsableArguments, Sendable {
+    /// `--broker` as given; `nil` for `$SLUICE_BROKER` or the default.
     @Option(name: .long, help: ArgumentHelp(BrokerOptionSyntax.help, valueName: "host:port"))
     public var broker: String?
 
+    /// Creates the defaults (ArgumentParser fills in the rest).
     public init() {}
 
+    /// Refuses an address that is not HOST:PORT, in `--broker` or `$SLUICE_BROKER`.
     public func validate() throws {
         do {
             _ = try address()

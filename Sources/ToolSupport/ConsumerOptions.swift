@@ -9,50 +9,51 @@ extension ConsumerTool.Format: ExpressibleByArgument {}
 /// Numbers are parsed `.unconditional`ly, so that `--from -5` (five before the end) and
 /// `--partition -1` (refused by ``validate()``) are not taken for flags.
 public struct ConsumerOptions: ParsableArguments, Sendable {
-    @OptionGroup public var connection: ConnectionOptions
+    @OptionGroup var connection: ConnectionOptions
 
     @Option(help: "The topic.")
-    public var topic: String
+    var topic: String
 
     @Option(parsing: .unconditional, help: "Read only this partition, 0 or more (default: all).")
-    public var partition: Int32?
+    var partition: Int32?
 
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp("Where to start: earliest, latest, OFFSET, -N or TIME.", valueName: "position")
     )
-    public var from: String = "earliest"
+    var from: String = "earliest"
 
     @Option(parsing: .unconditional, help: "Exit after this many messages.")
-    public var count: Int?
+    var count: Int?
 
     @Flag(name: .customLong("until-end"), help: "Exit after every message that existed at the start.")
-    public var untilEnd = false
+    var untilEnd = false
 
     @Option(help: "Output format: plain or json.")
-    public var format: ConsumerTool.Format = .plain
+    var format: ConsumerTool.Format = .plain
 
     @Option(help: "Consume in a consumer group (not available yet).")
-    public var group: String?
+    var group: String?
 
     @Option(help: "Run CMD per message (with --group; not available yet).")
-    public var exec: String?
+    var exec: String?
 
     @Option(help: "Messages processed at once (with --group; not available yet).")
-    public var concurrency: Int?
+    var concurrency: Int?
 
     @Option(help: "Ordering: key, partition or none (with --group; not available yet).")
-    public var ordering: String?
+    var ordering: String?
 
     @Option(name: .customLong("max-deliveries"), help: "Deliveries before dead-lettering (not available yet).")
-    public var maxDeliveries: Int?
+    var maxDeliveries: Int?
 
     @Option(name: .customLong("ack-timeout"), help: "Redelivery timeout (with --group; not available yet).")
-    public var ackTimeout: String?
+    var ackTimeout: String?
 
     /// Creates the defaults (ArgumentParser fills in the rest).
     public init() {}
 
+    /// Refuses what cannot be read, with a message naming the flag.
     public func validate() throws {
         if group != nil || exec != nil || concurrency != nil || ordering != nil || maxDeliveries != nil
             || ackTimeout != nil
@@ -70,5 +71,5 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
     }
 
     /// Where to start (``validate()`` has checked `--from`).
-    public var start: StartPosition { StartPositionSyntax.parse(from) ?? .earliest }
+    var start: StartPosition { StartPositionSyntax.parse(from) ?? .earliest }
 }

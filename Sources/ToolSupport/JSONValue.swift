@@ -1,9 +1,14 @@
 /// A JSON value written on one line, for the tools' `--json` output (no Foundation).
 public indirect enum JSONValue: Sendable, Equatable {
+    /// A string, escaped as RFC 8259 says.
     case string(String)
+    /// A whole number.
     case integer(Int64)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
+    /// An array.
     case array([JSONValue])
     /// Fields in the order given.
     case object([(String, JSONValue)])
@@ -43,5 +48,6 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// Equal when the texts are equal.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.text == rhs.text }
 }

@@ -10,47 +10,48 @@ extension AcknowledgementLevel: ExpressibleByArgument {}
 /// Numbers are parsed `.unconditional`ly, so that `--partition -1` reaches ``validate()`` and is
 /// refused with a message instead of being taken for an unknown flag.
 public struct ProducerOptions: ParsableArguments, Sendable {
-    @OptionGroup public var connection: ConnectionOptions
+    @OptionGroup var connection: ConnectionOptions
 
     @Option(help: "The topic.")
-    public var topic: String
+    var topic: String
 
     @Option(help: "The key of every message (not with --key-separator).")
-    public var key: String?
+    var key: String?
 
     @Option(parsing: .unconditional, help: "The partition, 0 or more (default: by key, by message id, else spread).")
-    public var partition: Int32?
+    var partition: Int32?
 
     @Option(name: .customLong("header"), help: ArgumentHelp("A header, repeatable.", valueName: "key=value"))
-    public var headers: [String] = []
+    var headers: [String] = []
 
     @Option(help: "Acknowledgement level: none, written or durable.")
-    public var acks: AcknowledgementLevel = .durable
+    var acks: AcknowledgementLevel = .durable
 
     @Option(help: ArgumentHelp("Deliver after this long (not available yet).", valueName: "duration"))
-    public var delay: String?
+    var delay: String?
 
     @Option(help: ArgumentHelp("Deliver at this time (not available yet).", valueName: "time"))
-    public var at: String?
+    var at: String?
 
     @Option(name: .customLong("schedule-id"), help: "The schedule id of a delayed message (not available yet).")
-    public var scheduleID: String?
+    var scheduleID: String?
 
     @Option(
         name: .customLong("msg-id"),
         help: "The id of the one message sent: the broker stores a second message with this id only once."
     )
-    public var messageID: String?
+    var messageID: String?
 
     @Option(name: .customLong("key-separator"), help: "Read each line as KEY<SEP>VALUE.")
-    public var keySeparator: String?
+    var keySeparator: String?
 
     @Argument(help: "Message values (default: one per line of standard input).")
-    public var values: [String] = []
+    var values: [String] = []
 
     /// Creates the defaults (ArgumentParser fills in the rest).
     public init() {}
 
+    /// Refuses what cannot be sent, with a message naming the flag, before anything is sent.
     public func validate() throws {
         if delay != nil || at != nil || scheduleID != nil {
             throw ValidationError("delayed delivery is not available yet (--delay, --at, --schedule-id)")

@@ -9,12 +9,14 @@ struct ProducerCommand: AsyncParsableCommand {
         abstract: "Send messages to a Sluice topic.",
         discussion: """
             With VALUE arguments, each is one message. Without, each line of standard input is one \
-            message (a trailing \\r\\n or \\n is removed; a line may hold up to 16 MiB); with \
-            --key-separator each line is KEY<SEP>VALUE. Standard input is read only as fast as the \
+            message (a trailing \\r\\n or \\n is removed; a line over 16 MiB is refused, and the \
+            broker may refuse less, 8 MiB by default); with --key-separator each line is KEY<SEP>VALUE. Standard input is read only as fast as the \
             broker acknowledges.
 
             Prints one line per acknowledged message, in input order: TOPIC/PARTITION@OFFSET. With \
-            --acks none the broker does not answer, so the line is TOPIC/PARTITION (no offset). With \
+            --acks none the broker does not answer, so the line is TOPIC/PARTITION (no offset). Line N \
+            is message N: a message that failed before a later acknowledged one prints "not \
+            acknowledged". With \
             --msg-id, a message the broker already had is printed as "duplicate of TOPIC/PARTITION@OFFSET" \
             (the offset of the copy already stored).
 

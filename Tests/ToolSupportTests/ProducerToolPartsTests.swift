@@ -76,6 +76,17 @@ import Testing
         #expect(MessageNumbers.text(many.acknowledged) == "1, 3, 5, 7, 9, 11, 13, 15, …")
     }
 
+    /// Line N stays message N: a failure between acknowledgements (other partitions) gets a line.
+    @Test func outputLinesStayPositional() {
+        var lines = AcknowledgementLines()
+        #expect(lines.acknowledged("t/0@0") == ["t/0@0"])
+        lines.failed()
+        lines.failed()
+        #expect(lines.acknowledged("t/1@0") == ["not acknowledged", "not acknowledged", "t/1@0"])
+        #expect(lines.acknowledged("t/2@0") == ["t/2@0"])
+        lines.failed()
+    }
+
     @Test func aDuplicateIsReportedWithTheOffsetOfItsFirstCopy() {
         let ends: [Int32: Int64] = [0: 10]
         let old = RecordMetadata(topic: "t", partition: 0, offset: 4)

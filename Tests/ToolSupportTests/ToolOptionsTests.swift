@@ -1,7 +1,8 @@
 import ArgumentParser
 import BrokerClient
 import Testing
-import ToolSupport
+
+@testable import ToolSupport
 
 /// The tools' command lines, parsed as the executables parse them.
 @Suite struct ToolOptionsTests {

@@ -3,7 +3,8 @@ import LogStore
 import NIOCore
 
 /// What `producer` does once its arguments are parsed: read messages from arguments or standard
-/// input, send them, print `TOPIC/PARTITION@OFFSET` per acknowledged message in input order.
+/// input, send them, print `TOPIC/PARTITION@OFFSET` per acknowledged message in input order (line N
+/// for message N: see ``AcknowledgementLines``).
 ///
 /// Two tasks share an ``AcknowledgementWindow``: the reader reads the input and hands each message
 /// to the ``Producer`` (which waits while `maxBufferedBytes` are unacknowledged), the printer
@@ -71,6 +72,7 @@ public enum ProducerTool {
         let reader = Task { await read(options, producer: producer, window: window) }
 
         var numbers = MessageNumbers()
+        var lines = AcknowledgementLines()
         var firstError: (any Error)?
         var output = StandardOutput()
         while let sent = await window.next() {
@@ -78,8 +80,9 @@ public enum ProducerTool {
             do {
                 let metadata = try await sent.handle.metadata()
                 numbers.acknowledge(sent.number)
-                output.writeLine(line(for: metadata, endsBefore: endsBefore))
+                for text in lines.acknowledged(line(for: metadata, endsBefore: endsBefore)) { output.writeLine(text) }
             } catch {
+                lines.failed()
                 if firstError == nil {
                     firstError = error
                     await window.stop()

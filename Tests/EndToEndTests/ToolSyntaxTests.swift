@@ -109,7 +109,7 @@ struct ToolSyntaxTests {
         let refused = try Self.run("producer", broker.address, ["--topic", "t"], input: large + "\n")
         #expect(refused.status != 0)
         let line = Self.errorLine(refused)
-        #expect(line.hasPrefix("producer: record batch too large: batch of "), "\(line)")
+        #expect(line.hasPrefix("producer: message 1: record batch too large: batch of "), "\(line)")
         #expect(!line.contains("batchTooLarge"), "\(line)")
         #expect(line.hasSuffix("(no message was acknowledged; not acknowledged: 1)"), "\(line)")
         _ = try broker.stop(signal: SIGTERM)

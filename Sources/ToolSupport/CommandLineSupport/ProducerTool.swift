@@ -84,7 +84,16 @@ public enum ProducerTool {
             } catch {
                 lines.failed()
                 if firstError == nil {
-                    firstError = error
+                    // A refusal concerns this message; a lost connection concerns them all.
+                    if let refusal = error as? ClientError, !refusal.code.isConnectionLevel {
+                        firstError = ClientError(
+                            refusal.code,
+                            "message \(sent.number): \(refusal.message)",
+                            cause: refusal
+                        )
+                    } else {
+                        firstError = error
+                    }
                     await window.stop()
                     sender.cancel()
                 }
@@ -141,14 +150,20 @@ public enum ProducerTool {
         /// Sends one input; `false` when the reader must stop.
         func send(_ input: [UInt8], place: String) async throws -> Bool {
             let message = try message(from: input, place: place, options: options)
-            let handle = try await producer.enqueue(
-                topic: options.topic,
-                key: message.key,
-                value: message.value,
-                headers: headers,
-                partition: options.partition,
-                messageID: options.messageID
-            )
+            let handle: PendingRecord
+            do {
+                handle = try await producer.enqueue(
+                    topic: options.topic,
+                    key: message.key,
+                    value: message.value,
+                    headers: headers,
+                    partition: options.partition,
+                    messageID: options.messageID
+                )
+            } catch let error as ClientError where error.code == .invalidArgument {
+                // A message the client refuses before sending (too large): say which one.
+                throw ClientError(error.code, "\(place): \(error.message)", cause: error)
+            }
             number += 1
             return await window.push(Sent(number: number, handle: handle))
         }

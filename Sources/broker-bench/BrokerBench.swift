@@ -19,4 +19,9 @@ struct BrokerBench: AsyncParsableCommand {
         version: ToolVersion.current,
         subcommands: [ProduceBenchmark.self, ConsumeBenchmark.self, StorageBenchmark.self, StorageWriter.self]
     )
+
+    /// Runs with the tools' one-line errors (`broker-bench: …`) instead of usage text.
+    static func main() async {
+        await ToolMain.main(Self.self, program: "broker-bench")
+    }
 }

@@ -18,6 +18,10 @@ public enum ToolMain {
             let code = Command.exitCode(for: error)
             if code == .success { Command.exit(withError: error) }
             if let exit = error as? ExitCode { Command.exit(withError: exit) }
+            if let interrupted = error as? ToolInterrupted {
+                StandardOutput.writeError(program: program, interrupted.message)
+                Command.exit(withError: ExitCode(128 + interrupted.signal))
+            }
             let message =
                 (error as? ClientError)?.message
                 ?? Command.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init)

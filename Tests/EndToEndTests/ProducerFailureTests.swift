@@ -99,4 +99,49 @@ struct ProducerFailureTests {
         let log = try Self.offsetsInLog(dataDirectory: dataDirectory, topic: "t")
         #expect(offsets.allSatisfy { log.contains($0) }, "printed \(offsets.count), the log holds \(log.count)")
     }
+
+    @Test("Ctrl-C: the producer stops reading, prints every acknowledgement still to come, and exits 130")
+    func interruptPrintsWhatWasSent() throws {
+        let directory = try TemporaryDirectory()
+        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
+        let created = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "topics", "create", "t", "--partitions", "3"]
+        )
+        #expect(created.status == 0, "\(created.standardError)")
+
+        let yes = Process()
+        yes.executableURL = URL(fileURLWithPath: "/usr/bin/yes")
+        yes.arguments = ["a message"]
+        let producer = try RunningTool("producer", ["--broker", broker.address, "--topic", "t"], inputFrom: yes)
+        defer { if yes.isRunning { yes.terminate() } }
+        let started = producer.wait(upTo: 60) { producer.lines.count >= 1000 }
+        #expect(started, "only \(producer.lines.count) lines printed: \(producer.standardError)")
+
+        kill(producer.process.processIdentifier, SIGINT)
+        let status = producer.waitForExit(upTo: 60)
+        #expect(status == 130, "\(producer.standardError)")
+        #expect(producer.process.terminationReason == .exit, "the producer finished instead of dying of SIGINT")
+        let errorLines = producer.standardError.split(separator: "\n")
+        #expect(errorLines.count == 1, "\(producer.standardError)")
+        #expect(
+            errorLines.first?.hasPrefix("producer: interrupted by SIGINT (acknowledged and printed: messages 1-")
+                == true
+        )
+
+        // The broker stayed up: every message the producer sent was acknowledged and has its line.
+        let records = try BrokerdTests.consumeAll(broker.address, topic: "t")
+        #expect(
+            producer.lines.count == records.count,
+            "printed \(producer.lines.count), the log holds \(records.count)"
+        )
+        var stored = Set<String>()
+        for record in records {
+            if let partition = record["partition"] as? Int, let offset = record["offset"] as? Int {
+                stored.insert("t/\(partition)@\(offset)")
+            }
+        }
+        #expect(Set(producer.lines) == stored)
+        _ = try broker.stop(signal: SIGTERM)
+    }
 }

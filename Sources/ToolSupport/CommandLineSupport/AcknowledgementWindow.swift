@@ -19,6 +19,8 @@ actor AcknowledgementWindow<Element: Sendable> {
     private(set) var isStopped = false
     /// The error the reader finished with, if any.
     private(set) var inputError: (any Error)?
+    /// The signal that asked the tool to finish (``interrupt(by:)``), if any.
+    private(set) var interruptingSignal: Int32?
 
     /// Creates an empty window.
     init(capacity: Int) {
@@ -54,6 +56,12 @@ actor AcknowledgementWindow<Element: Sendable> {
         isStopped = true
         wakePushers()
         wakePopper()
+    }
+
+    /// Stops the reader because a signal asked the tool to finish; what is queued is still handed out.
+    func interrupt(by signal: Int32) {
+        if interruptingSignal == nil { interruptingSignal = signal }
+        stop()
     }
 
     /// The next element; `nil` once the window is finished or stopped and empty.

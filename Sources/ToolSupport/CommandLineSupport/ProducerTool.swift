@@ -70,6 +70,9 @@ public enum ProducerTool {
         let sender = Task { try await producer.run() }
         let window = AcknowledgementWindow<Sent>(capacity: maxUnprintedMessages)
         let reader = Task { await read(options, producer: producer, window: window) }
+        // Ctrl-C or SIGTERM: stop reading, print the acknowledgements still to come, then exit.
+        let interrupts = InterruptSignals { signal in Task { await window.interrupt(by: signal) } }
+        defer { interrupts.cancel() }
 
         var numbers = MessageNumbers()
         var lines = AcknowledgementLines()
@@ -106,6 +109,10 @@ public enum ProducerTool {
         guard let error = firstError ?? inputError else {
             await producer.close()
             try await sender.value
+            if let signal = await window.interruptingSignal {
+                reader.cancel()
+                throw ToolInterrupted(signal: signal, summary: numbers.summary)
+            }
             return
         }
         // The reader may be blocked reading standard input: it is left behind, the tool exits.

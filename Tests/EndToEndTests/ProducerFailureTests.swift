@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// `producer` when the broker dies under it: every acknowledgement is printed, the run ends with
-/// one error line, and memory stays bounded while standard input never ends.
-@Suite("producer when the broker dies", .serialized)
+/// `producer` when the broker dies under it or it gets Ctrl-C: every acknowledgement is printed,
+/// the run ends with one error line, and memory stays bounded while standard input never ends.
+@Suite("producer when the broker dies or it is interrupted", .serialized)
 struct ProducerFailureTests {
     /// A generous bound on the producer's resident memory: its record buffer is at most 32 MiB and
     /// it holds at most 10,000 unprinted messages (measured: about 36 MB for a debug build; before

@@ -26,7 +26,9 @@ struct ProducerCommand: AsyncParsableCommand {
             On any failure (the broker unreachable after the reconnect attempts, a rejected message, \
             a line without the separator), reading stops, every acknowledgement received is printed, \
             and one error line on standard error says which messages (numbered from 1, by line or by \
-            VALUE) were acknowledged; the exit status is then non-zero.
+            VALUE) were acknowledged; the exit status is then non-zero. Ctrl-C (or SIGTERM) stops \
+            reading in the same way and exits 130 (143) once the messages already sent are \
+            acknowledged and printed; a second Ctrl-C exits at once.
 
             --delay, --at and --schedule-id (delayed delivery) are not available yet.
             """,

@@ -73,10 +73,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // What the command-line tools share: --broker and one-line error handling.
+        // The command-line tools' own library: their options, loops, stdin/stdout handling and
+        // one-line errors, so that services embedding BrokerClient do not carry them.
         .target(
             name: "ToolSupport",
-            dependencies: ["BrokerClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "BrokerClient",
+                "LogStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
         ),
         .executableTarget(
             name: "brokerctl",
@@ -101,6 +109,7 @@ let package = Package(
             dependencies: [
                 "LogStore",
                 "BrokerClient",
+                "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -140,6 +149,16 @@ let package = Package(
                 "LogStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ToolSupportTests",
+            dependencies: [
+                "ToolSupport",
+                "BrokerClient",
+                "LogStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // End-to-end tests run the built executables (they must be built first: `swift build`).

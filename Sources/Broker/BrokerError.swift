@@ -23,7 +23,11 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
         case let error as BrokerError:
             self = error
         case let error as LogStoreError:
-            self.init(Self.code(for: error), error.description)
+            // What happened and where, without the storage code's internal name (`batchTooLarge: …`):
+            // clients print this message, and the wire error code already says the kind.
+            let prefix = "\(error.code): "
+            let text = error.description
+            self.init(Self.code(for: error), text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text)
         case let error as ProtocolError:
             self.init(error.code, error.message)
         default:

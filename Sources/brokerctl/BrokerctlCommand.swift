@@ -8,6 +8,7 @@ struct BrokerctlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "brokerctl",
         abstract: "Administer a Sluice broker: topics, groups, dead letters, schedules, status.",
+        version: ToolVersion.current,
         subcommands: [
             TopicsCommand.self, GroupsCommand.self, DLQCommand.self, SchedulesCommand.self, StatusCommand.self,
         ]

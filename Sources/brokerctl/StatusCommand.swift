@@ -8,8 +8,15 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
     func run() async throws {
         let status = try await BrokerctlCommand.withAdmin(connection) { try await $0.status() }
+        if json {
+            print(Self.json(status, broker: try connection.address()).text)
+            return
+        }
         print("broker: \(try connection.address())")
         print("version: \(status.brokerVersion)")
         print("uptime: \(DurationSyntax.format(.milliseconds(status.uptimeMilliseconds / 1000 * 1000)))")
@@ -18,5 +25,19 @@ struct StatusCommand: AsyncParsableCommand {
         print("connections: \(status.connectionCount)")
         print("log bytes: \(status.logBytes)")
         print("data directory: \(status.dataDirectory)")
+    }
+
+    /// `{"broker","version","uptime_ms","topics","partitions","connections","log_bytes","data_directory"}`.
+    static func json(_ status: BrokerStatus, broker: BrokerAddress) -> JSONValue {
+        .object([
+            ("broker", .string("\(broker)")),
+            ("version", .string(status.brokerVersion)),
+            ("uptime_ms", .integer(status.uptimeMilliseconds)),
+            ("topics", .integer(Int64(status.topicCount))),
+            ("partitions", .integer(Int64(status.partitionCount))),
+            ("connections", .integer(Int64(status.connectionCount))),
+            ("log_bytes", .integer(status.logBytes)),
+            ("data_directory", .string(status.dataDirectory)),
+        ])
     }
 }

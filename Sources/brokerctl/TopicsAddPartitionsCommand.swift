@@ -14,7 +14,7 @@ struct TopicsAddPartitionsCommand: AsyncParsableCommand {
     @Argument(help: "The topic name.")
     var name: String
 
-    @Option(help: "The new total number of partitions.")
+    @Option(parsing: .unconditional, help: "The new total number of partitions.")
     var partitions: Int32
 
     func validate() throws {

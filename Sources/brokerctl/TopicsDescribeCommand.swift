@@ -15,8 +15,15 @@ struct TopicsDescribeCommand: AsyncParsableCommand {
     @Argument(help: "The topic name.")
     var name: String
 
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
     func run() async throws {
         let topic = try await BrokerctlCommand.withAdmin(connection) { try await $0.describeTopic(name) }
+        if json {
+            print(Self.json(topic).text)
+            return
+        }
         print("topic: \(topic.name)")
         print("partitions: \(topic.partitions.count)")
         print("retention: \(topic.retentionMilliseconds.map { DurationSyntax.format(.milliseconds($0)) } ?? "forever")")
@@ -34,5 +41,31 @@ struct TopicsDescribeCommand: AsyncParsableCommand {
             ),
             terminator: ""
         )
+    }
+
+    /// `{"topic","retention_ms","retention_bytes","segment_bytes","partitions":[{"partition",
+    /// "start_offset","end_offset","size_bytes","segments"}]}`; `retention_ms` null is forever,
+    /// `retention_bytes` null is unlimited.
+    static func json(_ topic: TopicDescription) -> JSONValue {
+        .object([
+            ("topic", .string(topic.name)),
+            ("retention_ms", .integer(topic.retentionMilliseconds)),
+            ("retention_bytes", .integer(topic.retentionBytes)),
+            ("segment_bytes", .integer(topic.segmentBytes)),
+            (
+                "partitions",
+                .array(
+                    topic.partitions.map {
+                        .object([
+                            ("partition", .integer(Int64($0.partition))),
+                            ("start_offset", .integer($0.startOffset)),
+                            ("end_offset", .integer($0.endOffset)),
+                            ("size_bytes", .integer($0.sizeBytes)),
+                            ("segments", .integer(Int64($0.segmentCount))),
+                        ])
+                    }
+                )
+            ),
+        ])
     }
 }

@@ -11,8 +11,18 @@ struct TopicsListCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    @Flag(help: "Print a JSON array of {\"topic\",\"partitions\"} objects instead of a table.")
+    var json = false
+
     func run() async throws {
         let topics = try await BrokerctlCommand.withAdmin(connection) { try await $0.listTopics() }
+        if json {
+            let objects = topics.map {
+                JSONValue.object([("topic", .string($0.name)), ("partitions", .integer(Int64($0.partitionCount)))])
+            }
+            print(JSONValue.array(objects).text)
+            return
+        }
         print(
             TextTable.render(
                 header: ["TOPIC", "PARTITIONS"],

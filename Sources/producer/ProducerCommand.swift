@@ -1,8 +1,5 @@
 import ArgumentParser
-import BrokerClient
 import ToolSupport
-
-extension AcknowledgementLevel: ExpressibleByArgument {}
 
 /// `producer`: sends messages to a topic and prints where each went.
 @main
@@ -12,81 +9,36 @@ struct ProducerCommand: AsyncParsableCommand {
         abstract: "Send messages to a Sluice topic.",
         discussion: """
             With VALUE arguments, each is one message. Without, each line of standard input is one \
-            message (a trailing \\r\\n or \\n is removed); with --key-separator each line is \
-            KEY<SEP>VALUE, and a line without the separator is an error.
+            message (a trailing \\r\\n or \\n is removed; a line over 16 MiB is refused, and the \
+            broker may refuse less, 8 MiB by default); with --key-separator each line is KEY<SEP>VALUE. Standard input is read only as fast as the \
+            broker acknowledges.
 
-            Prints one line per message, in input order: TOPIC/PARTITION@OFFSET. With --acks none the \
-            broker does not answer, so the line is TOPIC/PARTITION (no offset).
+            Prints one line per acknowledged message, in input order: TOPIC/PARTITION@OFFSET. With \
+            --acks none the broker does not answer, so the line is TOPIC/PARTITION (no offset). Line N \
+            is message N: a message that failed before a later acknowledged one prints "not \
+            acknowledged". With \
+            --msg-id, a message the broker already had is printed as "duplicate of TOPIC/PARTITION@OFFSET" \
+            (the offset of the copy already stored).
+
+            --msg-id names exactly one message: one VALUE, or standard input of one line (read to its \
+            end before sending). Send several messages with ids one run each.
+
+            On any failure (the broker unreachable after the reconnect attempts, a rejected message, \
+            a line without the separator), reading stops, every acknowledgement received is printed, \
+            and one error line on standard error says which messages (numbered from 1, by line or by \
+            VALUE) were acknowledged; the exit status is then non-zero. Ctrl-C (or SIGTERM) stops \
+            reading in the same way and exits 130 (143) once the messages already sent are \
+            acknowledged and printed; a second Ctrl-C exits at once.
 
             --delay, --at and --schedule-id (delayed delivery) are not available yet.
-            """
+            """,
+        version: ToolVersion.current
     )
 
-    @OptionGroup var connection: ConnectionOptions
-
-    @Option(help: "The topic.")
-    var topic: String
-
-    @Option(help: "The key of every message (ignored with --key-separator).")
-    var key: String?
-
-    @Option(help: "The partition (default: by key, by message id, else round-robin per batch).")
-    var partition: Int32?
-
-    @Option(name: .customLong("header"), help: ArgumentHelp("A header, repeatable.", valueName: "key=value"))
-    var headers: [String] = []
-
-    @Option(help: "Acknowledgement level: none, written or durable.")
-    var acks: AcknowledgementLevel = .durable
-
-    @Option(help: ArgumentHelp("Deliver after this long (not available yet).", valueName: "duration"))
-    var delay: String?
-
-    @Option(help: ArgumentHelp("Deliver at this time (not available yet).", valueName: "time"))
-    var at: String?
-
-    @Option(name: .customLong("schedule-id"), help: "The schedule id of a delayed message (not available yet).")
-    var scheduleID: String?
-
-    @Option(name: .customLong("msg-id"), help: "A message id: the broker drops a second message with the same id.")
-    var messageID: String?
-
-    @Option(name: .customLong("key-separator"), help: "Read each line as KEY<SEP>VALUE.")
-    var keySeparator: String?
-
-    @Argument(help: "Message values (default: one per line of standard input).")
-    var values: [String] = []
-
-    func validate() throws {
-        if delay != nil || at != nil || scheduleID != nil {
-            throw ValidationError("delayed delivery is not available yet (--delay, --at, --schedule-id)")
-        }
-        if topic.isEmpty { throw ValidationError("--topic must not be empty") }
-        if let partition, partition < 0 { throw ValidationError("--partition \(partition) is negative") }
-        for header in headers where HeaderSyntax.parse(header) == nil {
-            throw ValidationError("--header \(header) is not KEY=VALUE")
-        }
-        if let keySeparator, keySeparator.isEmpty { throw ValidationError("--key-separator must not be empty") }
-        if keySeparator != nil, key != nil { throw ValidationError("--key and --key-separator do not go together") }
-    }
-
-    /// The options for ``ProducerTool``.
-    func options() throws -> ProducerTool.Options {
-        ProducerTool.Options(
-            broker: try connection.address(),
-            topic: topic,
-            key: key,
-            partition: partition,
-            headers: headers,
-            acks: acks,
-            messageID: messageID,
-            keySeparator: keySeparator,
-            values: values
-        )
-    }
+    @OptionGroup var options: ProducerOptions
 
     func run() async throws {
-        try await ProducerTool.run(try options())
+        try await ProducerTool.run(options)
     }
 
     static func main() async {

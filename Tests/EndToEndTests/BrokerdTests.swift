@@ -33,7 +33,7 @@ struct BrokerdTests {
         process.waitUntilExit()
         guard process.terminationStatus == 0, let map = try JSONSerialization.jsonObject(with: data) as? [String: Int]
         else {
-            throw CrashTestError("kafka-python's murmur2 is needed: pip install kafka-python")
+            throw CrashTestError("kafka-python 2.x's murmur2 is needed: python3 -m pip install 'kafka-python==2.*'")
         }
         return map
     }
@@ -154,6 +154,8 @@ struct BrokerdTests {
         )
         #expect(created.status == 0)
 
+        // The producer exits when its broker is gone, while lines may still be fed to it.
+        ignoreBrokenPipes()
         let producer = Process()
         producer.executableURL = try executable(named: "producer")
         producer.arguments = [
@@ -206,7 +208,8 @@ struct BrokerdTests {
             stored["stream/\(partition)@\(offset)"] = record["value"] as? String
         }
         #expect(stored.count == records.count, "no offset twice")
-        for (index, line) in acknowledged.enumerated() {
+        // Line N is input line N; a line that failed between acknowledged ones reads "not acknowledged".
+        for (index, line) in acknowledged.enumerated() where line != "not acknowledged" {
             #expect(stored[line] == "value-\(index)", "acknowledged \(line) for line \(index)")
         }
         #expect(Set(records.compactMap { $0["value"] as? String }).count == records.count, "no message twice")

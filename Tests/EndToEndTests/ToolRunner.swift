@@ -17,6 +17,7 @@ func runTool(
     environment: [String: String] = [:],
     timeoutSeconds: Double = 120
 ) throws -> ToolRun {
+    ignoreBrokenPipes()
     let process = Process()
     process.executableURL = try executable(named: name)
     process.arguments = arguments
@@ -42,8 +43,9 @@ func runTool(
             readers.leave()
         }
     }
-    if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
-    try standardInput.fileHandleForWriting.close()
+    // A tool that exits before reading all its input leaves the rest unread (EPIPE), not an error here.
+    if let input { try? standardInput.fileHandleForWriting.write(contentsOf: Data(input.utf8)) }
+    try? standardInput.fileHandleForWriting.close()
     let deadline = Date().addingTimeInterval(timeoutSeconds)
     while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     if process.isRunning {

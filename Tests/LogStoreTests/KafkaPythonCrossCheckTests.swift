@@ -5,8 +5,8 @@ import Testing
 @testable import LogStore
 
 /// Checks the RecordBatch codec against an independent one: kafka-python's pure-Python codec, run
-/// through `Scripts/kafka_codec.py`. Needs `python3` with `pip install kafka-python` (2.x); without
-/// it these tests fail and say so.
+/// through `Scripts/kafka_codec.py`. Needs `python3` with kafka-python 2.x, installed with
+/// `python3 -m pip install 'kafka-python==2.*'`; without it these tests fail and say so.
 @Suite("kafka-python cross-check")
 struct KafkaPythonCrossCheckTests {
     // MARK: Swift encodes, kafka-python decodes
@@ -307,9 +307,9 @@ extension KafkaPythonCrossCheckTests {
             case (.exit, 0):
                 break
             case (.exit, 3):
+                // The script says whether kafka-python is missing or the wrong version (3.x).
                 throw ScriptFailure(
-                    description:
-                        "kafka-python is missing; the codec cross-check needs it: pip install kafka-python\n\(stderr)"
+                    description: "the codec cross-check needs kafka-python 2.x: \(stderr)"
                 )
             case (.exit, 127):
                 throw ScriptFailure(

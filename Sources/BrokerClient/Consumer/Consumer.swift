@@ -156,13 +156,15 @@ public actor Consumer {
         let query: OffsetQuery
         switch start {
         case .earliest, .offset: query = .earliest
-        case .latest: query = .latest
+        case .latest, .fromEnd: query = .latest
         case .timestamp(let milliseconds): query = .timestamp(milliseconds)
         }
         let offsets = try await admin.listOffsets(topic: topic, partitions: partitions, at: query)
         for answer in offsets {
             switch start {
             case .offset(let offset): positions[answer.partition] = offset
+            case .fromEnd(let count):
+                positions[answer.partition] = max(answer.logStartOffset, answer.logEndOffset - max(0, count))
             default: positions[answer.partition] = answer.offset ?? answer.logEndOffset
             }
             endOffsets[answer.partition] = answer.logEndOffset

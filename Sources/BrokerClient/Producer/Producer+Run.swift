@@ -39,6 +39,8 @@ extension Producer {
             }
         }
         lifecycle = .closed
+        // A record enqueued while the task group ended (after a cancellation) must fail, not wait forever.
+        failUnsent(ClientError(.closed, "the producer is closed"))
         partitions.removeAll()
     }
 

@@ -27,13 +27,13 @@ try:
     from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
 except ImportError as error:
     sys.stderr.write(
-        "kafka-python is not installed (%s): run `pip install kafka-python` (2.x) for the cross-check\n" % error
+        "kafka-python is not installed (%s): run `python3 -m pip install 'kafka-python==2.*'` for the cross-check\n" % error
     )
     sys.exit(3)
 
 if not kafka.__version__.startswith("2."):
     sys.stderr.write(
-        "kafka-python %s is installed but the cross-check needs 2.x: run `pip install 'kafka-python==2.*'`\n"
+        "kafka-python %s is installed but the cross-check needs 2.x: run `python3 -m pip install 'kafka-python==2.*'`\n"
         % kafka.__version__
     )
     sys.exit(3)

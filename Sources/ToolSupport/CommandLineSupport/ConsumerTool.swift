@@ -1,3 +1,5 @@
+import BrokerClient
+
 /// What `consumer` does once its arguments are parsed: read a topic and print each record.
 public enum ConsumerTool {
     /// How records are printed.
@@ -6,36 +8,6 @@ public enum ConsumerTool {
         case plain
         /// JSON Lines (see ``ConsumerRecord/jsonLine()``).
         case json
-    }
-
-    /// The parsed command line.
-    public struct Options: Sendable {
-        public var broker: BrokerAddress
-        public var topic: String
-        public var partition: Int32?
-        public var start: StartPosition
-        public var count: Int?
-        public var untilEnd: Bool
-        public var format: Format
-
-        /// Creates options.
-        public init(
-            broker: BrokerAddress,
-            topic: String,
-            partition: Int32? = nil,
-            start: StartPosition = .earliest,
-            count: Int? = nil,
-            untilEnd: Bool = false,
-            format: Format = .plain
-        ) {
-            self.broker = broker
-            self.topic = topic
-            self.partition = partition
-            self.start = start
-            self.count = count
-            self.untilEnd = untilEnd
-            self.format = format
-        }
     }
 
     /// The line printed for `record`.
@@ -50,12 +22,24 @@ public enum ConsumerTool {
     /// damage on the broker's disk are named in one line on standard error
     /// (`consumer: lost offsets 120..249 of orders/0 (damaged on disk); continuing at 250`), and
     /// reading goes on after them.
-    /// - Throws: ``ClientError``.
-    public static func run(_ options: Options) async throws {
+    /// - Throws: ``ClientError``; for an `--from` offset past the end of a partition, one that
+    ///   says so.
+    public static func run(_ options: ConsumerOptions) async throws {
         var connectionConfiguration = ConnectionConfiguration()
         connectionConfiguration.clientName = "consumer"
-        let connection = BrokerConnection(address: options.broker, configuration: connectionConfiguration)
+        let connection = BrokerConnection(
+            address: try options.connection.address(),
+            configuration: connectionConfiguration
+        )
         try await connection.connect()
+        if case .offset(let offset) = options.start {
+            do {
+                try await checkOffset(offset, options: options, admin: Admin(transport: connection))
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
         var configuration = ConsumerConfiguration()
         configuration.stopsAtEnd = options.untilEnd
         let consumer = Consumer(
@@ -87,5 +71,27 @@ public enum ConsumerTool {
             output.flush()
         }
         await connection.close()
+    }
+
+    /// Refuses an `--from` offset past the end of a partition read: the consumer would wait for
+    /// records that may never come (or, with `--until-end`, print nothing and succeed).
+    static func checkOffset(_ offset: Int64, options: ConsumerOptions, admin: Admin) async throws {
+        let partitions: [Int32]
+        if let partition = options.partition {
+            partitions = [partition]
+        } else {
+            guard let summary = try await admin.listTopics().first(where: { $0.name == options.topic }) else {
+                throw ClientError.broker(.unknownTopic, "topic \"\(options.topic)\" does not exist")
+            }
+            partitions = Array(0..<summary.partitionCount)
+        }
+        for answer in try await admin.listOffsets(topic: options.topic, partitions: partitions, at: .latest)
+        where offset > answer.logEndOffset {
+            throw ClientError(
+                .invalidArgument,
+                "--from \(offset) is past the end of \(options.topic)/\(answer.partition), "
+                    + "whose next offset is \(answer.logEndOffset)"
+            )
+        }
     }
 }

@@ -1,3 +1,4 @@
+import BrokerClient
 import LogStore
 import NIOCore
 

@@ -1,3 +1,4 @@
+import BrokerClient
 import NIOPosix
 
 #if canImport(Glibc)
@@ -32,9 +33,9 @@ public struct StandardInputLines: AsyncSequence, Sendable {
                 let chunk = try await NIOThreadPool.singleton.runIfActive { try Self.readChunk() }
                 if chunk.isEmpty {
                     isAtEnd = true
-                    ready = splitter.finish().map { [$0] } ?? []
+                    ready = try splitter.finish().map { [$0] } ?? []
                 } else {
-                    ready = splitter.append(chunk)
+                    ready = try splitter.append(chunk)
                 }
                 index = 0
             }
@@ -50,7 +51,7 @@ public struct StandardInputLines: AsyncSequence, Sendable {
                 guard errno == EINTR else {
                     throw ClientError(
                         .invalidArgument,
-                        "cannot read standard input: \(ConnectionErrorText.text(forErrno: errno))"
+                        "cannot read standard input: \(String(cString: strerror(errno)).lowercased())"
                     )
                 }
             }

@@ -1,3 +1,5 @@
+import BrokerClient
+
 /// Durations as the tools write them: a whole number and a unit, `500ms`, `30s`, `5m`, `2h`, `7d`.
 public enum DurationSyntax {
     /// What a valid duration looks like, for error messages.
@@ -24,7 +26,8 @@ public enum DurationSyntax {
 
     /// Writes a duration the way ``parse(_:)`` reads it, in the largest exact unit.
     public static func format(_ duration: Duration) -> String {
-        let milliseconds = Admin.milliseconds(duration)
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
         where milliseconds != 0 && milliseconds % size == 0 {
             return "\(milliseconds / size)\(unit)"

@@ -1,3 +1,5 @@
+import BrokerClient
+
 /// The `--broker HOST:PORT` option shared by every tool (each wraps it in its own
 /// `ParsableArguments`, since the tools share no module but this one).
 public enum BrokerOptionSyntax {

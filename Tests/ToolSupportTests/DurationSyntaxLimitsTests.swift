@@ -1,7 +1,8 @@
 import BrokerClient
 import Testing
+import ToolSupport
 
-@Suite struct ReviewFindingsTests {
+@Suite struct DurationSyntaxLimitsTests {
     /// 15 digits pass the length check, but a day, hour or minute count that large overflows
     /// Int64 milliseconds: it must be refused, not trap (`brokerctl topics create --retention`).
     @Test(arguments: ["999999999999999d", "999999999999999h", "999999999999999m", "106751991167301d"])

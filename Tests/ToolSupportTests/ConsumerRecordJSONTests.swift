@@ -2,6 +2,7 @@ import BrokerClient
 import LogStore
 import NIOCore
 import Testing
+import ToolSupport
 
 @Suite struct ConsumerRecordJSONTests {
     private func record(key: ByteBuffer?, value: ByteBuffer?, headers: [RecordHeader] = []) -> ConsumerRecord {

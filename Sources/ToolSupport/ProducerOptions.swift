@@ -1,0 +1,80 @@
+import ArgumentParser
+import BrokerClient
+import LogStore
+
+extension AcknowledgementLevel: ExpressibleByArgument {}
+
+/// The command line of `producer`, declared once: the executable parses it, ``ProducerTool``
+/// runs it, and the tests call `ProducerOptions.parse([...])`.
+///
+/// Numbers are parsed `.unconditional`ly, so that `--partition -1` reaches ``validate()`` and is
+/// refused with a message instead of being taken for an unknown flag.
+public struct ProducerOptions: ParsableArguments, Sendable {
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "The topic.")
+    var topic: String
+
+    @Option(help: "The key of every message (not with --key-separator).")
+    var key: String?
+
+    @Option(parsing: .unconditional, help: "The partition, 0 or more (default: by key, by message id, else spread).")
+    var partition: Int32?
+
+    @Option(name: .customLong("header"), help: ArgumentHelp("A header, repeatable.", valueName: "key=value"))
+    var headers: [String] = []
+
+    @Option(help: "Acknowledgement level: none, written or durable.")
+    var acks: AcknowledgementLevel = .durable
+
+    @Option(help: ArgumentHelp("Deliver after this long (not available yet).", valueName: "duration"))
+    var delay: String?
+
+    @Option(help: ArgumentHelp("Deliver at this time (not available yet).", valueName: "time"))
+    var at: String?
+
+    @Option(name: .customLong("schedule-id"), help: "The schedule id of a delayed message (not available yet).")
+    var scheduleID: String?
+
+    @Option(
+        name: .customLong("msg-id"),
+        help: "The id of the one message sent: the broker stores a second message with this id only once."
+    )
+    var messageID: String?
+
+    @Option(name: .customLong("key-separator"), help: "Read each line as KEY<SEP>VALUE.")
+    var keySeparator: String?
+
+    @Argument(help: "Message values (default: one per line of standard input).")
+    var values: [String] = []
+
+    /// Creates the defaults (ArgumentParser fills in the rest).
+    public init() {}
+
+    /// Refuses what cannot be sent, with a message naming the flag, before anything is sent.
+    public func validate() throws {
+        if delay != nil || at != nil || scheduleID != nil {
+            throw ValidationError("delayed delivery is not available yet (--delay, --at, --schedule-id)")
+        }
+        if topic.isEmpty { throw ValidationError("--topic must not be empty") }
+        if let partition, partition < 0 {
+            throw ValidationError("--partition \(partition): partitions are numbered from 0")
+        }
+        for header in headers where HeaderSyntax.parse(header) == nil {
+            throw ValidationError("--header \(header) is not KEY=VALUE")
+        }
+        if let keySeparator, keySeparator.isEmpty { throw ValidationError("--key-separator must not be empty") }
+        if keySeparator != nil, key != nil { throw ValidationError("--key and --key-separator do not go together") }
+        if let messageID {
+            if messageID.isEmpty { throw ValidationError("--msg-id must not be empty") }
+            if values.count > 1 {
+                throw ValidationError(
+                    "--msg-id names one message, but \(values.count) values were given: send each with its own id"
+                )
+            }
+        }
+    }
+
+    /// The headers, parsed (``validate()`` has checked them).
+    var parsedHeaders: [RecordHeader] { headers.compactMap(HeaderSyntax.parse) }
+}

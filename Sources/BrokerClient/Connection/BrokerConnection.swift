@@ -84,14 +84,24 @@ public actor BrokerConnection: BrokerTransport {
         as response: Response.Type,
         timeout: Duration?
     ) async throws -> Response {
-        let session = try await session()
-        let frame = try await Self.exchange(
-            request,
-            version: try version(of: Request.apiKey, in: session),
-            on: session.channel,
-            timeout: timeout ?? configuration.requestTimeout
-        )
-        return try Self.decode(frame, as: Response.self, from: address)
+        var attempt = 0
+        while true {
+            let session = try await session()
+            do {
+                let frame = try await Self.exchange(
+                    request,
+                    version: try version(of: Request.apiKey, in: session),
+                    on: session.channel,
+                    timeout: timeout ?? configuration.requestTimeout
+                )
+                return try Self.decode(frame, as: Response.self, from: address)
+            } catch let error as ClientError where error.cause is RequestNotWritten && attempt < 2 {
+                // The connection closed (an idle close by either side) before the request reached
+                // the socket: the broker never saw it, so sending it on a new connection is safe.
+                attempt += 1
+                try? await session.channel.closeFuture.get()
+            }
+        }
     }
 
     public func sendWithoutResponse<Request: WireMessage>(_ request: Request) async throws {
@@ -271,11 +281,16 @@ public actor BrokerConnection: BrokerTransport {
             timeout: TimeAmount(timeout)
         )
         channel.writeAndFlush(clientRequest).whenFailure { error in
+            // Fails the response only if the handler has not already (with the broker's reason).
+            // A channel closed before the write never saw the request; any other write failure may
+            // have sent part of it.
+            let wasNotWritten = (error as? ChannelError) == .ioOnClosedChannel
             promise.fail(
                 error as? ClientError
                     ?? ClientError(
                         .connectionClosed,
-                        "connection to broker closed: \(ConnectionErrorText.reason(for: error))"
+                        "connection to broker closed: \(ConnectionErrorText.reason(for: error))",
+                        cause: wasNotWritten ? RequestNotWritten() : error
                     )
             )
         }
@@ -318,3 +333,7 @@ extension TimeAmount {
         self = .nanoseconds(overflow ? .max : nanoseconds &+ attoseconds / 1_000_000_000)
     }
 }
+
+/// The cause of a ``ClientError`` for a request that never reached the socket: its connection was
+/// closed before the write. Such a request is safe to send again on a new connection.
+struct RequestNotWritten: Error {}

@@ -41,8 +41,10 @@ final class ClientChannelHandler: ChannelDuplexHandler {
         let pending = request.responsePromise.map { Pending(promise: $0, apiKey: request.apiKey) }
         switch stateMachine.sendRequest(pending) {
         case .fail(let pending, let error):
-            pending?.promise.fail(error)
-            promise?.fail(error)
+            // The connection is closed: this request was never written.
+            let notWritten = ClientError(error.code, error.message, cause: RequestNotWritten())
+            pending?.promise.fail(notWritten)
+            promise?.fail(notWritten)
         case .write(let correlationID):
             if let timeout = request.timeout, pending != nil {
                 timeouts[correlationID] = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {

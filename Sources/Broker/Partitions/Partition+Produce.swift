@@ -32,10 +32,16 @@ extension Partition {
     /// All or nothing: every check that can refuse the entry (bytes, record counts, sizes,
     /// timestamps, message-id lengths, producer ids, epochs and sequences of every batch) runs
     /// before the first byte is appended; only a storage failure can stop an entry half way.
+    ///
+    /// With `durableWithin`, a durable answer not ready that long after the append is
+    /// `requestTimedOut`. The clock starts once the records are appended, so the request (and the
+    /// bytes its connection has reserved for it) is never answered while its records still wait
+    /// for the partition's loop.
     func append(
         _ records: ByteBuffer,
         hasMessageIDs: Bool,
         acks: Acks,
+        durableWithin timeout: TimeAmount? = nil,
         issued: IssuedProducers
     ) -> EventLoopFuture<ProduceResponse.PartitionResult> {
         eventLoop.flatSubmit {
@@ -58,10 +64,12 @@ extension Partition {
                     switch outcome {
                     case .success: promise.succeed(result)
                     case .failure(let error):
-                        promise.succeed(.failure(partition: self.index, .storageError, error.description))
+                        let error = BrokerError(error)
+                        promise.succeed(.failure(partition: self.index, error.code, error.message))
                     }
                 }
-                return promise.futureResult
+                guard let timeout else { return promise.futureResult }
+                return Self.answer(promise.futureResult, partition: self.index, within: timeout, on: self.eventLoop)
             } catch {
                 let error = BrokerError(error)
                 return self.eventLoop.makeSucceededFuture(.failure(partition: self.index, error.code, error.message))
@@ -288,5 +296,30 @@ extension Partition {
             throw BrokerError(.corruptRecordBatch, "\(records.readableBytes) bytes after the last whole batch")
         }
         return batches
+    }
+}
+
+extension Partition {
+    /// `durable`, or if it is not ready within `timeout`, `requestTimedOut`. A timed-out entry is
+    /// not undone: its records are appended and may still become durable (as in Kafka), so a client
+    /// retries with the idempotent producer or message ids.
+    static func answer(
+        _ durable: EventLoopFuture<ProduceResponse.PartitionResult>,
+        partition: Int32,
+        within timeout: TimeAmount,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<ProduceResponse.PartitionResult> {
+        let promise = eventLoop.makePromise(of: ProduceResponse.PartitionResult.self)
+        let timer = eventLoop.scheduleTask(in: timeout) {
+            let message =
+                "not durable within timeoutMilliseconds (\(timeout.nanoseconds / 1_000_000) ms); "
+                + "the records are appended and may still become durable"
+            promise.succeed(.failure(partition: partition, .requestTimedOut, message))
+        }
+        durable.hop(to: eventLoop).whenComplete { result in
+            timer.cancel()
+            promise.completeWith(result)
+        }
+        return promise.futureResult
     }
 }

@@ -16,6 +16,8 @@ extension RequestRouter {
                         entry.records,
                         hasMessageIDs: entry.hasMessageIDs,
                         acks: request.acks,
+                        durableWithin: request.acks == .durable && request.timeoutMilliseconds > 0
+                            ? .milliseconds(Int64(request.timeoutMilliseconds)) : nil,
                         issued: self.producerIDs.issued
                     )
                 } catch {

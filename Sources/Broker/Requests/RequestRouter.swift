@@ -106,16 +106,7 @@ final class RequestRouter: RequestServing, Sendable {
         case .produce:
             let request = try ProduceRequest.decode(body)
             try checkEntries(request.partitions.count, "partition entries", in: .produce)
-            var response = produce(request, on: eventLoop)
-            if request.acks == .durable && request.timeoutMilliseconds > 0 {
-                response = Self.answer(
-                    request,
-                    within: .milliseconds(Int64(request.timeoutMilliseconds)),
-                    response,
-                    on: eventLoop
-                )
-            }
-            return response.map { response in
+            return produce(request, on: eventLoop).map { response in
                 request.acks == .none ? nil : response
             }
         case .fetch:
@@ -175,36 +166,6 @@ final class RequestRouter: RequestServing, Sendable {
                 "\(apiKey) request has \(count) \(what), over maxEntriesPerRequest (\(limit))"
             )
         }
-    }
-
-    /// The produce response, or if it is not ready within `timeout`, one that answers every entry
-    /// `requestTimedOut`. A timed-out produce is not undone: its records may still be appended and
-    /// become durable (as in Kafka), so a client retries with the idempotent producer or message ids.
-    static func answer(
-        _ request: ProduceRequest,
-        within timeout: TimeAmount,
-        _ response: EventLoopFuture<ProduceResponse>,
-        on eventLoop: any EventLoop
-    ) -> EventLoopFuture<ProduceResponse> {
-        let promise = eventLoop.makePromise(of: ProduceResponse.self)
-        let timer = eventLoop.scheduleTask(in: timeout) {
-            let message =
-                "not durable within timeoutMilliseconds (\(request.timeoutMilliseconds) ms); "
-                + "the records may still be appended and become durable"
-            promise.succeed(
-                ProduceResponse(
-                    topic: request.topic,
-                    partitions: request.partitions.map {
-                        .failure(partition: $0.partition, .requestTimedOut, message)
-                    }
-                )
-            )
-        }
-        response.hop(to: eventLoop).whenComplete { result in
-            timer.cancel()
-            promise.completeWith(result)
-        }
-        return promise.futureResult
     }
 
     /// The bytes a request holds against its connection's in-flight limit while it is served: its

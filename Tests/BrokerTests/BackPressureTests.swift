@@ -87,7 +87,6 @@ struct BackPressureTests {
             let held = try #require(load).snapshot
             #expect(held.peakInFlightBytes <= bound, "peak \(held.peakInFlightBytes) bytes in flight, bound \(bound)")
             #expect(held.unwrittenBytes <= bound, "\(held.unwrittenBytes) response bytes not written, bound \(bound)")
-            #expect(held.queuedBytes <= 2000 * 60, "only requests already read wait")
 
             // Other connections are served meanwhile.
             let fetched = try await other.call(

@@ -99,6 +99,26 @@ struct ConnectionHandlerTests {
         #expect(try Self.responses(channel).map(\.correlationID) == [2, 1])
     }
 
+    @Test("after a malformed request, requests that arrive while the connection drains are answered malformedRequest")
+    func malformedRequestDrain() throws {
+        let (channel, server, _) = try Self.setUp()
+        try channel.writeInbound(Self.frame(1))
+        try channel.writeInbound(Self.frame(2))
+        #expect(server.served.count == 2)
+        let (frame, promise) = server.served[0]
+        promise.succeed(
+            ResponseFrame(correlationID: frame.header.correlationID, error: .malformedRequest, message: "bad body")
+        )
+        // Request 2 is still in flight, so the connection is open and draining: 3 is not served.
+        try channel.writeInbound(Self.frame(3))
+        #expect(server.served.count == 2)
+        server.answer(1)
+        let answers = try Self.responses(channel)
+        #expect(answers.map(\.correlationID) == [1, 3, 2])
+        #expect(answers[1].errorCode == .malformedRequest)
+        #expect(answers[1].errorMessage?.contains("shutting down") == false)
+    }
+
     @Test("over the in-flight limit, requests wait and read() is held back until responses are written")
     func holdsBackRead() throws {
         let (channel, server, counter) = try Self.setUp(maxInFlightBytes: 1000)

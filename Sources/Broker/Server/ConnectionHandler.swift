@@ -171,6 +171,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             if response?.errorCode == .malformedRequest {
                 // A body that does not decode: the peer's framing or version cannot be trusted.
                 // Answer what is in flight, then close.
+                drainAnswer = (.malformedRequest, "an earlier request on this connection was malformed; it closes")
                 state.drain()
             }
         }
@@ -190,13 +191,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
     }
 
+    /// What requests that arrive while the connection drains are answered: a graceful shutdown,
+    /// unless a malformed request started the drain.
+    private var drainAnswer: (code: ErrorCode, message: String) = (.shuttingDown, "the broker is shutting down")
+
     /// Answers a request that arrived while the connection drains.
     private func reject(_ frame: RequestFrame, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 64)
         ResponseFrame(
             correlationID: frame.header.correlationID,
-            error: .shuttingDown,
-            message: "the broker is shutting down"
+            error: drainAnswer.code,
+            message: drainAnswer.message
         ).write(into: &buffer)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }

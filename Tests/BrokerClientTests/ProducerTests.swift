@@ -49,6 +49,27 @@ import Testing
         #expect(metadata == RecordMetadata(topic: "t", partition: 0, offset: 0))
     }
 
+    @Test func aMessageIDOverTheLimitIsRefusedAloneAndOthersAreSent() async throws {
+        let transport = FakeTransport(topics: ["t": 1])
+        let offset = try await Producer.withProducer(transport: transport, configuration: configuration()) {
+            producer in
+            let good = try await producer.enqueue(topic: "t", value: ByteBuffer(string: "a"), messageID: "ok")
+            let error = await #expect(throws: ClientError.self) {
+                _ = try await producer.enqueue(
+                    topic: "t",
+                    value: ByteBuffer(string: "b"),
+                    messageID: ByteBuffer(repeating: 0x61, count: 1025)
+                )
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message.contains("maxMessageIDBytes") == true)
+            try await producer.flush()
+            return try await good.metadata().offset
+        }
+        #expect(offset == 0)
+        #expect(try transport.produceRequests.map { try batches(of: $0).recordCount } == [1])
+    }
+
     @Test func sequenceNumbersFollowEachPartitionsRecords() async throws {
         let transport = FakeTransport(topics: ["t": 2])
         try await Producer.withProducer(transport: transport, configuration: configuration()) { producer in

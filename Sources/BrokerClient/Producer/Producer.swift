@@ -153,6 +153,13 @@ public actor Producer {
         if let partition, partition < 0 {
             throw ClientError(.invalidArgument, "partition \(partition) is negative")
         }
+        if let messageID, messageID.readableBytes > configuration.maxMessageIDBytes {
+            throw ClientError(
+                .invalidArgument,
+                "a message id of \(messageID.readableBytes) bytes is over the \(configuration.maxMessageIDBytes)-byte "
+                    + "limit (maxMessageIDBytes)"
+            )
+        }
         var headers = headers
         if let messageID {
             headers.append(RecordHeader(key: ProduceRequest.messageIDHeader, value: messageID))

@@ -18,6 +18,11 @@ public struct ProducerConfiguration: Sendable {
     /// How long the broker may wait for durability before answering `requestTimedOut`.
     public var produceTimeout: Duration = .seconds(30)
 
+    /// The longest message id `enqueue` accepts, in bytes: the broker's `maxMessageIDBytes`
+    /// (1 KiB by default). The broker refuses a whole batch for one longer id, so the producer
+    /// refuses that record alone, before it joins a batch with other callers' records.
+    public var maxMessageIDBytes: Int = 1024
+
     /// The defaults.
     public init() {}
 }

@@ -55,6 +55,30 @@ import Testing
         #expect(await window.next() == nil)
     }
 
+    /// A message being handed to the client library when the printer stops the reader is still
+    /// handed out: the library may send it, so its acknowledgement must be printed.
+    @Test func aMessageBeingSentWhenStoppedIsStillHandedOut() async {
+        let window = AcknowledgementWindow<Int>(capacity: 4)
+        #expect(await window.willSend())
+        await window.stop()
+        #expect(await window.willSend() == false, "no new message once stopped")
+        #expect(await window.isDrained == false, "the printer must wait for the message in flight")
+        // The enqueue in flight finishes after the stop.
+        #expect(await window.push(1) == false)
+        #expect(await window.next() == 1)
+        #expect(await window.next() == nil)
+    }
+
+    @Test func aMessageTheLibraryRefusedReleasesThePrinter() async {
+        let window = AcknowledgementWindow<Int>(capacity: 4)
+        #expect(await window.willSend())
+        await window.finish()
+        #expect(await window.isDrained == false)
+        await window.didNotSend()
+        #expect(await window.isDrained)
+        #expect(await window.next() == nil)
+    }
+
     @Test func theErrorLineSaysWhichMessagesWereAcknowledged() {
         var numbers = MessageNumbers()
         #expect(numbers.summary == "")

@@ -15,6 +15,9 @@ actor AcknowledgementWindow<Element: Sendable> {
     private var pushers: [CheckedContinuation<Void, Never>] = []
     private var popper: CheckedContinuation<Void, Never>?
     private var isFinished = false
+    /// Set between ``willSend()`` and the ``push(_:)`` (or ``didNotSend()``) that follows: the
+    /// reader is handing a message to the client library, so the printer must wait for it.
+    private var isSending = false
     /// Set by ``stop()``: the reader must stop.
     private(set) var isStopped = false
     /// The error the reader finished with, if any.
@@ -39,9 +42,31 @@ actor AcknowledgementWindow<Element: Sendable> {
             await withCheckedContinuation { pushers.append($0) }
         }
         precondition(!isFinished, "push after finish")
+        isSending = false
         queue.append(element)
         wakePopper()
         return !isStopped
+    }
+
+    /// The reader is about to hand a message to the client library; ``next()`` does not report
+    /// the end until it is pushed (or ``didNotSend()``), since the library may send it anyway.
+    /// - Returns: `false` if the window is stopped: do not send.
+    func willSend() -> Bool {
+        guard !isStopped else { return false }
+        isSending = true
+        return true
+    }
+
+    /// The message announced by ``willSend()`` was not handed over (the library refused it).
+    func didNotSend() {
+        isSending = false
+        wakePopper()
+    }
+
+    /// Whether ``next()`` would report the end now: finished or stopped, nothing queued, and no
+    /// message being handed over.
+    var isDrained: Bool {
+        queue.isEmpty && (isFinished || isStopped) && !isSending
     }
 
     /// The reader has no more elements; `error` says why it stopped early, if it did.
@@ -64,10 +89,10 @@ actor AcknowledgementWindow<Element: Sendable> {
         stop()
     }
 
-    /// The next element; `nil` once the window is finished or stopped and empty.
+    /// The next element; `nil` once the window ``isDrained``.
     func next() async -> Element? {
         while queue.isEmpty {
-            if isFinished || isStopped { return nil }
+            if isDrained { return nil }
             await withCheckedContinuation { popper = $0 }
         }
         let element = queue.removeFirst()

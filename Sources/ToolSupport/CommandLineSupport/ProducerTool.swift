@@ -157,6 +157,7 @@ public enum ProducerTool {
         /// Sends one input; `false` when the reader must stop.
         func send(_ input: [UInt8], place: String) async throws -> Bool {
             let message = try message(from: input, place: place, options: options)
+            guard await window.willSend() else { return false }
             let handle: PendingRecord
             do {
                 handle = try await producer.enqueue(
@@ -169,7 +170,11 @@ public enum ProducerTool {
                 )
             } catch let error as ClientError where error.code == .invalidArgument {
                 // A message the client refuses before sending (too large): say which one.
+                await window.didNotSend()
                 throw ClientError(error.code, "\(place): \(error.message)", cause: error)
+            } catch {
+                await window.didNotSend()
+                throw error
             }
             number += 1
             return await window.push(Sent(number: number, handle: handle))

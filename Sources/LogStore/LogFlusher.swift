@@ -24,13 +24,15 @@ final class LogFlusher: Sendable {
     }
 
     let directory: String
+    let io: any FileIO
     private let state: NIOLockedValueBox<State>
     /// Serialises whole flushes (the flush thread's and a closing owner's), so that a flush that
     /// finds nothing dirty never returns while another is still syncing what it took.
     private let flushing = NIOLock()
 
-    init(directory: String, endOffset: Int64) {
+    init(directory: String, endOffset: Int64, io: any FileIO) {
         self.directory = directory
+        self.io = io
         self.state = NIOLockedValueBox(State(appendedEndOffset: endOffset, durableEndOffset: endOffset))
     }
 
@@ -87,8 +89,8 @@ final class LogFlusher: Sendable {
         if let failure = self.failure { throw failure }
         do {
             for file in files { try file.sync() }
-            if syncDirectory { try FileSystem.syncDirectory(directory) }
-            if let checkpoint { try RecoveryCheckpoint(offset: checkpoint).write(directory: directory) }
+            if syncDirectory { try FileSystem.syncDirectory(directory, io: io) }
+            if let checkpoint { try RecoveryCheckpoint(offset: checkpoint).write(directory: directory, io: io) }
         } catch let error as LogStoreError {
             state.withLockedValue { if $0.failure == nil { $0.failure = error } }
             throw error

@@ -38,13 +38,14 @@ extension PartitionLog {
         directory: String,
         configuration: LogConfiguration = LogConfiguration(),
         scheduler: FlushScheduler,
-        clock: @escaping @Sendable () -> Int64 = currentTimeMilliseconds
+        clock: @escaping @Sendable () -> Int64 = currentTimeMilliseconds,
+        fileIO io: any FileIO = PosixFileIO.shared
     ) throws -> PartitionLog {
         try configuration.validate()
-        try FileSystem.createDirectories(directory)
+        try FileSystem.createDirectories(directory, io: io)
         // One owner per directory, as Kafka's `.lock`: a second broker (or a second open in this
         // process) on the same data would interleave appends.
-        let lock = try LogFile.open(directory + "/" + lockFileName, create: true)
+        let lock = try LogFile.open(directory + "/" + lockFileName, create: true, io: io)
         guard try lock.tryLock() else {
             throw LogStoreError(
                 .directoryInUse,
@@ -53,16 +54,16 @@ extension PartitionLog {
             )
         }
         let markerPath = directory + "/" + cleanShutdownFileName
-        let names = try FileSystem.contents(of: directory)
+        let names = try FileSystem.contents(of: directory, io: io)
         var report = RecoveryReport(wasCleanShutdown: names.contains(cleanShutdownFileName))
 
         let logBases = Set(names.compactMap(Segment.baseOffset(fromLogName:)))
         for name in names where isStray(name, logBases: logBases) {
-            try FileSystem.remove(directory + "/" + name)
+            try FileSystem.remove(directory + "/" + name, io: io)
             report.removedFiles.append(name)
         }
 
-        report.recoveryPoint = try? RecoveryCheckpoint.read(directory: directory)?.offset
+        report.recoveryPoint = try? RecoveryCheckpoint.read(directory: directory, io: io)?.offset
         let sortedBases = logBases.sorted()
         // Recovery starts at the segment holding the recovery point (the first, if unknown).
         let recoverFrom: Int64 =
@@ -77,19 +78,21 @@ extension PartitionLog {
                     "segment \(base) starts before the previous segment ends at \(previous.nextOffset)",
                     path: directory + "/" + Segment.fileName(baseOffset: base, suffix: ".log")
                 )
-                try deleteSegments(sortedBases[position...], in: directory, report: &report)
+                try deleteSegments(sortedBases[position...], in: directory, io: io, report: &report)
                 break
             }
             let mustRecover = base >= recoverFrom
             let sizeBefore = try LogFile.open(
                 directory + "/" + Segment.fileName(baseOffset: base, suffix: ".log"),
-                create: false
+                create: false,
+                io: io
             ).size()
             let (segment, damage) = try Segment.open(
                 directory: directory,
                 baseOffset: base,
                 configuration: configuration,
-                recover: mustRecover
+                recover: mustRecover,
+                io: io
             )
             segments.append(segment)
             if mustRecover || damage != nil {
@@ -103,25 +106,26 @@ extension PartitionLog {
             if let damage {
                 report.damage = damage
                 report.truncatedBytes = sizeBefore - segment.size
-                try deleteSegments(sortedBases[(position + 1)...], in: directory, report: &report)
+                try deleteSegments(sortedBases[(position + 1)...], in: directory, io: io, report: &report)
                 break
             }
         }
 
         if segments.isEmpty {
             let base = report.recoveryPoint ?? 0
-            segments.append(try Segment.create(directory: directory, baseOffset: base, configuration: configuration))
+            segments.append(try Segment.create(directory: directory, baseOffset: base, configuration: configuration, io: io)
+            )
         }
         // Recovery cut the log short of the checkpoint: move the checkpoint back, or a later
         // recovery would trust the segment that then holds unsynced bytes past the old point.
         // Everything before the last segment is now synced (trusted or validated and fsynced).
         if let recoveryPoint = report.recoveryPoint, recoveryPoint > segments[segments.count - 1].nextOffset {
-            try RecoveryCheckpoint(offset: segments[segments.count - 1].baseOffset).write(directory: directory)
+            try RecoveryCheckpoint(offset: segments[segments.count - 1].baseOffset).write(directory: directory, io: io)
         }
-        if report.wasCleanShutdown { try FileSystem.remove(markerPath) }
+        if report.wasCleanShutdown { try FileSystem.remove(markerPath, io: io) }
         // The new first segment, the removed marker and any deletions must reach the disk before
         // an append is acknowledged on top of them.
-        try FileSystem.syncDirectory(directory)
+        try FileSystem.syncDirectory(directory, io: io)
 
         let scheduler = scheduler
         return PartitionLog(
@@ -131,7 +135,8 @@ extension PartitionLog {
             scheduler: scheduler,
             clock: clock,
             recoveryReport: report,
-            lock: lock
+            lock: lock,
+            io: io
         )
     }
 
@@ -148,11 +153,12 @@ extension PartitionLog {
     private static func deleteSegments(
         _ bases: ArraySlice<Int64>,
         in directory: String,
+        io: any FileIO,
         report: inout RecoveryReport
     ) throws {
         for base in bases {
             for suffix in [".log", ".index", ".timeindex"] {
-                try FileSystem.remove(directory + "/" + Segment.fileName(baseOffset: base, suffix: suffix))
+                try FileSystem.remove(directory + "/" + Segment.fileName(baseOffset: base, suffix: suffix), io: io)
             }
             report.deletedSegments.append(base)
         }
@@ -160,12 +166,15 @@ extension PartitionLog {
 }
 
 extension FileSystem {
-    /// Creates `path` and any missing parents.
-    static func createDirectories(_ path: String) throws {
+    /// Creates `path` and any missing parents, and fsyncs the parent of each directory it
+    /// creates: without that, a power cut could take a new partition directory (and every
+    /// acknowledged batch in it) away.
+    static func createDirectories(_ path: String, io: any FileIO) throws {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
+            let parent = prefix.isEmpty ? "." : (prefix == "/" ? "/" : String(prefix.dropLast()))
             prefix += component
-            try createDirectory(prefix)
+            if try createDirectory(prefix, io: io) { try syncDirectory(parent, io: io) }
             prefix += "/"
         }
     }

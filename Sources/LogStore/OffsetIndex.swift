@@ -71,6 +71,12 @@ struct OffsetIndex {
         entries.append(Entry(offset: offset, position: position))
     }
 
+    /// Drops the in-memory entries after the first `count` (after a failed append; the caller
+    /// cuts the file to match).
+    mutating func forgetEntries(after count: Int) {
+        entries.removeLast(entries.count - count)
+    }
+
     /// Replaces the file's contents with `entries`.
     mutating func rewrite(_ entries: [Entry]) throws {
         try file.truncate(to: 0)

@@ -71,6 +71,12 @@ struct TimeIndex {
         entries.append(Entry(timestamp: timestamp, offset: offset))
     }
 
+    /// Drops the in-memory entries after the first `count` (after a failed append; the caller
+    /// cuts the file to match).
+    mutating func forgetEntries(after count: Int) {
+        entries.removeLast(entries.count - count)
+    }
+
     /// Replaces the file's contents with `entries`.
     mutating func rewrite(_ entries: [Entry]) throws {
         var bytes: [UInt8] = []

@@ -105,6 +105,47 @@ struct WriteFailureTests {
         )
     }
 
+    @Test(
+        "the issue's case: a failed index write, then a roll, loses no acknowledged batch at restart",
+        arguments: [".index", ".timeindex"]
+    )
+    func failedIndexWriteThenRoll(suffix: String) throws {
+        try withSimulatedStorage { storage in
+            var appended = AppendedBatches()
+            let log = try storage.open(Self.configuration)
+            // Fill the segment with small batches until a large one no longer fits; a small one still does.
+            // Timestamps grow, so that every append writes a time-index entry too.
+            var timestamp: Int64 = 5_000
+            var small: RecordBatch { makeLogBatch(count: 1, valueSize: 1, timestamp: timestamp) }
+            let large = Self.batch(500)
+            while log.activeSegment.size + Int64(large.sizeInBytes) <= 4096 {
+                timestamp += 1
+                let small = small
+                let result = try log.append(small)
+                appended.record(small, result)
+                _ = try log.waitUntilDurableBlocking(result.lastOffset).get()
+            }
+            try #require(log.activeSegment.size + Int64(small.sizeInBytes) <= 4096)
+            // The small one fails at its index entry...
+            storage.disk.inject(.init(.write, pathSuffix: suffix, errno: ENOSPC))
+            #expect(throws: LogStoreError.self) { try log.append(small) }
+            // ...then a large one rolls; everything from here on is acknowledged durable.
+            try Self.appendAcknowledged(20, from: 500, to: log, &appended)
+            #expect(log.segmentCount >= 3)
+            try log.close()
+            for restart in ["clean", "power cut"] {
+                let disk = restart == "clean" ? storage.disk.cleanRestart() : storage.disk.powerCut(seed: 11)
+                let after = SimulatedStorage(disk: disk)
+                defer { after.tearDown() }
+                let reopened = try after.open(Self.configuration)
+                #expect(reopened.recoveryReport.deletedSegments.isEmpty, "\(restart)")
+                #expect(reopened.logEndOffset == log.logEndOffset, "\(restart)")
+                try appended.expectMatches(reopened, restart)
+                reopened.abandon()
+            }
+        }
+    }
+
     /// Appends acknowledged batches until the next one would roll the active segment.
     static func fillToRoll(_ log: PartitionLog, _ appended: inout AppendedBatches, _ index: inout Int) throws {
         while log.activeSegment.size == 0

@@ -72,11 +72,31 @@ extension PartitionLog {
 
         var segments: [Segment] = []
         for (position, base) in sortedBases.enumerated() {
+            let logPath = directory + "/" + Segment.fileName(baseOffset: base, suffix: ".log")
+            if let previous = segments.last, previous.nextOffset > base,
+                try LogFile.open(logPath, create: false, io: io).size() > 0
+            {
+                // A roll starts the new segment at the log end the log knew, so bytes of the previous
+                // segment past that point were never part of the log: an append that failed and
+                // could not be undone. The later segment holds what was acknowledged: keep it and
+                // cut the stale tail.
+                let sizeBefore = previous.size
+                try previous.truncate(before: base)
+                try previous.log.sync()
+                for file in previous.indexFiles { try file.sync() }
+                report.damage = LogStoreError(
+                    .invalidBatch,
+                    "segment \(previous.baseOffset) ran past the start of segment \(base); its bytes from offset \(base) on (never acknowledged) were cut",
+                    path: previous.log.path,
+                    position: previous.size
+                )
+                report.truncatedBytes += sizeBefore - previous.size
+            }
             if let previous = segments.last, previous.nextOffset > base {
                 report.damage = LogStoreError(
                     .invalidBatch,
                     "segment \(base) starts before the previous segment ends at \(previous.nextOffset)",
-                    path: directory + "/" + Segment.fileName(baseOffset: base, suffix: ".log")
+                    path: logPath
                 )
                 try deleteSegments(sortedBases[position...], in: directory, io: io, report: &report)
                 break

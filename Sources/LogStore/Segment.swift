@@ -262,6 +262,22 @@ final class Segment {
         maxTimestamp = max(maxTimestamp, batch.maxTimestamp)
     }
 
+    /// Cuts the log before the first batch that holds an offset at or after `offset`, then
+    /// rebuilds the indexes (a full ``recover()``). For a segment whose end runs past the start of
+    /// the next one.
+    func truncate(before offset: Int64) throws {
+        // The batches up to `nextOffset` were checked when the segment was opened.
+        var scanner = makeScanner(from: offsetIndex.lookup(offset), windowBytes: 64 << 10, verifyChecksums: false)
+        while let (batch, position) = try scanner.next() {
+            if batch.lastOffset >= offset {
+                try log.truncate(to: position)
+                size = position
+                break
+            }
+        }
+        try recover()
+    }
+
     /// Writes the final time-index entry `(maxTimestamp, nextOffset)` so that a later start knows
     /// the segment's largest timestamp. Called when the segment rolls and when the log closes.
     func sealTimeIndex() throws {

@@ -265,4 +265,33 @@ struct WriteFailureTests {
             log.abandon()
         }
     }
+
+    @Test("recovery keeps a later segment and cuts the stale tail of the one before it", arguments: [true, false])
+    func staleTailBeforeALaterSegment(cleanShutdown: Bool) throws {
+        try withSimulatedStorage { storage in
+            var appended = AppendedBatches()
+            let log = try storage.open(Self.configuration)
+            try Self.appendAcknowledged(40, from: 0, to: log, &appended)
+            let bases = log.segmentBaseOffsets
+            try #require(bases.count >= 3)
+            try log.close()
+            // What the old append path left after a failed index write and a roll: segment 0 ends
+            // with a batch holding segment 1's first offset, with other bytes.
+            let first = try #require(storage.disk.contents(of: storage.segmentPath(bases[1], ".log")))
+            let size = Int(Int32(bigEndian: first[8..<12].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) })) + 12
+            var stale = Array(first[..<size])
+            stale[size - 1] ^= 0xFF
+            let staleBatch = resealedBatch(stale)
+            let path = storage.segmentPath(bases[0], ".log")
+            storage.disk.overwrite(path, with: storage.disk.contents(of: path)! + batchBytes(staleBatch))
+            if !cleanShutdown { try storage.disk.unlink(storage.path(PartitionLog.cleanShutdownFileName)) }
+            let reopened = try storage.open(Self.configuration)
+            #expect(reopened.recoveryReport.deletedSegments.isEmpty)
+            #expect(reopened.recoveryReport.truncatedBytes == Int64(size))
+            #expect(reopened.segmentBaseOffsets == bases)
+            #expect(reopened.logEndOffset == log.logEndOffset)
+            try appended.expectMatches(reopened, "after cutting the stale tail")
+            try reopened.close()
+        }
+    }
 }

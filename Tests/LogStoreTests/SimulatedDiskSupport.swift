@@ -104,21 +104,43 @@ struct AppendedBatches {
 
     /// Forgets the batches at or after `offset` (lost in a crash: their offsets will be reused).
     mutating func forget(from offset: Int64) {
-        for first in bodies.keys where first >= offset {
+        forget(offset..<Int64.max)
+    }
+
+    /// Forgets the batches that start in `range` (lost in a crash).
+    mutating func forget(_ range: Range<Int64>) {
+        for first in bodies.keys where range.contains(first) {
             bodies.removeValue(forKey: first)
             lastOffsets.removeValue(forKey: first)
         }
     }
 
     /// Reads the whole log and checks that it holds exactly the recorded batches from its start to
-    /// its end, each intact (reads validate every CRC), with no gap.
-    func expectMatches(_ log: PartitionLog, _ context: String, sourceLocation: SourceLocation = #_sourceLocation)
-        throws
-    {
+    /// its end, each intact (reads validate every CRC). Offsets missing from the log (a power cut
+    /// can lose the unsynced end of a segment while the next segment's file survives) are allowed
+    /// only from `gapsAllowedFrom` on.
+    /// - Returns: the missing ranges.
+    @discardableResult
+    func expectMatches(
+        _ log: PartitionLog,
+        _ context: String,
+        gapsAllowedFrom: Int64 = .max,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [Range<Int64>] {
+        var gaps: [Range<Int64>] = []
         var offset = log.logStartOffset
         while offset < log.logEndOffset {
             let result = try log.read(from: offset, maxBytes: 64 << 10)
-            try #require(!result.batches.isEmpty, "\(context): no batch at \(offset)", sourceLocation: sourceLocation)
+            let next = result.batches.first?.baseOffset ?? log.logEndOffset
+            if next > offset {
+                try #require(
+                    offset >= gapsAllowedFrom,
+                    "\(context): offsets \(offset)..<\(next) are missing",
+                    sourceLocation: sourceLocation
+                )
+                gaps.append(offset..<next)
+            }
+            offset = next
             for batch in result.batches {
                 try #require(
                     batch.baseOffset == offset,
@@ -138,5 +160,6 @@ struct AppendedBatches {
                 offset = batch.lastOffset + 1
             }
         }
+        return gaps
     }
 }

@@ -17,7 +17,11 @@ public protocol FileIO: AnyObject, Sendable {
     /// Closes a descriptor; errors are ignored (as `close(2)`'s are on Linux).
     func close(_ descriptor: Int32)
     /// Reads up to `buffer.count` bytes at `position`. Returns the bytes read; 0 at the end.
-    func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at position: Int64) throws(FileIOError)
+    func pread(
+        _ descriptor: Int32,
+        into buffer: UnsafeMutableRawBufferPointer,
+        at position: Int64
+    ) throws(FileIOError)
         -> Int
     /// Writes `buffer` at `position`. Returns the bytes written, which may be fewer (a short write).
     func pwrite(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer, at position: Int64) throws(FileIOError) -> Int

@@ -128,7 +128,9 @@ final class LogFile: Sendable {
 
     /// Cuts the file to `size` bytes.
     func truncate(to size: Int64) throws {
-        do throws(FileIOError) { try io.ftruncate(descriptor, to: size) } catch { throw LogStoreError(error, path: path, position: size) }
+        do throws(FileIOError) { try io.ftruncate(descriptor, to: size) } catch {
+            throw LogStoreError(error, path: path, position: size)
+        }
     }
 
     /// Takes an exclusive advisory lock (`flock`) without waiting.
@@ -157,7 +159,7 @@ public enum FileSystem {
         do throws(FileIOError) {
             try io.mkdir(path)
             return true
-        } catch where error.errno == EEXIST {
+        } catch  where error.errno == EEXIST {
             return false
         } catch {
             throw LogStoreError(error, path: path)
@@ -166,7 +168,9 @@ public enum FileSystem {
 
     /// The names in `path`, without `.` and `..`.
     static func contents(of path: String, io: any FileIO) throws -> [String] {
-        do throws(FileIOError) { return try io.contentsOfDirectory(path) } catch { throw LogStoreError(error, path: path) }
+        do throws(FileIOError) { return try io.contentsOfDirectory(path) } catch {
+            throw LogStoreError(error, path: path)
+        }
     }
 
     static func exists(_ path: String, io: any FileIO) -> Bool {
@@ -175,7 +179,7 @@ public enum FileSystem {
 
     /// Removes a file; a file that is already gone is not an error.
     static func remove(_ path: String, io: any FileIO) throws {
-        do throws(FileIOError) { try io.unlink(path) } catch where error.errno == ENOENT {} catch {
+        do throws(FileIOError) { try io.unlink(path) } catch  where error.errno == ENOENT {} catch {
             throw LogStoreError(error, path: path)
         }
     }

@@ -133,7 +133,8 @@ extension PartitionLog {
 
         if segments.isEmpty {
             let base = report.recoveryPoint ?? 0
-            segments.append(try Segment.create(directory: directory, baseOffset: base, configuration: configuration, io: io)
+            segments.append(
+                try Segment.create(directory: directory, baseOffset: base, configuration: configuration, io: io)
             )
         }
         // Recovery cut the log short of the checkpoint: move the checkpoint back, or a later

@@ -36,13 +36,21 @@ public final class PosixFileIO: FileIO {
         _ = Glibc.close(descriptor)
     }
 
-    public func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at position: Int64)
+    public func pread(
+        _ descriptor: Int32,
+        into buffer: UnsafeMutableRawBufferPointer,
+        at position: Int64
+    )
         throws(FileIOError) -> Int
     {
         try retrying("pread") { Glibc.pread(descriptor, buffer.baseAddress, buffer.count, off_t(position)) }
     }
 
-    public func pwrite(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer, at position: Int64) throws(FileIOError)
+    public func pwrite(
+        _ descriptor: Int32,
+        _ buffer: UnsafeRawBufferPointer,
+        at position: Int64
+    ) throws(FileIOError)
         -> Int
     {
         try retrying("pwrite") { Glibc.pwrite(descriptor, buffer.baseAddress, buffer.count, off_t(position)) }
@@ -82,7 +90,7 @@ public final class PosixFileIO: FileIO {
         do {
             _ = try retrying("flock") { flock(descriptor, LOCK_EX | LOCK_NB) }
             return true
-        } catch where error.errno == EWOULDBLOCK {
+        } catch  where error.errno == EWOULDBLOCK {
             return false
         }
     }

@@ -268,7 +268,9 @@ public final class SimulatedDisk: FileIO {
             state.faults[index].seen += 1
             guard state.faults[index].seen > fault.skip, state.faults[index].failed < fault.times else { continue }
             state.faults[index].failed += 1
-            if operation == .write && fault.bytesWrittenBeforeFailing > 0 { return (fault, fault.bytesWrittenBeforeFailing) }
+            if operation == .write && fault.bytesWrittenBeforeFailing > 0 {
+                return (fault, fault.bytesWrittenBeforeFailing)
+            }
             throw FileIOError(operation.rawValue, errno: fault.errno)
         }
         return nil
@@ -314,7 +316,11 @@ public final class SimulatedDisk: FileIO {
         }
     }
 
-    public func pread(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at position: Int64)
+    public func pread(
+        _ descriptor: Int32,
+        into buffer: UnsafeMutableRawBufferPointer,
+        at position: Int64
+    )
         throws(FileIOError) -> Int
     {
         try state.withLock { state throws(FileIOError) in
@@ -330,7 +336,11 @@ public final class SimulatedDisk: FileIO {
         }
     }
 
-    public func pwrite(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer, at position: Int64) throws(FileIOError)
+    public func pwrite(
+        _ descriptor: Int32,
+        _ buffer: UnsafeRawBufferPointer,
+        at position: Int64
+    ) throws(FileIOError)
         -> Int
     {
         try write(descriptor, [buffer], at: position)
@@ -345,7 +355,11 @@ public final class SimulatedDisk: FileIO {
         try write(descriptor, [head, body], at: position)
     }
 
-    private func write(_ descriptor: Int32, _ buffers: [UnsafeRawBufferPointer], at position: Int64)
+    private func write(
+        _ descriptor: Int32,
+        _ buffers: [UnsafeRawBufferPointer],
+        at position: Int64
+    )
         throws(FileIOError) -> Int
     {
         try state.withLock { state throws(FileIOError) in

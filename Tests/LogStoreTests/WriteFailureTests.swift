@@ -158,7 +158,10 @@ struct WriteFailureTests {
 
     /// Makes the roll before the next append fail with `fault`, then checks that the log and its
     /// files are as before, that it goes on, and that a power cut afterwards loses nothing.
-    func expectFailedRollLeavesNoTrace(_ fault: SimulatedDisk.Fault, sourceLocation: SourceLocation = #_sourceLocation)
+    func expectFailedRollLeavesNoTrace(
+        _ fault: SimulatedDisk.Fault,
+        sourceLocation: SourceLocation = #_sourceLocation
+    )
         throws
     {
         try withSimulatedStorage { storage in
@@ -189,7 +192,11 @@ struct WriteFailureTests {
                 defer { after.tearDown() }
                 let reopened = try after.open(Self.configuration)
                 #expect(reopened.recoveryReport.deletedSegments.isEmpty, sourceLocation: sourceLocation)
-                try appended.expectMatches(reopened, "power cut \(seed) after a failed roll", sourceLocation: sourceLocation)
+                try appended.expectMatches(
+                    reopened,
+                    "power cut \(seed) after a failed roll",
+                    sourceLocation: sourceLocation
+                )
                 reopened.abandon()
             }
             log.abandon()

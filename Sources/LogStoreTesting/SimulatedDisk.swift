@@ -271,9 +271,25 @@ public final class SimulatedDisk: FileIO {
             if operation == .write && fault.bytesWrittenBeforeFailing > 0 {
                 return (fault, fault.bytesWrittenBeforeFailing)
             }
-            throw FileIOError(operation.rawValue, errno: fault.errno)
+            throw FileIOError(systemCall(operation, errno: fault.errno), errno: fault.errno)
         }
         return nil
+    }
+
+    /// The system call a real file system would report: a directory fsync that runs out of
+    /// descriptors fails at its `open`, one that fails later at its `fsync`.
+    private static func systemCall(_ operation: Operation, errno: Int32) -> String {
+        switch operation {
+        case .open, .mkdir, .unlink, .rename: return operation.rawValue
+        case .read: return "pread"
+        case .write: return "pwrite"
+        case .truncate: return "ftruncate"
+        case .sync: return "fdatasync"
+        case .stat: return "fstat"
+        case .lock: return "flock"
+        case .list: return "opendir"
+        case .syncDirectory: return [EMFILE, ENFILE, ENOMEM].contains(errno) ? "open" : "fsync"
+        }
     }
 
     private static func file(_ descriptor: Int32, _ state: State) throws(FileIOError) -> (inode: Int, path: String) {

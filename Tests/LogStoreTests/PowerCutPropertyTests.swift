@@ -26,7 +26,7 @@ struct PowerCutPropertyTests {
     static func randomFault(using random: inout SeededRandom) -> SimulatedDisk.Fault {
         let suffix = [".log", ".index", ".timeindex", nil].randomElement(using: &random)!
         let errno = [ENOSPC, EIO].randomElement(using: &random)!
-        switch Int.random(in: 0..<3, using: &random) {
+        switch Int.random(in: 0..<5, using: &random) {
         case 0:
             return .init(
                 .write,
@@ -37,8 +37,16 @@ struct PowerCutPropertyTests {
             )
         case 1:
             return .init(.truncate, pathSuffix: suffix, errno: errno, times: Int.random(in: 1...3, using: &random))
-        default:
+        case 2:
             return .init(.open, pathSuffix: suffix, errno: EMFILE)
+        case 3:
+            // A failed fdatasync: the log refuses appends until the next open.
+            return .init(.sync, pathSuffix: suffix, errno: EIO, skip: Int.random(in: 0..<20, using: &random))
+        default:
+            // Out of descriptors for the directory fsync, or no room for the checkpoint: recoverable.
+            return Bool.random(using: &random)
+                ? .init(.syncDirectory, errno: EMFILE, times: Int.random(in: 1...3, using: &random))
+                : .init(.write, pathSuffix: "recovery-point.tmp", errno: ENOSPC)
         }
     }
 
@@ -50,6 +58,7 @@ struct PowerCutPropertyTests {
             var appended = AppendedBatches()
             // One past the last offset acknowledged durable.
             var acknowledgedEnd: Int64 = 0
+            var knownGaps: [Range<Int64>] = []
             var log = try storage.open(configuration)
             for round in 0..<6 {
                 let context = "seed \(seed), round \(round), \(configuration.flushPolicy)"
@@ -85,7 +94,13 @@ struct PowerCutPropertyTests {
                     log.logEndOffset >= mustSurvive,
                     "\(context): log end \(log.logEndOffset) after the cut, but \(mustSurvive) were acknowledged"
                 )
-                let gaps = try appended.expectMatches(log, context, gapsAllowedFrom: mustSurvive)
+                // A cut may lose the unsynced end of a segment while the next segment's file survives:
+                // a gap of offsets that were never acknowledged (and stays one).
+                let gaps = try appended.expectMatches(log, context, gapsAllowedFrom: 0)
+                for gap in gaps where !knownGaps.contains(gap) {
+                    #expect(gap.lowerBound >= mustSurvive, "\(context): acknowledged offsets \(gap) are missing")
+                    knownGaps.append(gap)
+                }
                 // Batches lost in the cut were never acknowledged; those past the new end have their
                 // offsets used again.
                 for gap in gaps { appended.forget(gap) }

@@ -13,28 +13,56 @@ import Darwin
 /// or a simulated disk in tests); a failure is thrown as ``LogStoreError`` `ioFailure` naming the
 /// file, the position and the `errno`.
 ///
-/// Sendable: the descriptor never changes, and positional reads, writes and `fdatasync` may run on
-/// different threads at once. The flush thread keeps a reference while it syncs, so a segment that
-/// rolls or is deleted meanwhile does not close the descriptor under it.
+/// A file is either *pinned* (opened once, its descriptor kept until the object goes: the active
+/// segment's files, the lock) or *on demand* (opened when used and closed again by an
+/// ``OpenFileLimiter``: the files of sealed segments, so that they do not pin descriptors).
+///
+/// Sendable: a pinned descriptor never changes, an on-demand one is guarded by its limiter, and
+/// positional reads, writes and `fdatasync` may run on different threads at once. The flush thread
+/// keeps a reference while it syncs, so a segment that rolls or is deleted meanwhile does not close
+/// the descriptor under it.
 final class LogFile: Sendable {
     let path: String
-    let descriptor: Int32
     let io: any FileIO
+    /// The descriptor of a pinned file; -1 for an on-demand one.
+    private let pinnedDescriptor: Int32
+    /// The limiter of an on-demand file.
+    private let limiter: OpenFileLimiter?
 
-    private init(path: String, descriptor: Int32, io: any FileIO) {
+    private init(path: String, descriptor: Int32, io: any FileIO, limiter: OpenFileLimiter?) {
         self.path = path
-        self.descriptor = descriptor
+        self.pinnedDescriptor = descriptor
         self.io = io
+        self.limiter = limiter
     }
 
     deinit {
-        io.close(descriptor)
+        if let limiter {
+            limiter.forget(self)
+        } else {
+            io.close(pinnedDescriptor)
+        }
+    }
+
+    /// An existing file that is opened only while it is used, within `limiter`'s limit.
+    static func onDemand(_ path: String, io: any FileIO, limiter: OpenFileLimiter) -> LogFile {
+        LogFile(path: path, descriptor: -1, io: io, limiter: limiter)
+    }
+
+    /// Whether the file is opened on demand rather than pinned.
+    var isOnDemand: Bool { limiter != nil }
+
+    /// Runs `body` with the file's descriptor: a direct call for a pinned file.
+    @inline(__always)
+    private func withDescriptor<T>(_ body: (Int32) throws -> T) throws -> T {
+        if pinnedDescriptor >= 0 { return try body(pinnedDescriptor) }
+        return try limiter!.withDescriptor(of: self, body)
     }
 
     /// Opens `path` for reading and writing, creating it if `create` is set.
     static func open(_ path: String, create: Bool, io: any FileIO) throws -> LogFile {
         do throws(FileIOError) {
-            return LogFile(path: path, descriptor: try io.open(path, create: create), io: io)
+            return LogFile(path: path, descriptor: try io.open(path, create: create), io: io, limiter: nil)
         } catch {
             throw LogStoreError(error, path: path)
         }
@@ -42,7 +70,11 @@ final class LogFile: Sendable {
 
     /// The file's size in bytes.
     func size() throws -> Int64 {
-        do throws(FileIOError) { return try io.fileSize(descriptor) } catch { throw LogStoreError(error, path: path) }
+        try withDescriptor { descriptor in
+            do throws(FileIOError) { return try io.fileSize(descriptor) } catch {
+                throw LogStoreError(error, path: path)
+            }
+        }
     }
 
     /// Writes all readable bytes of `buffer` at `position`.
@@ -56,11 +88,18 @@ final class LogFile: Sendable {
         precondition(buffer.readableBytes >= 8)
         var header = prefix.bigEndian
         let written = try withUnsafeBytes(of: &header) { head in
-            try buffer.withUnsafeReadableBytes { body in
-                do throws(FileIOError) {
-                    return try io.pwritev(descriptor, head, UnsafeRawBufferPointer(rebasing: body[8...]), at: position)
-                } catch {
-                    throw LogStoreError(error, path: path, position: position)
+            try withDescriptor { descriptor in
+                try buffer.withUnsafeReadableBytes { body in
+                    do throws(FileIOError) {
+                        return try io.pwritev(
+                            descriptor,
+                            head,
+                            UnsafeRawBufferPointer(rebasing: body[8...]),
+                            at: position
+                        )
+                    } catch {
+                        throw LogStoreError(error, path: path, position: position)
+                    }
                 }
             }
         }
@@ -79,6 +118,10 @@ final class LogFile: Sendable {
 
     /// Writes all of `bytes` at `position`, retrying short writes.
     func write(_ bytes: UnsafeRawBufferPointer, at position: Int64) throws {
+        try withDescriptor { descriptor in try write(bytes, at: position, descriptor: descriptor) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, at position: Int64, descriptor: Int32) throws {
         var written = 0
         while written < bytes.count {
             let at = position + Int64(written)
@@ -98,7 +141,13 @@ final class LogFile: Sendable {
     @discardableResult
     func read(into buffer: inout ByteBuffer, at position: Int64, count: Int) throws -> Int {
         buffer.reserveCapacity(minimumWritableBytes: count)
-        return try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
+        return try withDescriptor { descriptor in
+            try read(into: &buffer, at: position, count: count, descriptor: descriptor)
+        }
+    }
+
+    private func read(into buffer: inout ByteBuffer, at position: Int64, count: Int, descriptor: Int32) throws -> Int {
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
             var total = 0
             while total < count {
                 let at = position + Int64(total)
@@ -128,25 +177,32 @@ final class LogFile: Sendable {
 
     /// Cuts the file to `size` bytes.
     func truncate(to size: Int64) throws {
-        do throws(FileIOError) { try io.ftruncate(descriptor, to: size) } catch {
-            throw LogStoreError(error, path: path, position: size)
+        try withDescriptor { descriptor in
+            do throws(FileIOError) { try io.ftruncate(descriptor, to: size) } catch {
+                throw LogStoreError(error, path: path, position: size)
+            }
         }
     }
 
     /// Takes an exclusive advisory lock (`flock`) without waiting.
     /// - Returns: `false` if another open file description holds it.
     func tryLock() throws -> Bool {
-        do throws(FileIOError) { return try io.tryLock(descriptor) } catch { throw LogStoreError(error, path: path) }
+        precondition(!isOnDemand, "only a pinned file can hold a lock")
+        do throws(FileIOError) { return try io.tryLock(pinnedDescriptor) } catch {
+            throw LogStoreError(error, path: path)
+        }
     }
 
     /// Releases the lock taken by ``tryLock()`` (closing the file releases it too).
     func unlock() {
-        io.unlock(descriptor)
+        if !isOnDemand { io.unlock(pinnedDescriptor) }
     }
 
     /// Forces written data to disk (`fdatasync`).
     func sync() throws {
-        do throws(FileIOError) { try io.fdatasync(descriptor) } catch { throw LogStoreError(error, path: path) }
+        try withDescriptor { descriptor in
+            do throws(FileIOError) { try io.fdatasync(descriptor) } catch { throw LogStoreError(error, path: path) }
+        }
     }
 }
 

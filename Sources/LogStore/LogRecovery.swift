@@ -71,7 +71,10 @@ extension PartitionLog {
             ? .max : sortedBases.last { $0 <= (report.recoveryPoint ?? 0) } ?? .min
 
         var segments: [Segment] = []
+        let fileLimiter = OpenFileLimiter(limit: configuration.openSealedSegmentsLimit)
         for (position, base) in sortedBases.enumerated() {
+            // Only the segment being opened and the last one keep their files open.
+            if segments.count >= 2 { segments[segments.count - 2].closeFiles(limiter: fileLimiter) }
             let logPath = directory + "/" + Segment.fileName(baseOffset: base, suffix: ".log")
             if let previous = segments.last, previous.nextOffset > base,
                 try LogFile.open(logPath, create: false, io: io).size() > 0
@@ -157,7 +160,8 @@ extension PartitionLog {
             clock: clock,
             recoveryReport: report,
             lock: lock,
-            io: io
+            io: io,
+            fileLimiter: fileLimiter
         )
     }
 

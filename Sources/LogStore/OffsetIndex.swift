@@ -24,7 +24,7 @@ struct OffsetIndex {
         var position: Int64
     }
 
-    let file: LogFile
+    var file: LogFile
     let baseOffset: Int64
     private(set) var entries: [Entry]
 

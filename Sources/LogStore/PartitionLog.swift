@@ -36,6 +36,9 @@ public final class PartitionLog {
     private let clock: @Sendable () -> Int64
     /// The file system the log's files live on.
     let io: any FileIO
+    /// Keeps the sealed segments' `.log` files open only while used, at most
+    /// ``LogConfiguration/openSealedSegmentsLimit`` at once.
+    let fileLimiter: OpenFileLimiter
     private var isClosed = false
 
     /// What opening the log found: whether it was clean, what recovery validated and cut off.
@@ -49,9 +52,12 @@ public final class PartitionLog {
         clock: @escaping @Sendable () -> Int64,
         recoveryReport: RecoveryReport,
         lock: LogFile,
-        io: any FileIO
+        io: any FileIO,
+        fileLimiter: OpenFileLimiter
     ) {
         self.io = io
+        self.fileLimiter = fileLimiter
+        for segment in segments.dropLast() { segment.closeFiles(limiter: fileLimiter) }
         precondition(!segments.isEmpty)
         self.lock = lock
         self.directory = directory
@@ -180,6 +186,7 @@ public final class PartitionLog {
         }
         segments.append(fresh)
         flusher.noteRoll(sealed: [sealed.log] + sealed.indexFiles, newBaseOffset: fresh.baseOffset)
+        sealed.closeFiles(limiter: fileLimiter)
         // The sealed segment and the new directory entry are synced on the flush thread, after
         // which the recovery point moves to the new segment.
         scheduler.submit(flusher, completion: nil)

@@ -12,7 +12,7 @@ import NIOCore
 final class Segment {
     let baseOffset: Int64
     let directory: String
-    let log: LogFile
+    private(set) var log: LogFile
     private(set) var offsetIndex: OffsetIndex
     private(set) var timeIndex: TimeIndex
     private let configuration: LogConfiguration
@@ -327,6 +327,16 @@ final class Segment {
                 errno: error.errno
             )
         }
+    }
+
+    /// Trades the segment's open files for on-demand ones, opened only while a read (or a repair at
+    /// open) uses them, within `limiter`'s limit: for a sealed segment, whose index entries are in
+    /// memory. Anyone still holding the old files (the flush thread) keeps them open until done.
+    func closeFiles(limiter: OpenFileLimiter) {
+        guard !log.isOnDemand else { return }
+        log = .onDemand(log.path, io: log.io, limiter: limiter)
+        offsetIndex.file = .onDemand(offsetIndex.file.path, io: log.io, limiter: limiter)
+        timeIndex.file = .onDemand(timeIndex.file.path, io: log.io, limiter: limiter)
     }
 
     /// The index files, which must be synced before a checkpoint may point past this segment.

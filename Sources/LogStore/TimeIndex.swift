@@ -21,7 +21,7 @@ struct TimeIndex {
         var offset: Int64
     }
 
-    let file: LogFile
+    var file: LogFile
     let baseOffset: Int64
     private(set) var entries: [Entry]
 

@@ -127,6 +127,11 @@ public final class SimulatedDisk: FileIO {
         state.withLock { $0.counts[operation, default: 0] }
     }
 
+    /// How many descriptors are open now.
+    public var openDescriptorCount: Int {
+        state.withLock { $0.descriptors.count }
+    }
+
     /// The bytes of the file at `path` as the program sees them, or `nil` if there is none.
     public func contents(of path: String) -> [UInt8]? {
         state.withLock { state in state.names[path].flatMap { state.inodes[$0]?.data } }

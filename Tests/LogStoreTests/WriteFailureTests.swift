@@ -265,7 +265,7 @@ struct WriteFailureTests {
     func checkpointWriteFails() throws {
         try withSimulatedStorage { storage in
             let log = try storage.open(Self.configuration)
-            storage.disk.inject(.init(.write, pathSuffix: "recovery-point.tmp", errno: ENOSPC))
+            storage.disk.inject(.init(.write, pathSuffix: "recovery-point.tmp", errno: ENOSPC, times: .max))
             while log.segmentCount == 1 { try log.append(Self.batch(0)) }
             #expect(throws: LogStoreError.self) { try log.flush() }
             #expect(!(try storage.fileNames()).contains { $0.hasSuffix(".tmp") })

@@ -45,6 +45,51 @@ struct DamageAndPowerCutTests {
         }
     }
 
+    // MARK: damage in sealed segments whose files are closed
+
+    @Test(
+        "damage in sealed segments whose files are closed is found and stepped over, within the descriptor limit",
+        arguments: [true, false]
+    )
+    func damageInClosedSealedSegments(cleanShutdown: Bool) throws {
+        try withSimulatedStorage { storage in
+            var appended = AppendedBatches()
+            let configuration = OpenFilesTests.configuration(limit: 1)
+            let bases: [Int64]
+            do {
+                let log = try storage.open(configuration)
+                while log.segmentCount < 12 {
+                    let batch = makeLogBatch(count: 2, valueSize: 100 + appended.bodies.count % 7)
+                    appended.record(batch, try log.append(batch))
+                }
+                bases = log.segmentBaseOffsets
+                if cleanShutdown { try log.close() } else { storage.processCrash(log) }
+            }
+            // The first log is gone and has closed its files.
+            #expect(storage.disk.openDescriptorCount == 0)
+            // One CRC-covered byte of a middle batch of two sealed segments.
+            var lost: [Range<Int64>] = []
+            for base in [bases[3], bases[7]] {
+                let path = storage.segmentPath(base, ".log")
+                var bytes = try #require(storage.disk.contents(of: path))
+                let batches = Self.batches(in: bytes)
+                try #require(batches.count >= 3)
+                let victim = batches[batches.count / 2]
+                bytes[victim.position + RecordBatch.headerSize] ^= 0x5A
+                storage.disk.overwrite(path, with: bytes)
+                lost.append(victim.baseOffset..<(victim.lastOffset + 1))
+            }
+            let reopened = try storage.open(configuration)
+            #expect(reopened.segmentCount >= 12)
+            // Recovery (unclean) or the reads (clean) find exactly the two damaged batches.
+            let gaps = try appended.expectMatches(reopened, "clean: \(cleanShutdown)", gapsAllowedFrom: 0)
+            #expect(gaps == lost)
+            #expect(reopened.fileLimiter.openCount <= 1)
+            #expect(storage.disk.openDescriptorCount <= OpenFilesTests.pinnedDescriptors + 1)
+            try reopened.close()
+        }
+    }
+
     // MARK: damage and power cuts, at random
 
     /// How a round ends.

@@ -34,6 +34,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // For tests only: a simulated disk (a FileIO) that can cut the power and inject faults.
+        .target(name: "LogStoreTesting", dependencies: ["LogStore"]),
         // The wire format, shared by the server and the clients.
         .target(name: "BrokerProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // The server.
@@ -116,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogStoreTests",
-            dependencies: ["LogStore", "CRC32C"],
+            dependencies: ["LogStore", "LogStoreTesting", "CRC32C"],
             exclude: ["Scripts"]  // kafka_codec.py, run by the kafka-python cross-check
         ),
         .testTarget(

@@ -23,6 +23,11 @@ public struct LogConfiguration: Sendable, Hashable {
     public var retentionBytes: Int64? = nil
     /// When appended bytes reach the disk.
     public var flushPolicy: FlushPolicy = .durable
+    /// The most sealed segments whose `.log` is kept open at once (for reads). Sealed segments hold
+    /// no descriptor otherwise: the `.log` is opened when a read needs it and the least recently used
+    /// one is closed beyond this limit. The active segment's three files and the `.lock` stay open.
+    /// Default 8.
+    public var openSealedSegmentsLimit: Int = 8
 
     /// The defaults above.
     public init() {}
@@ -45,6 +50,7 @@ public struct LogConfiguration: Sendable, Hashable {
         )
         try require(retentionMilliseconds.map { $0 > 0 } ?? true, "retentionMilliseconds must be positive")
         try require(retentionBytes.map { $0 >= 0 } ?? true, "retentionBytes must not be negative")
+        try require(openSealedSegmentsLimit >= 1, "openSealedSegmentsLimit must be at least 1")
         if case .interval(let milliseconds) = flushPolicy {
             try require(milliseconds > 0, "the flush interval must be positive")
         }

@@ -9,37 +9,72 @@ import Darwin
 #endif
 
 /// An open file of the log, addressed by explicit positions (`pread`/`pwrite`), closed when the
-/// last reference goes away.
+/// last reference goes away. Every call goes through the log's ``FileIO`` (the real file system,
+/// or a simulated disk in tests); a failure is thrown as ``LogStoreError`` `ioFailure` naming the
+/// file, the position and the `errno`.
 ///
-/// Sendable: the descriptor never changes, and positional reads, writes and `fdatasync` may run on
-/// different threads at once. The flush thread keeps a reference while it syncs, so a segment that
-/// rolls or is deleted meanwhile does not close the descriptor under it.
+/// A file is either *pinned* (opened once, its descriptor kept until the object goes: the active
+/// segment's files, the lock) or *on demand* (opened when used and closed again by an
+/// ``OpenFileLimiter``: the files of sealed segments, so that they do not pin descriptors).
+///
+/// Sendable: a pinned descriptor never changes, an on-demand one is guarded by its limiter, and
+/// positional reads, writes and `fdatasync` may run on different threads at once. The flush thread
+/// keeps a reference while it syncs, so a segment that rolls or is deleted meanwhile does not close
+/// the descriptor under it.
 final class LogFile: Sendable {
     let path: String
-    let descriptor: Int32
+    let io: any FileIO
+    /// The descriptor of a pinned file; -1 for an on-demand one.
+    private let pinnedDescriptor: Int32
+    /// The limiter of an on-demand file.
+    private let limiter: OpenFileLimiter?
 
-    private init(path: String, descriptor: Int32) {
+    private init(path: String, descriptor: Int32, io: any FileIO, limiter: OpenFileLimiter?) {
         self.path = path
-        self.descriptor = descriptor
+        self.pinnedDescriptor = descriptor
+        self.io = io
+        self.limiter = limiter
     }
 
     deinit {
-        close(descriptor)
+        if let limiter {
+            limiter.forget(self)
+        } else {
+            io.close(pinnedDescriptor)
+        }
+    }
+
+    /// An existing file that is opened only while it is used, within `limiter`'s limit.
+    static func onDemand(_ path: String, io: any FileIO, limiter: OpenFileLimiter) -> LogFile {
+        LogFile(path: path, descriptor: -1, io: io, limiter: limiter)
+    }
+
+    /// Whether the file is opened on demand rather than pinned.
+    var isOnDemand: Bool { limiter != nil }
+
+    /// Runs `body` with the file's descriptor: a direct call for a pinned file.
+    @inline(__always)
+    private func withDescriptor<T>(_ body: (Int32) throws -> T) throws -> T {
+        if pinnedDescriptor >= 0 { return try body(pinnedDescriptor) }
+        return try limiter!.withDescriptor(of: self, body)
     }
 
     /// Opens `path` for reading and writing, creating it if `create` is set.
-    static func open(_ path: String, create: Bool) throws -> LogFile {
-        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
-        let descriptor = Glibc.open(path, flags, 0o644)
-        guard descriptor >= 0 else { throw LogStoreError.system("open", path: path) }
-        return LogFile(path: path, descriptor: descriptor)
+    static func open(_ path: String, create: Bool, io: any FileIO) throws -> LogFile {
+        do throws(FileIOError) {
+            return LogFile(path: path, descriptor: try io.open(path, create: create), io: io, limiter: nil)
+        } catch {
+            throw LogStoreError(error, path: path)
+        }
     }
 
     /// The file's size in bytes.
     func size() throws -> Int64 {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw LogStoreError.system("fstat", path: path) }
-        return Int64(info.st_size)
+        try withDescriptor { descriptor in
+            do throws(FileIOError) { return try io.fileSize(descriptor) } catch {
+                throw LogStoreError(error, path: path)
+            }
+        }
     }
 
     /// Writes all readable bytes of `buffer` at `position`.
@@ -53,15 +88,18 @@ final class LogFile: Sendable {
         precondition(buffer.readableBytes >= 8)
         var header = prefix.bigEndian
         let written = try withUnsafeBytes(of: &header) { head in
-            try buffer.withUnsafeReadableBytes { body in
-                var vectors = [
-                    iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress!), iov_len: 8),
-                    iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + 8), iov_len: body.count - 8),
-                ]
-                while true {
-                    let result = pwritev(descriptor, &vectors, 2, off_t(position))
-                    if result >= 0 { return result }
-                    if errno != EINTR { throw LogStoreError.system("pwritev", path: path, position: position) }
+            try withDescriptor { descriptor in
+                try buffer.withUnsafeReadableBytes { body in
+                    do throws(FileIOError) {
+                        return try io.pwritev(
+                            descriptor,
+                            head,
+                            UnsafeRawBufferPointer(rebasing: body[8...]),
+                            at: position
+                        )
+                    } catch {
+                        throw LogStoreError(error, path: path, position: position)
+                    }
                 }
             }
         }
@@ -78,21 +116,23 @@ final class LogFile: Sendable {
         }
     }
 
-    /// Writes all of `bytes` at `position`, retrying short writes and `EINTR`.
+    /// Writes all of `bytes` at `position`, retrying short writes.
     func write(_ bytes: UnsafeRawBufferPointer, at position: Int64) throws {
+        try withDescriptor { descriptor in try write(bytes, at: position, descriptor: descriptor) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, at position: Int64, descriptor: Int32) throws {
         var written = 0
         while written < bytes.count {
-            let result = pwrite(
-                descriptor,
-                bytes.baseAddress! + written,
-                bytes.count - written,
-                off_t(position) + off_t(written)
-            )
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw LogStoreError.system("pwrite", path: path, position: position + Int64(written))
+            let at = position + Int64(written)
+            do throws(FileIOError) {
+                let result = try io.pwrite(descriptor, UnsafeRawBufferPointer(rebasing: bytes[written...]), at: at)
+                // A write that makes no progress would loop forever: report it as a full disk.
+                guard result > 0 else { throw FileIOError("pwrite", errno: ENOSPC) }
+                written += result
+            } catch {
+                throw LogStoreError(error, path: path, position: at)
             }
-            written += result
         }
     }
 
@@ -101,18 +141,25 @@ final class LogFile: Sendable {
     @discardableResult
     func read(into buffer: inout ByteBuffer, at position: Int64, count: Int) throws -> Int {
         buffer.reserveCapacity(minimumWritableBytes: count)
-        return try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
+        return try withDescriptor { descriptor in
+            try read(into: &buffer, at: position, count: count, descriptor: descriptor)
+        }
+    }
+
+    private func read(into buffer: inout ByteBuffer, at position: Int64, count: Int, descriptor: Int32) throws -> Int {
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
             var total = 0
             while total < count {
-                let result = pread(
-                    descriptor,
-                    space.baseAddress! + total,
-                    count - total,
-                    off_t(position) + off_t(total)
-                )
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw LogStoreError.system("pread", path: path, position: position + Int64(total))
+                let at = position + Int64(total)
+                let result: Int
+                do throws(FileIOError) {
+                    result = try io.pread(
+                        descriptor,
+                        into: UnsafeMutableRawBufferPointer(rebasing: space[total..<count]),
+                        at: at
+                    )
+                } catch {
+                    throw LogStoreError(error, path: path, position: at)
                 }
                 if result == 0 { break }
                 total += result
@@ -130,29 +177,31 @@ final class LogFile: Sendable {
 
     /// Cuts the file to `size` bytes.
     func truncate(to size: Int64) throws {
-        guard ftruncate(descriptor, off_t(size)) == 0 else {
-            throw LogStoreError.system("ftruncate", path: path, position: size)
+        try withDescriptor { descriptor in
+            do throws(FileIOError) { try io.ftruncate(descriptor, to: size) } catch {
+                throw LogStoreError(error, path: path, position: size)
+            }
         }
     }
 
     /// Takes an exclusive advisory lock (`flock`) without waiting.
     /// - Returns: `false` if another open file description holds it.
     func tryLock() throws -> Bool {
-        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
-        if errno == EWOULDBLOCK { return false }
-        throw LogStoreError.system("flock", path: path)
+        precondition(!isOnDemand, "only a pinned file can hold a lock")
+        do throws(FileIOError) { return try io.tryLock(pinnedDescriptor) } catch {
+            throw LogStoreError(error, path: path)
+        }
     }
 
     /// Releases the lock taken by ``tryLock()`` (closing the file releases it too).
     func unlock() {
-        flock(descriptor, LOCK_UN)
+        if !isOnDemand { io.unlock(pinnedDescriptor) }
     }
 
     /// Forces written data to disk (`fdatasync`).
     func sync() throws {
-        while fdatasync(descriptor) != 0 {
-            if errno == EINTR { continue }
-            throw LogStoreError.system("fdatasync", path: path)
+        try withDescriptor { descriptor in
+            do throws(FileIOError) { try io.fdatasync(descriptor) } catch { throw LogStoreError(error, path: path) }
         }
     }
 }
@@ -160,88 +209,95 @@ final class LogFile: Sendable {
 /// Directory and path operations the log needs, each throwing ``LogStoreError``.
 public enum FileSystem {
     /// Creates `path` (one level) if it does not exist.
-    static func createDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw LogStoreError.system("mkdir", path: path)
+    /// - Returns: whether it created the directory.
+    @discardableResult
+    static func createDirectory(_ path: String, io: any FileIO) throws -> Bool {
+        do throws(FileIOError) {
+            try io.mkdir(path)
+            return true
+        } catch  where error.errno == EEXIST {
+            return false
+        } catch {
+            throw LogStoreError(error, path: path)
         }
     }
 
     /// The names in `path`, without `.` and `..`.
-    static func contents(of path: String) throws -> [String] {
-        guard let directory = opendir(path) else { throw LogStoreError.system("opendir", path: path) }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
+    static func contents(of path: String, io: any FileIO) throws -> [String] {
+        do throws(FileIOError) { return try io.contentsOfDirectory(path) } catch {
+            throw LogStoreError(error, path: path)
         }
-        return names
     }
 
-    static func exists(_ path: String) -> Bool {
-        access(path, F_OK) == 0
+    static func exists(_ path: String, io: any FileIO) -> Bool {
+        io.exists(path)
     }
 
     /// Removes a file; a file that is already gone is not an error.
-    static func remove(_ path: String) throws {
-        if unlink(path) != 0 && errno != ENOENT {
-            throw LogStoreError.system("unlink", path: path)
+    static func remove(_ path: String, io: any FileIO) throws {
+        do throws(FileIOError) { try io.unlink(path) } catch  where error.errno == ENOENT {} catch {
+            throw LogStoreError(error, path: path)
         }
     }
 
-    static func rename(_ from: String, to: String) throws {
-        if Glibc.rename(from, to) != 0 {
-            throw LogStoreError.system("rename", path: from)
-        }
+    static func rename(_ from: String, to: String, io: any FileIO) throws {
+        do throws(FileIOError) { try io.rename(from, to: to) } catch { throw LogStoreError(error, path: from) }
     }
 
     /// fsyncs a directory, making creations, renames and removals in it durable.
-    static func syncDirectory(_ path: String) throws {
-        let descriptor = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw LogStoreError.system("open", path: path) }
-        defer { close(descriptor) }
-        while fsync(descriptor) != 0 {
-            if errno == EINTR { continue }
-            throw LogStoreError.system("fsync", path: path)
-        }
+    static func syncDirectory(_ path: String, io: any FileIO) throws {
+        do throws(FileIOError) { try io.syncDirectory(path) } catch { throw LogStoreError(error, path: path) }
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename, fsync of the directory.
     /// The broker's small metadata files (`topic.json`, `producer-ids`) use it too.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
+    ///
+    /// If a step fails, `path` keeps its previous contents and the temporary file is removed (if
+    /// that fails too, the next ``PartitionLog/open(directory:configuration:scheduler:clock:fileIO:)``
+    /// of a log directory removes it).
+    public static func writeAtomically(
+        _ bytes: [UInt8],
+        to path: String,
+        directory: String,
+        io: any FileIO = PosixFileIO.shared
+    ) throws {
         let temporary = path + ".tmp"
         do {
-            let file = try LogFile.open(temporary, create: true)
+            let file = try LogFile.open(temporary, create: true, io: io)
             try file.truncate(to: 0)
             try bytes.withUnsafeBytes { try file.write($0, at: 0) }
             try file.sync()
+        } catch {
+            try? remove(temporary, io: io)
+            throw error
         }
-        try rename(temporary, to: path)
-        try syncDirectory(directory)
+        try rename(temporary, to: path, io: io)
+        try syncDirectory(directory, io: io)
     }
 }
 
 extension LogStoreError {
     /// An `ioFailure` for a failed system call, with `errno`'s text.
-    static func system(
-        _ call: String,
+    init(
+        _ failure: FileIOError,
         path: String,
         position: Int64? = nil,
         file: StaticString = #fileID,
         line: UInt = #line
-    ) -> LogStoreError {
-        let code = Glibc.errno
-        let reason = String(cString: strerror(code))
-        return LogStoreError(
+    ) {
+        self.init(
             .ioFailure,
-            "\(call) failed: \(reason) (errno \(code))",
+            "\(failure.call) failed: \(Self.errnoText(failure.errno)) (errno \(failure.errno))",
             path: path,
             position: position,
-            errno: code,
+            errno: failure.errno,
             file: file,
             line: line
         )
+    }
+
+    /// `strerror`'s text for `code`.
+    static func errnoText(_ code: Int32) -> String {
+        String(cString: strerror(code))
     }
 }

@@ -1,5 +1,13 @@
 import NIOConcurrencyHelpers
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The part of a ``PartitionLog`` that the flush thread touches: which files have unsynced
 /// writes, how far the log is durable, and the recovery point to checkpoint.
 ///
@@ -18,19 +26,22 @@ final class LogFlusher: Sendable {
         var durableEndOffset: Int64
         /// A recovery point to checkpoint once the files before it are synced.
         var pendingCheckpoint: Int64?
-        /// The first flush failure; after one, the log refuses appends (the page cache may have
-        /// dropped the data, so "durable" can no longer be promised).
+        /// The first failed `fdatasync`/`fsync`; after one, the log refuses appends until it is
+        /// reopened (the kernel may have dropped the unsynced pages and a later sync would succeed
+        /// without them, so "durable" can no longer be promised).
         var failure: LogStoreError?
     }
 
     let directory: String
+    let io: any FileIO
     private let state: NIOLockedValueBox<State>
     /// Serialises whole flushes (the flush thread's and a closing owner's), so that a flush that
     /// finds nothing dirty never returns while another is still syncing what it took.
     private let flushing = NIOLock()
 
-    init(directory: String, endOffset: Int64) {
+    init(directory: String, endOffset: Int64, io: any FileIO) {
         self.directory = directory
+        self.io = io
         self.state = NIOLockedValueBox(State(appendedEndOffset: endOffset, durableEndOffset: endOffset))
     }
 
@@ -75,7 +86,12 @@ final class LogFlusher: Sendable {
         try flushing.withLock { try flushLocked() }
     }
 
+    /// The `errno` values of a call that failed for want of a resource before touching any data
+    /// (opening the directory or the checkpoint's temporary file): the next flush may succeed.
+    static let resourceErrors: Set<Int32> = [EMFILE, ENFILE, ENOMEM, ENOSPC, EDQUOT]
+
     private func flushLocked() throws -> Int64 {
+        if let failure = self.failure { throw failure }
         let (files, syncDirectory, endOffset, checkpoint) = state.withLockedValue { state in
             defer {
                 state.dirtyFiles.removeAll(keepingCapacity: true)
@@ -84,13 +100,38 @@ final class LogFlusher: Sendable {
             }
             return (state.dirtyFiles, state.isDirectoryDirty, state.appendedEndOffset, state.pendingCheckpoint)
         }
-        if let failure = self.failure { throw failure }
+        // Which failures are final: a failed `fdatasync` of a segment file, or a failed `fsync` of
+        // the directory (not its `open`). Anything else leaves the data as it was, so the flush's
+        // work is handed back to the next flush, which must succeed before anything it covers is
+        // reported durable.
+        var isFinal = true
         do {
             for file in files { try file.sync() }
-            if syncDirectory { try FileSystem.syncDirectory(directory) }
-            if let checkpoint { try RecoveryCheckpoint(offset: checkpoint).write(directory: directory) }
+            if syncDirectory {
+                do throws(FileIOError) {
+                    try io.syncDirectory(directory)
+                } catch {
+                    isFinal = !(error.call == "open" && Self.resourceErrors.contains(error.errno))
+                    throw LogStoreError(error, path: directory)
+                }
+            }
+            if let checkpoint {
+                // The checkpoint is its own temporary file, written after the data is synced.
+                isFinal = false
+                try RecoveryCheckpoint(offset: checkpoint).write(directory: directory, io: io)
+            }
         } catch let error as LogStoreError {
-            state.withLockedValue { if $0.failure == nil { $0.failure = error } }
+            state.withLockedValue { state in
+                if isFinal {
+                    if state.failure == nil { state.failure = error }
+                    return
+                }
+                for file in files where !state.dirtyFiles.contains(where: { $0 === file }) {
+                    state.dirtyFiles.append(file)
+                }
+                state.isDirectoryDirty = state.isDirectoryDirty || syncDirectory
+                if let checkpoint { state.pendingCheckpoint = max(state.pendingCheckpoint ?? checkpoint, checkpoint) }
+            }
             throw error
         }
         return state.withLockedValue { state in

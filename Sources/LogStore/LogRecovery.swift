@@ -119,13 +119,14 @@ extension PartitionLog {
         directory: String,
         configuration: LogConfiguration = LogConfiguration(),
         scheduler: FlushScheduler,
-        clock: @escaping @Sendable () -> Int64 = currentTimeMilliseconds
+        clock: @escaping @Sendable () -> Int64 = currentTimeMilliseconds,
+        fileIO io: any FileIO = PosixFileIO.shared
     ) throws -> PartitionLog {
         try configuration.validate()
-        try FileSystem.createDirectories(directory)
+        try FileSystem.createDirectories(directory, io: io)
         // One owner per directory, as Kafka's `.lock`: a second broker (or a second open in this
         // process) on the same data would interleave appends.
-        let lock = try LogFile.open(directory + "/" + lockFileName, create: true)
+        let lock = try LogFile.open(directory + "/" + lockFileName, create: true, io: io)
         guard try lock.tryLock() else {
             throw LogStoreError(
                 .directoryInUse,
@@ -134,16 +135,16 @@ extension PartitionLog {
             )
         }
         let markerPath = directory + "/" + cleanShutdownFileName
-        let names = try FileSystem.contents(of: directory)
+        let names = try FileSystem.contents(of: directory, io: io)
         var report = RecoveryReport(wasCleanShutdown: names.contains(cleanShutdownFileName))
 
         let logBases = Set(names.compactMap(Segment.baseOffset(fromLogName:)))
         for name in names where isStray(name, logBases: logBases) {
-            try FileSystem.remove(directory + "/" + name)
+            try FileSystem.remove(directory + "/" + name, io: io)
             report.removedFiles.append(name)
         }
 
-        report.recoveryPoint = try? RecoveryCheckpoint.read(directory: directory)?.offset
+        report.recoveryPoint = try? RecoveryCheckpoint.read(directory: directory, io: io)?.offset
         let sortedBases = logBases.sorted()
         // Recovery starts at the segment holding the recovery point (the first, if unknown).
         let recoverFrom: Int64 =
@@ -151,20 +152,46 @@ extension PartitionLog {
             ? .max : sortedBases.last { $0 <= (report.recoveryPoint ?? 0) } ?? .min
 
         var segments: [Segment] = []
+        // Sealed segments trade their descriptors for on-demand ones as soon as the next one is
+        // open; recovery's reads and copies of them go through the limiter then.
+        let fileLimiter = OpenFileLimiter(limit: configuration.openSealedSegmentsLimit)
         var bases = sortedBases
+        // A segment whose `.log` is empty holds no offsets, so it bounds nothing: a roll that failed
+        // (or was cut by a power cut) after creating the new segment's files can leave one behind
+        // while appends went on in the previous segment, past its base.
+        var emptyBases = Set<Int64>()
+        for base in sortedBases {
+            let logPath = directory + "/" + Segment.fileName(baseOffset: base, suffix: ".log")
+            if try LogFile.open(logPath, create: false, io: io).size() == 0 { emptyBases.insert(base) }
+        }
         var position = 0
         while position < bases.count {
+            // Only the segment being opened and the last one keep their files open.
+            if segments.count >= 2 { segments[segments.count - 2].closeFiles(limiter: fileLimiter) }
             let base = bases[position]
-            // The next segment's base: this one's batches must end before it. Bytes past it are not
-            // part of the log (garbage after a sealed segment, or a copy a repair left behind).
-            let offsetLimit = position + 1 < bases.count ? bases[position + 1] : .max
+            if emptyBases.contains(base), let previous = segments.last, previous.nextOffset > base {
+                // Such a leftover, overtaken by the previous segment: it holds nothing, remove it.
+                for suffix in [".log", ".index", ".timeindex"] {
+                    let name = Segment.fileName(baseOffset: base, suffix: suffix)
+                    try FileSystem.remove(directory + "/" + name, io: io)
+                    report.removedFiles.append(name)
+                }
+                bases.remove(at: position)
+                continue
+            }
+            // The next non-empty segment's base: this one's batches must end before it. Bytes past
+            // it are not part of the log (garbage after a sealed segment, a copy a repair left
+            // behind, or the tail of an append that failed and could not be undone before a roll):
+            // they are cut, and the later segment, which holds what was acknowledged, is kept.
+            let offsetLimit = bases[(position + 1)...].first { !emptyBases.contains($0) } ?? .max
             let mustRecover = base >= recoverFrom
             let (segment, recovery) = try Segment.open(
                 directory: directory,
                 baseOffset: base,
                 configuration: configuration,
                 recover: mustRecover,
-                offsetLimit: offsetLimit
+                offsetLimit: offsetLimit,
+                io: io
             )
             precondition(segment.nextOffset <= offsetLimit, "segment \(base) runs into segment \(offsetLimit)")
             segments.append(segment)
@@ -177,14 +204,21 @@ extension PartitionLog {
                 if report.damage == nil { report.damage = recovery.damage }
                 if let lost = recovery.lostOffsets { report.lostOffsets.append(lost) }
                 // The valid batches after the damage now form a segment of their own: open it next.
-                if let movedTo = recovery.movedTo { bases.insert(movedTo, at: position + 1) }
+                // (The move may have replaced an empty leftover of the same name.)
+                if let movedTo = recovery.movedTo {
+                    emptyBases.remove(movedTo)
+                    bases.removeAll { $0 == movedTo }
+                    bases.insert(movedTo, at: position + 1)
+                }
             }
             position += 1
         }
 
         if segments.isEmpty {
             let base = report.recoveryPoint ?? 0
-            segments.append(try Segment.create(directory: directory, baseOffset: base, configuration: configuration))
+            segments.append(
+                try Segment.create(directory: directory, baseOffset: base, configuration: configuration, io: io)
+            )
         }
         // The log ends below the checkpointed recovery point: fsynced batches were lost to damage.
         // Their offsets may have been acknowledged, so they are never handed out again: appends go
@@ -193,7 +227,12 @@ extension PartitionLog {
             let end = segments[segments.count - 1].nextOffset
             try segments[segments.count - 1].sealTimeIndex()
             segments.append(
-                try Segment.create(directory: directory, baseOffset: recoveryPoint, configuration: configuration)
+                try Segment.create(
+                    directory: directory,
+                    baseOffset: recoveryPoint,
+                    configuration: configuration,
+                    io: io
+                )
             )
             report.lostOffsets.append(end..<recoveryPoint)
             report.resumedAtRecoveryPoint = recoveryPoint
@@ -201,10 +240,10 @@ extension PartitionLog {
                 try file.sync()
             }
         }
-        if report.wasCleanShutdown { try FileSystem.remove(markerPath) }
+        if report.wasCleanShutdown { try FileSystem.remove(markerPath, io: io) }
         // The new first segment, the removed marker and any deletions must reach the disk before
         // an append is acknowledged on top of them.
-        try FileSystem.syncDirectory(directory)
+        try FileSystem.syncDirectory(directory, io: io)
 
         let scheduler = scheduler
         return PartitionLog(
@@ -214,7 +253,9 @@ extension PartitionLog {
             scheduler: scheduler,
             clock: clock,
             recoveryReport: report,
-            lock: lock
+            lock: lock,
+            io: io,
+            fileLimiter: fileLimiter
         )
     }
 
@@ -230,12 +271,15 @@ extension PartitionLog {
 }
 
 extension FileSystem {
-    /// Creates `path` and any missing parents.
-    static func createDirectories(_ path: String) throws {
+    /// Creates `path` and any missing parents, and fsyncs the parent of each directory it
+    /// creates: without that, a power cut could take a new partition directory (and every
+    /// acknowledged batch in it) away.
+    static func createDirectories(_ path: String, io: any FileIO) throws {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
+            let parent = prefix.isEmpty ? "." : (prefix == "/" ? "/" : String(prefix.dropLast()))
             prefix += component
-            try createDirectory(prefix)
+            if try createDirectory(prefix, io: io) { try syncDirectory(parent, io: io) }
             prefix += "/"
         }
     }

@@ -24,7 +24,7 @@ struct OffsetIndex {
         var position: Int64
     }
 
-    let file: LogFile
+    var file: LogFile
     let baseOffset: Int64
     private(set) var entries: [Entry]
 
@@ -69,6 +69,12 @@ struct OffsetIndex {
             at: Int64(entries.count * Self.entrySize)
         )
         entries.append(Entry(offset: offset, position: position))
+    }
+
+    /// Drops the in-memory entries after the first `count` (after a failed append; the caller
+    /// cuts the file to match).
+    mutating func forgetEntries(after count: Int) {
+        entries.removeLast(entries.count - count)
     }
 
     /// Replaces the file's contents with `entries`.

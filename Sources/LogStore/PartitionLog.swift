@@ -34,6 +34,11 @@ public final class PartitionLog {
     private let lock: LogFile
     private let scheduler: FlushScheduler
     private let clock: @Sendable () -> Int64
+    /// The file system the log's files live on.
+    let io: any FileIO
+    /// Keeps the sealed segments' `.log` files open only while used, at most
+    /// ``LogConfiguration/openSealedSegmentsLimit`` at once.
+    let fileLimiter: OpenFileLimiter
     private var isClosed = false
 
     /// What opening the log found: whether it was clean, what recovery validated and cut off.
@@ -46,8 +51,13 @@ public final class PartitionLog {
         scheduler: FlushScheduler,
         clock: @escaping @Sendable () -> Int64,
         recoveryReport: RecoveryReport,
-        lock: LogFile
+        lock: LogFile,
+        io: any FileIO,
+        fileLimiter: OpenFileLimiter
     ) {
+        self.io = io
+        self.fileLimiter = fileLimiter
+        for segment in segments.dropLast() { segment.closeFiles(limiter: fileLimiter) }
         precondition(!segments.isEmpty)
         self.lock = lock
         self.directory = directory
@@ -56,7 +66,7 @@ public final class PartitionLog {
         self.scheduler = scheduler
         self.clock = clock
         self.recoveryReport = recoveryReport
-        self.flusher = LogFlusher(directory: directory, endOffset: segments.last!.nextOffset)
+        self.flusher = LogFlusher(directory: directory, endOffset: segments.last!.nextOffset, io: io)
         if case .interval(let milliseconds) = configuration.flushPolicy {
             scheduler.register(flusher, intervalMilliseconds: milliseconds)
         }
@@ -126,6 +136,10 @@ public final class PartitionLog {
         try batch.validateRecords()
         guard batch.recordCount > 0 else { throw LogStoreError(.invalidBatch, "batch has no records") }
 
+        // A failed write that could not be undone must be undone before anything else is written,
+        // a roll included: sealing a segment with unacknowledged bytes at its end would make them
+        // overlap the next segment.
+        try activeSegment.repairIfNeeded()
         let baseOffset = logEndOffset
         let lastOffset = baseOffset + Int64(batch.lastOffsetDelta)
         try rollIfNeeded(batchBytes: batch.sizeInBytes, lastOffset: lastOffset)
@@ -153,16 +167,28 @@ public final class PartitionLog {
     }
 
     /// Seals the active segment and starts a new one at the log end offset.
+    ///
+    /// All or nothing: the new segment's files are created first and removed again if sealing the
+    /// old one fails, so a failed roll leaves the log and its files as they were.
     func roll() throws {
         let sealed = activeSegment
-        try sealed.sealTimeIndex()
+        try sealed.repairIfNeeded()
         let fresh = try Segment.create(
             directory: directory,
             baseOffset: sealed.nextOffset,
-            configuration: configuration
+            configuration: configuration,
+            io: io
         )
+        do {
+            try sealed.sealTimeIndex()
+        } catch {
+            // Left behind if this fails too: an empty segment at the log end, which is harmless.
+            try? fresh.deleteFiles()
+            throw error
+        }
         segments.append(fresh)
         flusher.noteRoll(sealed: [sealed.log] + sealed.indexFiles, newBaseOffset: fresh.baseOffset)
+        sealed.closeFiles(limiter: fileLimiter)
         // The sealed segment and the new directory entry are synced on the flush thread, after
         // which the recovery point moves to the new segment.
         scheduler.submit(flusher, completion: nil)
@@ -213,9 +239,9 @@ public final class PartitionLog {
         try active.sealTimeIndex()
         flusher.noteRoll(sealed: [active.log] + active.indexFiles, newBaseOffset: active.nextOffset)
         try flusher.flush()
-        let marker = try LogFile.open(directory + "/" + Self.cleanShutdownFileName, create: true)
+        let marker = try LogFile.open(directory + "/" + Self.cleanShutdownFileName, create: true, io: io)
         try marker.sync()
-        try FileSystem.syncDirectory(directory)
+        try FileSystem.syncDirectory(directory, io: io)
     }
 
     /// Leaves the log as a crash would: no flush, no checkpoint, no marker; the directory lock is

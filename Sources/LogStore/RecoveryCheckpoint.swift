@@ -30,10 +30,10 @@ struct RecoveryCheckpoint: Equatable {
     /// Reads the checkpoint in `directory`.
     /// - Returns: `nil` when there is none.
     /// - Throws: `corruptCheckpoint` when the file is there but damaged.
-    static func read(directory: String) throws -> RecoveryCheckpoint? {
+    static func read(directory: String, io: any FileIO = PosixFileIO.shared) throws -> RecoveryCheckpoint? {
         let path = directory + "/" + fileName
-        guard FileSystem.exists(path) else { return nil }
-        let buffer = try LogFile.open(path, create: false).read(at: 0, count: size + 1)
+        guard FileSystem.exists(path, io: io) else { return nil }
+        let buffer = try LogFile.open(path, create: false, io: io).read(at: 0, count: size + 1)
         let bytes = Array(buffer.readableBytesView)
         guard bytes.count == size, Array(bytes[0..<4]) == magic else {
             throw LogStoreError(.corruptCheckpoint, "not an \(size)-byte SLRP checkpoint", path: path)
@@ -51,7 +51,7 @@ struct RecoveryCheckpoint: Equatable {
     }
 
     /// Replaces the checkpoint in `directory` atomically.
-    func write(directory: String) throws {
-        try FileSystem.writeAtomically(encoded(), to: directory + "/" + Self.fileName, directory: directory)
+    func write(directory: String, io: any FileIO = PosixFileIO.shared) throws {
+        try FileSystem.writeAtomically(encoded(), to: directory + "/" + Self.fileName, directory: directory, io: io)
     }
 }

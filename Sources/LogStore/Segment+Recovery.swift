@@ -12,20 +12,34 @@ extension Segment {
     func moveTail(from position: Int64, toSegmentAt baseOffset: Int64) throws {
         let target = directory + "/" + Self.fileName(baseOffset: baseOffset, suffix: ".log")
         let temporary = target + ".tmp"
-        let copy = try LogFile.open(temporary, create: true)
-        try copy.truncate(to: 0)
-        var from = position
-        while from < size {
-            let count = Int(min(size - from, Int64(Self.moveChunkBytes)))
-            let chunk = try log.read(at: from, count: count)
-            guard chunk.readableBytes == count else {
-                throw LogStoreError(.badLength, "file ended early while moving batches", path: log.path, position: from)
+        // Through the segment's file system, as every other file operation: on a simulated disk the
+        // copy, its sync, the rename and the directory sync are all subject to faults and power cuts.
+        let copy = try LogFile.open(temporary, create: true, io: io)
+        do {
+            try copy.truncate(to: 0)
+            var from = position
+            while from < size {
+                let count = Int(min(size - from, Int64(Self.moveChunkBytes)))
+                let chunk = try log.read(at: from, count: count)
+                guard chunk.readableBytes == count else {
+                    throw LogStoreError(
+                        .badLength,
+                        "file ended early while moving batches",
+                        path: log.path,
+                        position: from
+                    )
+                }
+                try copy.write(chunk, at: from - position)
+                from += Int64(count)
             }
-            try copy.write(chunk, at: from - position)
-            from += Int64(count)
+            try copy.sync()
+        } catch {
+            // Nothing of the move is visible yet: remove the partial copy (a failure to do so
+            // leaves a `.tmp` file, which the next open removes).
+            try? FileSystem.remove(temporary, io: io)
+            throw error
         }
-        try copy.sync()
-        try FileSystem.rename(temporary, to: target)
-        try FileSystem.syncDirectory(directory)
+        try FileSystem.rename(temporary, to: target, io: io)
+        try FileSystem.syncDirectory(directory, io: io)
     }
 }

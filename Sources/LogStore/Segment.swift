@@ -12,7 +12,7 @@ import NIOCore
 final class Segment {
     let baseOffset: Int64
     let directory: String
-    let log: LogFile
+    private(set) var log: LogFile
     private(set) var offsetIndex: OffsetIndex
     private(set) var timeIndex: TimeIndex
     let configuration: LogConfiguration
@@ -30,6 +30,9 @@ final class Segment {
     /// Damaged regions reads have found (a segment that recovery did not validate); see
     /// Segment+Read.swift.
     var damagedRegions: [DamagedRegion] = []
+    /// Set when a failed write could not be undone: the files may hold bytes past what the segment
+    /// knows. ``repairIfNeeded()`` cuts them back; until it succeeds the segment takes no writes.
+    private(set) var pendingRepair: LogStoreError?
 
     static func fileName(baseOffset: Int64, suffix: String) -> String {
         let digits = String(baseOffset)
@@ -66,11 +69,32 @@ final class Segment {
     }
 
     /// Creates a new, empty segment (truncating any leftover files of the same name).
-    static func create(directory: String, baseOffset: Int64, configuration: LogConfiguration) throws -> Segment {
-        let log = try LogFile.open(path(directory, baseOffset, ".log"), create: true)
-        let index = try LogFile.open(path(directory, baseOffset, ".index"), create: true)
-        let timeIndex = try LogFile.open(path(directory, baseOffset, ".timeindex"), create: true)
-        for file in [log, index, timeIndex] { try file.truncate(to: 0) }
+    static func create(
+        directory: String,
+        baseOffset: Int64,
+        configuration: LogConfiguration,
+        io: any FileIO
+    ) throws -> Segment {
+        var created: [String] = []
+        let log: LogFile
+        let index: LogFile
+        let timeIndex: LogFile
+        do {
+            // One by one, so that a failure part-way removes what it created: a leftover empty
+            // segment would be harmless, but there is no reason to leave one.
+            func createFile(_ suffix: String) throws -> LogFile {
+                let file = try LogFile.open(path(directory, baseOffset, suffix), create: true, io: io)
+                created.append(file.path)
+                try file.truncate(to: 0)
+                return file
+            }
+            log = try createFile(".log")
+            index = try createFile(".index")
+            timeIndex = try createFile(".timeindex")
+        } catch {
+            for path in created { try? FileSystem.remove(path, io: io) }
+            throw error
+        }
         return Segment(
             baseOffset: baseOffset,
             directory: directory,
@@ -96,16 +120,17 @@ final class Segment {
         baseOffset: Int64,
         configuration: LogConfiguration,
         recover: Bool,
-        offsetLimit: Int64 = .max
+        offsetLimit: Int64 = .max,
+        io: any FileIO
     ) throws -> (segment: Segment, recovery: SegmentRecoveryReport?) {
-        let log = try LogFile.open(path(directory, baseOffset, ".log"), create: false)
+        let log = try LogFile.open(path(directory, baseOffset, ".log"), create: false, io: io)
         // A missing index file is created empty below, where it would pass for a valid one:
         // note its absence first and rebuild it.
         let hasIndexFiles =
-            FileSystem.exists(path(directory, baseOffset, ".index"))
-            && FileSystem.exists(path(directory, baseOffset, ".timeindex"))
-        let indexFile = try LogFile.open(path(directory, baseOffset, ".index"), create: true)
-        let timeIndexFile = try LogFile.open(path(directory, baseOffset, ".timeindex"), create: true)
+            FileSystem.exists(path(directory, baseOffset, ".index"), io: io)
+            && FileSystem.exists(path(directory, baseOffset, ".timeindex"), io: io)
+        let indexFile = try LogFile.open(path(directory, baseOffset, ".index"), create: true, io: io)
+        let timeIndexFile = try LogFile.open(path(directory, baseOffset, ".timeindex"), create: true, io: io)
         let segment = Segment(
             baseOffset: baseOffset,
             directory: directory,
@@ -264,22 +289,24 @@ final class Segment {
     /// Appends a validated batch, writing `baseOffset` (which must be `nextOffset`) in place of
     /// the batch's own.
     ///
-    /// On a failed write the file is cut back to its previous size, so the log stays consistent.
+    /// All or nothing: if any write (the batch, its offset-index or time-index entry) fails, every
+    /// file is cut back to its size before the append and the segment is exactly as it was. If
+    /// even that fails, the segment remembers it (``pendingRepair``) and refuses writes until a
+    /// later ``repairIfNeeded()`` manages the cut.
     func append(_ batch: RecordBatch, baseOffset: Int64, now: @autoclosure () -> Int64) throws {
         precondition(baseOffset == nextOffset, "batch offset \(baseOffset) != next offset \(nextOffset)")
         precondition(size + Int64(batch.sizeInBytes) <= Int64(LogConfiguration.segmentBytesLimit))
-        do {
+        try repairIfNeeded()
+        let indexed = bytesSinceIndexEntry >= configuration.indexIntervalBytes
+        try undoingOnFailure {
             try log.write(batch.buffer, at: size, replacingFirst8BytesWith: baseOffset)
-        } catch {
-            try? log.truncate(to: size)
-            throw error
+            // Index the batch only once its bytes are in the file.
+            if indexed {
+                try offsetIndex.append(offset: baseOffset, position: size)
+                try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: baseOffset)
+            }
         }
-        // Index the batch only once its bytes are in the file.
-        if bytesSinceIndexEntry >= configuration.indexIntervalBytes {
-            try offsetIndex.append(offset: baseOffset, position: size)
-            try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: baseOffset)
-            bytesSinceIndexEntry = 0
-        }
+        if indexed { bytesSinceIndexEntry = 0 }
         // Age counts from the first batch's timestamp, as Kafka's segment.ms does, but never from
         // before the segment existed: records stamped in the past must not roll every append.
         if size == 0 { rollTimestamp = max(batch.maxTimestamp, now()) }
@@ -293,8 +320,66 @@ final class Segment {
     /// the segment's largest timestamp. Called when the segment rolls and when the log closes.
     func sealTimeIndex() throws {
         guard nextOffset > baseOffset else { return }
-        try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: nextOffset)
+        try repairIfNeeded()
+        try undoingOnFailure { try timeIndex.appendIfNewer(timestamp: maxTimestamp, offset: nextOffset) }
     }
+
+    /// Runs `writes`; if they throw, forgets the index entries they added and cuts every file back
+    /// to its size before them, then rethrows. A failed cut is kept in ``pendingRepair``.
+    private func undoingOnFailure(_ writes: () throws -> Void) throws {
+        let offsetEntries = offsetIndex.entries.count
+        let timeEntries = timeIndex.entries.count
+        do {
+            try writes()
+        } catch {
+            offsetIndex.forgetEntries(after: offsetEntries)
+            timeIndex.forgetEntries(after: timeEntries)
+            do {
+                try cutFilesBack()
+            } catch let failure as LogStoreError {
+                pendingRepair = failure
+            }
+            throw error
+        }
+    }
+
+    /// Cuts the files back to what the segment holds in memory.
+    private func cutFilesBack() throws {
+        try log.truncate(to: size)
+        try offsetIndex.file.truncate(to: Int64(offsetIndex.entries.count * OffsetIndex.entrySize))
+        try timeIndex.file.truncate(to: Int64(timeIndex.entries.count * TimeIndex.entrySize))
+    }
+
+    /// If an earlier failed write could not be undone, tries the cut again.
+    /// - Throws: `ioFailure` (saying so) while the files still cannot be cut back.
+    func repairIfNeeded() throws {
+        guard let failure = pendingRepair else { return }
+        do {
+            try cutFilesBack()
+            pendingRepair = nil
+        } catch let error as LogStoreError {
+            throw LogStoreError(
+                .ioFailure,
+                "the segment refuses writes until it can undo an earlier failed write (\(failure.message)): \(error.message)",
+                path: error.path,
+                errno: error.errno
+            )
+        }
+    }
+
+    /// Trades the segment's open files for on-demand ones, opened only while a read (or a repair at
+    /// open) uses them, within `limiter`'s limit: for a sealed segment, whose index entries are in
+    /// memory. Anyone still holding the old files (the flush thread) keeps them open until done.
+    func closeFiles(limiter: OpenFileLimiter) {
+        guard !log.isOnDemand else { return }
+        log = .onDemand(log.path, io: log.io, limiter: limiter)
+        offsetIndex.file = .onDemand(offsetIndex.file.path, io: log.io, limiter: limiter)
+        timeIndex.file = .onDemand(timeIndex.file.path, io: log.io, limiter: limiter)
+    }
+
+    /// The file system the segment's files live on: every file operation on them, recovery's
+    /// included, goes through it.
+    var io: any FileIO { log.io }
 
     /// The index files, which must be synced before a checkpoint may point past this segment.
     var indexFiles: [LogFile] { [offsetIndex.file, timeIndex.file] }
@@ -302,9 +387,9 @@ final class Segment {
     /// Removes the segment's files: the `.log` first, so that a crash part-way leaves only
     /// orphan index files, which the next open deletes.
     func deleteFiles() throws {
-        try FileSystem.remove(log.path)
-        try FileSystem.remove(offsetIndex.file.path)
-        try FileSystem.remove(timeIndex.file.path)
+        try FileSystem.remove(log.path, io: io)
+        try FileSystem.remove(offsetIndex.file.path, io: io)
+        try FileSystem.remove(timeIndex.file.path, io: io)
     }
 }
 

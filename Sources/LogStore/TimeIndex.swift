@@ -21,7 +21,7 @@ struct TimeIndex {
         var offset: Int64
     }
 
-    let file: LogFile
+    var file: LogFile
     let baseOffset: Int64
     private(set) var entries: [Entry]
 
@@ -69,6 +69,12 @@ struct TimeIndex {
         bytes.appendBigEndian(UInt32(offset - baseOffset))
         try file.write(bytes, at: Int64(entries.count * Self.entrySize))
         entries.append(Entry(timestamp: timestamp, offset: offset))
+    }
+
+    /// Drops the in-memory entries after the first `count` (after a failed append; the caller
+    /// cuts the file to match).
+    mutating func forgetEntries(after count: Int) {
+        entries.removeLast(entries.count - count)
     }
 
     /// Replaces the file's contents with `entries`.

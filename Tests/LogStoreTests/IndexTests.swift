@@ -11,7 +11,11 @@ struct IndexTests {
     func withIndexFile(_ body: (LogFile, StorageFixture) throws -> Void) throws {
         try withStorageFixture { fixture in
             try FileManager.default.createDirectory(atPath: fixture.directory, withIntermediateDirectories: true)
-            let file = try LogFile.open(fixture.path("00000000000000000100.index"), create: true)
+            let file = try LogFile.open(
+                fixture.path("00000000000000000100.index"),
+                create: true,
+                io: PosixFileIO.shared
+            )
             try body(file, fixture)
         }
     }

@@ -275,7 +275,7 @@ struct RecoveryDamageTests {
             let (model, bases) = try Self.write(fixture, seed: UInt64(seed) + 1_000, cleanShutdown: true)
             let segment = bases[Int.random(in: 0..<(bases.count - 1), using: &random)]
             let indexEntries = try OffsetIndex.load(
-                file: LogFile.open(fixture.segmentPath(segment, ".index"), create: false),
+                file: LogFile.open(fixture.segmentPath(segment, ".index"), create: false, io: PosixFileIO.shared),
                 baseOffset: segment,
                 logSize: fixture.fileSize(fixture.segmentPath(segment, ".log"))
             ).entries

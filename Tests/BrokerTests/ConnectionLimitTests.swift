@@ -72,8 +72,8 @@ struct ConnectionLimitTests {
 
     @Test("the client reconnects by itself after the broker closed its idle connection")
     func clientAfterIdleClose() async throws {
-        // 2 s: long enough for the reconnect's handshake and request on a loaded machine.
-        try await withBroker({ $0.idleTimeoutMilliseconds = 2_000 }) { server, port in
+        // 5 s: long enough for the reconnect's handshake and request even on a loaded 2-core machine.
+        try await withBroker({ $0.idleTimeoutMilliseconds = 5_000 }) { server, port in
             let client = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
             try await client.connect()
             try await waitUntil { server.openConnections.isEmpty }

@@ -40,7 +40,9 @@ extension BatchScanner {
                 length >= RecordBatch.minimumBatchLength
             {
                 let next = damagePosition + Int64(length) + Int64(RecordBatch.logOverhead)
-                if next + header <= end, let found = try batch(in: file, at: next, end: end, offsets, maxBatchBytes) {
+                if next + header <= end,
+                    let found = try batch(in: file, at: next, after: damagePosition, end: end, offsets, maxBatchBytes)
+                {
                     return found
                 }
             }
@@ -55,7 +57,16 @@ extension BatchScanner {
             guard window.readableBytes == count else { return nil }
             for index in candidates(in: window, offsets: offsets, maxBatchBytes: maxBatchBytes) {
                 let position = windowStart + Int64(index)
-                if let found = try batch(in: file, at: position, end: end, offsets, maxBatchBytes) { return found }
+                if let found = try batch(
+                    in: file,
+                    at: position,
+                    after: damagePosition,
+                    end: end,
+                    offsets,
+                    maxBatchBytes
+                ) {
+                    return found
+                }
             }
             // The next window overlaps this one by a header, so no position is skipped.
             guard windowStart + Int64(count) < end else { break }
@@ -83,10 +94,18 @@ extension BatchScanner {
         }
     }
 
-    /// The batch at `position` if it is whole and valid and its offsets lie in `offsets`.
+    /// The smallest number of bytes a record takes in a batch (length, attributes, timestamp delta,
+    /// offset delta, key length, value length and header count, one byte each): the damaged bytes
+    /// before a batch can have held at most one offset per this many bytes.
+    static let minimumRecordBytes: Int64 = 7
+
+    /// The batch at `position` if it is whole and valid, its offsets lie in `offsets`, and the
+    /// offsets it skips could have been held by the damaged bytes from `damagePosition` to it (a
+    /// batch that a producer embedded in a record value cannot claim offsets far past the damage).
     private static func batch(
         in file: LogFile,
         at position: Int64,
+        after damagePosition: Int64,
         end: Int64,
         _ offsets: Range<Int64>,
         _ maxBatchBytes: Int
@@ -102,7 +121,8 @@ extension BatchScanner {
         guard bytes.readableBytes == Int(size),
             let batch = try? RecordBatch(validating: bytes, maxBatchBytes: maxBatchBytes)
         else { return nil }
-        guard offsets.contains(batch.baseOffset), batch.lastOffsetDelta >= 0, batch.lastOffset < offsets.upperBound
+        guard offsets.contains(batch.baseOffset), batch.hasValidOffsetRange, batch.lastOffset < offsets.upperBound,
+            (batch.baseOffset - offsets.lowerBound) <= (position - damagePosition) / minimumRecordBytes
         else { return nil }
         return ResumePoint(position: position, baseOffset: batch.baseOffset)
     }

@@ -83,7 +83,7 @@ struct BatchScanner {
         } else {
             batch = RecordBatch(unchecked: slice)
         }
-        guard batch.baseOffset == expectedOffset, batch.lastOffsetDelta >= 0 else {
+        guard batch.baseOffset == expectedOffset, batch.hasValidOffsetRange else {
             throw damage(
                 .invalidBatch,
                 "batch has base offset \(batch.baseOffset) and last offset delta \(batch.lastOffsetDelta); expected base offset \(expectedOffset)"

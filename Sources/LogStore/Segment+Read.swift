@@ -97,7 +97,7 @@ extension Segment {
                     validating: bytes.getSlice(at: bytes.readerIndex + used, length: batchSize)!,
                     maxBatchBytes: LogConfiguration.segmentBytesLimit
                 ),
-                batch.baseOffset == expected, batch.lastOffsetDelta >= 0, batch.lastOffset < nextOffset
+                batch.baseOffset == expected, batch.hasValidOffsetRange, batch.lastOffset < nextOffset
             else { break }
             expected = batch.lastOffset + 1
             batches.append(batch)

@@ -39,6 +39,9 @@ public protocol FileIO: AnyObject, Sendable {
     func fdatasync(_ descriptor: Int32) throws(FileIOError)
     /// The file's size in bytes.
     func fileSize(_ descriptor: Int32) throws(FileIOError) -> Int64
+    /// When the file's data last changed, in milliseconds since the epoch, or `nil` if this file
+    /// system does not keep it (the default).
+    func modificationTimeMilliseconds(_ descriptor: Int32) throws(FileIOError) -> Int64?
     /// Takes an exclusive advisory lock without waiting; `false` if another open file holds it.
     func tryLock(_ descriptor: Int32) throws(FileIOError) -> Bool
     /// Releases the lock taken by ``tryLock(_:)``.
@@ -72,4 +75,10 @@ public struct FileIOError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(call) failed: \(LogStoreError.errnoText(errno)) (errno \(errno))" }
+}
+
+extension FileIO {
+    /// No modification times: age retention treats a segment without record timestamps as not
+    /// yet expired.
+    public func modificationTimeMilliseconds(_ descriptor: Int32) throws(FileIOError) -> Int64? { nil }
 }

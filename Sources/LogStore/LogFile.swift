@@ -77,6 +77,15 @@ final class LogFile: Sendable {
         }
     }
 
+    /// When the file's data last changed (milliseconds since the epoch), if the file system says.
+    func modificationTimeMilliseconds() throws -> Int64? {
+        try withDescriptor { descriptor in
+            do throws(FileIOError) { return try io.modificationTimeMilliseconds(descriptor) } catch {
+                throw LogStoreError(error, path: path)
+            }
+        }
+    }
+
     /// Writes all readable bytes of `buffer` at `position`.
     func write(_ buffer: ByteBuffer, at position: Int64) throws {
         try buffer.withUnsafeReadableBytes { try write($0, at: position) }

@@ -86,6 +86,12 @@ public final class PosixFileIO: FileIO {
         return Int64(info.st_size)
     }
 
+    public func modificationTimeMilliseconds(_ descriptor: Int32) throws(FileIOError) -> Int64? {
+        var info = stat()
+        _ = try retrying("fstat") { fstat(descriptor, &info) }
+        return Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+    }
+
     public func tryLock(_ descriptor: Int32) throws(FileIOError) -> Bool {
         do {
             _ = try retrying("flock") { flock(descriptor, LOCK_EX | LOCK_NB) }

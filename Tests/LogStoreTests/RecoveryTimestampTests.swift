@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 
@@ -69,10 +70,12 @@ struct RecoveryTimestampTests {
                 try log.append(Self.batch([Self.now]))
             }
             let log = try fixture.open(configuration)
+            // Records without a timestamp (negative) are dated by the file's modification time.
+            let dated = timestamp >= 0 ? timestamp : Int64(Date().timeIntervalSince1970 * 1000)
             for now in [Int64.min, -1, 0, Self.now, .max] {
                 let expired =
-                    now.subtractingReportingOverflow(timestamp).overflow
-                    ? timestamp < 0 : now - timestamp > 7 * Self.day
+                    now.subtractingReportingOverflow(dated).overflow
+                    ? dated < 0 : now - dated > 7 * Self.day
                 let result = try log.enforceRetention(now: now)
                 if expired {
                     #expect(result.deletedSegments == [0], "timestamp \(timestamp), now \(now)")
@@ -81,6 +84,29 @@ struct RecoveryTimestampTests {
                 #expect(result.deletedSegments.isEmpty, "timestamp \(timestamp), now \(now)")
             }
             #expect(timestamp > 0, "a segment stamped \(timestamp) never expired")
+        }
+    }
+
+    @Test("a segment whose records carry no timestamp (-1) is aged by its file's modification time")
+    func noTimestampRetention() throws {
+        try withStorageFixture { fixture in
+            var configuration = Self.configuration()
+            configuration.segmentMilliseconds = nil
+            let wallClock = Int64(Date().timeIntervalSince1970 * 1000)
+            try fixture.runThenClose(configuration) { log in
+                try log.append(Self.batch([-1, -1]))
+                try log.roll()
+                try log.append(Self.batch([wallClock]))
+            }
+            let log = try fixture.open(configuration)
+            #expect(try log.enforceRetention(now: wallClock).deletedSegments.isEmpty, "just written: kept")
+            let path = fixture.directory + "/" + Segment.fileName(baseOffset: 0, suffix: ".log")
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -8 * 86_400)],
+                ofItemAtPath: path
+            )
+            #expect(try log.enforceRetention(now: wallClock).deletedSegments == [0], "last written 8 days ago")
+            try log.close()
         }
     }
 }

@@ -25,11 +25,8 @@ final class Partition: @unchecked Sendable {
     /// The broker is shutting down: long polls are answered at once instead of waiting.
     private var isEndingLongPolls = false
     private var retentionTask: RepeatedTask?
-    // Metrics, created once with fixed labels.
-    private let appendedRecords: Counter
-    private let appendedBytes: Counter
-    private let fetchedBytes: Counter
-    private let logEndOffset: Gauge
+    /// Metrics, created once with fixed labels, destroyed at close.
+    private let metrics: PartitionMetrics
 
     /// Takes ownership of `log`, which must not be used by anyone else from now on, with the state
     /// ``recoverState(from:configuration:)`` rebuilt from it.
@@ -48,12 +45,8 @@ final class Partition: @unchecked Sendable {
         self.log = log.log
         self.producers = state.producers
         self.messageIDs = state.messageIDs
-        let dimensions = [("topic", topic), ("partition", String(index))]
-        self.appendedRecords = Counter(label: "sluice_appended_records_total", dimensions: dimensions)
-        self.appendedBytes = Counter(label: "sluice_appended_bytes_total", dimensions: dimensions)
-        self.fetchedBytes = Counter(label: "sluice_fetched_bytes_total", dimensions: dimensions)
-        self.logEndOffset = Gauge(label: "sluice_log_end_offset", dimensions: dimensions)
-        self.logEndOffset.record(self.log.logEndOffset)
+        self.metrics = PartitionMetrics(topic: topic, partition: index)
+        self.metrics.update(from: self.log)
         let interval = TimeAmount.milliseconds(configuration.retentionCheckIntervalMilliseconds)
         eventLoop.execute {
             self.retentionTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
@@ -196,9 +189,8 @@ final class Partition: @unchecked Sendable {
             }
         }
         let result = try log.append(toAppend)
-        appendedRecords.increment(by: Int64(result.lastOffset - result.firstOffset + 1))
-        appendedBytes.increment(by: Int64(toAppend.sizeInBytes))
-        logEndOffset.record(log.logEndOffset)
+        metrics.recordAppend(records: result.lastOffset - result.firstOffset + 1, bytes: toAppend.sizeInBytes)
+        metrics.update(from: log)
         producers.record(
             producerID: batch.producerId,
             epoch: batch.producerEpoch,
@@ -247,7 +239,7 @@ final class Partition: @unchecked Sendable {
             do {
                 guard !self.isClosed else { throw BrokerError(.shuttingDown, "partition is closed") }
                 let result = try self.log.read(from: offset, maxBytes: maxBytes)
-                self.fetchedBytes.increment(by: Int64(result.bytes.readableBytes))
+                self.metrics.recordFetch(bytes: result.bytes.readableBytes)
                 return FetchResponse.PartitionData(
                     partition: self.index,
                     logStartOffset: result.logStartOffset,
@@ -344,6 +336,7 @@ final class Partition: @unchecked Sendable {
     private func applyRetention() {
         guard !isClosed else { return }
         _ = try? log.enforceRetention()
+        metrics.update(from: log)
     }
 
     /// Stops taking requests and closes the log cleanly (flush, checkpoint, clean-shutdown
@@ -354,6 +347,7 @@ final class Partition: @unchecked Sendable {
             self.isClosed = true
             self.retentionTask?.cancel()
             self.wakeWaiters()
+            self.metrics.destroy()
             let log = SendableLog(self.log)
             return threadPool.runIfActive(eventLoop: self.eventLoop) { try log.log.close() }
         }

@@ -144,3 +144,24 @@ struct TopicDirectoryTests {
         }
     }
 }
+
+@Suite("The data directory's other files")
+struct DataDirectoryFileTests {
+    @Test("a producer-ids file that cannot be read stops the start instead of reusing producer ids")
+    func unreadableProducerIDs() async throws {
+        let scratch = try ScratchDirectory()
+        try FileManager.default.createDirectory(
+            atPath: scratch.path + "/producer-ids",
+            withIntermediateDirectories: true
+        )
+        let server = BrokerServer(configuration: BrokerConfiguration(dataDirectory: scratch.path, port: 0))
+        do {
+            try await server.start()
+            try? await server.shutdown()
+            Issue.record("the broker started with an unreadable producer-ids")
+        } catch let error as BrokerError {
+            #expect(error.code == .storageError)
+            #expect(error.message.contains("producer-ids"), "\(error)")
+        }
+    }
+}

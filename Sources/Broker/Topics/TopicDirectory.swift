@@ -1,4 +1,3 @@
-import Foundation
 import LogStore
 
 #if canImport(Glibc)

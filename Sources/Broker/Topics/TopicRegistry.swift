@@ -1,5 +1,4 @@
 import BrokerProtocol
-import Foundation
 import LogStore
 import Logging
 import NIOConcurrencyHelpers

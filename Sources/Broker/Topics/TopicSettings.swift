@@ -2,7 +2,8 @@ import Foundation
 import LogStore
 
 /// A topic's settings, stored as `topic.json` in its directory:
-/// `{"partitionCount": 3, "retentionMilliseconds": 604800000, "retentionBytes": null, "segmentBytes": 1073741824}`.
+/// `{"partitionCount":3,"retentionMilliseconds":604800000,"segmentBytes":1073741824}` (keys sorted; a
+/// setting without a limit is left out).
 /// Written atomically (temporary file, fsync, rename, directory fsync).
 struct TopicSettings: Codable, Hashable, Sendable {
     static let fileName = "topic.json"

@@ -79,3 +79,17 @@ final class TinyFileSystem {
         return process.terminationStatus == 0
     }
 }
+
+/// Runs `tool` with `arguments`, failing the test if it does not exit 0.
+@discardableResult
+func runCommand(_ tool: String, _ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw TestFailure("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+    }
+    return process.terminationStatus
+}

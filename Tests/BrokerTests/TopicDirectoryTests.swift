@@ -129,6 +129,35 @@ struct TopicDirectoryTests {
         }
     }
 
+    @Test(
+        "a deletion whose rename fails leaves the topic as it was, open, with its data",
+        .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"), "needs root")
+    )
+    func failedDeleteLeavesTopic() async throws {
+        let scratch = try ScratchDirectory()
+        defer { _ = try? runCommand("/usr/bin/chattr", ["-i", scratch.path]) }
+        try await withBroker(dataDirectory: scratch.path) { _, connection in
+            try await ProduceFetchTests.create(connection, "stays", partitions: 1)
+            _ = try await ProduceFetchTests.produce(connection, "stays", partition: 0, batchBytes(["one"]))
+            // An immutable data directory: no entry in it can be renamed, even by root.
+            try runCommand("/usr/bin/chattr", ["+i", scratch.path])
+            let refused = try await connection.call(DeleteTopicRequest(topic: "stays"), as: DeleteTopicResponse.self)
+            #expect(refused.result.errorCode == .storageError)
+            let message = refused.result.errorMessage ?? ""
+            #expect(message.contains("stays") && message.contains("Operation not permitted"), "\(message)")
+            #expect(!message.contains("NSCocoaErrorDomain"))
+            let produced = try await ProduceFetchTests.produce(connection, "stays", partition: 0, batchBytes(["two"]))
+            #expect(produced.errorCode == .none && produced.baseOffset == 1)
+            try runCommand("/usr/bin/chattr", ["-i", scratch.path])
+            let deleted = try await connection.call(DeleteTopicRequest(topic: "stays"), as: DeleteTopicResponse.self)
+            #expect(deleted.result.errorCode == .none)
+        }
+        try await withBroker(dataDirectory: scratch.path) { _, connection in
+            let listed = try await connection.call(ListTopicsRequest(), as: ListTopicsResponse.self)
+            #expect(listed.topics.isEmpty)
+        }
+    }
+
     @Test("a directory in the way of a new topic is reported, not adopted")
     func directoryInTheWay() async throws {
         let scratch = try ScratchDirectory()

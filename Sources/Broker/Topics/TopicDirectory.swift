@@ -85,21 +85,29 @@ enum TopicDirectory {
         return target
     }
 
-    /// Renames `directory` out of the way (durably) and returns the new path, to be removed with
-    /// ``removeTree(_:)``. Once this returns, the topic does not come back at the next start.
-    static func moveToTrash(_ directory: String, in root: String) throws -> String {
+    /// Renames `directory` out of the way and fsyncs the data directory; returns the new path, to
+    /// be removed with ``removeTree(_:)``, and the fsync's failure if it failed.
+    /// - Throws: only when the rename fails: `directory` is then unchanged.
+    static func moveToTrash(_ directory: String, in root: String) throws -> (path: String, syncFailure: BrokerError?) {
         let trash = root + "/" + deletedPrefix + randomSuffix()
         guard rename(directory, trash) == 0 else {
             throw failure("moving \(directory) away", call: "rename", path: directory)
         }
-        try syncDirectory(root)
-        return trash
+        // The rename is done: the caller must go on with removing, whatever the fsync says.
+        do {
+            try syncDirectory(root)
+            return (trash, nil)
+        } catch {
+            return (trash, BrokerError(error))
+        }
     }
 
-    /// Moves `directory` away and removes it; the data directory's fsync makes the removal durable.
+    /// Moves `directory` away and removes it, then fsyncs the data directory (again, if the first
+    /// fsync failed), so that the removal is durable.
     static func discard(_ directory: String, in root: String) throws {
-        let trash = try moveToTrash(directory, in: root)
+        let (trash, syncFailure) = try moveToTrash(directory, in: root)
         try removeTree(trash)
+        if syncFailure != nil { try syncDirectory(root) }
     }
 
     /// Removes `path` and everything under it, without following symbolic links. A path that is

@@ -320,10 +320,10 @@ actor TopicRegistry {
         logger.info("added partitions", metadata: ["topic": "\(name)", "partitions": "\(partitionCount)"])
     }
 
-    /// Deletes a topic: it disappears from lookups at once, its partitions close, and its
-    /// directory is renamed to `.deleted-…` (durably: the topic never comes back) and removed
-    /// (a leftover is removed at the next start). If the rename fails, the topic is reopened
-    /// and stays as it was.
+    /// Deletes a topic: it disappears from lookups at once, its directory is renamed to
+    /// `.deleted-…` (durably: the topic never comes back), its partitions close, and the directory
+    /// is removed (a leftover is removed at the next start). If the rename fails, nothing has
+    /// changed: the topic is still there, open.
     func delete(_ name: String) async throws {
         try await serialized { try await deleteNow(name) }
     }
@@ -332,58 +332,48 @@ actor TopicRegistry {
         guard let topic = snapshot.withLockedValue({ $0.removeValue(forKey: name) }) else {
             throw BrokerError(.unknownTopic, "unknown topic '\(name)'")
         }
+        let root = configuration.dataDirectory
+        let trash: String
+        let syncFailure: BrokerError?
+        do {
+            // The partitions stay open across the rename (their descriptors follow the files),
+            // so a failed rename leaves the topic exactly as it was.
+            (trash, syncFailure) = try await threadPool.runIfActive {
+                try TopicDirectory.moveToTrash(topic.directory, in: root)
+            }
+        } catch {
+            snapshot.withLockedValue { $0[name] = topic }
+            throw BrokerError(.storageError, "deleting topic '\(name)' failed: \(BrokerError(error).message)")
+        }
         for partition in topic.partitions {
             do {
                 try await partition.close(on: threadPool).get()
             } catch {
-                logger.warning(
+                // Expected: the close's checkpoint and marker have no directory to go to any more.
+                logger.debug(
                     "closing a partition of a deleted topic failed",
                     metadata: ["topic": "\(name)", "partition": "\(partition.index)", "error": "\(error)"]
                 )
             }
         }
-        let root = configuration.dataDirectory
-        let trash: String
         do {
-            trash = try await threadPool.runIfActive { try TopicDirectory.moveToTrash(topic.directory, in: root) }
-        } catch {
-            let cause = BrokerError(error)
-            await restore(topic)
-            throw BrokerError(.storageError, "deleting topic '\(name)' failed: \(cause.message)")
-        }
-        do {
-            try await threadPool.runIfActive { try TopicDirectory.removeTree(trash) }
+            try await threadPool.runIfActive {
+                try TopicDirectory.removeTree(trash)
+                if syncFailure != nil { try TopicDirectory.syncDirectory(root) }
+            }
         } catch {
             logger.warning(
                 "could not remove a deleted topic's files; they are removed at the next start",
                 metadata: ["topic": "\(name)", "path": "\(trash)", "error": "\(BrokerError(error).message)"]
             )
+            if let syncFailure {
+                throw BrokerError(
+                    .storageError,
+                    "topic '\(name)' was deleted but the deletion may not survive a crash: \(syncFailure.message)"
+                )
+            }
         }
         logger.info("deleted topic", metadata: ["topic": "\(name)"])
-    }
-
-    /// Reopens a topic whose deletion failed before its directory moved.
-    private func restore(_ topic: Topic) async {
-        let settings = topic.settings
-        do {
-            let partitions = try await openPartitions(
-                topic: topic.name,
-                range: 0..<settings.partitionCount,
-                settings: settings
-            )
-            let restored = Topic(
-                name: topic.name,
-                directory: topic.directory,
-                settings: settings,
-                partitions: partitions
-            )
-            snapshot.withLockedValue { $0[topic.name] = restored }
-        } catch {
-            logger.error(
-                "a topic whose deletion failed could not be reopened; it is back after a restart",
-                metadata: ["topic": "\(topic.name)", "error": "\(BrokerError(error).message)"]
-            )
-        }
     }
 
     /// Closes every partition cleanly (flush, checkpoint, clean-shutdown marker), after the change

@@ -127,16 +127,10 @@ struct BrokerdCommand: AsyncParsableCommand {
         } catch {
             throw StartupFailure(listening: metricsListen, option: "--metrics-listen", error)
         }
-        do {
-            try await broker.start()
-        } catch {
-            await http.close()
-            try? await broker.shutdown()
-            throw StartupFailure(starting: listen, error)
-        }
+        // The group handles SIGTERM / SIGINT from here on, also while the broker starts.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: StartedBroker(broker: broker)), .init(service: http)],
+                services: [.init(service: StartedBroker(broker: broker, address: listen)), .init(service: http)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -204,12 +198,20 @@ struct BrokerdCommand: AsyncParsableCommand {
     }
 }
 
-/// The started broker as a service: waits for graceful shutdown (SIGTERM, SIGINT), then shuts
-/// the broker down cleanly.
+/// The broker as a service: starts it (a failure is a ``StartupFailure``), waits for graceful
+/// shutdown (SIGTERM, SIGINT), then shuts it down cleanly.
 struct StartedBroker: Service {
     let broker: BrokerServer
+    /// `--listen`, for the error message.
+    let address: String
 
     func run() async throws {
+        do {
+            try await broker.start()
+        } catch {
+            try? await broker.shutdown()
+            throw StartupFailure(starting: address, error)
+        }
         try? await gracefulShutdown()
         try await broker.shutdown()
     }

@@ -64,6 +64,14 @@ struct BrokerdMetricsTests {
         #expect(waited > 0.5, "waited \(waited) s")
         #expect(fetchTime < waited, "fetch requests took \(fetchTime) s against \(waited) s of waiting")
         #expect(!scrape.series(containing: #"topic="doomed""#).isEmpty)
+        // The size gauge follows appends exactly: it matches describe's SIZE column.
+        let described = try runTool("brokerctl", ["--broker", broker.address, "topics", "describe", "kept"])
+        let row = described.lines.last?.split(separator: " ", omittingEmptySubsequences: true) ?? []
+        #expect(row.count == 5 && row.first == "0", "\(described.standardOutput)")
+        if row.count == 5 {
+            #expect(scrape.value(#"sluice_partition_size_bytes{topic="kept""#) == Double(row[3]))
+            #expect(scrape.value(#"sluice_log_end_offset{topic="kept""#) == Double(row[2]))
+        }
 
         let deleted = try runTool("brokerctl", ["--broker", broker.address, "topics", "delete", "doomed"])
         #expect(deleted.status == 0, "\(deleted.standardError)")

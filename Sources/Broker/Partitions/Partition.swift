@@ -26,7 +26,7 @@ final class Partition: @unchecked Sendable {
     private var isEndingLongPolls = false
     private var retentionTask: RepeatedTask?
     /// Metrics, created once with fixed labels, destroyed at close.
-    private let metrics: PartitionMetrics
+    private var metrics: PartitionMetrics
 
     /// Takes ownership of `log`, which must not be used by anyone else from now on, with the state
     /// ``recoverState(from:configuration:)`` rebuilt from it.
@@ -189,8 +189,7 @@ final class Partition: @unchecked Sendable {
             }
         }
         let result = try log.append(toAppend)
-        metrics.recordAppend(records: result.lastOffset - result.firstOffset + 1, bytes: toAppend.sizeInBytes)
-        metrics.update(from: log)
+        metrics.recordAppend(records: result.lastOffset - result.firstOffset + 1, bytes: toAppend.sizeInBytes, to: log)
         producers.record(
             producerID: batch.producerId,
             epoch: batch.producerEpoch,

@@ -12,6 +12,9 @@ struct PartitionMetrics {
     private let logStartOffset: Gauge
     private let sizeBytes: Gauge
     private let segments: Gauge
+    /// The values last recorded, so that an append does not walk every segment for the size.
+    private var sizeInBytes: Int64 = 0
+    private var segmentCount = -1
 
     init(topic: String, partition: Int32) {
         let dimensions = [("topic", topic), ("partition", String(partition))]
@@ -24,10 +27,15 @@ struct PartitionMetrics {
         segments = Gauge(label: BrokerMetrics.partitionSegments, dimensions: dimensions)
     }
 
-    /// Counts an append of `records` records in `bytes` bytes.
-    func recordAppend(records: Int64, bytes: Int) {
+    /// Counts an append of `records` records in `bytes` bytes to `log`.
+    mutating func recordAppend(records: Int64, bytes: Int, to log: PartitionLog) {
         appendedRecords.increment(by: records)
         appendedBytes.increment(by: Int64(bytes))
+        guard log.segmentCount == segmentCount else { return update(from: log) }
+        // No roll: the active segment grew by exactly the appended bytes.
+        sizeInBytes += Int64(bytes)
+        sizeBytes.record(sizeInBytes)
+        logEndOffset.record(log.logEndOffset)
     }
 
     /// Counts `bytes` bytes returned by a fetch.
@@ -35,12 +43,14 @@ struct PartitionMetrics {
         fetchedBytes.increment(by: Int64(bytes))
     }
 
-    /// Updates the gauges from `log` (after an append, a roll or retention).
-    func update(from log: PartitionLog) {
+    /// Updates the gauges from `log` (at open, after a roll or retention). Walks the segments.
+    mutating func update(from log: PartitionLog) {
+        sizeInBytes = log.sizeInBytes
+        segmentCount = log.segmentCount
         logEndOffset.record(log.logEndOffset)
         logStartOffset.record(log.logStartOffset)
-        sizeBytes.record(log.sizeInBytes)
-        segments.record(log.segmentCount)
+        sizeBytes.record(sizeInBytes)
+        segments.record(segmentCount)
     }
 
     /// Removes every series of this partition.

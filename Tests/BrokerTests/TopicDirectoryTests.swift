@@ -158,6 +158,22 @@ struct TopicDirectoryTests {
         }
     }
 
+    @Test(
+        "names the broker uses for its own directories are refused (they would be removed at the next start)",
+        arguments: [".deleted-0123456789abcdef", ".creating-x", ".deleted-", ".creating-"]
+    )
+    func brokerDirectoryNames(name: String) async throws {
+        let scratch = try ScratchDirectory()
+        try await withBroker(dataDirectory: scratch.path) { _, connection in
+            let response = try await connection.call(
+                CreateTopicRequest(topic: name, partitionCount: 1),
+                as: CreateTopicResponse.self
+            )
+            #expect(response.result.errorCode == .reservedTopicName, "\(response.result)")
+        }
+        #expect(try scratch.entries().allSatisfy { $0 != name })
+    }
+
     @Test("a directory in the way of a new topic is reported, not adopted")
     func directoryInTheWay() async throws {
         let scratch = try ScratchDirectory()

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -11,7 +12,16 @@ import ServiceLifecycle
 /// ``bind(host:port:registry:beforeScrape:isHealthy:logger:)`` listens at once, so that a busy
 /// port stops `brokerd` before the broker touches its data directory; ``run()`` serves until
 /// graceful shutdown.
+///
+/// Its connections come out of the broker's descriptor reserve, so they are bounded: at most
+/// ``maxConnections`` at once (more are closed at once) and each closed after ``idleTimeout``
+/// without a request.
 struct MetricsHTTPServer: Service {
+    /// Open connections at most; Prometheus needs one per scrape.
+    static let maxConnections = 16
+    /// A connection that sends no request for this long is closed.
+    static let idleTimeout: TimeAmount = .seconds(30)
+
     let channel: any Channel
     let logger: Logger
 
@@ -32,10 +42,14 @@ struct MetricsHTTPServer: Service {
         isHealthy: @escaping @Sendable () -> Bool,
         logger: Logger
     ) async throws -> MetricsHTTPServer {
+        let connections = ConnectionCount()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                guard connections.open(limit: Self.maxConnections) else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in connections.close() }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
                         OperationsHandler(registry: registry, beforeScrape: beforeScrape, isHealthy: isHealthy)
@@ -60,6 +74,27 @@ struct MetricsHTTPServer: Service {
     }
 }
 
+/// The metrics server's open connections.
+private final class ConnectionCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    /// Counts a new connection; `false` (not counted) at `limit`.
+    func open(limit: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard count < limit else { return false }
+        count += 1
+        return true
+    }
+
+    func close() {
+        lock.lock()
+        count -= 1
+        lock.unlock()
+    }
+}
+
 private final class OperationsHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -77,6 +112,14 @@ private final class OperationsHandler: ChannelInboundHandler {
         self.registry = registry
         self.beforeScrape = beforeScrape
         self.isHealthy = isHealthy
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -113,3 +156,6 @@ private final class OperationsHandler: ChannelInboundHandler {
         }
     }
 }
+
+@available(*, unavailable)
+extension OperationsHandler: Sendable {}

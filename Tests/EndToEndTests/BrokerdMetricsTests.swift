@@ -81,4 +81,30 @@ struct BrokerdMetricsTests {
         #expect(try broker.get("/healthz") == "ok\n")
         #expect(try broker.stop() == 0)
     }
+
+    @Test("connections to the metrics port are bounded: idle clients cannot take the broker's descriptors")
+    func metricsConnectionsBounded() throws {
+        let directory = try TemporaryDirectory()
+        let broker = try OperationsBrokerd(dataDirectory: directory.path + "/data")
+        let port = try #require(Int(broker.metricsAddress.split(separator: ":").last ?? ""))
+        let limit = 16
+        var connections: [IdleConnection] = []
+        for _ in 0...limit { connections.append(try IdleConnection(port: port)) }
+        // One more than the limit: one of them (whichever the broker counted last) is closed at once.
+        let deadline = Date().addingTimeInterval(20)
+        var closed = 0
+        while closed == 0 && Date() < deadline {
+            closed = connections.filter { $0.isClosedByPeer(within: 0.05) }.count
+        }
+        #expect(closed == 1, "\(closed) of \(limit + 1) connections to the metrics port were closed")
+        connections.removeAll()
+        // Once they are gone, /metrics answers again (bounded retries while the closes arrive).
+        var answered = false
+        for _ in 0..<100 where !answered {
+            answered = (try? broker.get("/healthz")) == "ok\n"
+            if !answered { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(answered)
+        #expect(try broker.stop() == 0)
+    }
 }

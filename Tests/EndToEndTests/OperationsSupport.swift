@@ -191,3 +191,33 @@ struct Scrape {
         samples.map(\.series).filter { $0.contains(fragment) }
     }
 }
+
+/// A plain TCP connection to 127.0.0.1:`port` that sends nothing (a client holding a descriptor).
+final class IdleConnection {
+    let descriptor: Int32
+
+    init(port: Int) throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard descriptor >= 0, connected else { throw CrashTestError("cannot connect to 127.0.0.1:\(port)") }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Whether the peer closed the connection within `seconds` (bounded wait).
+    func isClosedByPeer(within seconds: Double) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, Int32(seconds * 1000)) == 1 else { return false }
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) <= 0
+    }
+}

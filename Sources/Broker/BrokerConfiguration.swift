@@ -34,7 +34,9 @@ public struct BrokerConfiguration: Sendable {
     /// The named limits.
     public var limits = BrokerLimits()
     /// The broker's version string, announced in the handshake and status.
-    public var version = "0.1.0"
+    public var version = BrokerConfiguration.currentVersion
+    /// This build's version (`brokerd --version`, `sluice_build_info`).
+    public static let currentVersion = "0.1.0"
 
     // MARK: Connection timeouts (network)
 
@@ -88,6 +90,14 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxPartitionsPerTopic: Int32 = 1024
     /// Topics. Default 10,000.
     public var maxTopics: Int = 10_000
+    /// Partitions across all topics: each open partition holds file descriptors (see
+    /// ``DescriptorBudget``). Default 10,000.
+    public var maxPartitionsTotal: Int = 10_000
+    /// The largest `segmentBytes` (segments stay under 2 GiB: a file position fits the index's 4-byte field).
+    public static let segmentBytesLimit = LogConfiguration.segmentBytesLimit
+    /// The smallest `segmentBytes` a topic may ask for: each segment costs descriptors and index
+    /// files, so tiny segments would let one client exhaust them. Default 1 MiB.
+    public var minSegmentBytes: Int = 1 << 20
     /// The longest long-poll wait a fetch may ask for. Default 30 s.
     public var maxFetchWaitMilliseconds: UInt32 = 30_000
     /// The most record bytes one fetch response carries. Default 16 MiB minus headroom.

@@ -1,4 +1,5 @@
 import BrokerProtocol
+import Foundation
 import LogStore
 
 /// An error from the broker: a wire ``ErrorCode`` and a message that says what happened.
@@ -31,8 +32,23 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
         case let error as ProtocolError:
             self.init(error.code, error.message)
         default:
-            self.init(.unknownServerError, "\(error)")
+            self.init(.unknownServerError, Self.describe(error))
         }
+    }
+
+    /// `error`'s text; a Foundation file error becomes its path and the system's reason (never
+    /// `Error Domain=NSCocoaErrorDomain Code=…`).
+    static func describe(_ error: any Error) -> String {
+        let bridged = error as NSError
+        guard bridged.domain == NSCocoaErrorDomain || bridged.domain == NSPOSIXErrorDomain else { return "\(error)" }
+        var code = bridged.domain == NSPOSIXErrorDomain ? Int32(truncatingIfNeeded: bridged.code) : nil
+        if let underlying = bridged.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
+        {
+            code = Int32(truncatingIfNeeded: underlying.code)
+        }
+        let reason = code.map { "\(String(cString: strerror($0))) (errno \($0))" } ?? "file operation failed"
+        guard let path = bridged.userInfo[NSFilePathErrorKey] as? String else { return reason }
+        return "\(path): \(reason)"
     }
 
     static func code(for error: LogStoreError) -> ErrorCode {

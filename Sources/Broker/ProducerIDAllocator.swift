@@ -18,7 +18,12 @@ final class ProducerIDAllocator: Sendable {
         self.directory = directory
         let path = directory + "/" + Self.fileName
         let start: Int64
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+        if TopicDirectory.exists(path) {
+            // A file that is there but cannot be read must not restart the ids at 0 (they would be reused).
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw BrokerError(.storageError, "cannot read \(path)")
+            }
+            let text = String(decoding: data, as: UTF8.self)
             guard let value = Int64(text.trimmingCharacters(in: .whitespacesAndNewlines)), value >= 0 else {
                 throw BrokerError(.storageError, "\(path) does not hold a producer id")
             }

@@ -42,9 +42,13 @@ public final class FlushScheduler: Sendable {
     /// `true` when there is work; the thread sleeps on it.
     private let signal = ConditionLock(value: false)
     private let thread: NIOLockedValueBox<pthread_t?> = NIOLockedValueBox(nil)
+    /// Told how long each flush that had work took, and whether it succeeded (metrics).
+    private let flushObserver: (@Sendable (_ nanoseconds: Int64, _ succeeded: Bool) -> Void)?
 
-    /// Starts the flush thread.
-    public init() {
+    /// Starts the flush thread. `flushObserver`, if given, runs on the flush thread after each
+    /// flush that had unsynced writes, with its duration (fsync latency) and outcome.
+    public init(flushObserver: (@Sendable (_ nanoseconds: Int64, _ succeeded: Bool) -> Void)? = nil) {
+        self.flushObserver = flushObserver
         let box = Unmanaged.passRetained(self)
         var handle = pthread_t()
         let result = pthread_create(
@@ -152,6 +156,8 @@ public final class FlushScheduler: Sendable {
             order.append(flusher)
         }
         for flusher in order {
+            let hasWork = flushObserver != nil && flusher.hasUnsyncedWrites
+            let started = hasWork ? monotonicNanoseconds() : 0
             let result: Result<Int64, LogStoreError>
             do {
                 result = .success(try flusher.flush())
@@ -159,6 +165,10 @@ public final class FlushScheduler: Sendable {
                 result = .failure(error)
             } catch {
                 result = .failure(LogStoreError(.ioFailure, "flush failed: \(error)"))
+            }
+            if hasWork, let flushObserver {
+                let succeeded = if case .success = result { true } else { false }
+                flushObserver(monotonicNanoseconds() - started, succeeded)
             }
             for completion in completions[ObjectIdentifier(flusher)] ?? [] { completion(result) }
         }
@@ -170,6 +180,13 @@ func monotonicMilliseconds() -> Int64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+}
+
+/// Nanoseconds on a clock that never jumps (for durations).
+func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
 /// Milliseconds since the Unix epoch (record timestamps, retention).

@@ -14,8 +14,11 @@ struct BrokerdCommand: AsyncParsableCommand {
         abstract: "Run a Sluice broker.",
         discussion: """
             Listens for clients on --listen, keeps its data in --data-dir, and serves Prometheus \
-            metrics (/metrics) and a health check (/healthz) over HTTP on --metrics-listen.
-            """
+            metrics (/metrics) and a health check (/healthz) over HTTP on --metrics-listen. At start \
+            it raises its file-descriptor limit to the hard limit and lowers the connection and \
+            partition limits not given explicitly until they fit in it (see docs/OPERATIONS.md).
+            """,
+        version: BrokerConfiguration.currentVersion
     )
 
     @Option(help: "Address for clients, HOST:PORT.")
@@ -36,8 +39,11 @@ struct BrokerdCommand: AsyncParsableCommand {
     @Option(help: "Largest record batch (message size limit) in bytes.")
     var maxMessageBytes = BrokerLimits().maxBatchBytes
 
-    @Option(help: "Most open client connections.")
-    var maxConnections = BrokerLimits().maxConnections
+    @Option(
+        help:
+            "Most open client connections (default \(BrokerLimits().maxConnections), lowered to fit the descriptor limit)."
+    )
+    var maxConnections: Int?
 
     @Option(
         help: """
@@ -62,6 +68,18 @@ struct BrokerdCommand: AsyncParsableCommand {
     @Option(help: "Most partitions per topic.")
     var maxPartitions = Int(BrokerLimits().maxPartitionsPerTopic)
 
+    @Option(
+        help:
+            "Most partitions across all topics (default \(BrokerLimits().maxPartitionsTotal), lowered to fit the descriptor limit)."
+    )
+    var maxPartitionsTotal: Int?
+
+    @Option(help: "Most topics (default \(BrokerLimits().maxTopics), at most the partitions across all topics).")
+    var maxTopics: Int?
+
+    @Option(help: "Smallest segment size a topic may ask for, in bytes.")
+    var minSegmentBytes = BrokerLimits().minSegmentBytes
+
     @Option(help: "Flush appended data at least this often (milliseconds); durable produces always flush.")
     var flushIntervalMs = 1000
 
@@ -76,8 +94,10 @@ struct BrokerdCommand: AsyncParsableCommand {
         }
         for (name, value) in [
             ("--max-frame-bytes", maxFrameBytes), ("--max-message-bytes", maxMessageBytes),
-            ("--max-connections", maxConnections), ("--max-in-flight-bytes", maxInFlightBytes),
-            ("--max-partitions", maxPartitions), ("--flush-interval-ms", flushIntervalMs),
+            ("--max-connections", maxConnections ?? 1), ("--max-in-flight-bytes", maxInFlightBytes),
+            ("--max-partitions", maxPartitions), ("--max-partitions-total", maxPartitionsTotal ?? 1),
+            ("--max-topics", maxTopics ?? 1), ("--min-segment-bytes", minSegmentBytes),
+            ("--flush-interval-ms", flushIntervalMs),
             ("--max-in-flight-requests", maxInFlightRequests), ("--max-entries-per-request", maxEntriesPerRequest),
             ("--idle-timeout-ms", idleTimeoutMs), ("--frame-timeout-ms", frameTimeoutMs),
         ] where value <= 0 {
@@ -92,6 +112,9 @@ struct BrokerdCommand: AsyncParsableCommand {
         guard maxMessageBytes < maxFrameBytes else {
             throw ValidationError("--max-message-bytes must be below --max-frame-bytes")
         }
+        guard minSegmentBytes <= BrokerLimits.segmentBytesLimit else {
+            throw ValidationError("--min-segment-bytes must be at most \(BrokerLimits.segmentBytesLimit)")
+        }
     }
 
     func run() async throws {
@@ -101,41 +124,119 @@ struct BrokerdCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let prometheus = PrometheusMetricsFactory()
-        MetricsSystem.bootstrap(prometheus)
+        let metrics = BrokerMetricsFactory()
+        MetricsSystem.bootstrap(metrics)
+        let processMetrics = ProcessMetrics(registry: metrics.registry, version: BrokerConfiguration.currentVersion)
         let logger = Logger(label: "sluice.brokerd")
 
+        let configuration = try makeConfiguration(logger: logger)
+        let broker = BrokerServer(configuration: configuration, logger: logger)
+        // Listen on both addresses before anything is created: a busy port stops here.
+        let metricsAddress = try HostAndPort(metricsListen, option: "--metrics-listen")
+        let http: MetricsHTTPServer
+        do {
+            http = try await MetricsHTTPServer.bind(
+                host: metricsAddress.host,
+                port: metricsAddress.port,
+                registry: metrics.registry,
+                beforeScrape: { processMetrics.update() },
+                isHealthy: { broker.localPort != nil },
+                logger: logger
+            )
+        } catch {
+            throw StartupFailure(listening: metricsListen, option: "--metrics-listen", error)
+        }
+        // The group handles SIGTERM / SIGINT from here on, also while the broker starts.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: StartedBroker(broker: broker, address: listen)), .init(service: http)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    /// The broker's configuration from the flags, with the limits not given fitted to the
+    /// descriptor limit (raised to the hard limit first); every decision is logged.
+    private func makeConfiguration(logger: Logger) throws -> BrokerConfiguration {
         let address = try HostAndPort(listen, option: "--listen")
         var configuration = BrokerConfiguration(dataDirectory: dataDir, host: address.host, port: address.port)
         configuration.autoCreateTopics = autoCreateTopics
         configuration.flushIntervalMilliseconds = flushIntervalMs
         configuration.limits.maxFrameBytes = maxFrameBytes
         configuration.limits.maxBatchBytes = maxMessageBytes
-        configuration.limits.maxConnections = maxConnections
         configuration.limits.maxInFlightBytesPerConnection = maxInFlightBytes
         configuration.limits.maxPartitionsPerTopic = Int32(maxPartitions)
         configuration.limits.maxInFlightRequestsPerConnection = maxInFlightRequests
         configuration.limits.maxEntriesPerRequest = maxEntriesPerRequest
         configuration.idleTimeoutMilliseconds = Int64(idleTimeoutMs)
         configuration.frameTimeoutMilliseconds = Int64(frameTimeoutMs)
+        configuration.limits.minSegmentBytes = minSegmentBytes
+        var explicit: DescriptorBudget.ExplicitLimits = []
+        if let maxConnections {
+            configuration.limits.maxConnections = maxConnections
+            explicit.insert(.connections)
+        }
+        if let maxPartitionsTotal {
+            configuration.limits.maxPartitionsTotal = maxPartitionsTotal
+            explicit.insert(.partitions)
+        }
+        if let maxTopics {
+            configuration.limits.maxTopics = maxTopics
+            explicit.insert(.topics)
+        }
 
-        let broker = BrokerServer(configuration: configuration, logger: logger)
-        let metricsAddress = try HostAndPort(metricsListen, option: "--metrics-listen")
-        let http = MetricsHTTPServer(
-            host: metricsAddress.host,
-            port: metricsAddress.port,
-            registry: prometheus.registry,
-            isHealthy: { broker.localPort != nil },
-            logger: logger
-        )
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: broker), .init(service: http)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
+        let descriptors = DescriptorLimit.raiseSoftLimit()
+        if let failure = descriptors.failure {
+            logger.warning(
+                "could not raise the descriptor limit",
+                metadata: ["limit": "\(descriptors.before)", "reason": "\(failure)"]
             )
-        )
-        try await group.run()
+        } else {
+            logger.info(
+                "descriptor limit",
+                metadata: ["before": "\(descriptors.before)", "now": "\(descriptors.after)"]
+            )
+        }
+        let budget: DescriptorBudget
+        do {
+            budget = try DescriptorBudget.fit(
+                configuration.limits,
+                descriptorLimit: descriptors.after,
+                keeping: explicit
+            )
+        } catch {
+            throw StartupFailure(message: BrokerError(error).message)
+        }
+        for decision in budget.decisions {
+            if budget.isOverCommitted {
+                logger.warning("descriptor budget: \(decision)")
+            } else {
+                logger.info("descriptor budget: \(decision)")
+            }
+        }
+        configuration.limits = budget.limits
+        return configuration
+    }
+}
+
+/// The broker as a service: starts it (a failure is a ``StartupFailure``), waits for graceful
+/// shutdown (SIGTERM, SIGINT), then shuts it down cleanly.
+struct StartedBroker: Service {
+    let broker: BrokerServer
+    /// `--listen`, for the error message.
+    let address: String
+
+    func run() async throws {
+        do {
+            try await broker.start()
+        } catch {
+            try? await broker.shutdown()
+            throw StartupFailure(starting: address, error)
+        }
+        try? await gracefulShutdown()
+        try await broker.shutdown()
     }
 }
 

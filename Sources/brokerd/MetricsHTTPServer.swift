@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -7,31 +8,90 @@ import ServiceLifecycle
 
 /// The operations endpoint: `GET /metrics` (Prometheus text format) and `GET /healthz`
 /// (`200 ok` while the broker is serving, `503` otherwise). Anything else is `404`.
+///
+/// ``bind(host:port:registry:beforeScrape:isHealthy:logger:)`` listens at once, so that a busy
+/// port stops `brokerd` before the broker touches its data directory; ``run()`` serves until
+/// graceful shutdown.
+///
+/// Its connections come out of the broker's descriptor reserve, so they are bounded: at most
+/// ``maxConnections`` at once (more are closed at once) and each closed after ``idleTimeout``
+/// without a request.
 struct MetricsHTTPServer: Service {
-    let host: String
-    let port: Int
-    let registry: PrometheusCollectorRegistry
-    let isHealthy: @Sendable () -> Bool
+    /// Open connections at most; Prometheus needs one per scrape.
+    static let maxConnections = 16
+    /// A connection that sends no request for this long is closed.
+    static let idleTimeout: TimeAmount = .seconds(30)
+
+    let channel: any Channel
     let logger: Logger
 
-    func run() async throws {
-        let registry = self.registry
-        let isHealthy = self.isHealthy
+    /// The address actually bound (the port is known even when `0` was asked for).
+    var localAddress: String {
+        guard let address = channel.localAddress, let ip = address.ipAddress, let port = address.port else {
+            return "?"
+        }
+        return "\(ip):\(port)"
+    }
+
+    /// Listens on `host:port`; `beforeScrape` runs before each `/metrics` answer (process metrics).
+    static func bind(
+        host: String,
+        port: Int,
+        registry: PrometheusCollectorRegistry,
+        beforeScrape: @escaping @Sendable () -> Void,
+        isHealthy: @escaping @Sendable () -> Bool,
+        logger: Logger
+    ) async throws -> MetricsHTTPServer {
+        let connections = ConnectionCount()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                guard connections.open(limit: Self.maxConnections) else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in connections.close() }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
-                        OperationsHandler(registry: registry, isHealthy: isHealthy)
+                        OperationsHandler(registry: registry, beforeScrape: beforeScrape, isHealthy: isHealthy)
                     )
                 }
             }
             .bind(host: host, port: port)
             .get()
-        logger.info("metrics and health listening", metadata: ["address": "\(host):\(port)"])
+        let server = MetricsHTTPServer(channel: channel, logger: logger)
+        logger.info("metrics and health listening", metadata: ["address": "\(server.localAddress)"])
+        return server
+    }
+
+    func run() async throws {
         try? await gracefulShutdown()
         try await channel.close()
+    }
+
+    /// Stops listening (when the broker could not start).
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+/// The metrics server's open connections.
+private final class ConnectionCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    /// Counts a new connection; `false` (not counted) at `limit`.
+    func open(limit: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard count < limit else { return false }
+        count += 1
+        return true
+    }
+
+    func close() {
+        lock.lock()
+        count -= 1
+        lock.unlock()
     }
 }
 
@@ -40,24 +100,39 @@ private final class OperationsHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let registry: PrometheusCollectorRegistry
+    let beforeScrape: @Sendable () -> Void
     let isHealthy: @Sendable () -> Bool
     private var path = ""
 
-    init(registry: PrometheusCollectorRegistry, isHealthy: @escaping @Sendable () -> Bool) {
+    init(
+        registry: PrometheusCollectorRegistry,
+        beforeScrape: @escaping @Sendable () -> Void,
+        isHealthy: @escaping @Sendable () -> Bool
+    ) {
         self.registry = registry
+        self.beforeScrape = beforeScrape
         self.isHealthy = isHealthy
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            path = head.uri
+            path = String(head.uri.prefix { $0 != "?" })
         case .body:
             break
         case .end:
             let (status, contentType, body): (HTTPResponseStatus, String, [UInt8])
             switch path {
             case "/metrics":
+                beforeScrape()
                 (status, contentType, body) = (.ok, "text/plain; version=0.0.4", registry.emitToBuffer())
             case "/healthz":
                 let healthy = isHealthy()
@@ -81,3 +156,6 @@ private final class OperationsHandler: ChannelInboundHandler {
         }
     }
 }
+
+@available(*, unavailable)
+extension OperationsHandler: Sendable {}

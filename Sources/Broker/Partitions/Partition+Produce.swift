@@ -96,9 +96,7 @@ extension Partition {
                     result.firstOffset == entry.baseOffset || !entry.recordOffsets.isEmpty,
                     "planned offset \(entry.baseOffset), appended at \(result.firstOffset)"
                 )
-                appendedRecords.increment(by: Int64(result.lastOffset - result.firstOffset + 1))
-                appendedBytes.increment(by: Int64(batch.sizeInBytes))
-                logEndOffset.record(log.logEndOffset)
+                metrics.recordAppend(records: result.lastOffset - result.firstOffset + 1, bytes: batch.sizeInBytes, to: log)
                 producers.record(producerID: producer.producerID, epoch: producer.epoch, entry: entry)
                 for (id, offset) in newIDs { messageIDs.insert(id, offset: offset, now: now) }
             case .remember(let producer, let entry):

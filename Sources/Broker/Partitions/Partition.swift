@@ -26,11 +26,8 @@ final class Partition: @unchecked Sendable {
     private var isEndingLongPolls = false
     private var retentionTask: RepeatedTask?
     private var messageIDExpiryTask: RepeatedTask?
-    // Metrics, created once with fixed labels.
-    let appendedRecords: Counter
-    let appendedBytes: Counter
-    private let fetchedBytes: Counter
-    let logEndOffset: Gauge
+    /// Metrics, created once with fixed labels, destroyed at close.
+    var metrics: PartitionMetrics
 
     /// Takes ownership of `log`, which must not be used by anyone else from now on, with the state
     /// ``recoverState(from:configuration:)`` rebuilt from it.
@@ -49,12 +46,8 @@ final class Partition: @unchecked Sendable {
         self.log = log.log
         self.producers = state.producers
         self.messageIDs = state.messageIDs
-        let dimensions = [("topic", topic), ("partition", String(index))]
-        self.appendedRecords = Counter(label: "sluice_appended_records_total", dimensions: dimensions)
-        self.appendedBytes = Counter(label: "sluice_appended_bytes_total", dimensions: dimensions)
-        self.fetchedBytes = Counter(label: "sluice_fetched_bytes_total", dimensions: dimensions)
-        self.logEndOffset = Gauge(label: "sluice_log_end_offset", dimensions: dimensions)
-        self.logEndOffset.record(self.log.logEndOffset)
+        self.metrics = PartitionMetrics(topic: topic, partition: index)
+        self.metrics.update(from: self.log)
         let interval = TimeAmount.milliseconds(configuration.retentionCheckIntervalMilliseconds)
         eventLoop.execute {
             self.retentionTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
@@ -131,7 +124,7 @@ final class Partition: @unchecked Sendable {
             do {
                 guard !self.isClosed else { throw BrokerError(.shuttingDown, "partition is closed") }
                 let result = try self.log.read(from: offset, maxBytes: maxBytes)
-                self.fetchedBytes.increment(by: Int64(result.bytes.readableBytes))
+                self.metrics.recordFetch(bytes: result.bytes.readableBytes)
                 return FetchResponse.PartitionData(reading: result, topic: self.topic, partition: self.index)
             } catch {
                 let error = BrokerError(error)
@@ -223,6 +216,7 @@ final class Partition: @unchecked Sendable {
     private func applyRetention() {
         guard !isClosed else { return }
         _ = try? log.enforceRetention()
+        metrics.update(from: log)
     }
 
     /// Stops taking requests and closes the log cleanly (flush, checkpoint, clean-shutdown
@@ -234,6 +228,7 @@ final class Partition: @unchecked Sendable {
             self.retentionTask?.cancel()
             self.messageIDExpiryTask?.cancel()
             self.wakeWaiters()
+            self.metrics.destroy()
             let log = SendableLog(self.log)
             return threadPool.runIfActive(eventLoop: self.eventLoop) { try log.log.close() }
         }

@@ -36,7 +36,8 @@ final class RequestRouter: RequestServing, Sendable {
     /// Serves one request. The future holds `nil` when no response is due (`acks` none).
     func handle(_ frame: RequestFrame, on eventLoop: any EventLoop) -> EventLoopFuture<ResponseFrame?> {
         let started = NIODeadline.now()
-        let timer = statistics.requestTimers[frame.header.apiKey]
+        // A fetch times itself, leaving out its long-poll waiting (RequestRouter+Fetch).
+        let timer = frame.header.apiKey == .fetch ? nil : statistics.requestTimers[frame.header.apiKey]
         return serve(frame, on: eventLoop).always { _ in
             timer?.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
@@ -297,14 +298,16 @@ final class RequestRouter: RequestServing, Sendable {
 final class BrokerStatistics: Sendable {
     let startedAt = currentTimeMilliseconds()
     private let connections = NIOLockedValueBox(0)
-    private let connectionsGauge = Gauge(label: "sluice_connections")
-    private let refusedConnections = Counter(label: "sluice_refused_connections_total")
-    /// Request latency per API, from decoded frame to response ready.
+    private let connectionsGauge = Gauge(label: BrokerMetrics.connections)
+    private let refusedConnections = Counter(label: BrokerMetrics.refusedConnections)
+    /// Request latency per API, from decoded frame to response ready (without long-poll waiting).
     let requestTimers: [APIKey: Timer] = Dictionary(
         uniqueKeysWithValues: ProtocolVersions.supported.map {
-            ($0.apiKey, Timer(label: "sluice_request_duration", dimensions: [("api", "\($0.apiKey)")]))
+            ($0.apiKey, Timer(label: BrokerMetrics.requestDuration, dimensions: [("api", "\($0.apiKey)")]))
         }
     )
+    /// Time long-polling fetches spent waiting.
+    let fetchWait = Timer(label: BrokerMetrics.fetchWait)
 
     var connectionCount: Int { connections.withLockedValue { $0 } }
 

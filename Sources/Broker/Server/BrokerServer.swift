@@ -26,7 +26,7 @@ public final class BrokerServer: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let threadPool = NIOThreadPool(numberOfThreads: 2)
-    private let flushScheduler = FlushScheduler()
+    private let flushScheduler = FlushScheduler(flushObserver: BrokerMetrics.recordFlush)
     private let connections = ConnectionRegistry()
     private let statistics = BrokerStatistics()
     private let state = NIOLockedValueBox<(channel: (any Channel)?, registry: TopicRegistry?, isStopped: Bool)>(
@@ -57,7 +57,8 @@ public final class BrokerServer: Service, Sendable {
         connections.connections.first { $0.channel.remoteAddress?.port == port }?.load
     }
 
-    /// Opens every topic (recovering logs after an unclean stop) and starts listening.
+    /// Listens (without accepting yet), opens every topic (recovering logs after an unclean stop),
+    /// then accepts clients. A busy address fails before the data directory is touched.
     public func start() async throws {
         threadPool.start()
         let registry = TopicRegistry(
@@ -67,7 +68,6 @@ public final class BrokerServer: Service, Sendable {
             flushScheduler: flushScheduler,
             logger: logger
         )
-        try await registry.load()
         let producerIDs = try ProducerIDAllocator(directory: configuration.dataDirectory)
         let router = RequestRouter(
             registry: registry,
@@ -77,9 +77,26 @@ public final class BrokerServer: Service, Sendable {
             statistics: statistics,
             logger: logger
         )
-        let channel = try await makeBootstrap(router: router).bind(host: configuration.host, port: configuration.port)
-            .get()
+        let channel: any Channel
+        do {
+            channel = try await makeBootstrap(router: router)
+                .serverChannelOption(ChannelOptions.autoRead, value: false)
+                .bind(host: configuration.host, port: configuration.port)
+                .get()
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            throw error
+        }
+        do {
+            try await registry.load()
+        } catch {
+            try? await channel.close()
+            await registry.closeAll()
+            try? await threadPool.shutdownGracefully()
+            throw error
+        }
         state.withLockedValue { $0 = (channel, registry, false) }
+        try await channel.setOption(ChannelOptions.autoRead, value: true)
         logger.info(
             "broker listening",
             metadata: [

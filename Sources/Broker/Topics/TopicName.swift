@@ -2,7 +2,8 @@ import BrokerProtocol
 
 /// Topic name rules: 1-249 characters of `[A-Za-z0-9._-]`, not `.` or `..` (so a name is always a
 /// single, harmless path component under the data directory), and names starting with `__` are
-/// reserved for the broker's internal topics.
+/// reserved for the broker's internal topics. Names starting with `.deleted-` or `.creating-` are
+/// the broker's own directories (``TopicDirectory``) and never topics.
 public enum TopicName {
     /// The longest allowed name (Kafka's limit).
     public static let maximumLength = 249
@@ -21,6 +22,13 @@ public enum TopicName {
             throw BrokerError(
                 .invalidTopicName,
                 "topic name '\(name)' has a character outside [A-Za-z0-9._-]"
+            )
+        }
+        if TopicDirectory.isLeftover(name) {
+            throw BrokerError(
+                .reservedTopicName,
+                "topic names starting with '\(TopicDirectory.deletedPrefix)' or '\(TopicDirectory.creatingPrefix)' "
+                    + "are reserved for the broker's own directories"
             )
         }
         if !allowInternal && name.hasPrefix("__") {

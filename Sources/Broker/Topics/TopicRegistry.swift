@@ -1,5 +1,4 @@
 import BrokerProtocol
-import Foundation
 import LogStore
 import Logging
 import NIOConcurrencyHelpers
@@ -68,16 +67,22 @@ actor TopicRegistry {
     /// leftovers of interrupted deletions.
     func load() async throws {
         let root = configuration.dataDirectory
-        let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: root, withIntermediateDirectories: true)
-        for name in try fileManager.contentsOfDirectory(atPath: root).sorted() {
+        try TopicDirectory.prepareDataDirectory(root)
+        for name in try TopicDirectory.contents(of: root).sorted() {
             let path = root + "/" + name
-            if name.hasPrefix(".deleted-") {
-                try? fileManager.removeItem(atPath: path)
+            if TopicDirectory.isLeftover(name) {
+                do {
+                    try TopicDirectory.removeTree(path)
+                } catch {
+                    logger.warning(
+                        "could not remove the leftover of an interrupted create or delete",
+                        metadata: ["path": "\(path)", "error": "\(BrokerError(error).message)"]
+                    )
+                }
                 continue
             }
             guard (try? TopicName.validate(name, allowInternal: true)) != nil,
-                fileManager.fileExists(atPath: path + "/" + TopicSettings.fileName)
+                TopicDirectory.exists(path + "/" + TopicSettings.fileName)
             else { continue }
             let settings = try TopicSettings.read(from: path)
             let partitions = try await openPartitions(
@@ -165,30 +170,29 @@ actor TopicRegistry {
             )
         }
         let settings = try settings(for: request)
-        let directory = configuration.dataDirectory + "/" + request.topic
-        let isNewDirectory = try await threadPool.runIfActive {
-            let isNew = !FileManager.default.fileExists(atPath: directory)
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try settings.write(to: directory)
-            return isNew
+        try checkTotalPartitions(adding: Int(settings.partitionCount))
+        let root = configuration.dataDirectory
+        let name = request.topic
+        // The directory appears with its topic.json in one rename; a failure removes it again.
+        let directory = try await threadPool.runIfActive {
+            try TopicDirectory.create(name, settings: settings, in: root)
         }
         let partitions: [Partition]
         do {
-            partitions = try await openPartitions(
-                topic: request.topic,
-                range: 0..<settings.partitionCount,
-                settings: settings
-            )
+            partitions = try await openPartitions(topic: name, range: 0..<settings.partitionCount, settings: settings)
+            try await threadPool.runIfActive { try TopicDirectory.syncDirectory(directory) }
         } catch {
             // A topic that failed to open must not come back at the next start.
-            try? await threadPool.runIfActive {
-                if isNewDirectory {
-                    try FileManager.default.removeItem(atPath: directory)
-                } else {
-                    try FileManager.default.removeItem(atPath: directory + "/" + TopicSettings.fileName)
-                }
+            do {
+                try await threadPool.runIfActive { try TopicDirectory.discard(directory, in: root) }
+            } catch {
+                logger.error(
+                    "could not remove the directory of a topic that failed to open",
+                    metadata: ["topic": "\(name)", "error": "\(BrokerError(error).message)"]
+                )
             }
-            throw error
+            let cause = BrokerError(error)
+            throw BrokerError(cause.code, "creating topic '\(name)' failed: \(cause.message)")
         }
         let topic = Topic(name: request.topic, directory: directory, settings: settings, partitions: partitions)
         snapshot.withLockedValue { $0[request.topic] = topic }
@@ -219,11 +223,13 @@ actor TopicRegistry {
         let segmentBytes: Int
         switch request.segmentBytes {
         case TopicSettingValue.brokerDefault: segmentBytes = defaults.segmentBytes
-        case 1024...Int64(LogConfiguration.segmentBytesLimit): segmentBytes = Int(request.segmentBytes)
+        case Int64(configuration.limits.minSegmentBytes)...Int64(LogConfiguration.segmentBytesLimit):
+            segmentBytes = Int(request.segmentBytes)
         default:
             throw BrokerError(
                 .invalidTopicConfiguration,
-                "segment bytes must be 1024-\(LogConfiguration.segmentBytesLimit), got \(request.segmentBytes)"
+                "segment bytes must be \(configuration.limits.minSegmentBytes)-\(LogConfiguration.segmentBytesLimit)"
+                    + " (or -2 for the broker's default), got \(request.segmentBytes)"
             )
         }
         return TopicSettings(
@@ -236,6 +242,18 @@ actor TopicRegistry {
             retentionBytes: try optional(request.retentionBytes, defaults.retentionBytes, "retention bytes"),
             segmentBytes: segmentBytes
         )
+    }
+
+    /// Refuses a change that would take the broker past `maxPartitionsTotal` partitions.
+    private func checkTotalPartitions(adding count: Int) throws {
+        let total = snapshot.withLockedValue { $0.values.reduce(0) { $0 + Int($1.partitionCount) } }
+        let limit = configuration.limits.maxPartitionsTotal
+        guard total + count <= limit else {
+            throw BrokerError(
+                .limitExceeded,
+                "the broker has \(total) partitions; \(count) more would pass maxPartitionsTotal (\(limit))"
+            )
+        }
     }
 
     /// Grows a topic to `partitionCount` partitions.
@@ -258,18 +276,49 @@ actor TopicRegistry {
                 "partition count must be at most \(configuration.limits.maxPartitionsPerTopic), got \(partitionCount)"
             )
         }
+        try checkTotalPartitions(adding: Int(partitionCount - current))
         var settings = topic.settings
         settings.partitionCount = partitionCount
-        let partitions = try await openPartitions(topic: name, range: current..<partitionCount, settings: settings)
         let newSettings = settings
         let directory = topic.directory
-        try await threadPool.runIfActive { try newSettings.write(to: directory) }
+        let partitions: [Partition]
+        do {
+            partitions = try await openPartitions(topic: name, range: current..<partitionCount, settings: settings)
+            do {
+                try await threadPool.runIfActive {
+                    try TopicDirectory.syncDirectory(directory)
+                    try newSettings.write(to: directory)
+                }
+            } catch {
+                for partition in partitions { try? await partition.close(on: threadPool).get() }
+                throw error
+            }
+        } catch {
+            // Leave no partition directory behind: the topic keeps its former partitions only.
+            do {
+                try await threadPool.runIfActive {
+                    for index in current..<partitionCount {
+                        try TopicDirectory.removeTree(directory + "/" + String(index))
+                    }
+                    try TopicDirectory.syncDirectory(directory)
+                }
+            } catch {
+                logger.error(
+                    "could not remove the partitions that failed to open",
+                    metadata: ["topic": "\(name)", "error": "\(BrokerError(error).message)"]
+                )
+            }
+            let cause = BrokerError(error)
+            throw BrokerError(cause.code, "adding partitions to topic '\(name)' failed: \(cause.message)")
+        }
         topic.add(partitions, settings: settings)
         logger.info("added partitions", metadata: ["topic": "\(name)", "partitions": "\(partitionCount)"])
     }
 
-    /// Deletes a topic: it disappears from lookups at once, its partitions close, and its
-    /// directory is renamed to `.deleted-…` and removed (a leftover is removed at the next start).
+    /// Deletes a topic: it disappears from lookups at once, its directory is renamed to
+    /// `.deleted-…` (durably: the topic never comes back), its partitions close, and the directory
+    /// is removed (a leftover is removed at the next start). If the rename fails, nothing has
+    /// changed: the topic is still there, open.
     func delete(_ name: String) async throws {
         try await serialized { try await deleteNow(name) }
     }
@@ -278,11 +327,46 @@ actor TopicRegistry {
         guard let topic = snapshot.withLockedValue({ $0.removeValue(forKey: name) }) else {
             throw BrokerError(.unknownTopic, "unknown topic '\(name)'")
         }
-        for partition in topic.partitions { try? await partition.close(on: threadPool).get() }
-        let trash = configuration.dataDirectory + "/.deleted-" + name + "-" + String(UInt32.random(in: 0...UInt32.max))
-        try await threadPool.runIfActive {
-            try FileManager.default.moveItem(atPath: topic.directory, toPath: trash)
-            try? FileManager.default.removeItem(atPath: trash)
+        let root = configuration.dataDirectory
+        let trash: String
+        let syncFailure: BrokerError?
+        do {
+            // The partitions stay open across the rename (their descriptors follow the files),
+            // so a failed rename leaves the topic exactly as it was.
+            (trash, syncFailure) = try await threadPool.runIfActive {
+                try TopicDirectory.moveToTrash(topic.directory, in: root)
+            }
+        } catch {
+            snapshot.withLockedValue { $0[name] = topic }
+            throw BrokerError(.storageError, "deleting topic '\(name)' failed: \(BrokerError(error).message)")
+        }
+        for partition in topic.partitions {
+            do {
+                try await partition.close(on: threadPool).get()
+            } catch {
+                // Expected: the close's checkpoint and marker have no directory to go to any more.
+                logger.debug(
+                    "closing a partition of a deleted topic failed",
+                    metadata: ["topic": "\(name)", "partition": "\(partition.index)", "error": "\(error)"]
+                )
+            }
+        }
+        do {
+            try await threadPool.runIfActive {
+                try TopicDirectory.removeTree(trash)
+                if syncFailure != nil { try TopicDirectory.syncDirectory(root) }
+            }
+        } catch {
+            logger.warning(
+                "could not remove a deleted topic's files; they are removed at the next start",
+                metadata: ["topic": "\(name)", "path": "\(trash)", "error": "\(BrokerError(error).message)"]
+            )
+            if let syncFailure {
+                throw BrokerError(
+                    .storageError,
+                    "topic '\(name)' was deleted but the deletion may not survive a crash: \(syncFailure.message)"
+                )
+            }
         }
         logger.info("deleted topic", metadata: ["topic": "\(name)"])
     }

@@ -2,7 +2,8 @@ import Foundation
 import LogStore
 
 /// A topic's settings, stored as `topic.json` in its directory:
-/// `{"partitionCount": 3, "retentionMilliseconds": 604800000, "retentionBytes": null, "segmentBytes": 1073741824}`.
+/// `{"partitionCount":3,"retentionMilliseconds":604800000,"segmentBytes":1073741824}` (keys sorted; a
+/// setting without a limit is left out).
 /// Written atomically (temporary file, fsync, rename, directory fsync).
 struct TopicSettings: Codable, Hashable, Sendable {
     static let fileName = "topic.json"
@@ -23,9 +24,36 @@ struct TopicSettings: Codable, Hashable, Sendable {
         return configuration
     }
 
+    /// Reads `topic.json` from `directory`.
+    /// - Throws: ``BrokerError`` `storageError` naming the file and what is wrong with it.
     static func read(from directory: String) throws -> TopicSettings {
-        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + fileName))
-        return try JSONDecoder().decode(TopicSettings.self, from: data)
+        let path = directory + "/" + fileName
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BrokerError(.storageError, "cannot read \(path)")
+        }
+        let settings: TopicSettings
+        do {
+            settings = try JSONDecoder().decode(TopicSettings.self, from: data)
+        } catch {
+            throw BrokerError(.storageError, "\(path) does not hold topic settings: \(Self.describe(error))")
+        }
+        guard settings.partitionCount >= 1 else {
+            throw BrokerError(
+                .storageError,
+                "\(path) has partitionCount \(settings.partitionCount); at least 1 is needed"
+            )
+        }
+        return settings
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .dataCorrupted(let context): "not valid JSON (\(context.debugDescription))"
+        case .keyNotFound(let key, _): "the key '\(key.stringValue)' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "the value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        default: "not valid JSON"
+        }
     }
 
     func write(to directory: String) throws {

@@ -1,0 +1,164 @@
+import Metrics
+
+/// Every metric the broker exports through swift-metrics: its name (base units last, as
+/// Prometheus expects), its kind, its labels and its help text. `brokerd`'s metrics factory
+/// attaches the help text (`# HELP`) and the histogram buckets; docs/OPERATIONS.md lists them.
+///
+/// Metrics are created once with fixed labels: broker-wide ones here, per-partition ones by
+/// ``PartitionMetrics`` (and destroyed with their partition, so a deleted topic's series go).
+public enum BrokerMetrics {
+    /// What a metric measures.
+    public enum Kind: String, Sendable {
+        /// A value that only goes up (swift-metrics `Counter`).
+        case counter
+        /// A value that goes up and down (swift-metrics `Gauge` / `Meter`).
+        case gauge
+        /// Durations, in seconds (swift-metrics `Timer`).
+        case durationHistogram
+    }
+
+    /// One metric's description.
+    public struct Description: Sendable, Hashable {
+        /// The metric's name.
+        public var name: String
+        /// Its kind.
+        public var kind: Kind
+        /// Its label names.
+        public var labels: [String]
+        /// The `# HELP` text.
+        public var help: String
+    }
+
+    /// Histogram buckets for durations: 100 µs to 10 s.
+    public static let durationBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
+    ]
+
+    /// `sluice_connections`.
+    public static let connections = "sluice_connections"
+    /// `sluice_refused_connections_total`.
+    public static let refusedConnections = "sluice_refused_connections_total"
+    /// `sluice_request_duration_seconds`.
+    public static let requestDuration = "sluice_request_duration_seconds"
+    /// `sluice_fetch_wait_seconds`.
+    public static let fetchWait = "sluice_fetch_wait_seconds"
+    /// `sluice_log_flush_duration_seconds`.
+    public static let logFlushDuration = "sluice_log_flush_duration_seconds"
+    /// `sluice_log_flush_failures_total`.
+    public static let logFlushFailures = "sluice_log_flush_failures_total"
+    /// `sluice_appended_records_total`.
+    public static let appendedRecords = "sluice_appended_records_total"
+    /// `sluice_appended_bytes_total`.
+    public static let appendedBytes = "sluice_appended_bytes_total"
+    /// `sluice_fetched_bytes_total`.
+    public static let fetchedBytes = "sluice_fetched_bytes_total"
+    /// `sluice_log_end_offset`.
+    public static let logEndOffset = "sluice_log_end_offset"
+    /// `sluice_log_start_offset`.
+    public static let logStartOffset = "sluice_log_start_offset"
+    /// `sluice_partition_size_bytes`.
+    public static let partitionSize = "sluice_partition_size_bytes"
+    /// `sluice_partition_segments`.
+    public static let partitionSegments = "sluice_partition_segments"
+
+    /// Every metric the broker library creates.
+    public static let all: [Description] = [
+        .init(name: connections, kind: .gauge, labels: [], help: "Open client connections."),
+        .init(
+            name: refusedConnections,
+            kind: .counter,
+            labels: [],
+            help: "Client connections closed at once because maxConnections was reached."
+        ),
+        .init(
+            name: requestDuration,
+            kind: .durationHistogram,
+            labels: ["api"],
+            help: "Time from a decoded request to its response being ready, per API; "
+                + "a long-polling fetch's waiting is not included (see sluice_fetch_wait_seconds)."
+        ),
+        .init(
+            name: fetchWait,
+            kind: .durationHistogram,
+            labels: [],
+            help: "Time long-polling fetches spent waiting for data or their maxWait, per fetch that waited."
+        ),
+        .init(
+            name: logFlushDuration,
+            kind: .durationHistogram,
+            labels: [],
+            help: "Time one log flush took on the flush thread: an fdatasync of each file with unsynced "
+                + "writes, plus the directory and the checkpoint when needed (the broker's fsync latency)."
+        ),
+        .init(
+            name: logFlushFailures,
+            kind: .counter,
+            labels: [],
+            help: "Log flushes that failed; the log then refuses appends until the broker restarts."
+        ),
+        .init(
+            name: appendedRecords,
+            kind: .counter,
+            labels: ["topic", "partition"],
+            help: "Records appended to the partition."
+        ),
+        .init(
+            name: appendedBytes,
+            kind: .counter,
+            labels: ["topic", "partition"],
+            help: "Record batch bytes appended to the partition."
+        ),
+        .init(
+            name: fetchedBytes,
+            kind: .counter,
+            labels: ["topic", "partition"],
+            help: "Record batch bytes returned by fetches from the partition."
+        ),
+        .init(
+            name: logEndOffset,
+            kind: .gauge,
+            labels: ["topic", "partition"],
+            help: "The partition's log end offset: the offset the next record gets."
+        ),
+        .init(
+            name: logStartOffset,
+            kind: .gauge,
+            labels: ["topic", "partition"],
+            help: "The partition's first readable offset (it moves when retention deletes segments)."
+        ),
+        .init(
+            name: partitionSize,
+            kind: .gauge,
+            labels: ["topic", "partition"],
+            help: "Bytes of the partition's segment files."
+        ),
+        .init(
+            name: partitionSegments,
+            kind: .gauge,
+            labels: ["topic", "partition"],
+            help: "Segments of the partition."
+        ),
+    ]
+
+    /// The help text of metric `name`, if it is one of ``all``.
+    public static func help(for name: String) -> String? {
+        helpByName[name]
+    }
+
+    private static let helpByName: [String: String] = Dictionary(
+        uniqueKeysWithValues: all.map { ($0.name, $0.help) }
+    )
+
+    // MARK: Broker-wide metrics
+
+    static let flushDuration = Timer(label: logFlushDuration)
+    static let flushFailures = Counter(label: logFlushFailures)
+
+    /// Records one log flush (the flush scheduler's observer).
+    static func recordFlush(nanoseconds: Int64, succeeded: Bool) {
+        flushDuration.recordNanoseconds(nanoseconds)
+        if !succeeded { flushFailures.increment() }
+    }
+}

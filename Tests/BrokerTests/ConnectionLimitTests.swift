@@ -63,8 +63,9 @@ struct ConnectionLimitTests {
     @Test("a connection that sends nothing is closed after the idle timeout")
     func idleTimeout() async throws {
         try await withBroker({ $0.idleTimeoutMilliseconds = 200 }) { server, port in
+            // Nothing is sent: a request racing the 200 ms timer on a loaded machine would make the
+            // test flaky (the idle timer restarting after an answer is covered by ConnectionHandlerTests).
             let connection = try await TestConnection(port: port)
-            _ = try await connection.call(HandshakeRequest(clientName: "idle"), as: HandshakeResponse.self)
             try await connection.waitUntilClosed(timeoutSeconds: 30)
             try await waitUntil { server.openConnections.isEmpty }
         }

@@ -96,7 +96,11 @@ extension Partition {
                     result.firstOffset == entry.baseOffset || !entry.recordOffsets.isEmpty,
                     "planned offset \(entry.baseOffset), appended at \(result.firstOffset)"
                 )
-                metrics.recordAppend(records: result.lastOffset - result.firstOffset + 1, bytes: batch.sizeInBytes, to: log)
+                metrics.recordAppend(
+                    records: result.lastOffset - result.firstOffset + 1,
+                    bytes: batch.sizeInBytes,
+                    to: log
+                )
                 producers.record(producerID: producer.producerID, epoch: producer.epoch, entry: entry)
                 for (id, offset) in newIDs { messageIDs.insert(id, offset: offset, now: now) }
             case .remember(let producer, let entry):

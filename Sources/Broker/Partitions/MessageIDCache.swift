@@ -1,4 +1,5 @@
 import DequeModule
+import LogStore
 
 /// Message ids seen by one partition within the duplicate window, with the offset each got.
 ///
@@ -50,7 +51,7 @@ struct MessageIDCache: Sendable {
 
     /// Forgets the ids seen more than the window before `now`.
     mutating func expire(now: Int64) {
-        while let oldest = order.first, Milliseconds.elapsed(from: oldest.seenAt, to: now) > windowMilliseconds {
+        while let oldest = order.first, now.saturatingSubtract(oldest.seenAt) > windowMilliseconds {
             order.removeFirst()
             forget(oldest.id)
         }

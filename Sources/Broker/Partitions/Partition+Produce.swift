@@ -130,7 +130,7 @@ extension Partition {
         var nextOffset = log.logEndOffset
         var pendingProducers: [Int64: ProducerStateTable.Pending] = [:]
         var pendingIDs: [[UInt8]: Int64] = [:]
-        let latestAllowed = Milliseconds.adding(configuration.maxTimestampAheadMilliseconds, to: now)
+        let latestAllowed = now.saturatingAdd(configuration.maxTimestampAheadMilliseconds)
         for (position, sentBatch) in batches.enumerated() {
             let count = Int(sentBatch.recordCount)
             guard count > 0 else {

@@ -103,8 +103,8 @@ final class Partition: @unchecked Sendable {
                 // When an id was first seen is not stored: the record's timestamp stands in for
                 // it, kept inside [now - window, now] (a producer's clock may be anywhere).
                 let window = configuration.duplicateWindowMilliseconds
-                guard Milliseconds.elapsed(from: batch.maxTimestamp, to: now) <= window else { continue }
-                let oldestKept = Milliseconds.adding(-window, to: now)
+                guard now.saturatingSubtract(batch.maxTimestamp) <= window else { continue }
+                let oldestKept = now.saturatingSubtract(window)
                 for record in try batch.records() {
                     guard let id = record.messageID else { continue }
                     let seenAt = min(now, max(oldestKept, record.timestamp))

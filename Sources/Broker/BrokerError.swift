@@ -1,6 +1,7 @@
 import BrokerProtocol
 import Foundation
 import LogStore
+import RecordCodec
 
 /// An error from the broker: a wire ``ErrorCode`` and a message that says what happened.
 public struct BrokerError: Error, Sendable, CustomStringConvertible {
@@ -25,6 +26,8 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
             self = error
         case let error as LogStoreError:
             self.init(Self.code(for: error), error.description)
+        case let error as RecordBatchError:
+            self.init(Self.code(for: LogStoreError(error)), error.description)
         case let error as ProtocolError:
             self.init(error.code, error.message)
         default:

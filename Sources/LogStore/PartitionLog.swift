@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 
 /// The append-only log of one partition: a directory of ``Segment``s.
 ///
@@ -121,9 +122,11 @@ public final class PartitionLog {
             )
         }
         if !batch.isHeaderValidated {
-            _ = try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
+            _ = try decodingBatch {
+                try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
+            }
         }
-        try batch.validateRecords()
+        try decodingBatch { try batch.validateRecords() }
         guard batch.recordCount > 0 else { throw LogStoreError(.invalidBatch, "batch has no records") }
 
         let baseOffset = logEndOffset

@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 
 /// One segment of a partition: a `.log` file of consecutive record batches, starting at
 /// `baseOffset`, with its `.index` and `.timeindex`.
@@ -280,10 +281,12 @@ final class Segment {
             let position = start + Int64(used)
             let batch: RecordBatch
             do {
-                batch = try RecordBatch(
-                    validating: bytes.getSlice(at: bytes.readerIndex + used, length: batchSize)!,
-                    maxBatchBytes: LogConfiguration.segmentBytesLimit
-                )
+                batch = try decodingBatch {
+                    try RecordBatch(
+                        validating: bytes.getSlice(at: bytes.readerIndex + used, length: batchSize)!,
+                        maxBatchBytes: LogConfiguration.segmentBytesLimit
+                    )
+                }
             } catch let error as LogStoreError {
                 throw error.located(in: log.path, batchAt: position)
             }
@@ -315,7 +318,8 @@ final class Segment {
         )
         while let (batch, _) = try scanner.next() {
             guard batch.maxTimestamp >= timestamp, batch.lastOffset >= startOffset else { continue }
-            for record in try batch.records() where record.timestamp >= timestamp && record.offset >= startOffset {
+            for record in try decodingBatch({ try batch.records() })
+            where record.timestamp >= timestamp && record.offset >= startOffset {
                 return record.offset
             }
         }

@@ -1,5 +1,5 @@
-import LogStore
 import NIOCore
+import RecordCodec
 
 extension ConsumerRecord {
     /// The record as one JSON Lines line (without the newline), fields in this order:

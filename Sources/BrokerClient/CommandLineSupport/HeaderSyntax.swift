@@ -1,5 +1,5 @@
-import LogStore
 import NIOCore
+import RecordCodec
 
 /// `--header KEY=VALUE` as the tools read it: split at the first `=`; the key must not be empty.
 public enum HeaderSyntax {

@@ -1,5 +1,5 @@
-import LogStore
 import NIOCore
+import RecordCodec
 
 /// What `producer` does once its arguments are parsed: read messages from arguments or standard
 /// input, send them, print `TOPIC/PARTITION@OFFSET` per message in input order.

@@ -4,6 +4,7 @@ import PackageDescription
 let package = Package(
     name: "Sluice",
     products: [
+        .library(name: "RecordCodec", targets: ["RecordCodec"]),
         .library(name: "LogStore", targets: ["LogStore"]),
         .library(name: "BrokerProtocol", targets: ["BrokerProtocol"]),
         .library(name: "Broker", targets: ["Broker"]),
@@ -24,12 +25,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
-        // Storage engine: record batches, segments, indexes, recovery, retention, flush.
         .target(name: "CRC32C"),
+        // Kafka's RecordBatch v2 codec: batches, records, headers, varints, CRC-32C. Shared by the
+        // storage engine and the clients (as Kafka keeps common/record apart from its log).
+        .target(
+            name: "RecordCodec",
+            dependencies: ["CRC32C", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Storage engine: segments, indexes, recovery, retention, flush.
         .target(
             name: "LogStore",
             dependencies: [
-                "CRC32C",
+                "RecordCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -43,6 +50,7 @@ let package = Package(
             name: "Broker",
             dependencies: [
                 "LogStore",
+                "RecordCodec",
                 "BrokerProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -57,7 +65,7 @@ let package = Package(
             name: "BrokerClient",
             dependencies: [
                 "BrokerProtocol",
-                "LogStore",
+                "RecordCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,15 +118,17 @@ let package = Package(
             name: "broker-bench",
             dependencies: [
                 "LogStore",
+                "RecordCodec",
                 "BrokerClient",
                 "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "LogStoreTesting", "RecordCodec"]),
         .testTarget(
-            name: "LogStoreTests",
-            dependencies: ["LogStore", "LogStoreTesting", "CRC32C"],
+            name: "RecordCodecTests",
+            dependencies: ["RecordCodec", "CRC32C", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Scripts"]  // kafka_codec.py, run by the kafka-python cross-check
         ),
         .testTarget(
@@ -137,6 +147,7 @@ let package = Package(
                 "BrokerClient",
                 "BrokerProtocol",
                 "LogStore",
+                "RecordCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -148,7 +159,7 @@ let package = Package(
             dependencies: [
                 "BrokerClient",
                 "BrokerProtocol",
-                "LogStore",
+                "RecordCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
@@ -166,7 +177,7 @@ let package = Package(
         // End-to-end tests run the built executables (they must be built first: `swift build`).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LogStore", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["LogStore", "RecordCodec", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ]
 )

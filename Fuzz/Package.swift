@@ -15,6 +15,7 @@ let package = Package(
         .target(
             name: "FuzzSupport",
             dependencies: [
+                .product(name: "RecordCodec", package: "Sluice"),
                 .product(name: "LogStore", package: "Sluice"),
                 .product(name: "BrokerProtocol", package: "Sluice"),
             ]

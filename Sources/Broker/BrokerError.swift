@@ -1,6 +1,7 @@
 import BrokerProtocol
 import Foundation
 import LogStore
+import RecordCodec
 
 /// An error from the broker: a wire ``ErrorCode`` and a message that says what happened.
 public struct BrokerError: Error, Sendable, CustomStringConvertible {
@@ -29,6 +30,8 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
             let prefix = "\(error.code): "
             let text = error.description
             self.init(Self.code(for: error), text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text)
+        case let error as RecordBatchError:
+            self.init(LogStoreError(error))
         case let error as ProtocolError:
             self.init(error.code, error.message)
         default:

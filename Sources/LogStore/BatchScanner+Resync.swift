@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 
 extension BatchScanner {
     /// Where the log can be read again after damaged bytes: the first valid batch after them.

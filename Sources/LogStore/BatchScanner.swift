@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 
 /// Walks the batches of one `.log` file in order, through a read-ahead window.
 ///
@@ -76,7 +77,7 @@ struct BatchScanner {
         let batch: RecordBatch
         if verifyChecksums {
             do {
-                batch = try RecordBatch(validating: slice, maxBatchBytes: maxBatchBytes)
+                batch = try decodingBatch { try RecordBatch(validating: slice, maxBatchBytes: maxBatchBytes) }
             } catch let error as LogStoreError {
                 throw error.located(in: file.path, batchAt: position)
             }

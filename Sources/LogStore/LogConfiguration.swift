@@ -1,3 +1,5 @@
+import RecordCodec
+
 /// How a partition log rolls, retains and flushes. Every bound the log enforces is named here.
 public struct LogConfiguration: Sendable, Hashable {
     /// Segments stay under 2 GiB so that a file position fits the index's 4-byte field.

@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 
 /// Whole batches read from a ``PartitionLog``, exactly as they are stored.
 public struct LogReadResult: Sendable {

@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 
 /// The append-only log of one partition: a directory of ``Segment``s.
 ///
@@ -131,9 +132,11 @@ public final class PartitionLog {
             )
         }
         if !batch.isHeaderValidated {
-            _ = try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
+            _ = try decodingBatch {
+                try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
+            }
         }
-        try batch.validateRecords()
+        try decodingBatch { try batch.validateRecords() }
         guard batch.recordCount > 0 else { throw LogStoreError(.invalidBatch, "batch has no records") }
 
         // A failed write that could not be undone must be undone before anything else is written,

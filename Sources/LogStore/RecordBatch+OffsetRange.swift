@@ -1,3 +1,5 @@
+import RecordCodec
+
 extension RecordBatch {
     /// Whether the batch's offsets form a range: `lastOffsetDelta` is not negative and
     /// `baseOffset + lastOffsetDelta` does not overflow. ``lastOffset`` wraps (as Kafka's does), so

@@ -1,3 +1,5 @@
+import RecordCodec
+
 /// The recovery point of a partition: every batch below `offset` was on disk (fsynced, data and
 /// indexes) when the checkpoint was written, so recovery after an unclean stop starts validating at
 /// the segment that holds `offset`.

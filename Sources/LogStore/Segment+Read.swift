@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 
 extension Segment {
     /// What a read of one segment found.
@@ -168,7 +169,7 @@ extension Segment {
             do {
                 while let (batch, _) = try scanner.next() {
                     guard batch.maxTimestamp >= timestamp, batch.lastOffset >= startOffset else { continue }
-                    for record in try batch.records()
+                    for record in try decodingBatch({ try batch.records() })
                     where record.timestamp >= timestamp && record.offset >= startOffset {
                         return record.offset
                     }

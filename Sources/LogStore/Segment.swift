@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 
 /// One segment of a partition: a `.log` file of consecutive record batches, starting at
 /// `baseOffset`, with its `.index` and `.timeindex`.

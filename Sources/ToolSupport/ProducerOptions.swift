@@ -1,6 +1,7 @@
 import ArgumentParser
 import BrokerClient
 import LogStore
+import RecordCodec
 
 extension AcknowledgementLevel: ExpressibleByArgument {}
 

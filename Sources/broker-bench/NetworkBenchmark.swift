@@ -5,6 +5,7 @@ import Foundation
 import LogStore
 import NIOConcurrencyHelpers
 import NIOCore
+import RecordCodec
 import ToolSupport
 
 /// Options shared by `broker-bench produce` and `broker-bench consume`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import LogStore
 import NIOCore
+import RecordCodec
 
 #if canImport(Glibc)
 import Glibc

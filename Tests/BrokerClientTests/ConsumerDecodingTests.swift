@@ -1,5 +1,5 @@
-import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 @testable import BrokerClient

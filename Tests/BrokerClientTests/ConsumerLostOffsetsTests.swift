@@ -1,6 +1,7 @@
 import BrokerProtocol
 import LogStore
 import NIOCore
+import RecordCodec
 import Synchronization
 import Testing
 

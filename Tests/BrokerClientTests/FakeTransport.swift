@@ -1,6 +1,6 @@
 import BrokerProtocol
-import LogStore
 import NIOCore
+import RecordCodec
 import Synchronization
 
 @testable import BrokerClient

@@ -1,6 +1,6 @@
 import BrokerProtocol
-import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 @testable import BrokerClient

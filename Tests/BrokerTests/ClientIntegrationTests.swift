@@ -4,6 +4,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 @Suite("BrokerClient against an embedded broker")

@@ -3,6 +3,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 /// Records stamped at the ends of `Int64` already on disk (written by an older version): the broker

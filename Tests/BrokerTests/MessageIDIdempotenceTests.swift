@@ -3,6 +3,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 /// Message ids and idempotent sequences together: every answer is an offset that exists and holds

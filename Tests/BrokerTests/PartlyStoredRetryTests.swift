@@ -3,6 +3,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 @Suite("A partly deduplicated batch retried across a restart")

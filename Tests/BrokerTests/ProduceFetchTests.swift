@@ -3,6 +3,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 @Suite("Produce and fetch against an embedded broker")

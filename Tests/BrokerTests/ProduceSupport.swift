@@ -2,6 +2,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 /// Helpers for the produce tests: records with message ids, multi-batch entries, hand-made

@@ -3,6 +3,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 /// What a produce entry refuses, and that a refused entry leaves the log as it was.

@@ -3,6 +3,7 @@ import Foundation
 import LogStore
 import NIOCore
 import NIOPosix
+import RecordCodec
 import Testing
 
 @testable import Broker

@@ -3,6 +3,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 
 @Suite("Producer state and message ids across a broker restart")

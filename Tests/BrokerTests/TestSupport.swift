@@ -5,6 +5,7 @@ import LogStore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RecordCodec
 import Testing
 
 /// A broker on an ephemeral 127.0.0.1 port in a scratch directory, shut down and removed afterwards.

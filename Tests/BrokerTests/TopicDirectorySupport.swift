@@ -64,7 +64,8 @@ final class TinyFileSystem {
     }
 
     func unmount() {
-        _ = Self.run("/bin/umount", [path])
+        // A lazy unmount if something still holds a file there: never leave the mount behind.
+        if !Self.run("/bin/umount", [path]) { _ = Self.run("/bin/umount", ["-l", path]) }
         try? FileManager.default.removeItem(atPath: path)
     }
 

@@ -190,6 +190,41 @@ struct TopicDirectoryTests {
     }
 }
 
+@Suite("Descriptors of the data directory")
+struct DataDirectoryDescriptorTests {
+    /// This process's open descriptors on files under `directory`.
+    static func descriptors(under directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0) }
+            .filter { $0.hasPrefix(directory + "/") }
+    }
+
+    /// Waits (bounded) until no descriptor under `directory` matches `isHeld`, and returns those left.
+    static func waitForRelease(under directory: String, _ isHeld: (String) -> Bool) async throws -> [String] {
+        for _ in 0..<250 {
+            let held = descriptors(under: directory).filter(isHeld)
+            if held.isEmpty { return [] }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return descriptors(under: directory).filter(isHeld)
+    }
+
+    @Test("a deleted topic's descriptors close at once, and a stopped broker holds none")
+    func descriptorsReleased() async throws {
+        let scratch = try ScratchDirectory()
+        try await withBroker(dataDirectory: scratch.path) { _, connection in
+            try await ProduceFetchTests.create(connection, "gone", partitions: 3)
+            try await ProduceFetchTests.create(connection, "kept", partitions: 2)
+            let open = Self.descriptors(under: scratch.path)
+            #expect(open.contains { $0.contains("/gone/") } && open.contains { $0.contains("/kept/") })
+            let deleted = try await connection.call(DeleteTopicRequest(topic: "gone"), as: DeleteTopicResponse.self)
+            #expect(deleted.result.errorCode == .none)
+            #expect(try await Self.waitForRelease(under: scratch.path) { $0.contains("/gone/") } == [])
+        }
+        #expect(try await Self.waitForRelease(under: scratch.path) { _ in true } == [])
+    }
+}
+
 @Suite("The data directory's other files")
 struct DataDirectoryFileTests {
     @Test("a producer-ids file that cannot be read stops the start instead of reusing producer ids")

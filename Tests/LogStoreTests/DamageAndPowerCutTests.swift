@@ -1,5 +1,6 @@
 import LogStoreTesting
 import NIOCore
+import RecordCodec
 import Testing
 
 @testable import LogStore

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RecordCodec
 import Testing
 
 @testable import LogStore
@@ -232,14 +233,14 @@ enum FuzzHarness {
         let batch: RecordBatch
         do {
             batch = try RecordBatch(validating: ByteBuffer(bytes: bytes))
-        } catch is LogStoreError {
+        } catch is RecordBatchError {
             return false
         }
         let isValid = (try? batch.validateRecords()) != nil
         let records: [Record]
         do {
             records = try batch.records()
-        } catch is LogStoreError {
+        } catch is RecordBatchError {
             #expect(!isValid, "validateRecords() passed but records() threw")
             return false
         }
@@ -307,7 +308,7 @@ enum FuzzHarness {
             for batch in result.batches {
                 do {
                     _ = try batch.records()
-                } catch is LogStoreError {
+                } catch is RecordBatchError {
                     // Recovery checks lengths, CRCs and offsets, not records.
                 }
             }

@@ -1,4 +1,5 @@
 import NIOCore
+import RecordCodec
 import Testing
 
 @testable import LogStore

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RecordCodec
 import Synchronization
 import Testing
 

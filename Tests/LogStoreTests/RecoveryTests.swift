@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RecordCodec
 import Testing
 
 @testable import LogStore

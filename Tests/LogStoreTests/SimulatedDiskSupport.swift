@@ -1,6 +1,7 @@
 import Foundation
 import LogStoreTesting
 import NIOCore
+import RecordCodec
 import Synchronization
 import Testing
 

@@ -1,6 +1,7 @@
 import Glibc
 import LogStoreTesting
 import NIOCore
+import RecordCodec
 import Testing
 
 @testable import LogStore

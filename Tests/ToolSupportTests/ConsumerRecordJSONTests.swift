@@ -1,6 +1,6 @@
 import BrokerClient
-import LogStore
 import NIOCore
+import RecordCodec
 import Testing
 import ToolSupport
 

@@ -1,6 +1,7 @@
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 
 /// The body of the `FuzzLogRecovery` fuzzer: recovers a partition whose only segment holds bytes
 /// made from the input, after an unclean stop.

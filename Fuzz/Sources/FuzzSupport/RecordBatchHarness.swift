@@ -1,9 +1,10 @@
 import LogStore
 import NIOCore
+import RecordCodec
 
 /// The body of the `FuzzRecordBatch` fuzzer: decodes one input as a record batch.
 ///
-/// Bad bytes must come back as a thrown ``LogStoreError``; anything else — a trap, another error
+/// Bad bytes must come back as a thrown ``RecordBatchError``; anything else — a trap, another error
 /// type, or decoders that disagree with each other — stops the fuzzer.
 public enum RecordBatchHarness {
     /// Decodes `bytes` as they are, then (when they are at least a header long) a copy whose
@@ -92,10 +93,11 @@ public enum RecordBatchHarness {
     }
 }
 
-/// Traps unless `error` is a ``LogStoreError``: bad bytes must be reported with the module's error.
+/// Traps unless `error` is a ``RecordBatchError`` (the codec's) or a ``LogStoreError`` (the log's):
+/// bad bytes must be reported with the module's error.
 func expectLogStoreError(_ error: any Error, _ context: @autoclosure () -> String = "") {
-    guard error is LogStoreError else {
-        preconditionFailure("\(context()) threw \(type(of: error)) instead of LogStoreError: \(error)")
+    guard error is RecordBatchError || error is LogStoreError else {
+        preconditionFailure("\(context()) threw \(type(of: error)) instead of RecordBatchError: \(error)")
     }
 }
 

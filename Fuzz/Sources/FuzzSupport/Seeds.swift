@@ -1,6 +1,7 @@
 import Foundation
 import LogStore
 import NIOCore
+import RecordCodec
 
 /// Writes a small seed corpus for a fuzzer into a directory.
 ///

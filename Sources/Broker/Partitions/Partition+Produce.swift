@@ -1,6 +1,7 @@
 import BrokerProtocol
 import LogStore
 import NIOCore
+import RecordCodec
 
 extension Partition {
     /// One step of a produce entry, decided before anything of the entry is appended.
@@ -145,7 +146,7 @@ extension Partition {
                 batch = try sentBatch.validatingRecords(
                     timestampsWithin: RecordBatch.noTimestamp...max(RecordBatch.noTimestamp, latestAllowed)
                 )
-            } catch let error as LogStoreError where error.code == .invalidTimestamp {
+            } catch let error as RecordBatchError where error.code == .invalidTimestamp {
                 throw BrokerError(
                     .invalidTimestamp,
                     "batch \(position): \(error.message); timestamps are -1 (none) or 0 up to the broker's clock "

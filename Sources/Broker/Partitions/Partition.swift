@@ -4,6 +4,7 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RecordCodec
 
 /// One partition of a topic: its log and the state that goes with it, owned by one event loop.
 ///

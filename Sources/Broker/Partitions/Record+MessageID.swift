@@ -1,6 +1,7 @@
 import BrokerProtocol
 import LogStore
 import NIOCore
+import RecordCodec
 
 extension Record {
     /// The message id a producer set (header ``ProduceRequest/messageIDHeader``; the last one wins).

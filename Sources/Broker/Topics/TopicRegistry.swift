@@ -393,5 +393,8 @@ actor TopicRegistry {
                 }
             }
         }
+        // Let go of the closed logs: their descriptors close when the last reference goes, and
+        // whoever still holds the registry (an embedding process) must not keep them open.
+        snapshot.withLockedValue { $0.removeAll() }
     }
 }

@@ -1,6 +1,6 @@
 import BrokerProtocol
-import LogStore
 import NIOCore
+import RecordCodec
 
 /// Reads one partition, or every partition, of a topic from a starting position.
 ///

@@ -1,5 +1,5 @@
-import LogStore
 import NIOCore
+import RecordCodec
 
 /// One record read by a ``Consumer``.
 public struct ConsumerRecord: Hashable, Sendable {

@@ -1,6 +1,6 @@
 import BrokerProtocol
-import LogStore
 import NIOCore
+import RecordCodec
 
 extension Producer {
     /// Sends batches until ``close()``: each partition's ready batches in order, one in flight per

@@ -1,5 +1,5 @@
-import LogStore
 import NIOCore
+import RecordCodec
 
 extension Producer {
     /// ``send(topic:key:value:headers:partition:messageID:timestamp:)`` with a text message id:

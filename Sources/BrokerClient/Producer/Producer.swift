@@ -1,8 +1,8 @@
 import BrokerProtocol
-import LogStore
 import Logging
 import NIOCore
 import NIOPosix
+import RecordCodec
 
 /// Sends records to topics, in batches, with the acknowledgement level of its configuration.
 ///

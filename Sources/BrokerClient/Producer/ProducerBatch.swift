@@ -1,5 +1,5 @@
-import LogStore
 import NIOCore
+import RecordCodec
 
 /// Records gathered for one partition, waiting to be sent as one record batch.
 ///

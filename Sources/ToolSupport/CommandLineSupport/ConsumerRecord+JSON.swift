@@ -1,6 +1,6 @@
 import BrokerClient
-import LogStore
 import NIOCore
+import RecordCodec
 
 extension ConsumerRecord {
     /// The record as one JSON Lines line (without the newline), fields in this order:

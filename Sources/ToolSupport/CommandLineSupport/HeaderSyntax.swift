@@ -1,6 +1,6 @@
 import BrokerClient
-import LogStore
 import NIOCore
+import RecordCodec
 
 /// `--header KEY=VALUE` as the tools read it: split at the first `=`; the key must not be empty.
 public enum HeaderSyntax {

@@ -8,7 +8,7 @@ extension RecordBatch {
     /// log-append-time attribute are exempt from the timestamp check. Allocates nothing for
     /// records without headers.
     ///
-    /// - Throws: ``LogStoreError`` (`recordCountMismatch`, `truncatedRecord`, `varintOverflow`,
+    /// - Throws: ``RecordBatchError`` (`recordCountMismatch`, `truncatedRecord`, `varintOverflow`,
     ///   `unsupportedCompression`, `invalidBatch`) with the byte position relative to the batch.
     public func validateRecords() throws {
         guard !areRecordsValidated else { return }
@@ -25,11 +25,11 @@ extension RecordBatch {
     /// `0 ... now + maxTimestampAheadMilliseconds`).
     /// - Returns: the batch, marked so that ``validateRecords()`` (which ``PartitionLog/append(_:)``
     ///   calls) does not walk the records again.
-    /// - Throws: as ``validateRecords()``, and ``LogStoreError`` `invalidTimestamp` with the byte
+    /// - Throws: as ``validateRecords()``, and ``RecordBatchError`` `invalidTimestamp` with the byte
     ///   position of the field at fault.
     public func validatingRecords(timestampsWithin range: ClosedRange<Int64>) throws -> RecordBatch {
         guard range.contains(maxTimestamp) else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .invalidTimestamp,
                 "header maxTimestamp \(maxTimestamp) is outside \(range.lowerBound)...\(range.upperBound)",
                 position: Int64(Field.maxTimestamp)
@@ -89,7 +89,7 @@ extension RecordBatch {
         _ body: (Int, Int64, RecordLayout) throws -> Void
     ) throws {
         guard compressionCodec == 0 else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .unsupportedCompression,
                 "batch uses compression codec \(compressionCodec); only uncompressed batches are supported",
                 position: Int64(Field.attributes)
@@ -97,14 +97,14 @@ extension RecordBatch {
         }
         let count = recordCount
         guard count >= 0 else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .recordCountMismatch,
                 "record count \(count) is negative",
                 position: Int64(Field.recordCount)
             )
         }
         if count > 0, lastOffsetDelta != count - 1 {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .recordCountMismatch,
                 "lastOffsetDelta \(lastOffsetDelta) does not match record count \(count)",
                 position: Int64(Field.lastOffsetDelta)
@@ -115,7 +115,7 @@ extension RecordBatch {
             var cursor = ByteCursor(bytes, position: Self.headerSize)
             for index in 0..<Int(count) {
                 guard cursor.remaining > 0 else {
-                    throw LogStoreError(
+                    throw RecordBatchError(
                         .recordCountMismatch,
                         "batch declares \(count) records but its bytes end after \(index)",
                         position: Int64(cursor.position)
@@ -124,7 +124,7 @@ extension RecordBatch {
                 let recordStart = cursor.position
                 let length = try cursor.readVarint("record \(index) length")
                 guard length >= 0, Int(length) <= cursor.remaining else {
-                    throw LogStoreError(
+                    throw RecordBatchError(
                         .truncatedRecord,
                         "record \(index) claims \(length) bytes but \(cursor.remaining) remain in the batch",
                         position: Int64(recordStart)
@@ -137,7 +137,7 @@ extension RecordBatch {
                 if let range {
                     let (timestamp, overflows) = baseTimestamp.addingReportingOverflow(timestampDelta)
                     guard !overflows, range.contains(timestamp) else {
-                        throw LogStoreError(
+                        throw RecordBatchError(
                             .invalidTimestamp,
                             "record \(index) timestamp \(baseTimestamp) + \(timestampDelta) "
                                 + (overflows ? "overflows Int64" : "= \(timestamp)")
@@ -148,7 +148,7 @@ extension RecordBatch {
                 }
                 let offsetDelta = try record.readVarint("record \(index) offset delta")
                 guard offsetDelta == index else {
-                    throw LogStoreError(
+                    throw RecordBatchError(
                         .recordCountMismatch,
                         "record \(index) has offset delta \(offsetDelta), expected \(index)",
                         position: Int64(recordStart)
@@ -160,7 +160,7 @@ extension RecordBatch {
                 let headerCountStart = record.position
                 let headerCount = try record.readVarint("record \(index) header count")
                 guard headerCount >= 0, Int(headerCount) <= record.remaining else {
-                    throw LogStoreError(
+                    throw RecordBatchError(
                         .truncatedRecord,
                         "record \(index) declares \(headerCount) headers in \(record.remaining) bytes",
                         position: Int64(headerCountStart)
@@ -169,7 +169,7 @@ extension RecordBatch {
                 for headerIndex in 0..<Int(headerCount) {
                     let keyStart = record.position
                     guard let key = try record.readNullableBytes("record \(index) header \(headerIndex) key") else {
-                        throw LogStoreError(
+                        throw RecordBatchError(
                             .truncatedRecord,
                             "record \(index) header \(headerIndex) has a null key",
                             position: Int64(keyStart)
@@ -179,7 +179,7 @@ extension RecordBatch {
                     layout.headers.append((key, value))
                 }
                 guard record.remaining == 0 else {
-                    throw LogStoreError(
+                    throw RecordBatchError(
                         .truncatedRecord,
                         "record \(index) has \(record.remaining) bytes after its headers inside its declared length",
                         position: Int64(record.position)
@@ -190,7 +190,7 @@ extension RecordBatch {
                 try body(index, timestampDelta, layout)
             }
             guard cursor.remaining == 0 else {
-                throw LogStoreError(
+                throw RecordBatchError(
                     .recordCountMismatch,
                     "batch declares \(count) records but \(cursor.remaining) bytes follow the last one",
                     position: Int64(cursor.position)
@@ -200,7 +200,7 @@ extension RecordBatch {
         let usesLogAppendTime = attributes & 0x8 != 0
         let largestTimestamp = baseTimestamp &+ largestTimestampDelta
         if count > 0, !usesLogAppendTime, largestTimestamp != maxTimestamp {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .invalidBatch,
                 "header maxTimestamp \(maxTimestamp) is not the largest record timestamp \(largestTimestamp)",
                 position: Int64(Field.maxTimestamp)
@@ -217,10 +217,10 @@ extension ByteCursor {
         let length = try readVarint("\(what()) length")
         if length == -1 { return nil }
         guard length >= 0 else {
-            throw LogStoreError(.truncatedRecord, "\(what()) has negative length \(length)", position: Int64(start))
+            throw RecordBatchError(.truncatedRecord, "\(what()) has negative length \(length)", position: Int64(start))
         }
         guard Int(length) <= remaining else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .truncatedRecord,
                 "\(what()) claims \(length) bytes but \(remaining) remain in the record",
                 position: Int64(start)

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import LogStore
+@testable import RecordCodec
 
 // MARK: - Helpers
 
@@ -223,7 +223,7 @@ extension RecordBatchTests {
     }
 
     /// Decodes `bytes` every way the API allows and returns "decoded" or the error code; records an
-    /// issue for anything but a `LogStoreError` at a position inside the bytes.
+    /// issue for anything but a `RecordBatchError` at a position inside the bytes.
     static func decodeAnyhow(_ bytes: [UInt8], _ context: String) -> String {
         let batch: RecordBatch
         do {
@@ -244,9 +244,9 @@ extension RecordBatchTests {
             return "decoded"
         case (.failure(let first), .failure(let second)):
             let code = checked(first, size: bytes.count, context)
-            let other = second as? LogStoreError
+            let other = second as? RecordBatchError
             #expect(other?.code.description == code, "validateRecords and records disagree: \(context)")
-            #expect(other?.position == (first as? LogStoreError)?.position, "\(context)")
+            #expect(other?.position == (first as? RecordBatchError)?.position, "\(context)")
             return code
         default:
             Issue.record("validateRecords and records disagree (\(validation), \(decoding)): \(context)")
@@ -255,8 +255,8 @@ extension RecordBatchTests {
     }
 
     private static func checked(_ error: any Error, size: Int, _ context: String) -> String {
-        guard let error = error as? LogStoreError else {
-            Issue.record("not a LogStoreError: \(error): \(context)")
+        guard let error = error as? RecordBatchError else {
+            Issue.record("not a RecordBatchError: \(error): \(context)")
             return "other"
         }
         let position = error.position ?? -1
@@ -264,16 +264,16 @@ extension RecordBatchTests {
         return error.code.description
     }
 
-    /// Expects `body` to throw a ``LogStoreError`` with `code` at `position`.
+    /// Expects `body` to throw a ``RecordBatchError`` with `code` at `position`.
     @discardableResult
     static func expectError<R>(
-        _ code: LogStoreError.Code,
+        _ code: RecordBatchError.Code,
         at position: Int64,
         _ comment: Comment? = nil,
         sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () throws -> R
-    ) -> LogStoreError? {
-        let error = #expect(throws: LogStoreError.self, comment, sourceLocation: sourceLocation) { try body() }
+    ) -> RecordBatchError? {
+        let error = #expect(throws: RecordBatchError.self, comment, sourceLocation: sourceLocation) { try body() }
         #expect(error?.code == code, comment, sourceLocation: sourceLocation)
         #expect(error?.position == position, comment, sourceLocation: sourceLocation)
         return error
@@ -282,7 +282,7 @@ extension RecordBatchTests {
     /// Expects `bytes` to pass the header checks and fail the record checks (both `validateRecords()`
     /// and `records()`) with `code` at `position`.
     static func expectRecordError(
-        _ code: LogStoreError.Code,
+        _ code: RecordBatchError.Code,
         at position: Int64,
         in bytes: [UInt8],
         sourceLocation: SourceLocation = #_sourceLocation

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 
-@testable import LogStore
+@testable import RecordCodec
 
 /// Checks the RecordBatch codec against an independent one: kafka-python's pure-Python codec, run
 /// through `Scripts/kafka_codec.py`. Needs `python3` with kafka-python 2.x, installed with

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import LogStore
+@testable import RecordCodec
 
 /// Zig-zag varints and varlongs: exact bytes, round trips, sizes, overflow and truncation.
 @Suite("Varint")
@@ -45,7 +45,7 @@ struct VarintTests {
             #expect(asInt.value == narrow)
             #expect(asInt.position == bytes.count)
         } else {
-            let error = #expect(throws: LogStoreError.self) { try Self.read(bytes) { try $0.readVarint("value") } }
+            let error = #expect(throws: RecordBatchError.self) { try Self.read(bytes) { try $0.readVarint("value") } }
             #expect(error?.code == .varintOverflow)
         }
     }
@@ -102,7 +102,7 @@ struct VarintTests {
     @Test("a 6-byte varint overflows")
     func sixByteVarintOverflows() throws {
         let bytes: [UInt8] = [0x80, 0x80, 0x80, 0x80, 0x80, 0x00]
-        let error = #expect(throws: LogStoreError.self) { try Self.read(bytes) { try $0.readVarint("varint") } }
+        let error = #expect(throws: RecordBatchError.self) { try Self.read(bytes) { try $0.readVarint("varint") } }
         #expect(error?.code == .varintOverflow)
         #expect(error?.position == 0)
         // The same bytes are a legal varlong (zero, padded).
@@ -114,7 +114,7 @@ struct VarintTests {
     @Test("a 5-byte varint above Int32's range overflows")
     func fiveByteVarintOutOfRange() {
         for bytes: [UInt8] in [[0x80, 0x80, 0x80, 0x80, 0x10], [0xFF, 0xFF, 0xFF, 0xFF, 0x7F]] {
-            let error = #expect(throws: LogStoreError.self) {
+            let error = #expect(throws: RecordBatchError.self) {
                 try Self.read([0x00, 0x00] + bytes) { cursor in
                     cursor.position = 2
                     return try cursor.readVarint("varint")
@@ -128,7 +128,7 @@ struct VarintTests {
     @Test("an 11-byte varlong overflows")
     func elevenByteVarlongOverflows() {
         let bytes = [UInt8](repeating: 0x80, count: 10) + [0x00]
-        let error = #expect(throws: LogStoreError.self) {
+        let error = #expect(throws: RecordBatchError.self) {
             try Self.read([0x07] + bytes) { cursor in
                 cursor.position = 1
                 return try cursor.readVarlong("varlong")
@@ -141,12 +141,12 @@ struct VarintTests {
     @Test("a varint cut short is a truncated record")
     func truncation() {
         for bytes: [UInt8] in [[], [0x80], [0xFF, 0xFF], [0x80, 0x80, 0x80, 0x80]] {
-            let error = #expect(throws: LogStoreError.self) { try Self.read(bytes) { try $0.readVarint("varint") } }
+            let error = #expect(throws: RecordBatchError.self) { try Self.read(bytes) { try $0.readVarint("varint") } }
             #expect(error?.code == .truncatedRecord)
             #expect(error?.position == Int64(bytes.count), "the position where the bytes ran out")
         }
         let long = [UInt8](repeating: 0xFF, count: 9)
-        let error = #expect(throws: LogStoreError.self) { try Self.read(long) { try $0.readVarlong("varlong") } }
+        let error = #expect(throws: RecordBatchError.self) { try Self.read(long) { try $0.readVarlong("varlong") } }
         #expect(error?.code == .truncatedRecord)
         #expect(error?.position == 9)
     }
@@ -154,7 +154,7 @@ struct VarintTests {
     @Test("a cursor's limit truncates a varint even when more bytes follow")
     func limitTruncates() throws {
         let bytes = Self.encoded(300) + [0x00, 0x00]
-        let error = #expect(throws: LogStoreError.self) {
+        let error = #expect(throws: RecordBatchError.self) {
             try Self.read(bytes, limit: 1) { try $0.readVarint("varint") }
         }
         #expect(error?.code == .truncatedRecord)

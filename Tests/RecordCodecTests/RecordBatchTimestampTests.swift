@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import LogStore
+@testable import RecordCodec
 
 /// Timestamps a producer's batch may carry: -1 (none) or milliseconds since the epoch up to a bound,
 /// reached from the base without overflow; deltas may be negative. The codec alone accepts any.
@@ -12,7 +12,7 @@ struct RecordBatchTimestampTests {
     static let accepted = RecordBatch.noTimestamp...(now + 3_600_000)
 
     static func isInvalidTimestamp(_ error: any Error) -> Bool {
-        (error as? LogStoreError)?.code == .invalidTimestamp
+        (error as? RecordBatchError)?.code == .invalidTimestamp
     }
     static func batch(_ timestamps: [Int64]) -> RecordBatch {
         RecordBatch(records: timestamps.map { Record(value: ByteBuffer(string: "v"), timestamp: $0) })

@@ -1,7 +1,7 @@
 import CRC32C
 import Testing
 
-@testable import LogStore
+@testable import RecordCodec
 
 /// CRC-32C: published vectors, the hardware path against the portable one, and checksums built up
 /// in pieces.

@@ -41,7 +41,7 @@ extension ByteBuffer {
 }
 
 /// Reads big-endian integers and varints from raw bytes with bounds checks; every failure is a
-/// ``LogStoreError`` carrying the byte position (relative to the start of `bytes`).
+/// ``RecordBatchError`` carrying the byte position (relative to the start of `bytes`).
 struct ByteCursor {
     let bytes: UnsafeRawBufferPointer
     var position: Int
@@ -68,7 +68,7 @@ struct ByteCursor {
         let raw = try readRawVarint(maxBytes: 5, what())
         let value = Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
         guard let narrow = Int32(exactly: value) else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .varintOverflow,
                 "\(what()) does not fit in a 32-bit varint",
                 position: Int64(start)
@@ -101,14 +101,14 @@ struct ByteCursor {
             if byte & 0x80 == 0 { return result }
             shift += 7
         }
-        throw LogStoreError(
+        throw RecordBatchError(
             .varintOverflow,
             "\(what()) is a varint longer than \(maxBytes) bytes",
             position: Int64(start)
         )
     }
 
-    private func truncated(_ what: String) -> LogStoreError {
-        LogStoreError(.truncatedRecord, "\(what) runs past the end of its record", position: Int64(position))
+    private func truncated(_ what: String) -> RecordBatchError {
+        RecordBatchError(.truncatedRecord, "\(what) runs past the end of its record", position: Int64(position))
     }
 }

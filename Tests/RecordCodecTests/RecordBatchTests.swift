@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import LogStore
+@testable import RecordCodec
 
 /// The RecordBatch v2 codec: round trips, the header layout byte by byte, and every validation error
 /// with the position it reports.
@@ -471,7 +471,7 @@ struct RecordBatchTests {
 
     // MARK: Fuzzing
 
-    @Test("random mutations of a valid batch decode or throw a LogStoreError", arguments: [201, 202, 203])
+    @Test("random mutations of a valid batch decode or throw a RecordBatchError", arguments: [201, 202, 203])
     func mutationsNeverCrash(seed: UInt64) {
         var random = CodecTestRandom(seed: seed)
         let original = Self.bytes(
@@ -532,6 +532,6 @@ extension RecordBatchTests {
         var corruptBuffer = ByteBuffer(bytes: corrupt)
         Self.expectError(.checksumMismatch, at: 17) { try RecordBatch.next(from: &corruptBuffer) }
         var large = first.buffer
-        #expect(throws: LogStoreError.self) { try RecordBatch.next(from: &large, maxBatchBytes: 61) }
+        #expect(throws: RecordBatchError.self) { try RecordBatch.next(from: &large, maxBatchBytes: 61) }
     }
 }

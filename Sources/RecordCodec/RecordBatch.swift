@@ -50,20 +50,20 @@ public struct RecordBatch: Sendable, Hashable {
     /// The smallest legal `batchLength` (a header with no records).
     public static let minimumBatchLength = Int32(headerSize - logOverhead)
 
-    enum Field {
-        static let baseOffset = 0
-        static let batchLength = 8
-        static let partitionLeaderEpoch = 12
-        static let magic = 16
-        static let crc = 17
-        static let attributes = 21
-        static let lastOffsetDelta = 23
-        static let baseTimestamp = 27
-        static let maxTimestamp = 35
-        static let producerId = 43
-        static let producerEpoch = 51
-        static let baseSequence = 53
-        static let recordCount = 57
+    package enum Field {
+        package static let baseOffset = 0
+        package static let batchLength = 8
+        package static let partitionLeaderEpoch = 12
+        package static let magic = 16
+        package static let crc = 17
+        package static let attributes = 21
+        package static let lastOffsetDelta = 23
+        package static let baseTimestamp = 27
+        package static let maxTimestamp = 35
+        package static let producerId = 43
+        package static let producerEpoch = 51
+        package static let baseSequence = 53
+        package static let recordCount = 57
     }
 
     /// The batch's bytes, exactly: `readableBytes == sizeInBytes`.
@@ -72,14 +72,14 @@ public struct RecordBatch: Sendable, Hashable {
     /// Whether length, magic and CRC were checked when this value was made (by
     /// ``init(validating:maxBatchBytes:)`` or ``next(from:maxBatchBytes:)``). The bytes under the
     /// CRC cannot change afterwards, so ``PartitionLog/append(_:)`` does not check them twice.
-    let isHeaderValidated: Bool
+    package let isHeaderValidated: Bool
 
     /// Whether the records were checked by ``validatingRecords(timestampsWithin:)``: then
     /// ``validateRecords()`` has nothing left to do.
     var areRecordsValidated = false
 
     /// Wraps bytes already known to hold one valid batch (the checks are assertions).
-    init(unchecked buffer: ByteBuffer) {
+    package init(unchecked buffer: ByteBuffer) {
         assert(buffer.readableBytes >= Self.headerSize)
         self.buffer = buffer
         self.isHeaderValidated = false
@@ -89,7 +89,7 @@ public struct RecordBatch: Sendable, Hashable {
     ///
     /// `buffer` must hold exactly one batch. To check the records themselves as well, call
     /// ``validateRecords()``.
-    /// - Throws: ``LogStoreError`` with code `badLength`, `badMagic` or `checksumMismatch`, and the
+    /// - Throws: ``RecordBatchError`` with code `badLength`, `badMagic` or `checksumMismatch`, and the
     ///   byte position (relative to the batch) of the field at fault.
     public init(validating buffer: ByteBuffer, maxBatchBytes: Int = Int(Int32.max)) throws {
         let size = try buffer.withUnsafeReadableBytes {
@@ -104,14 +104,14 @@ public struct RecordBatch: Sendable, Hashable {
     /// response), checking its length, magic and CRC.
     /// - Returns: the batch, or `nil` when `buffer` is empty or holds only the start of a batch
     ///   (the reader index then stays put, so a caller can tell a cut-off tail from the end).
-    /// - Throws: ``LogStoreError``: `batchTooLarge` over `maxBatchBytes`, `badLength`, `badMagic`,
+    /// - Throws: ``RecordBatchError``: `batchTooLarge` over `maxBatchBytes`, `badLength`, `badMagic`,
     ///   `checksumMismatch`.
     public static func next(from buffer: inout ByteBuffer, maxBatchBytes: Int = Int(Int32.max)) throws -> RecordBatch? {
         guard let length = buffer.getInteger(at: buffer.readerIndex + Field.batchLength, as: Int32.self) else {
             return nil
         }
         guard length >= minimumBatchLength else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .badLength,
                 "batchLength \(length) is below the minimum \(minimumBatchLength)",
                 position: Int64(Field.batchLength)
@@ -119,7 +119,7 @@ public struct RecordBatch: Sendable, Hashable {
         }
         let size = Int(length) + logOverhead
         guard size <= maxBatchBytes else {
-            throw LogStoreError(.batchTooLarge, "batch of \(size) bytes is over the \(maxBatchBytes)-byte limit")
+            throw RecordBatchError(.batchTooLarge, "batch of \(size) bytes is over the \(maxBatchBytes)-byte limit")
         }
         guard buffer.readableBytes >= size else { return nil }
         let batch = try RecordBatch(validating: buffer.getSlice(at: buffer.readerIndex, length: size)!)
@@ -134,7 +134,7 @@ public struct RecordBatch: Sendable, Hashable {
     ///
     /// - Parameter requiresExactSize: the batch must fill `bytes`; otherwise more bytes may follow.
     /// - Returns: the batch's total size in bytes (`batchLength + 12`).
-    /// - Throws: ``LogStoreError`` (`badLength`, `badMagic`, `checksumMismatch`) with the position
+    /// - Throws: ``RecordBatchError`` (`badLength`, `badMagic`, `checksumMismatch`) with the position
     ///   of the bad field relative to the start of `bytes`. Length faults are found before the CRC,
     ///   which would otherwise cover the wrong bytes and blame the checksum.
     static func validateHeader(
@@ -143,7 +143,7 @@ public struct RecordBatch: Sendable, Hashable {
         requiresExactSize: Bool = false
     ) throws -> Int {
         guard bytes.count >= Self.logOverhead else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .badLength,
                 "\(bytes.count) bytes are too few for a batch's offset and length fields",
                 position: 0
@@ -152,28 +152,28 @@ public struct RecordBatch: Sendable, Hashable {
         let batchLength = Int32(bigEndianBytes: bytes, at: Field.batchLength)
         let size = Int(batchLength) + Self.logOverhead
         guard batchLength >= Self.minimumBatchLength else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .badLength,
                 "batchLength \(batchLength) is below the minimum \(Self.minimumBatchLength)",
                 position: Int64(Field.batchLength)
             )
         }
         guard size <= maxBatchBytes else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .badLength,
                 "batchLength \(batchLength) makes a \(size)-byte batch, over the \(maxBatchBytes)-byte limit",
                 position: Int64(Field.batchLength)
             )
         }
         guard size <= bytes.count else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .badLength,
                 "batchLength says the batch is \(size) bytes but only \(bytes.count) bytes are there",
                 position: Int64(Field.batchLength)
             )
         }
         guard !requiresExactSize || size == bytes.count else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .badLength,
                 "batchLength says the batch is \(size) bytes but \(bytes.count) bytes were given",
                 position: Int64(Field.batchLength)
@@ -181,7 +181,7 @@ public struct RecordBatch: Sendable, Hashable {
         }
         let magic = Int8(bitPattern: bytes[Field.magic])
         guard magic == Self.magic else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .badMagic,
                 "magic byte is \(magic), expected \(Self.magic)",
                 position: Int64(Field.magic)
@@ -190,7 +190,7 @@ public struct RecordBatch: Sendable, Hashable {
         let stored = UInt32(bigEndianBytes: bytes, at: Field.crc)
         let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[Field.attributes..<size]))
         guard stored == computed else {
-            throw LogStoreError(
+            throw RecordBatchError(
                 .checksumMismatch,
                 "stored CRC-32C \(hex(stored)) does not match computed \(hex(computed))",
                 position: Int64(Field.crc)
@@ -246,7 +246,7 @@ public struct RecordBatch: Sendable, Hashable {
 extension FixedWidthInteger {
     /// Reads a big-endian integer from `bytes` at `offset`; the caller has checked the bounds.
     @inlinable
-    init(bigEndianBytes bytes: UnsafeRawBufferPointer, at offset: Int) {
+    package init(bigEndianBytes bytes: UnsafeRawBufferPointer, at offset: Int) {
         self.init(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Self.self))
     }
 }

@@ -89,7 +89,7 @@ let package = Package(
             name: "ToolSupport",
             dependencies: [
                 "BrokerClient",
-                "LogStore",
+                "RecordCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,5 @@
 import ArgumentParser
 import BrokerClient
-import LogStore
 import RecordCodec
 
 extension AcknowledgementLevel: ExpressibleByArgument {}

@@ -1,6 +1,6 @@
 import BrokerClient
-import LogStore
 import NIOCore
+import RecordCodec
 
 /// What `producer` does once its arguments are parsed: read messages from arguments or standard
 /// input, send them, print `TOPIC/PARTITION@OFFSET` per acknowledged message in input order (line N

@@ -141,6 +141,20 @@ struct ConsumerPartitionStartTests {
         }
     }
 
+    @Test("a position for a partition the topic does not have is an error, also with otherPartitions")
+    func unknownPartition() async throws {
+        try await Self.withFilledTopic { connection in
+            for consumer in [
+                Consumer(transport: connection, topic: "t", offsets: [7: 0]),
+                Consumer(transport: connection, topic: "t", offsets: [0: 1, 7: 0], otherPartitions: .earliest),
+            ] {
+                let error = try await #require(throws: ClientError.self) { try await consumer.poll() }
+                #expect(error.code == .broker(.unknownPartition), "\(error)")
+                #expect(error.message.contains("7"), "\(error.message)")
+            }
+        }
+    }
+
     @Test("no partition to read is refused before anything is sent")
     func noPartitions() async throws {
         try await Self.withFilledTopic { connection in

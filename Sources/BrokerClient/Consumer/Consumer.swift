@@ -208,6 +208,14 @@ public actor Consumer {
                 throw ClientError.broker(.unknownTopic, "topic \"\(topic)\" does not exist")
             }
             partitions = Array(0..<summary.partitionCount)
+            // A position given for a partition the topic does not have is not silently ignored.
+            if let missing = partitionStarts.keys.sorted().first(where: { !(0..<summary.partitionCount).contains($0) })
+            {
+                throw ClientError.broker(
+                    .unknownPartition,
+                    "topic \"\(topic)\" has no partition \(missing) (it has \(summary.partitionCount))"
+                )
+            }
         }
         guard !partitions.isEmpty else {
             throw ClientError(.invalidArgument, "no partition of \(topic) to read")

@@ -21,8 +21,13 @@ public struct BrokerConfiguration: Sendable {
     public var flushIntervalMilliseconds = 1000
     /// How often each partition applies retention.
     public var retentionCheckIntervalMilliseconds: Int64 = 5 * 60_000
-    /// A second record with the same message id within this window is dropped. Default 2 minutes.
+    /// A second record with the same message id within this window is dropped. Default 2 minutes
+    /// (`brokerd --duplicate-window-ms`, within ``duplicateWindowMillisecondsRange``).
     public var duplicateWindowMilliseconds: Int64 = 120_000
+    /// The windows `brokerd` accepts: 1 ms to 7 days. Ids are also bounded by
+    /// `BrokerLimits.maxMessageIDBytesPerPartition` and, across a restart, by `stateRecoveryBytes`,
+    /// so a longer window would promise what the broker cannot keep.
+    public static let duplicateWindowMillisecondsRange: ClosedRange<Int64> = 1...(7 * 24 * 3_600_000)
     /// A batch whose largest timestamp is more than this after the broker's clock is refused
     /// with `invalidTimestamp` (Kafka's `message.timestamp.after.max.ms`, whose default is also
     /// one hour). Default 1 hour.

@@ -83,6 +83,14 @@ struct BrokerdCommand: AsyncParsableCommand {
     @Option(help: "Flush appended data at least this often (milliseconds); durable produces always flush.")
     var flushIntervalMs = 1000
 
+    @Option(
+        help: """
+            How long a message id is remembered (milliseconds, at most 7 days): a retry with the same id \
+            within it is answered with the first copy's offset; later it is stored again.
+            """
+    )
+    var duplicateWindowMs = Int(BrokerConfiguration().duplicateWindowMilliseconds)
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -102,6 +110,13 @@ struct BrokerdCommand: AsyncParsableCommand {
             ("--idle-timeout-ms", idleTimeoutMs), ("--frame-timeout-ms", frameTimeoutMs),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
+        }
+        let window = BrokerConfiguration.duplicateWindowMillisecondsRange
+        guard window.contains(Int64(duplicateWindowMs)) else {
+            throw ValidationError(
+                "--duplicate-window-ms must be from \(window.lowerBound) to \(window.upperBound) (7 days), "
+                    + "got \(duplicateWindowMs)"
+            )
         }
         guard maxFrameBytes <= Int(UInt32.max) else {
             throw ValidationError("--max-frame-bytes must be at most \(UInt32.max), got \(maxFrameBytes)")
@@ -172,6 +187,7 @@ struct BrokerdCommand: AsyncParsableCommand {
         configuration.limits.maxEntriesPerRequest = maxEntriesPerRequest
         configuration.idleTimeoutMilliseconds = Int64(idleTimeoutMs)
         configuration.frameTimeoutMilliseconds = Int64(frameTimeoutMs)
+        configuration.duplicateWindowMilliseconds = Int64(duplicateWindowMs)
         configuration.limits.minSegmentBytes = minSegmentBytes
         var explicit: DescriptorBudget.ExplicitLimits = []
         if let maxConnections {

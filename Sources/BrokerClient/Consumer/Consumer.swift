@@ -2,7 +2,8 @@ import BrokerProtocol
 import NIOCore
 import RecordCodec
 
-/// Reads one partition, or every partition, of a topic from a starting position.
+/// Reads one partition, or every partition, of a topic from a starting position, which may be
+/// different for each partition (saved offsets, for example).
 ///
 /// ``poll()`` sends one fetch for every partition not yet finished, waiting up to `maxWait` for
 /// new records (long polling), and returns the records at or after each partition's position in
@@ -18,6 +19,8 @@ public actor Consumer {
     private let transport: any BrokerTransport
     private let requestedPartitions: [Int32]?
     private let start: StartPosition
+    /// Positions of particular partitions; the others start at `start`.
+    private let partitionStarts: [Int32: StartPosition]
 
     /// The next offset to read, per partition; empty until started.
     public private(set) var positions: [Int32: Int64] = [:]
@@ -39,7 +42,53 @@ public actor Consumer {
         self.topic = topic
         self.requestedPartitions = partitions
         self.start = start
+        self.partitionStarts = [:]
         self.configuration = configuration
+    }
+
+    /// Creates a consumer that starts each partition at its own position; nothing is sent before
+    /// the first ``poll()``.
+    /// - Parameters:
+    ///   - starts: the position of each partition to read.
+    ///   - otherPartitions: `nil` to read only the partitions in `starts`; otherwise every
+    ///     partition of the topic is read, those not in `starts` from this position.
+    public init(
+        transport: any BrokerTransport,
+        topic: String,
+        from starts: [Int32: StartPosition],
+        otherPartitions: StartPosition? = nil,
+        configuration: ConsumerConfiguration = ConsumerConfiguration()
+    ) {
+        self.transport = transport
+        self.topic = topic
+        self.requestedPartitions = otherPartitions == nil ? starts.keys.sorted() : nil
+        self.start = otherPartitions ?? .earliest
+        self.partitionStarts = starts
+        self.configuration = configuration
+    }
+
+    /// Creates a consumer that starts each partition at its own offset, such as offsets saved by
+    /// an earlier run (the next offset to read of each partition); nothing is sent before the
+    /// first ``poll()``.
+    /// - Parameters:
+    ///   - offsets: the next offset to read, per partition.
+    ///   - otherPartitions: `nil` to read only the partitions in `offsets`; otherwise every
+    ///     partition of the topic is read, those not in `offsets` from this position (for
+    ///     example `.earliest` for partitions added since the offsets were saved).
+    public init(
+        transport: any BrokerTransport,
+        topic: String,
+        offsets: [Int32: Int64],
+        otherPartitions: StartPosition? = nil,
+        configuration: ConsumerConfiguration = ConsumerConfiguration()
+    ) {
+        self.init(
+            transport: transport,
+            topic: topic,
+            from: offsets.mapValues { .offset($0) },
+            otherPartitions: otherPartitions,
+            configuration: configuration
+        )
     }
 
     /// Whether every partition has reached the end that existed at the start (only with
@@ -61,7 +110,7 @@ public actor Consumer {
     /// naming them; no other position moves in that poll, so the next poll goes on where it
     /// left off, without losing or repeating records.
     /// - Throws: ``LostOffsets`` (poll again to continue); ``ClientError``; an offset outside
-    ///   the log says the valid range.
+    ///   the log says the valid range. When a partition fails, no position moves in that poll.
     public func poll() async throws -> [ConsumerRecord] {
         try await startIfNeeded()
         let reading = partitionOrder.filter(isReading)
@@ -84,11 +133,18 @@ public actor Consumer {
         )
         let response = try await fetch(request)
         try stepOverLostOffsets(in: response)
+        // Every partition's answer is checked before any position moves: records of one
+        // partition are never dropped because another one failed.
+        for topicData in response.topics where topicData.topic == topic {
+            for data in topicData.partitions where data.errorCode != .none {
+                guard let position = positions[data.partition] else { continue }
+                throw error(for: data, position: position)
+            }
+        }
         var records: [ConsumerRecord] = []
         for topicData in response.topics where topicData.topic == topic {
             for data in topicData.partitions {
                 guard let position = positions[data.partition] else { continue }
-                guard data.errorCode == .none else { throw error(for: data, position: position) }
                 let decoded = try Self.decode(
                     data.records,
                     from: position,
@@ -152,22 +208,47 @@ public actor Consumer {
                 throw ClientError.broker(.unknownTopic, "topic \"\(topic)\" does not exist")
             }
             partitions = Array(0..<summary.partitionCount)
-        }
-        let query: OffsetQuery
-        switch start {
-        case .earliest, .offset: query = .earliest
-        case .latest, .fromEnd: query = .latest
-        case .timestamp(let milliseconds): query = .timestamp(milliseconds)
-        }
-        let offsets = try await admin.listOffsets(topic: topic, partitions: partitions, at: query)
-        for answer in offsets {
-            switch start {
-            case .offset(let offset): positions[answer.partition] = offset
-            case .fromEnd(let count):
-                positions[answer.partition] = max(answer.logStartOffset, answer.logEndOffset - max(0, count))
-            default: positions[answer.partition] = answer.offset ?? answer.logEndOffset
+            // A position given for a partition the topic does not have is not silently ignored.
+            if let missing = partitionStarts.keys.sorted().first(where: { !(0..<summary.partitionCount).contains($0) })
+            {
+                throw ClientError.broker(
+                    .unknownPartition,
+                    "topic \"\(topic)\" has no partition \(missing) (it has \(summary.partitionCount))"
+                )
             }
-            endOffsets[answer.partition] = answer.logEndOffset
+        }
+        guard !partitions.isEmpty else {
+            throw ClientError(.invalidArgument, "no partition of \(topic) to read")
+        }
+        if let negative = partitions.first(where: { $0 < 0 }) {
+            throw ClientError(.invalidArgument, "partition \(negative) is negative")
+        }
+        // One look-up per kind of position, each for the partitions starting there.
+        func query(for start: StartPosition) -> OffsetQuery {
+            switch start {
+            case .earliest, .offset: .earliest
+            case .latest, .fromEnd: .latest
+            case .timestamp(let milliseconds): .timestamp(milliseconds)
+            }
+        }
+        var groups: [OffsetQuery: [Int32]] = [:]
+        var queryOrder: [OffsetQuery] = []
+        for partition in partitions {
+            let query = query(for: partitionStarts[partition] ?? start)
+            if groups[query] == nil { queryOrder.append(query) }
+            groups[query, default: []].append(partition)
+        }
+        for query in queryOrder {
+            let offsets = try await admin.listOffsets(topic: topic, partitions: groups[query]!, at: query)
+            for answer in offsets {
+                switch partitionStarts[answer.partition] ?? start {
+                case .offset(let offset): positions[answer.partition] = offset
+                case .fromEnd(let count):
+                    positions[answer.partition] = max(answer.logStartOffset, answer.logEndOffset - max(0, count))
+                default: positions[answer.partition] = answer.offset ?? answer.logEndOffset
+                }
+                endOffsets[answer.partition] = answer.logEndOffset
+            }
         }
         partitionOrder = partitions
         isStarted = true

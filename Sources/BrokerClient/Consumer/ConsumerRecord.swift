@@ -1,3 +1,4 @@
+import BrokerProtocol
 import NIOCore
 import RecordCodec
 
@@ -17,6 +18,21 @@ public struct ConsumerRecord: Hashable, Sendable {
     public var value: ByteBuffer?
     /// The headers, in order; keys may repeat.
     public var headers: [RecordHeader]
+
+    /// The message id the producer set: the value of the last
+    /// ``BrokerProtocol/ProduceRequest/messageIDHeader`` header (`sluice.msg-id`), the one the
+    /// broker deduplicates on; `nil` if there is none or its value is null.
+    ///
+    /// Ids are bytes, compared byte for byte; an empty value is an id too.
+    public var messageID: ByteBuffer? {
+        headers.last { $0.key == ProduceRequest.messageIDHeader }?.value ?? nil
+    }
+
+    /// ``messageID`` as text: `nil` if there is no id or its bytes are not valid UTF-8 (such an
+    /// id is only available as bytes, so two different ids never read as the same text).
+    public var messageIDString: String? {
+        messageID.flatMap { String(validating: $0.readableBytesView, as: UTF8.self) }
+    }
 
     /// Creates a record.
     public init(

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// `brokerd --duplicate-window-ms`: how long a message id is remembered, the retry horizon of the outbox pattern.
+@Suite("brokerd --duplicate-window-ms", .serialized)
+struct BrokerdDuplicateWindowTests {
+    @Test("a retry within the window is a duplicate; the same id after the window is stored again")
+    func retryAfterTheWindowIsStoredAgain() throws {
+        let directory = try TemporaryDirectory()
+        let broker = try OperationsBrokerd(
+            dataDirectory: directory.path + "/data",
+            extraArguments: ["--duplicate-window-ms", "3000"]
+        )
+        defer { _ = try? broker.stop() }
+        let created = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "topics", "create", "outbox", "--partitions", "1"]
+        )
+        #expect(created.status == 0, "\(created.standardError)")
+        func send() throws -> String {
+            let run = try runTool(
+                "producer",
+                ["--broker", broker.address, "--topic", "outbox", "--partition", "0", "--msg-id", "order-1", "v"]
+            )
+            #expect(run.status == 0, "\(run.standardError)")
+            return run.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try send() == "outbox/0@0")
+        // Retried until the window (3 s on the broker's clock) has passed; bounded.
+        var answers: [String] = []
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let answer = try send()
+            answers.append(answer)
+            if answer != "duplicate of outbox/0@0" { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(answers.count >= 2, "the first retry, sent at once, was not a duplicate: \(answers)")
+        #expect(answers.last == "outbox/0@1", "answers: \(answers)")
+        #expect(answers.dropLast().allSatisfy { $0 == "duplicate of outbox/0@0" }, "answers: \(answers)")
+    }
+
+    @Test("a window that is not positive, or longer than the bound, is refused with the flag named")
+    func invalidWindows() throws {
+        let directory = try TemporaryDirectory()
+        for value in ["0", "-5", "604800001"] {
+            let run = try runTool(
+                "brokerd",
+                [
+                    "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", directory.path + "/d",
+                    "--duplicate-window-ms", value,
+                ]
+            )
+            #expect(run.status == 64, "\(value): \(run.standardError)")
+            #expect(run.standardError.contains("--duplicate-window-ms"), "\(value): \(run.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: directory.path + "/d"))
+        }
+    }
+}

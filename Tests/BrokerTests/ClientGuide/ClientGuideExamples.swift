@@ -83,7 +83,11 @@ enum ClientGuideExamples {
         let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: broker.localPort!))
         try await Admin(transport: connection).createTopic("orders", partitions: 3)
         let metadata = try await Producer.withProducer(transport: connection) { producer in
-            try await producer.send(topic: "orders", key: ByteBuffer(string: "order-1"), value: ByteBuffer(string: "{}"))
+            try await producer.send(
+                topic: "orders",
+                key: ByteBuffer(string: "order-1"),
+                value: ByteBuffer(string: "{}")
+            )
         }
         await connection.close()
         try await broker.shutdown()

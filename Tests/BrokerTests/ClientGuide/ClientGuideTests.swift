@@ -14,7 +14,9 @@ struct ClientGuideTests {
     /// The `// guide:NAME begin` … `// guide:NAME end` regions of the examples file, dedented.
     static func exampleRegions() throws -> [String: String] {
         let source = try String(
-            contentsOf: repositoryRoot.appendingPathComponent("Tests/BrokerTests/ClientGuide/ClientGuideExamples.swift"),
+            contentsOf: repositoryRoot.appendingPathComponent(
+                "Tests/BrokerTests/ClientGuide/ClientGuideExamples.swift"
+            ),
             encoding: .utf8
         )
         var regions: [String: String] = [:]

@@ -5,9 +5,13 @@ import RecordCodec
 extension Producer {
     /// Sends batches until ``close()``: each partition's ready batches in order, one in flight per
     /// partition, partitions concurrently. Cancelling it fails every unsent record with `closed`.
+    ///
+    /// Records wait for it: a record accepted while it is not running fails with `notRunning` if
+    /// it has not started within ``ProducerConfiguration/startTimeout``.
     public func run() async throws {
         precondition(!isRunning, "Producer.run() called twice")
         isRunning = true
+        expectRun()
         defer { isRunning = false }
         await withDiscardingTaskGroup { group in
             while true {
@@ -19,6 +23,8 @@ extension Producer {
                 if configuration.isIdempotent, producerIdentity == nil || needsNewProducerID, hasReadyBatch {
                     do {
                         try await initProducer()
+                    } catch is CancellationError {
+                        continue  // The loop's first step fails what is unsent.
                     } catch {
                         failUnsent(error as? ClientError ?? ClientError(.connectionFailed, "\(error)"))
                     }
@@ -62,7 +68,7 @@ extension Producer {
     }
 
     /// Fails every batch not yet sent.
-    private func failUnsent(_ error: ClientError) {
+    func failUnsent(_ error: ClientError) {
         for key in partitions.keys {
             let batches = partitions[key]!.batches
             partitions[key]!.batches.removeAll()
@@ -161,6 +167,10 @@ extension Producer {
             } catch let error as ClientError {
                 guard error.code.isConnectionLevel else { return .failure(error) }
                 retriable = error
+            } catch is CancellationError {
+                return .failure(
+                    ClientError(.closed, "the producer's run() was cancelled before the broker acknowledged the batch")
+                )
             } catch {
                 return .failure(ClientError(.connectionClosed, "\(error)", cause: error))
             }
@@ -169,7 +179,13 @@ extension Producer {
                 "retrying a batch",
                 metadata: ["topic": "\(request.topic)", "attempt": "\(attempt + 1)", "error": "\(retriable)"]
             )
-            try? await Task.sleep(for: configuration.retryBackoff * (1 << min(attempt, 10)))
+            do {
+                try await Task.sleep(for: configuration.retryBackoff * (1 << min(attempt, 10)))
+            } catch {
+                return .failure(
+                    ClientError(.closed, "the producer's run() was cancelled while a batch waited to be sent again")
+                )
+            }
             attempt += 1
         }
     }

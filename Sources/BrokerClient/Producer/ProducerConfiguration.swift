@@ -18,6 +18,12 @@ public struct ProducerConfiguration: Sendable {
     /// How long the broker may wait for durability before answering `requestTimedOut`.
     public var produceTimeout: Duration = .seconds(30)
 
+    /// How long a record accepted while ``Producer/run()`` is not running waits for it to start:
+    /// after this the record (and every other one not yet sent) fails with `notRunning`. It covers
+    /// the moment between starting `run()` in a task and that task's first step; a producer
+    /// whose `run()` is never started fails its records after this wait instead of hanging.
+    public var startTimeout: Duration = .seconds(5)
+
     /// The longest message id `enqueue` accepts, in bytes: the broker's `maxMessageIDBytes`
     /// (1 KiB by default). The broker refuses a whole batch for one longer id, so the producer
     /// refuses that record alone, before it joins a batch with other callers' records.

@@ -1,6 +1,7 @@
 import BrokerProtocol
 import NIOCore
 import RecordCodec
+import ServiceLifecycle
 
 extension Producer {
     /// Sends batches until ``close()``: each partition's ready batches in order, one in flight per
@@ -8,11 +9,28 @@ extension Producer {
     ///
     /// Records wait for it: a record accepted while it is not running fails with `notRunning` if
     /// it has not started within ``ProducerConfiguration/startTimeout``.
+    ///
+    /// In a swift-service-lifecycle `ServiceGroup` (or any task under a graceful shutdown
+    /// manager), a graceful shutdown calls ``close()``: the records already accepted are sent and
+    /// acknowledged, later ones are refused with `closed`, then it returns.
     public func run() async throws {
         precondition(!isRunning, "Producer.run() called twice")
         isRunning = true
         expectRun()
         defer { isRunning = false }
+        await withGracefulShutdownHandler {
+            await sendLoop()
+        } onGracefulShutdown: {
+            Task { await self.close() }
+        }
+        lifecycle = .closed
+        // A record enqueued while the task group ended (after a cancellation) must fail, not wait forever.
+        failUnsent(ClientError(.closed, "the producer is closed"))
+        partitions.removeAll()
+    }
+
+    /// Sends ready batches until closed (and drained) or cancelled.
+    private func sendLoop() async {
         await withDiscardingTaskGroup { group in
             while true {
                 if Task.isCancelled {
@@ -44,10 +62,6 @@ extension Producer {
                 await wakeup.wait()
             }
         }
-        lifecycle = .closed
-        // A record enqueued while the task group ended (after a cancellation) must fail, not wait forever.
-        failUnsent(ClientError(.closed, "the producer is closed"))
-        partitions.removeAll()
     }
 
     private var hasReadyBatch: Bool {

@@ -4,7 +4,9 @@ public struct ProducerConfiguration: Sendable {
     public var acks: AcknowledgementLevel = .durable
     /// A batch is sent once its records take this many bytes (it may hold a single larger record).
     public var batchBytes: Int = 256 << 10
-    /// How long a batch waits for more records before it is sent anyway.
+    /// How long a batch waits for more records before it is sent anyway (5 ms by default). A
+    /// `send` waits for its batch, so each of a series of sequential `send` calls takes at least
+    /// this long; `enqueue` many records and await them afterwards to send faster.
     public var linger: Duration = .milliseconds(5)
     /// `send` suspends while more than this many bytes of records wait to be sent or acknowledged.
     public var maxBufferedBytes: Int = 32 << 20

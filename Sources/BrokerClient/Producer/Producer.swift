@@ -20,8 +20,12 @@ import RecordCodec
 /// and ``send(topic:key:value:headers:partition:messageID:timestamp:)`` suspend while more than
 /// `maxBufferedBytes` wait.
 ///
-/// The batches are sent by ``run()``, which must be running (``withProducer(transport:configuration:logger:_:)``
-/// does this): it returns after ``close()``.
+/// The batches are sent by ``run()``, which must be running: ``withProducer(transport:configuration:logger:isolation:_:)``
+/// runs it, and so does a swift-service-lifecycle `ServiceGroup` the producer is added to (a
+/// graceful shutdown then sends what was accepted and ends it). It returns after ``close()``. A
+/// record accepted while `run()` is not running fails with `notRunning` after
+/// ``ProducerConfiguration/startTimeout`` instead of waiting forever, and every wait of the
+/// producer ends with `CancellationError` when its task is cancelled.
 public actor Producer {
     /// Batching, acknowledgement and retry settings.
     public nonisolated let configuration: ProducerConfiguration
@@ -79,7 +83,7 @@ public actor Producer {
     var metadataWaiterCount: Int { metadataWaiters?.count ?? 0 }
 
     /// Creates a producer that sends through `transport`. Call ``run()`` (or use
-    /// ``withProducer(transport:configuration:logger:_:)``).
+    /// ``withProducer(transport:configuration:logger:isolation:_:)``, or add it to a `ServiceGroup`).
     public init(
         transport: any BrokerTransport,
         configuration: ProducerConfiguration = ProducerConfiguration(),

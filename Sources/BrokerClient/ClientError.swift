@@ -18,6 +18,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
             case unsupportedVersion
             case invalidArgument
             case closed
+            case notRunning
         }
 
         fileprivate var base: Base
@@ -38,6 +39,9 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(base: .invalidArgument)
         /// The producer, consumer or connection was closed by its owner.
         public static let closed = Code(base: .closed)
+        /// The producer's `run()` is not running, so nothing sends its records: call `run()` (or
+        /// use `withProducer`, or add the producer to a `ServiceGroup`).
+        public static let notRunning = Code(base: .notRunning)
 
         /// The broker's error code, for ``broker(_:)`` errors.
         public var brokerErrorCode: ErrorCode? {
@@ -64,6 +68,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
             case .unsupportedVersion: "unsupportedVersion"
             case .invalidArgument: "invalidArgument"
             case .closed: "closed"
+            case .notRunning: "notRunning"
             }
         }
     }

@@ -28,12 +28,16 @@ public actor BrokerConnection: BrokerTransport {
 
     private enum State {
         case idle
-        case connecting([CheckedContinuation<Session, any Error>])
+        /// Requests waiting for the connection another request is opening, by waiter id. Each is
+        /// resumed with the session, an error, or `nil` when the opening request was cancelled
+        /// (the waiter then opens the connection itself).
+        case connecting([UInt64: CheckedContinuation<Session?, any Error>])
         case connected(Session)
         case closed
     }
 
     private var state: State = .idle
+    private var nextWaiterID: UInt64 = 0
 
     /// Creates a connection; nothing is opened until the first request or ``connect()``.
     public init(
@@ -129,7 +133,7 @@ public actor BrokerConnection: BrokerTransport {
             try? await session.channel.close()
         case .connecting(let waiters):
             let error = ClientError(.closed, "the connection to \(address) was closed")
-            for waiter in waiters { waiter.resume(throwing: error) }
+            for waiter in waiters.values { waiter.resume(throwing: error) }
         case .idle, .closed:
             break
         }
@@ -138,36 +142,71 @@ public actor BrokerConnection: BrokerTransport {
     // MARK: Connecting
 
     private func session() async throws -> Session {
-        switch state {
-        case .connected(let session) where session.channel.isActive:
-            return session
-        case .connecting(var waiters):
-            return try await withCheckedThrowingContinuation { continuation in
-                waiters.append(continuation)
+        while true {
+            switch state {
+            case .connected(let session) where session.channel.isActive:
+                return session
+            case .connecting:
+                if let session = try await waitForConnection() { return session }
+            case .closed:
+                throw ClientError(.closed, "the connection to \(address) was closed")
+            case .idle, .connected:
+                state = .connecting([:])
+                let result: Result<Session, any Error>
+                do {
+                    result = .success(try await connectWithBackoff())
+                } catch {
+                    result = .failure(error)
+                }
+                guard case .connecting(let waiters) = state else {
+                    // Closed while connecting.
+                    if case .success(let session) = result { try? await session.channel.close() }
+                    throw ClientError(.closed, "the connection to \(address) was closed")
+                }
+                switch result {
+                case .success(let session): state = .connected(session)
+                case .failure: state = .idle
+                }
+                // This request's cancellation is not the waiters': they connect again themselves.
+                let wasCancelled: Bool
+                if case .failure(let error) = result, error is CancellationError {
+                    wasCancelled = true
+                } else {
+                    wasCancelled = false
+                }
+                for waiter in waiters.values {
+                    waiter.resume(with: wasCancelled ? .success(nil) : result.map { Optional($0) })
+                }
+                return try result.get()
+            }
+        }
+    }
+
+    /// Waits for the connection another request is opening: its session, or `nil` if that request
+    /// was cancelled. Throws `CancellationError` when this task is cancelled.
+    private func waitForConnection() async throws -> Session? {
+        nextWaiterID += 1
+        let id = nextWaiterID
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard case .connecting(var waiters) = state, !Task.isCancelled else {
+                    continuation.resume(
+                        with: Task.isCancelled ? .failure(CancellationError()) : .success(nil)
+                    )
+                    return
+                }
+                waiters[id] = continuation
                 state = .connecting(waiters)
             }
-        case .closed:
-            throw ClientError(.closed, "the connection to \(address) was closed")
-        case .idle, .connected:
-            state = .connecting([])
-            let result: Result<Session, any Error>
-            do {
-                result = .success(try await connectWithBackoff())
-            } catch {
-                result = .failure(error)
-            }
-            guard case .connecting(let waiters) = state else {
-                // Closed while connecting.
-                if case .success(let session) = result { try? await session.channel.close() }
-                throw ClientError(.closed, "the connection to \(address) was closed")
-            }
-            switch result {
-            case .success(let session): state = .connected(session)
-            case .failure: state = .idle
-            }
-            for waiter in waiters { waiter.resume(with: result) }
-            return try result.get()
+        } onCancel: {
+            Task { await self.cancelConnectionWaiter(id) }
         }
+    }
+
+    private func cancelConnectionWaiter(_ id: UInt64) {
+        guard case .connecting(var waiters) = state, let waiter = waiters.removeValue(forKey: id) else { return }
+        state = .connecting(waiters)
+        waiter.resume(throwing: CancellationError())
     }
 
     private func connectWithBackoff() async throws -> Session {
@@ -178,6 +217,8 @@ public actor BrokerConnection: BrokerTransport {
             }
             do {
                 return try await connectOnce()
+            } catch let error as CancellationError {
+                throw error
             } catch {
                 lastError = error
                 logger.debug(
@@ -294,7 +335,13 @@ public actor BrokerConnection: BrokerTransport {
                     )
             )
         }
-        return try await promise.futureResult.get()
+        // The response waits at most `timeout` (the channel handler fails it then); a cancelled
+        // task stops waiting at once, and the late response is dropped.
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            promise.fail(CancellationError())
+        }
     }
 
     private static func decode<Response: WireMessage>(

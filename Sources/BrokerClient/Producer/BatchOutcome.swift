@@ -19,27 +19,65 @@ final class BatchOutcome: Sendable {
         }
     }
 
+    private struct Waiters {
+        var nextID: UInt64 = 0
+        var continuations: [UInt64: CheckedContinuation<Placement, any Error>] = [:]
+    }
+
     private enum State {
-        case pending([CheckedContinuation<Placement, any Error>])
+        case pending(Waiters)
         case done(Result<Placement, ClientError>)
     }
 
-    private let state = Mutex(State.pending([]))
+    private let state = Mutex(State.pending(Waiters()))
 
-    /// Waits for the batch to be sent (or to fail).
+    /// Waits for the batch to be sent (or to fail), or until the task is cancelled.
+    /// - Throws: the batch's ``ClientError``, or `CancellationError` when the waiting task is
+    ///   cancelled (the record stays in its batch: cancelling the wait does not withdraw it).
     func value() async throws -> Placement {
-        try await withCheckedThrowingContinuation { continuation in
-            let done = state.withLock { state -> Result<Placement, ClientError>? in
-                switch state {
-                case .pending(var waiters):
-                    waiters.append(continuation)
-                    state = .pending(waiters)
-                    return nil
-                case .done(let result):
-                    return result
+        let id = state.withLock { state -> UInt64? in
+            guard case .pending(var waiters) = state else { return nil }
+            waiters.nextID += 1
+            state = .pending(waiters)
+            return waiters.nextID
+        }
+        guard let id else { return try result!.get() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                enum Action { case wait, cancel, finish(Result<Placement, ClientError>) }
+                let action = state.withLock { state -> Action in
+                    switch state {
+                    case .pending(var waiters):
+                        if Task.isCancelled { return .cancel }
+                        waiters.continuations[id] = continuation
+                        state = .pending(waiters)
+                        return .wait
+                    case .done(let result):
+                        return .finish(result)
+                    }
+                }
+                switch action {
+                case .wait: break
+                case .cancel: continuation.resume(throwing: CancellationError())
+                case .finish(let result): continuation.resume(with: result.mapError { $0 as any Error })
                 }
             }
-            if let done { continuation.resume(with: done) }
+        } onCancel: {
+            let continuation = state.withLock { state -> CheckedContinuation<Placement, any Error>? in
+                guard case .pending(var waiters) = state else { return nil }
+                let continuation = waiters.continuations.removeValue(forKey: id)
+                state = .pending(waiters)
+                return continuation
+            }
+            continuation?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// The result, once done.
+    private var result: Result<Placement, ClientError>? {
+        state.withLock { state in
+            if case .done(let result) = state { return result }
+            return nil
         }
     }
 
@@ -56,7 +94,7 @@ final class BatchOutcome: Sendable {
         let waiters = state.withLock { state -> [CheckedContinuation<Placement, any Error>] in
             guard case .pending(let waiters) = state else { return [] }
             state = .done(result)
-            return waiters
+            return Array(waiters.continuations.values)
         }
         for waiter in waiters { waiter.resume(with: result.mapError { $0 as any Error }) }
     }

@@ -1,14 +1,36 @@
 import BrokerProtocol
 import NIOCore
 import RecordCodec
+import ServiceLifecycle
 
 extension Producer {
     /// Sends batches until ``close()``: each partition's ready batches in order, one in flight per
     /// partition, partitions concurrently. Cancelling it fails every unsent record with `closed`.
+    ///
+    /// Records wait for it: a record accepted while it is not running fails with `notRunning` if
+    /// it has not started within ``ProducerConfiguration/startTimeout``.
+    ///
+    /// In a swift-service-lifecycle `ServiceGroup` (or any task under a graceful shutdown
+    /// manager), a graceful shutdown calls ``close()``: the records already accepted are sent and
+    /// acknowledged, later ones are refused with `closed`, then it returns.
     public func run() async throws {
         precondition(!isRunning, "Producer.run() called twice")
         isRunning = true
+        expectRun()
         defer { isRunning = false }
+        await withGracefulShutdownHandler {
+            await sendLoop()
+        } onGracefulShutdown: {
+            Task { await self.close() }
+        }
+        lifecycle = .closed
+        // A record enqueued while the task group ended (after a cancellation) must fail, not wait forever.
+        failUnsent(ClientError(.closed, "the producer is closed"))
+        partitions.removeAll()
+    }
+
+    /// Sends ready batches until closed (and drained) or cancelled.
+    private func sendLoop() async {
         await withDiscardingTaskGroup { group in
             while true {
                 if Task.isCancelled {
@@ -19,6 +41,8 @@ extension Producer {
                 if configuration.isIdempotent, producerIdentity == nil || needsNewProducerID, hasReadyBatch {
                     do {
                         try await initProducer()
+                    } catch is CancellationError {
+                        continue  // The loop's first step fails what is unsent.
                     } catch {
                         failUnsent(error as? ClientError ?? ClientError(.connectionFailed, "\(error)"))
                     }
@@ -38,10 +62,6 @@ extension Producer {
                 await wakeup.wait()
             }
         }
-        lifecycle = .closed
-        // A record enqueued while the task group ended (after a cancellation) must fail, not wait forever.
-        failUnsent(ClientError(.closed, "the producer is closed"))
-        partitions.removeAll()
     }
 
     private var hasReadyBatch: Bool {
@@ -62,7 +82,7 @@ extension Producer {
     }
 
     /// Fails every batch not yet sent.
-    private func failUnsent(_ error: ClientError) {
+    func failUnsent(_ error: ClientError) {
         for key in partitions.keys {
             let batches = partitions[key]!.batches
             partitions[key]!.batches.removeAll()
@@ -161,6 +181,10 @@ extension Producer {
             } catch let error as ClientError {
                 guard error.code.isConnectionLevel else { return .failure(error) }
                 retriable = error
+            } catch is CancellationError {
+                return .failure(
+                    ClientError(.closed, "the producer's run() was cancelled before the broker acknowledged the batch")
+                )
             } catch {
                 return .failure(ClientError(.connectionClosed, "\(error)", cause: error))
             }
@@ -169,7 +193,13 @@ extension Producer {
                 "retrying a batch",
                 metadata: ["topic": "\(request.topic)", "attempt": "\(attempt + 1)", "error": "\(retriable)"]
             )
-            try? await Task.sleep(for: configuration.retryBackoff * (1 << min(attempt, 10)))
+            do {
+                try await Task.sleep(for: configuration.retryBackoff * (1 << min(attempt, 10)))
+            } catch {
+                return .failure(
+                    ClientError(.closed, "the producer's run() was cancelled while a batch waited to be sent again")
+                )
+            }
             attempt += 1
         }
     }

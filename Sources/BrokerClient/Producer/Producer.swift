@@ -20,8 +20,12 @@ import RecordCodec
 /// and ``send(topic:key:value:headers:partition:messageID:timestamp:)`` suspend while more than
 /// `maxBufferedBytes` wait.
 ///
-/// The batches are sent by ``run()``, which must be running (``withProducer(transport:configuration:logger:_:)``
-/// does this): it returns after ``close()``.
+/// The batches are sent by ``run()``, which must be running: ``withProducer(transport:configuration:logger:isolation:_:)``
+/// runs it, and so does a swift-service-lifecycle `ServiceGroup` the producer is added to (a
+/// graceful shutdown then sends what was accepted and ends it). It returns after ``close()``. A
+/// record accepted while `run()` is not running fails with `notRunning` after
+/// ``ProducerConfiguration/startTimeout`` instead of waiting forever, and every wait of the
+/// producer ends with `CancellationError` when its task is cancelled.
 public actor Producer {
     /// Batching, acknowledgement and retry settings.
     public nonisolated let configuration: ProducerConfiguration
@@ -53,20 +57,33 @@ public actor Producer {
     var partitions: [TopicPartition: PartitionState] = [:]
     /// Partition counts by topic; `0` for a topic the broker did not have at the last look.
     var partitionCounts: [String: Int32] = [:]
-    var metadataWaiters: [CheckedContinuation<Void, any Error>]?
+    /// Tasks waiting for the partition lookup another task started, by waiter id; `nil` when no
+    /// lookup runs. Each is resumed with `true` (done) or `false` (the looking task was cancelled:
+    /// look up again).
+    var metadataWaiters: [UInt64: CheckedContinuation<Bool, any Error>]?
+    var nextWaiterID: UInt64 = 0
     var sticky: [String: (partition: Int32, batchID: UInt64)] = [:]
     var roundRobin: [String: Int32] = [:]
     var nextBatchID: UInt64 = 0
     var bufferedBytes = 0
-    var spaceWaiters: [(bytes: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    var spaceWaiters: [(id: UInt64, bytes: Int, continuation: CheckedContinuation<Void, any Error>)] = []
     var producerIdentity: (id: Int64, epoch: Int16)?
     var needsNewProducerID = false
     var maxFrameBytes: Int?
     var lifecycle = Lifecycle.open
     var isRunning = false
+    /// Whether ``run()`` has started, or ``withProducer(transport:configuration:logger:isolation:_:)`` is about to start it.
+    var runStarted = false
+    /// Fails what is buffered if ``run()`` has not started within `startTimeout`.
+    var startTimer: Task<Void, Never>?
+
+    /// Tasks waiting for buffer space (tests watch it).
+    var spaceWaiterCount: Int { spaceWaiters.count }
+    /// Tasks waiting for another task's partition lookup (tests watch it).
+    var metadataWaiterCount: Int { metadataWaiters?.count ?? 0 }
 
     /// Creates a producer that sends through `transport`. Call ``run()`` (or use
-    /// ``withProducer(transport:configuration:logger:_:)``).
+    /// ``withProducer(transport:configuration:logger:isolation:_:)``, or add it to a `ServiceGroup`).
     public init(
         transport: any BrokerTransport,
         configuration: ProducerConfiguration = ProducerConfiguration(),
@@ -83,14 +100,19 @@ public actor Producer {
 
     /// Runs a producer for the duration of `body`: starts ``run()``, calls `body`, then closes the
     /// producer (sending everything buffered) and waits for ``run()`` to return.
+    ///
+    /// `body` runs on the caller's actor (`isolation`), so an actor may call this and touch its
+    /// own state in `body` under Swift 6's checks.
     public static func withProducer<Result: Sendable>(
         transport: any BrokerTransport,
         configuration: ProducerConfiguration = ProducerConfiguration(),
         logger: Logger = Logger(label: "sluice.producer"),
+        isolation: isolated (any Actor)? = #isolation,
         _ body: (Producer) async throws -> Result
     ) async throws -> Result {
         let producer = Producer(transport: transport, configuration: configuration, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
+        await producer.expectRun()
+        return try await withThrowingTaskGroup(of: Void.self, isolation: isolation) { group in
             group.addTask { try await producer.run() }
             let result: Swift.Result<Result, any Error>
             do {
@@ -107,6 +129,16 @@ public actor Producer {
     // MARK: Sending
 
     /// Sends one record and waits for its acknowledgement.
+    ///
+    /// The record waits in its batch for the batch to fill or for `linger` (5 ms by default,
+    /// ``ProducerConfiguration/linger``), so each of a series of sequential `send` calls takes at
+    /// least the linger: to send many records, ``enqueue(topic:key:value:headers:partition:messageID:timestamp:)``
+    /// them and await their ``PendingRecord/metadata()`` (or ``flush()``) afterwards.
+    ///
+    /// Every wait ends: with the acknowledgement; with ``ClientError`` `notRunning` if ``run()``
+    /// is not started within `startTimeout` (or ``close()`` is called before it starts); with
+    /// `closed` if the producer closes first; or with `CancellationError` when the calling task is
+    /// cancelled (the record may still be sent: cancelling the wait does not withdraw it).
     /// - Parameters:
     ///   - partition: the partition; `nil` to choose by key, message id or round-robin.
     ///   - messageID: the broker drops a second record with this id (compared byte for byte)
@@ -114,7 +146,7 @@ public actor Producer {
     ///     goes to the partition of its id, so a retry reaches the partition that remembers it.
     ///   - timestamp: epoch milliseconds; `nil` for now.
     /// - Returns: where the record went; `offset` is `nil` with acks `none`.
-    /// - Throws: ``ClientError``.
+    /// - Throws: ``ClientError``, or `CancellationError`.
     public func send(
         topic: String,
         key: ByteBuffer? = nil,
@@ -139,7 +171,8 @@ public actor Producer {
     /// enqueued one after another by one task keep their order within a partition.
     /// - Returns: a handle whose ``PendingRecord/metadata()`` waits for the acknowledgement.
     /// - Throws: ``ClientError`` if the producer is closed, the record is too large, or the
-    ///   topic's partitions cannot be looked up.
+    ///   topic's partitions cannot be looked up; `CancellationError` if the task is cancelled
+    ///   while it waits for buffer space or for the partition lookup.
     public func enqueue(
         topic: String,
         key: ByteBuffer? = nil,
@@ -187,6 +220,7 @@ public actor Producer {
             headers: headers,
             timestamp: timestamp ?? WallClock.nowMilliseconds()
         )
+        if !runStarted { armStartTimer() }
         let batch = openBatch(topic: topic, partition: target.partition, size: size)
         let index = batch.append(record, size: size, hasMessageID: messageID != nil)
         if target.isRoundRobin { sticky[topic] = (target.partition, batch.id) }
@@ -198,7 +232,8 @@ public actor Producer {
     }
 
     /// Sends every record enqueued so far and waits for their acknowledgements.
-    /// - Throws: the first ``ClientError`` among those batches.
+    /// - Throws: the first ``ClientError`` among those batches (`notRunning` if ``run()`` does not
+    ///   start within `startTimeout`), or `CancellationError` if the task is cancelled.
     public func flush() async throws {
         var outcomes: [BatchOutcome] = []
         for state in partitions.values {
@@ -213,6 +248,8 @@ public actor Producer {
         for outcome in outcomes {
             do {
                 _ = try await outcome.value()
+            } catch let error as CancellationError {
+                throw error
             } catch {
                 firstError = firstError ?? error
             }
@@ -221,14 +258,54 @@ public actor Producer {
     }
 
     /// Sends what is buffered, then stops: ``run()`` returns and later sends fail with `closed`.
+    /// If ``run()`` never started, nothing can send the buffered records: they fail at once with
+    /// `notRunning`.
     public func close() async {
         guard lifecycle == .open else { return }
         lifecycle = .closing
         let error = ClientError(.closed, "the producer is closed")
         for waiter in spaceWaiters { waiter.continuation.resume(throwing: error) }
         spaceWaiters.removeAll()
+        if !runStarted {
+            failUnsent(
+                ClientError(
+                    .notRunning,
+                    "the producer was closed before its run() started, so the record was not sent: "
+                        + "call run() or use withProducer"
+                )
+            )
+        }
         if isRunning { try? await flush() }
         wakeup.signal()
+    }
+
+    /// Notes that ``run()`` is about to start, so that records are not failed as `notRunning`.
+    func expectRun() {
+        runStarted = true
+        startTimer?.cancel()
+        startTimer = nil
+    }
+
+    /// After `startTimeout`, fails what is buffered if ``run()`` has still not started.
+    private func armStartTimer() {
+        guard startTimer == nil else { return }
+        let timeout = configuration.startTimeout
+        startTimer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.startTimerFired()
+        }
+    }
+
+    private func startTimerFired() {
+        startTimer = nil
+        guard !runStarted else { return }
+        failUnsent(
+            ClientError(
+                .notRunning,
+                "the producer is not running: call run() or use withProducer (run() did not start within "
+                    + "startTimeout, \(configuration.startTimeout))"
+            )
+        )
     }
 
     private func checkOpen() throws {
@@ -300,11 +377,11 @@ public actor Producer {
     }
 
     private func refreshMetadata() async throws {
-        if metadataWaiters != nil {
-            try await withCheckedThrowingContinuation { metadataWaiters?.append($0) }
-            return
+        while metadataWaiters != nil {
+            // Another task is looking up: wait for its answer (again if that task was cancelled).
+            if try await waitForMetadata() { return }
         }
-        metadataWaiters = []
+        metadataWaiters = [:]
         let result: Result<Void, any Error>
         do {
             let topics = try await transport.send(ListTopicsRequest(), as: ListTopicsResponse.self)
@@ -316,10 +393,40 @@ public actor Producer {
         } catch {
             result = .failure(error)
         }
-        let waiters = metadataWaiters ?? []
+        let waiters = metadataWaiters ?? [:]
         metadataWaiters = nil
-        for waiter in waiters { waiter.resume(with: result) }
+        let wasCancelled: Bool
+        if case .failure(let error) = result, error is CancellationError {
+            wasCancelled = true
+        } else {
+            wasCancelled = false
+        }
+        for waiter in waiters.values {
+            // This task's cancellation is not the waiters': they look up again.
+            waiter.resume(with: wasCancelled ? .success(false) : result.map { true })
+        }
         try result.get()
+    }
+
+    /// Waits for the running lookup: `true` when it is done, `false` if its task was cancelled.
+    private func waitForMetadata() async throws -> Bool {
+        nextWaiterID += 1
+        let id = nextWaiterID
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    metadataWaiters?[id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelMetadataWaiter(id) }
+        }
+    }
+
+    private func cancelMetadataWaiter(_ id: UInt64) {
+        metadataWaiters?.removeValue(forKey: id)?.resume(throwing: CancellationError())
     }
 
     // MARK: Back-pressure
@@ -329,9 +436,28 @@ public actor Producer {
             bufferedBytes += bytes
             return
         }
-        try await withCheckedThrowingContinuation { continuation in
-            spaceWaiters.append((bytes, continuation))
+        nextWaiterID += 1
+        let id = nextWaiterID
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else if lifecycle != .open {
+                    continuation.resume(throwing: ClientError(.closed, "the producer is closed"))
+                } else {
+                    spaceWaiters.append((id, bytes, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelSpaceWaiter(id) }
         }
+    }
+
+    private func cancelSpaceWaiter(_ id: UInt64) {
+        guard let index = spaceWaiters.firstIndex(where: { $0.id == id }) else { return }
+        spaceWaiters.remove(at: index).continuation.resume(throwing: CancellationError())
+        // The waiters behind it may fit now.
+        releaseBufferSpace(0)
     }
 
     func releaseBufferSpace(_ bytes: Int) {

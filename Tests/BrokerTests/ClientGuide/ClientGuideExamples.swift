@@ -1,8 +1,10 @@
 import Broker
 import BrokerClient
 import Foundation
+import Logging
 import NIOCore
 import RecordCodec
+import ServiceLifecycle
 
 /// The examples of docs/CLIENT.md, compiled and run by ``ClientGuideTests``. The code between a
 /// `// guide:NAME begin` and `// guide:NAME end` line is the page's `guide:NAME` block, character
@@ -73,6 +75,32 @@ enum ClientGuideExamples {
         return lines
     }
 
+    /// A producer in a `ServiceGroup`: publishing as orders arrive, graceful shutdown on SIGTERM or
+    /// when the source of orders ends.
+    static func service(port: Int, orders: AsyncStream<Int>) async throws {
+        // guide:service begin
+        let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
+        let producer = Producer(transport: connection)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    // Shut down in reverse order: the publisher stops first, then the producer sends
+                    // and awaits everything it accepted.
+                    .init(service: producer),
+                    .init(
+                        service: OrderPublisher(producer: producer, orders: orders),
+                        successTerminationBehavior: .gracefullyShutdownGroup
+                    ),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "order-service")
+            )
+        )
+        try await group.run()
+        await connection.close()
+        // guide:service end
+    }
+
     /// A test of a service's code against a broker embedded in the test process.
     static func embeddedBroker() async throws -> Int {
         // guide:embedded begin
@@ -95,3 +123,23 @@ enum ClientGuideExamples {
         return Int(metadata.offset ?? -1)
     }
 }
+
+// guide:service-publisher begin
+/// Publishes an `OrderCreated` event for each order that arrives, until the orders end or the
+/// service group shuts down.
+struct OrderPublisher: Service {
+    let producer: Producer
+    let orders: AsyncStream<Int>
+
+    func run() async throws {
+        for await orderNumber in orders.cancelOnGracefulShutdown() {
+            // enqueue: the producer batches and acknowledges; graceful shutdown awaits what it accepted.
+            _ = try await producer.enqueue(
+                topic: "orders",
+                key: ByteBuffer(string: "order-\(orderNumber)"),
+                value: ByteBuffer(string: #"{"type":"OrderCreated","order":\#(orderNumber)}"#)
+            )
+        }
+    }
+}
+// guide:service-publisher end

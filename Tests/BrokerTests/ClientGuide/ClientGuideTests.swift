@@ -69,7 +69,7 @@ struct ClientGuideTests {
         let regions = try Self.exampleRegions()
         let blocks = try Self.pageBlocks()
         #expect(Set(blocks.keys) == Set(regions.keys), "the page and the examples name the same blocks")
-        #expect(regions.count >= 4)
+        #expect(regions.count >= 6)
         for (name, code) in regions {
             #expect(blocks[name] == code, "docs/CLIENT.md block guide:\(name) differs from ClientGuideExamples")
         }
@@ -91,6 +91,22 @@ struct ClientGuideTests {
             #expect(consumed.contains { $0.contains("order-2") && $0.contains("id=order-created-2") })
             #expect(try await ClientGuideExamples.publishMany(port: port) == 10_000)
             #expect(try await ClientGuideExamples.consume(port: port).count == 10_000, "ids 1-3 were already there")
+        }
+    }
+
+    @Test("the ServiceGroup example publishes what it accepted before a graceful shutdown")
+    func serviceGroup() async throws {
+        try await withBroker { _, port in
+            let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
+            let admin = Admin(transport: connection)
+            try await admin.createTopic("orders", partitions: 2)
+            let (orders, source) = AsyncStream.makeStream(of: Int.self)
+            for orderNumber in 1...500 { source.yield(orderNumber) }
+            source.finish()  // the source ends: the group shuts down gracefully
+            try await ClientGuideExamples.service(port: port, orders: orders)
+            let ends = try await admin.listOffsets(topic: "orders", partitions: [0, 1], at: .latest)
+            #expect(ends.map(\.logEndOffset).reduce(0, +) == 500, "every accepted event is in the log")
+            await connection.close()
         }
     }
 

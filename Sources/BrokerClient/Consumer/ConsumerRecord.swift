@@ -28,6 +28,15 @@ public struct ConsumerRecord: Hashable, Sendable {
         headers.last { $0.key == ProduceRequest.messageIDHeader }?.value ?? nil
     }
 
+    /// The key as text: `nil` for no key or a key that is not valid UTF-8.
+    public var keyString: String? { key.flatMap { String(validating: $0.readableBytesView, as: UTF8.self) } }
+    /// The value as text: `nil` for a null value or a value that is not valid UTF-8.
+    public var valueString: String? { value.flatMap { String(validating: $0.readableBytesView, as: UTF8.self) } }
+    /// The key's bytes; `nil` for no key.
+    public var keyBytes: [UInt8]? { key.map { Array($0.readableBytesView) } }
+    /// The value's bytes; `nil` for a null value.
+    public var valueBytes: [UInt8]? { value.map { Array($0.readableBytesView) } }
+
     /// ``messageID`` as text: `nil` if there is no id or its bytes are not valid UTF-8 (such an
     /// id is only available as bytes, so two different ids never read as the same text).
     public var messageIDString: String? {

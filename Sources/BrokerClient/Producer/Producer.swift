@@ -140,6 +140,8 @@ public actor Producer {
     /// `closed` if the producer closes first; or with `CancellationError` when the calling task is
     /// cancelled (the record may still be sent: cancelling the wait does not withdraw it).
     /// - Parameters:
+    ///   - key, value: bytes given as any ``MessageBytes``: `ByteBuffer`, `[UInt8]`, `String`
+    ///     (UTF-8) or `Data`; `nil` for no key or a null value.
     ///   - partition: the partition; `nil` to choose by key, message id or round-robin.
     ///   - messageID: the broker drops a second record with this id (compared byte for byte)
     ///     within its duplicate window, on the same partition: a record with an id and no key
@@ -149,11 +151,11 @@ public actor Producer {
     /// - Throws: ``ClientError``, or `CancellationError`.
     public func send(
         topic: String,
-        key: ByteBuffer? = nil,
-        value: ByteBuffer?,
+        key: (any MessageBytes)? = nil,
+        value: (any MessageBytes)?,
         headers: [RecordHeader] = [],
         partition: Int32? = nil,
-        messageID: ByteBuffer? = nil,
+        messageID: (any MessageBytes)? = nil,
         timestamp: Int64? = nil
     ) async throws -> RecordMetadata {
         try await enqueue(
@@ -175,13 +177,16 @@ public actor Producer {
     ///   while it waits for buffer space or for the partition lookup.
     public func enqueue(
         topic: String,
-        key: ByteBuffer? = nil,
-        value: ByteBuffer?,
+        key: (any MessageBytes)? = nil,
+        value: (any MessageBytes)?,
         headers: [RecordHeader] = [],
         partition: Int32? = nil,
-        messageID: ByteBuffer? = nil,
+        messageID: (any MessageBytes)? = nil,
         timestamp: Int64? = nil
     ) async throws -> PendingRecord {
+        let key = key?.messageBytes
+        let value = value?.messageBytes
+        let messageID = messageID?.messageBytes
         try checkOpen()
         if let partition, partition < 0 {
             throw ClientError(.invalidArgument, "partition \(partition) is negative")

@@ -1,14 +1,18 @@
 import BrokerProtocol
+import Logging
 
 /// Topic administration and broker status: what `brokerctl` does.
 ///
 /// Every method sends one request and turns an error answer into a ``ClientError``.
 public struct Admin: Sendable {
     private let transport: any BrokerTransport
+    private let logger: Logger
 
-    /// Creates an admin client that talks through `transport` (usually a ``BrokerConnection``).
-    public init(transport: any BrokerTransport) {
+    /// Creates an admin client that talks through `transport` (usually a ``BrokerConnection``);
+    /// changes to topics are logged at `debug`.
+    public init(transport: any BrokerTransport, logger: Logger = Logger(label: "sluice.admin")) {
         self.transport = transport
+        self.logger = logger
     }
 
     /// Creates a topic.
@@ -33,6 +37,7 @@ public struct Admin: Sendable {
         )
         let response = try await transport.send(request, as: CreateTopicResponse.self)
         try Self.check(response.result)
+        logger.debug("created topic", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])
     }
 
     /// Every topic with its partition count, sorted by name.
@@ -52,6 +57,7 @@ public struct Admin: Sendable {
     public func deleteTopic(_ name: String) async throws {
         let response = try await transport.send(DeleteTopicRequest(topic: name), as: DeleteTopicResponse.self)
         try Self.check(response.result)
+        logger.debug("deleted topic", metadata: ["topic": "\(name)"])
     }
 
     /// Raises a topic's partition count to `partitions` (the new total).
@@ -61,6 +67,7 @@ public struct Admin: Sendable {
             as: AddPartitionsResponse.self
         )
         try Self.check(response.result)
+        logger.debug("added partitions", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])
     }
 
     /// The broker's state.

@@ -1,4 +1,5 @@
 import BrokerProtocol
+import Logging
 import NIOCore
 import RecordCodec
 
@@ -16,6 +17,7 @@ public actor Consumer {
     public nonisolated let topic: String
     /// Fetch settings.
     public nonisolated let configuration: ConsumerConfiguration
+    private let logger: Logger
     private let transport: any BrokerTransport
     private let requestedPartitions: [Int32]?
     private let start: StartPosition
@@ -36,7 +38,8 @@ public actor Consumer {
         topic: String,
         partitions: [Int32]? = nil,
         from start: StartPosition = .earliest,
-        configuration: ConsumerConfiguration = ConsumerConfiguration()
+        configuration: ConsumerConfiguration = ConsumerConfiguration(),
+        logger: Logger = Logger(label: "sluice.consumer")
     ) {
         self.transport = transport
         self.topic = topic
@@ -44,6 +47,7 @@ public actor Consumer {
         self.start = start
         self.partitionStarts = [:]
         self.configuration = configuration
+        self.logger = logger
     }
 
     /// Creates a consumer that starts each partition at its own position; nothing is sent before
@@ -57,7 +61,8 @@ public actor Consumer {
         topic: String,
         from starts: [Int32: StartPosition],
         otherPartitions: StartPosition? = nil,
-        configuration: ConsumerConfiguration = ConsumerConfiguration()
+        configuration: ConsumerConfiguration = ConsumerConfiguration(),
+        logger: Logger = Logger(label: "sluice.consumer")
     ) {
         self.transport = transport
         self.topic = topic
@@ -65,6 +70,7 @@ public actor Consumer {
         self.start = otherPartitions ?? .earliest
         self.partitionStarts = starts
         self.configuration = configuration
+        self.logger = logger
     }
 
     /// Creates a consumer that starts each partition at its own offset, such as offsets saved by
@@ -80,14 +86,16 @@ public actor Consumer {
         topic: String,
         offsets: [Int32: Int64],
         otherPartitions: StartPosition? = nil,
-        configuration: ConsumerConfiguration = ConsumerConfiguration()
+        configuration: ConsumerConfiguration = ConsumerConfiguration(),
+        logger: Logger = Logger(label: "sluice.consumer")
     ) {
         self.init(
             transport: transport,
             topic: topic,
             from: offsets.mapValues { .offset($0) },
             otherPartitions: otherPartitions,
-            configuration: configuration
+            configuration: configuration,
+            logger: logger
         )
     }
 
@@ -183,6 +191,13 @@ public actor Consumer {
                     )
                 }
                 positions[data.partition] = lost.upperBound
+                logger.debug(
+                    "offsets lost to damage on the broker's disk; continuing after them",
+                    metadata: [
+                        "topic": "\(topic)", "partition": "\(data.partition)",
+                        "lost": "\(max(position, lost.lowerBound))...\(lost.upperBound - 1)",
+                    ]
+                )
                 throw LostOffsets(
                     topic: topic,
                     partition: data.partition,

@@ -274,12 +274,10 @@ extension Partition {
         let producer: ProducerIdentity
         if batch.producerId >= 0 {
             let last = ProducerStateTable.sequence(batch.baseSequence, plus: batch.lastOffsetDelta)
-            let modulus = Int64(Int32.max) + 1
-            let first = ((Int64(last) - Int64(fresh.count - 1)) % modulus + modulus) % modulus
             producer = ProducerIdentity(
                 producerId: batch.producerId,
                 producerEpoch: batch.producerEpoch,
-                baseSequence: Int32(first)
+                baseSequence: ProducerStateTable.sequence(last, minus: Int32(fresh.count - 1))
             )
         } else {
             producer = .none

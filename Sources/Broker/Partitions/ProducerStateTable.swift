@@ -178,13 +178,25 @@ struct ProducerStateTable: Sendable {
     /// Kafka's sequence arithmetic, as the client numbers records: sequences wrap from
     /// `Int32.max` to 0 (not to `Int32.min`).
     static func sequence(_ sequence: Int32, plus count: Int32) -> Int32 {
-        Int32(truncatingIfNeeded: (Int64(sequence) + Int64(count)) % (Int64(Int32.max) + 1))
+        Int32(truncatingIfNeeded: (Int64(sequence) + Int64(count)) % sequenceModulus)
+    }
+
+    /// The sequence `count` records before `sequence`, wrapping below 0 to `Int32.max`.
+    static func sequence(_ sequence: Int32, minus count: Int32) -> Int32 {
+        Int32(wrappedSequence(Int64(sequence) - Int64(count)))
     }
 
     /// How far `to` is ahead of `from` in the wrapping sequence space (0 ..< 2^31).
     static func distance(from: Int32, to: Int32) -> Int64 {
-        let modulus = Int64(Int32.max) + 1
-        return ((Int64(to) - Int64(from)) % modulus + modulus) % modulus
+        wrappedSequence(Int64(to) - Int64(from))
+    }
+
+    /// The size of the sequence space: sequences run from 0 to `Int32.max`.
+    private static let sequenceModulus = Int64(Int32.max) + 1
+
+    /// `value` modulo the sequence space, never negative.
+    private static func wrappedSequence(_ value: Int64) -> Int64 {
+        (value % sequenceModulus + sequenceModulus) % sequenceModulus
     }
 
     /// Records an appended (or entirely deduplicated) batch.

@@ -161,11 +161,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .failure(let error):
             logger.error("request failed", metadata: ["error": "\(error)"])
         }
-        let buffer = response.map { response in
-            var buffer = context.channel.allocator.buffer(capacity: response.body.readableBytes + 16)
-            response.write(into: &buffer)
-            return buffer
-        }
+        let buffer = response.map { $0.buffer(allocator: context.channel.allocator) }
         if state.requestCompleted(reservation: reservation, responseBytes: buffer?.readableBytes), let buffer {
             write(buffer, context: context)
             if response?.errorCode == .malformedRequest {
@@ -197,13 +193,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Answers a request that arrived while the connection drains.
     private func reject(_ frame: RequestFrame, context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        ResponseFrame(
+        let answer = ResponseFrame(
             correlationID: frame.header.correlationID,
             error: drainAnswer.code,
             message: drainAnswer.message
-        ).write(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        )
+        context.writeAndFlush(wrapOutboundOut(answer.buffer(allocator: context.channel.allocator)), promise: nil)
     }
 
     private func startTimer(_ id: StateMachine.TimerID, context: ChannelHandlerContext) {
@@ -246,9 +241,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Writes an error response with correlation id 0 (as far as the socket takes it now) and closes.
     private func send(_ error: BrokerError, context: ChannelHandlerContext) {
         logger.info("closing connection after a protocol error", metadata: ["error": "\(error)"])
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        ResponseFrame(correlationID: 0, error: error.code, message: error.message).write(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        let answer = ResponseFrame(correlationID: 0, error: error.code, message: error.message)
+        context.writeAndFlush(wrapOutboundOut(answer.buffer(allocator: context.channel.allocator)), promise: nil)
         context.close(promise: nil)
     }
 }

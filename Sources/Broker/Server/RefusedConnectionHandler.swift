@@ -15,13 +15,12 @@ final class RefusedConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: 96)
-        ResponseFrame(
+        let answer = ResponseFrame(
             correlationID: 0,
             error: .limitExceeded,
             message: "the broker already has maxConnections (\(maxConnections)) connections"
-        ).write(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        )
+        context.writeAndFlush(wrapOutboundOut(answer.buffer(allocator: context.channel.allocator)), promise: nil)
         context.close(promise: nil)
         context.fireChannelActive()
     }

@@ -7,7 +7,7 @@ struct BrokerdDuplicateWindowTests {
     @Test("a retry within the window is a duplicate; the same id after the window is stored again")
     func retryAfterTheWindowIsStoredAgain() throws {
         let directory = try TemporaryDirectory()
-        let broker = try OperationsBrokerd(
+        let broker = try BrokerdProcess(
             dataDirectory: directory.path + "/data",
             extraArguments: ["--duplicate-window-ms", "3000"]
         )

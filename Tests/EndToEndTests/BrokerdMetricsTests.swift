@@ -7,7 +7,7 @@ struct BrokerdMetricsTests {
     @Test("every metric has help and base units; operators' metrics are there; a deleted topic's series go")
     func metrics() throws {
         let directory = try TemporaryDirectory()
-        let broker = try OperationsBrokerd(dataDirectory: directory.path + "/data")
+        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
         for (topic, partitions) in [("doomed", "2"), ("kept", "1")] {
             let created = try runTool(
                 "brokerctl",
@@ -85,7 +85,7 @@ struct BrokerdMetricsTests {
     @Test("connections to the metrics port are bounded: idle clients cannot take the broker's descriptors")
     func metricsConnectionsBounded() throws {
         let directory = try TemporaryDirectory()
-        let broker = try OperationsBrokerd(dataDirectory: directory.path + "/data")
+        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
         let port = try #require(Int(broker.metricsAddress.split(separator: ":").last ?? ""))
         let limit = 16
         var connections: [IdleConnection] = []

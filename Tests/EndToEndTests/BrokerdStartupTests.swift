@@ -103,7 +103,7 @@ struct BrokerdStartupTests {
     @Test("brokerd raises its descriptor soft limit to the hard limit and fits its limits to it")
     func descriptorLimitRaised() throws {
         let directory = try TemporaryDirectory()
-        let broker = try OperationsBrokerd(
+        let broker = try BrokerdProcess(
             dataDirectory: directory.path + "/data",
             wrapper: ["/usr/bin/prlimit", "--nofile=512:2048", "--"]
         )
@@ -119,7 +119,7 @@ struct BrokerdStartupTests {
     @Test("explicit limits that cannot fit the descriptor limit are kept and warned about")
     func explicitLimitsWarned() throws {
         let directory = try TemporaryDirectory()
-        let broker = try OperationsBrokerd(
+        let broker = try BrokerdProcess(
             dataDirectory: directory.path + "/data",
             extraArguments: ["--max-connections", "5000"],
             wrapper: ["/usr/bin/prlimit", "--nofile=1024:1024", "--"]

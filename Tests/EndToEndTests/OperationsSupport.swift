@@ -68,94 +68,6 @@ final class BusyPort {
     deinit { close(descriptor) }
 }
 
-/// `brokerd` with chosen arguments (and optionally a wrapper such as `prlimit`), its client and
-/// metrics addresses read from its log.
-final class OperationsBrokerd {
-    let process = Process()
-    private(set) var address = ""
-    private(set) var metricsAddress = ""
-    private let errors = Pipe()
-    private let log = CollectedLog()
-
-    init(dataDirectory: String, extraArguments: [String] = [], wrapper: [String] = []) throws {
-        let brokerd = try executable(named: "brokerd").path
-        let arguments =
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory]
-            + extraArguments
-        if wrapper.isEmpty {
-            process.executableURL = URL(fileURLWithPath: brokerd)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: wrapper[0])
-            process.arguments = Array(wrapper.dropFirst()) + [brokerd] + arguments
-        }
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        let log = self.log
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { log.append(data) }
-        }
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let address = log.listeningAddress(), let metrics = Self.metricsAddress(in: log.text) {
-                self.address = address
-                self.metricsAddress = metrics
-                return
-            }
-            guard process.isRunning else { throw CrashTestError("brokerd exited: \(log.text)") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        throw CrashTestError("brokerd did not start listening within 60 s: \(log.text)")
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        errors.fileHandleForReading.readabilityHandler = nil
-    }
-
-    var logText: String { log.text }
-
-    /// `HOST:PORT` from the "metrics and health listening" log line.
-    static func metricsAddress(in text: String) -> String? {
-        for line in text.split(separator: "\n") where line.contains("metrics and health listening") {
-            guard let range = line.range(of: #"127\.0\.0\.1:[1-9]\d*"#, options: .regularExpression) else { continue }
-            return String(line[range])
-        }
-        return nil
-    }
-
-    /// SIGTERM, then the exit status (bounded wait).
-    func stop() throws -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        guard !process.isRunning else { throw CrashTestError("brokerd still running 60 s after SIGTERM") }
-        return process.terminationStatus
-    }
-
-    /// The soft and hard descriptor limits of the running process, from `/proc/PID/limits`.
-    func descriptorLimits() throws -> (soft: String, hard: String) {
-        let text = try String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }) else {
-            throw CrashTestError("no 'Max open files' in /proc/PID/limits")
-        }
-        let fields = line.dropFirst("Max open files".count).split(separator: " ")
-        return (String(fields[0]), String(fields[1]))
-    }
-
-    /// `GET http://ADDRESS/PATH` with curl.
-    func get(_ path: String) throws -> String {
-        let run = try runProcess("/usr/bin/curl", ["-sS", "--max-time", "30", "http://\(metricsAddress)\(path)"])
-        guard run.status == 0 else { throw CrashTestError("curl failed: \(run.standardError)") }
-        return run.standardOutput
-    }
-}
-
 /// One parsed `/metrics` answer.
 struct Scrape {
     /// `# HELP` text per metric family.
@@ -219,5 +131,25 @@ final class IdleConnection {
         guard poll(&entry, 1, Int32(seconds * 1000)) == 1 else { return false }
         var byte: UInt8 = 0
         return recv(descriptor, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) <= 0
+    }
+}
+
+/// What the operations tests ask of a running `brokerd`.
+extension BrokerdProcess {
+    /// The soft and hard descriptor limits of the running process, from `/proc/PID/limits`.
+    func descriptorLimits() throws -> (soft: String, hard: String) {
+        let text = try String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }) else {
+            throw CrashTestError("no 'Max open files' in /proc/PID/limits")
+        }
+        let fields = line.dropFirst("Max open files".count).split(separator: " ")
+        return (String(fields[0]), String(fields[1]))
+    }
+
+    /// `GET http://ADDRESS/PATH` with curl.
+    func get(_ path: String) throws -> String {
+        let run = try runProcess("/usr/bin/curl", ["-sS", "--max-time", "30", "http://\(metricsAddress)\(path)"])
+        guard run.status == 0 else { throw CrashTestError("curl failed: \(run.standardError)") }
+        return run.standardOutput
     }
 }

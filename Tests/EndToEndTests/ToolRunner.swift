@@ -73,22 +73,33 @@ final class CollectedOutput: @unchecked Sendable {
     var error: String { lock.lock(); defer { lock.unlock() }; return String(decoding: errorData, as: UTF8.self) }
 }
 
-/// `brokerd` running as a child process on ephemeral ports, its address read from its log.
+/// `brokerd` running as a child process on ephemeral ports, its client and metrics addresses read
+/// from its log; optionally with more arguments and behind a wrapper command (`prlimit`,
+/// `setpriv`, …) with its own environment.
 final class BrokerdProcess {
     let process = Process()
     let dataDirectory: String
     private(set) var address = ""
+    private(set) var metricsAddress = ""
     private let errors = Pipe()
     private let log = CollectedLog()
 
-    init(dataDirectory: String) throws {
+    init(
+        dataDirectory: String,
+        extraArguments: [String] = [],
+        wrapper: [String] = [],
+        environment extraEnvironment: [String: String] = [:]
+    ) throws {
         self.dataDirectory = dataDirectory
-        process.executableURL = try executable(named: "brokerd")
-        process.arguments = [
-            "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory,
-        ]
+        let brokerd = try executable(named: "brokerd").path
+        let arguments =
+            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory]
+            + extraArguments
+        process.executableURL = URL(fileURLWithPath: wrapper.first ?? brokerd)
+        process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [brokerd] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
+        environment.merge(extraEnvironment) { _, new in new }
         process.environment = environment
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -100,8 +111,9 @@ final class BrokerdProcess {
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let address = log.listeningAddress() {
+            if let address = log.listeningAddress(), let metrics = Self.metricsAddress(in: log.text) {
                 self.address = address
+                self.metricsAddress = metrics
                 return
             }
             guard process.isRunning else { throw CrashTestError("brokerd exited: \(log.text)") }
@@ -111,15 +123,29 @@ final class BrokerdProcess {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        kill()
         errors.fileHandleForReading.readabilityHandler = nil
     }
 
     var logText: String { log.text }
 
+    /// `HOST:PORT` from the "metrics and health listening" log line.
+    static func metricsAddress(in text: String) -> String? {
+        for line in text.split(separator: "\n") where line.contains("metrics and health listening") {
+            guard let range = line.range(of: #"127\.0\.0\.1:[1-9]\d*"#, options: .regularExpression) else { continue }
+            return String(line[range])
+        }
+        return nil
+    }
+
+    /// SIGKILL, if still running.
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Sends `signal` and waits (bounded) for the exit status.
-    func stop(signal: Int32, timeoutSeconds: Double = 60) throws -> Int32 {
-        kill(process.processIdentifier, signal)
+    func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) throws -> Int32 {
+        Foundation.kill(process.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         guard !process.isRunning else {

@@ -16,7 +16,7 @@ struct UnprivilegedTests {
     func toolsAgainstUnprivilegedBroker() throws {
         let directory = try Unprivileged.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try UnprivilegedBrokerd(dataDirectory: directory + "/data")
+        let broker = try unprivilegedBrokerd(dataDirectory: directory + "/data")
         defer { broker.kill() }
         let address = broker.address
 
@@ -62,7 +62,7 @@ extension UnprivilegedTests {
     func connectionFlags() throws {
         let directory = try Unprivileged.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try UnprivilegedBrokerd(
+        let broker = try unprivilegedBrokerd(
             dataDirectory: directory + "/data",
             extraArguments: ["--max-connections", "1", "--frame-timeout-ms", "300"]
         )
@@ -223,55 +223,12 @@ enum Unprivileged {
     }
 }
 
-/// `brokerd` as uid 65534 on an ephemeral port, its address read from its log.
-final class UnprivilegedBrokerd {
-    private let process: Process
-    private let errors = Pipe()
-    private let log = CollectedLog()
-    let address: String
-
-    init(dataDirectory: String, extraArguments: [String] = []) throws {
-        process = try Unprivileged.process(
-            "brokerd",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory]
-                + extraArguments
-        )
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        let log = self.log
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { log.append(data) }
-        }
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        var address: String?
-        while address == nil && Date() < deadline && process.isRunning {
-            address = log.listeningAddress()
-            if address == nil { Thread.sleep(forTimeInterval: 0.02) }
-        }
-        guard let address else {
-            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-            throw CrashTestError("brokerd did not start listening: \(log.text)")
-        }
-        self.address = address
-    }
-
-    deinit { errors.fileHandleForReading.readabilityHandler = nil }
-
-    var logText: String { log.text }
-
-    /// SIGKILL, if still running.
-    func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-    }
-
-    /// SIGTERM, then waits (bounded) for the exit status.
-    func stop() throws -> Int32 {
-        Foundation.kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        guard !process.isRunning else { throw CrashTestError("brokerd still running 60 s after SIGTERM") }
-        return process.terminationStatus
-    }
+/// `brokerd` as uid 65534 on ephemeral ports (under `setpriv`).
+func unprivilegedBrokerd(dataDirectory: String, extraArguments: [String] = []) throws -> BrokerdProcess {
+    try BrokerdProcess(
+        dataDirectory: dataDirectory,
+        extraArguments: extraArguments,
+        wrapper: [Unprivileged.setpriv] + Unprivileged.dropArguments,
+        environment: ["HOME": "/tmp"]
+    )
 }

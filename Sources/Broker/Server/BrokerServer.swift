@@ -96,7 +96,7 @@ public final class BrokerServer: Service, Sendable {
             throw error
         }
         state.withLockedValue { $0 = (channel, registry, false) }
-        try await channel.setOption(ChannelOptions.autoRead, value: true)
+        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
         logger.info(
             "broker listening",
             metadata: [

@@ -17,15 +17,8 @@ func withBroker<T>(
     defer { try? FileManager.default.removeItem(atPath: directory) }
     var configuration = BrokerConfiguration(dataDirectory: directory, port: 0)
     configure(&configuration)
-    let server = BrokerServer(configuration: configuration)
-    try await server.start()
-    do {
-        let result = try await body(server, try #require(server.localPort))
-        try await server.shutdown()
-        return result
-    } catch {
-        try? await server.shutdown()
-        throw error
+    return try await BrokerServer.withServer(configuration: configuration) { server in
+        try await body(server, try #require(server.localPort))
     }
 }
 

@@ -117,8 +117,28 @@ public actor BrokerConnection: BrokerTransport {
             responsePromise: nil,
             timeout: nil
         )
+        // The write completes when the socket takes the frame; a broker that does not read holds
+        // it. The wait ends by then, by `requestTimeout`, or by the task's cancellation (the frame
+        // may still be written later: cancelling the wait does not withdraw it).
+        let channel = session.channel
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(clientRequest, promise: written)
+        let timeout = configuration.requestTimeout
+        let address = self.address
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            written.fail(
+                ClientError(.timedOut, "the broker at \(address) did not take a request within \(timeout)")
+            )
+        }
+        defer { timer.cancel() }
         do {
-            try await session.channel.writeAndFlush(clientRequest).get()
+            try await withTaskCancellationHandler {
+                try await written.futureResult.get()
+            } onCancel: {
+                written.fail(CancellationError())
+            }
+        } catch let error as CancellationError {
+            throw error
         } catch {
             throw mapWriteError(error)
         }

@@ -25,11 +25,13 @@ public actor Consumer {
     private let partitionStarts: [Int32: StartPosition]
 
     /// The next offset to read, per partition; empty until started.
-    public private(set) var positions: [Int32: Int64] = [:]
+    public internal(set) var positions: [Int32: Int64] = [:]
     /// Per partition, the log end offset when the consumer started (with `stopsAtEnd`).
     public private(set) var endOffsets: [Int32: Int64] = [:]
     private var partitionOrder: [Int32] = []
     private var isStarted = false
+    /// Set by ``stop()``.
+    nonisolated let stopFlag = StopFlag()
 
     /// Creates a consumer; nothing is sent before the first ``poll()``.
     /// - Parameter partitions: the partitions to read; `nil` for all of them.
@@ -105,7 +107,8 @@ public actor Consumer {
         isStarted && configuration.stopsAtEnd && partitionOrder.allSatisfy { !isReading($0) }
     }
 
-    /// The records as an asynchronous sequence; it ends at the end with `stopsAtEnd`, and never
+    /// The records as an asynchronous sequence; it ends at the end with `stopsAtEnd`, after
+    /// ``stop()`` (or a graceful shutdown of the `ServiceGroup` running the consumer), and never
     /// otherwise.
     public nonisolated func records() -> ConsumerRecords {
         ConsumerRecords(consumer: self)
@@ -120,6 +123,7 @@ public actor Consumer {
     /// - Throws: ``LostOffsets`` (poll again to continue); ``ClientError``; an offset outside
     ///   the log says the valid range. When a partition fails, no position moves in that poll.
     public func poll() async throws -> [ConsumerRecord] {
+        guard !isStopped else { return [] }
         try await startIfNeeded()
         let reading = partitionOrder.filter(isReading)
         guard !reading.isEmpty else { return [] }

@@ -37,6 +37,11 @@ extension Producer {
                     failUnsent(ClientError(.closed, "the producer was cancelled"))
                     if partitions.values.allSatisfy({ $0.inFlight == nil }) { break }
                 }
+                if abandonReason != nil {
+                    // close(timeout:) ran out: stop waiting for the batches in flight.
+                    group.cancelAll()
+                    if partitions.values.allSatisfy({ $0.inFlight == nil }) { break }
+                }
                 if maxFrameBytes == nil { maxFrameBytes = await transport.maxFrameBytes }
                 if configuration.isIdempotent, producerIdentity == nil || needsNewProducerID, hasReadyBatch {
                     do {
@@ -183,7 +188,11 @@ extension Producer {
                 retriable = error
             } catch is CancellationError {
                 return .failure(
-                    ClientError(.closed, "the producer's run() was cancelled before the broker acknowledged the batch")
+                    abandonReason
+                        ?? ClientError(
+                            .closed,
+                            "the producer's run() was cancelled before the broker acknowledged the batch"
+                        )
                 )
             } catch {
                 return .failure(ClientError(.connectionClosed, "\(error)", cause: error))
@@ -197,7 +206,11 @@ extension Producer {
                 try await Task.sleep(for: configuration.retryBackoff * (1 << min(attempt, 10)))
             } catch {
                 return .failure(
-                    ClientError(.closed, "the producer's run() was cancelled while a batch waited to be sent again")
+                    abandonReason
+                        ?? ClientError(
+                            .closed,
+                            "the producer's run() was cancelled while a batch waited to be sent again"
+                        )
                 )
             }
             attempt += 1

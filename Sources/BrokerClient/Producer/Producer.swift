@@ -76,6 +76,8 @@ public actor Producer {
     var runStarted = false
     /// Fails what is buffered if ``run()`` has not started within `startTimeout`.
     var startTimer: Task<Void, Never>?
+    /// Why the batches in flight are abandoned (``close(timeout:)`` ran out), once they are.
+    var abandonReason: ClientError?
 
     /// Tasks waiting for buffer space (tests watch it).
     var spaceWaiterCount: Int { spaceWaiters.count }
@@ -265,7 +267,13 @@ public actor Producer {
     /// Sends what is buffered, then stops: ``run()`` returns and later sends fail with `closed`.
     /// If ``run()`` never started, nothing can send the buffered records: they fail at once with
     /// `notRunning`.
-    public func close() async {
+    ///
+    /// Without a timeout, `close` waits for every accepted record's acknowledgement or failure
+    /// (each batch fails after its last retry, ``ProducerConfiguration/maxRetries``). With one,
+    /// what is not acknowledged when it passes fails with `timedOut` (a batch on its way may still
+    /// be stored by the broker), and ``run()`` returns.
+    /// - Parameter timeout: the longest wait for the acknowledgements; `nil` for no limit.
+    public func close(timeout: Duration? = nil) async {
         guard lifecycle == .open else { return }
         lifecycle = .closing
         let error = ClientError(.closed, "the producer is closed")
@@ -280,7 +288,30 @@ public actor Producer {
                 )
             )
         }
-        if isRunning { try? await flush() }
+        if isRunning {
+            let deadline = timeout.map { timeout in
+                Task { [weak self] in
+                    do { try await Task.sleep(for: timeout) } catch { return }
+                    await self?.abandonDelivery(
+                        ClientError(
+                            .timedOut,
+                            "the producer closed before the broker acknowledged this (timeout \(timeout))"
+                        )
+                    )
+                }
+            }
+            try? await flush()
+            deadline?.cancel()
+        }
+        wakeup.signal()
+    }
+
+    /// Fails every record not yet acknowledged with `reason`, and has ``run()`` stop waiting for
+    /// the batches in flight.
+    private func abandonDelivery(_ reason: ClientError) {
+        guard abandonReason == nil else { return }
+        abandonReason = reason
+        failUnsent(reason)
         wakeup.signal()
     }
 

@@ -76,6 +76,7 @@ let package = Package(
             name: "brokerd",
             dependencies: [
                 "Broker",
+                "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

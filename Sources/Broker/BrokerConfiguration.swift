@@ -22,7 +22,7 @@ public struct BrokerConfiguration: Sendable {
     /// How often each partition applies retention.
     public var retentionCheckIntervalMilliseconds: Int64 = 5 * 60_000
     /// A second record with the same message id within this window is dropped. Default 2 minutes
-    /// (`brokerd --duplicate-window-ms`, within ``duplicateWindowMillisecondsRange``).
+    /// (`brokerd --duplicate-window`, within ``duplicateWindowMillisecondsRange``).
     public var duplicateWindowMilliseconds: Int64 = 120_000
     /// The windows `brokerd` accepts: 1 ms to 7 days. Ids are also bounded by
     /// `BrokerLimits.maxMessageIDBytesPerPartition` and, across a restart, by `stateRecoveryBytes`,

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import ToolSupport
 
 /// `brokerd`: runs a Sluice broker until SIGTERM or SIGINT, then shuts down cleanly (stop
 /// accepting, finish in-flight requests, flush, mark the clean shutdown) and exits 0.
@@ -85,14 +86,30 @@ struct BrokerdCommand: AsyncParsableCommand {
 
     @Option(
         help: """
-            How long a message id is remembered (milliseconds, at most 7 days): a retry with the same id \
-            within it is answered with the first copy's offset; later it is stored again.
+            How long a message id is remembered (500ms, 30s, 2m, 1h, at most 7d): a retry with the same id \
+            within it is answered with the first copy's offset; later it is stored again. It is the longest \
+            time an outbox may take to retry a send without storing it twice.
             """
     )
-    var duplicateWindowMs = Int(BrokerConfiguration().duplicateWindowMilliseconds)
+    var duplicateWindow = DurationSyntax.format(.milliseconds(BrokerConfiguration().duplicateWindowMilliseconds))
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
+
+    /// `--duplicate-window` in milliseconds, within ``BrokerConfiguration/duplicateWindowMillisecondsRange``.
+    private func duplicateWindowMilliseconds() throws -> Int64 {
+        let window = BrokerConfiguration.duplicateWindowMillisecondsRange
+        guard let duration = DurationSyntax.parse(duplicateWindow),
+            case let milliseconds = duration.components.seconds * 1000
+                + duration.components.attoseconds / 1_000_000_000_000_000,
+            window.contains(milliseconds)
+        else {
+            throw ValidationError(
+                "--duplicate-window must be \(DurationSyntax.expected), from 1ms to 7d, got '\(duplicateWindow)'"
+            )
+        }
+        return milliseconds
+    }
 
     func validate() throws {
         _ = try HostAndPort(listen, option: "--listen")
@@ -111,13 +128,7 @@ struct BrokerdCommand: AsyncParsableCommand {
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
-        let window = BrokerConfiguration.duplicateWindowMillisecondsRange
-        guard window.contains(Int64(duplicateWindowMs)) else {
-            throw ValidationError(
-                "--duplicate-window-ms must be from \(window.lowerBound) to \(window.upperBound) (7 days), "
-                    + "got \(duplicateWindowMs)"
-            )
-        }
+        _ = try duplicateWindowMilliseconds()
         guard maxFrameBytes <= Int(UInt32.max) else {
             throw ValidationError("--max-frame-bytes must be at most \(UInt32.max), got \(maxFrameBytes)")
         }
@@ -187,7 +198,7 @@ struct BrokerdCommand: AsyncParsableCommand {
         configuration.limits.maxEntriesPerRequest = maxEntriesPerRequest
         configuration.idleTimeoutMilliseconds = Int64(idleTimeoutMs)
         configuration.frameTimeoutMilliseconds = Int64(frameTimeoutMs)
-        configuration.duplicateWindowMilliseconds = Int64(duplicateWindowMs)
+        configuration.duplicateWindowMilliseconds = try duplicateWindowMilliseconds()
         configuration.limits.minSegmentBytes = minSegmentBytes
         var explicit: DescriptorBudget.ExplicitLimits = []
         if let maxConnections {

@@ -1,15 +1,15 @@
 import Foundation
 import Testing
 
-/// `brokerd --duplicate-window-ms`: how long a message id is remembered, the retry horizon of the outbox pattern.
-@Suite("brokerd --duplicate-window-ms", .serialized)
+/// `brokerd --duplicate-window`: how long a message id is remembered, the retry horizon of the outbox pattern.
+@Suite("brokerd --duplicate-window", .serialized)
 struct BrokerdDuplicateWindowTests {
     @Test("a retry within the window is a duplicate; the same id after the window is stored again")
     func retryAfterTheWindowIsStoredAgain() throws {
         let directory = try TemporaryDirectory()
         let broker = try BrokerdProcess(
             dataDirectory: directory.path + "/data",
-            extraArguments: ["--duplicate-window-ms", "3000"]
+            extraArguments: ["--duplicate-window", "3s"]
         )
         defer { _ = try? broker.stop() }
         let created = try runTool(
@@ -43,16 +43,16 @@ struct BrokerdDuplicateWindowTests {
     @Test("a window that is not positive, or longer than the bound, is refused with the flag named")
     func invalidWindows() throws {
         let directory = try TemporaryDirectory()
-        for value in ["0", "-5", "604800001"] {
+        for value in ["0s", "-5s", "3000", "7d1ms", "604800001ms", "8d", "soon"] {
             let run = try runTool(
                 "brokerd",
                 [
                     "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", directory.path + "/d",
-                    "--duplicate-window-ms", value,
+                    "--duplicate-window", value,
                 ]
             )
             #expect(run.status == 64, "\(value): \(run.standardError)")
-            #expect(run.standardError.contains("--duplicate-window-ms"), "\(value): \(run.standardError)")
+            #expect(run.standardError.contains("--duplicate-window"), "\(value): \(run.standardError)")
             #expect(!FileManager.default.fileExists(atPath: directory.path + "/d"))
         }
     }

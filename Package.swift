@@ -127,6 +127,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The ServiceGroup example of docs/CLIENT.md as a program (run by an end-to-end test).
+        .executableTarget(
+            name: "OrderServiceExample",
+            dependencies: [
+                "BrokerClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/OrderService"
+        ),
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "LogStoreTesting", "RecordCodec"]),
         .testTarget(
             name: "RecordCodecTests",

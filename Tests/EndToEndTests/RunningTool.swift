@@ -13,14 +13,21 @@ final class RunningTool {
     private let collectedErrors = CollectedLog()
     private let ended = EndCounter()
 
-    /// Starts `name`. With `inputFrom`, that (already configured) process writes the tool's input.
-    init(_ name: String, _ arguments: [String], inputFrom feeder: Process? = nil) throws {
+    /// Starts `name`, with `environment` added to the test's. With `inputFrom`, that (already
+    /// configured) process writes the tool's input.
+    init(
+        _ name: String,
+        _ arguments: [String],
+        environment extraEnvironment: [String: String] = [:],
+        inputFrom feeder: Process? = nil
+    ) throws {
         ignoreBrokenPipes()
         self.name = name
         process.executableURL = try executable(named: name)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
+        environment.merge(extraEnvironment) { _, new in new }
         process.environment = environment
         process.standardOutput = output
         process.standardError = errors

@@ -11,14 +11,18 @@ struct ClientGuideTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// The `// guide:NAME begin` … `// guide:NAME end` regions of the examples file, dedented.
+    /// The files holding the page's examples.
+    static let exampleFiles = [
+        "Tests/BrokerTests/ClientGuide/ClientGuideExamples.swift",
+        "Examples/OrderService/OrderService.swift",
+    ]
+
+    /// The `// guide:NAME begin` … `// guide:NAME end` regions of the example files, dedented.
     static func exampleRegions() throws -> [String: String] {
-        let source = try String(
-            contentsOf: repositoryRoot.appendingPathComponent(
-                "Tests/BrokerTests/ClientGuide/ClientGuideExamples.swift"
-            ),
-            encoding: .utf8
-        )
+        var source = ""
+        for file in exampleFiles {
+            source += try String(contentsOf: repositoryRoot.appendingPathComponent(file), encoding: .utf8) + "\n"
+        }
         var regions: [String: String] = [:]
         var current: (name: String, lines: [Substring])?
         for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -94,19 +98,37 @@ struct ClientGuideTests {
         }
     }
 
-    @Test("the ServiceGroup example publishes what it accepted before a graceful shutdown")
-    func serviceGroup() async throws {
+    @Test("the consumer ServiceGroup example handles records until a graceful shutdown, then stops cleanly")
+    func consumerServiceGroup() async throws {
         try await withBroker { _, port in
-            let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
-            let admin = Admin(transport: connection)
-            try await admin.createTopic("orders", partitions: 2)
-            let (orders, source) = AsyncStream.makeStream(of: Int.self)
-            for orderNumber in 1...500 { source.yield(orderNumber) }
-            source.finish()  // the source ends: the group shuts down gracefully
-            try await ClientGuideExamples.service(port: port, orders: orders)
-            let ends = try await admin.listOffsets(topic: "orders", partitions: [0, 1], at: .latest)
-            #expect(ends.map(\.logEndOffset).reduce(0, +) == 500, "every accepted event is in the log")
-            await connection.close()
+            let address = BrokerAddress(host: "127.0.0.1", port: port)
+            try await BrokerConnection.withConnection(to: address) { connection in
+                try await Admin(transport: connection).createTopic("orders", partitions: 2)
+                try await Producer.withProducer(transport: connection) { producer in
+                    for orderNumber in 1...200 {
+                        _ = try await producer.enqueue(topic: "orders", key: "order-\(orderNumber)", value: "{}")
+                    }
+                }
+            }
+            let (handled, handledSink) = AsyncStream.makeStream(of: String.self)
+            let connection = BrokerConnection(address: address)
+            let (group, consumer) = ClientGuideExamples.consumerService(connection: connection) { record in
+                handledSink.yield(record.keyString ?? "")
+            }
+            var keys: Set<String> = []
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for await key in handled {
+                    keys.insert(key)
+                    if keys.count == 200 { break }
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(keys == Set((1...200).map { "order-\($0)" }))
+            #expect(consumer.isStopped)
+            // The group closed the connection it owned.
+            await #expect(throws: ClientError.self) { _ = try await Admin(transport: connection).listTopics() }
         }
     }
 

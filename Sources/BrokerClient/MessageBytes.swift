@@ -1,3 +1,4 @@
+@_exported import struct BrokerProtocol.ErrorCode
 @_exported import struct NIOCore.ByteBuffer
 @_exported import struct RecordCodec.RecordHeader
 
@@ -34,4 +35,10 @@ extension RecordHeader {
     public init(key: String, value: some MessageBytes) {
         self.init(key: key, value: Optional(value.messageBytes))
     }
+
+    /// The value as text: `nil` for a null value or a value that is not valid UTF-8.
+    public var valueString: String? { value.flatMap { String(validating: $0.readableBytesView, as: UTF8.self) } }
+
+    /// The value's bytes; `nil` for a null value.
+    public var valueBytes: [UInt8]? { value.map { Array($0.readableBytesView) } }
 }

@@ -41,10 +41,23 @@ struct ClientInputTypesTests {
                 records.append(record)
             }
             await connection.close()
+            // A broker error is matched without importing BrokerProtocol: ErrorCode comes with BrokerClient.
+            let code: ErrorCode = .topicAlreadyExists
+            let address = BrokerAddress(host: "127.0.0.1", port: port)
+            await #expect {
+                try await BrokerConnection.withConnection(to: address) {
+                    try await Admin(transport: $0).createTopic("types", partitions: 1)
+                }
+            } throws: { ($0 as? ClientError)?.code == .broker(code) }
             try #require(records.count == 3)
             #expect(records[0].keyString == "order-1")
             #expect(records[0].valueString == #"{"status":"created"}"#)
-            #expect(records[0].headers.first { $0.key == "type" }?.value == ByteBuffer(string: "OrderCreated"))
+            #expect(records[0].headers.first { $0.key == "type" }?.valueString == "OrderCreated")
+            #expect(records[0].headerString("type") == "OrderCreated")
+            #expect(records[0].header("missing") == nil)
+            #expect(records[1].header("raw") == ByteBuffer(bytes: binary))
+            #expect(records[1].headerString("raw") == nil, "not valid UTF-8")
+            #expect(records[1].headers.first?.valueBytes == binary)
             #expect(records[0].messageIDString == "outbox-1")
             #expect(records[1].keyBytes == binary)
             #expect(records[1].keyString == nil, "not valid UTF-8")

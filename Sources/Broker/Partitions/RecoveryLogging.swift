@@ -7,6 +7,11 @@ enum RecoveryLogging {
     /// counts (segments checked, batches validated, bytes cut, offsets lost), then one line per
     /// segment recovery changed.
     static func log(_ report: RecoveryReport, topic: String, partition: Int32, to logger: Logger) {
+        // A directory with no segment yet is a new partition, not a recovery: nothing to report.
+        if report.segments.isEmpty && report.removedFiles.isEmpty && report.lostOffsets.isEmpty {
+            logger.debug("created partition log", metadata: ["topic": "\(topic)", "partition": "\(partition)"])
+            return
+        }
         var metadata: Logger.Metadata = [
             "topic": "\(topic)",
             "partition": "\(partition)",

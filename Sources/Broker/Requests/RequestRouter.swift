@@ -193,7 +193,13 @@ final class RequestRouter: RequestServing, Sendable {
     func resolveTopic(_ name: String, on eventLoop: any EventLoop) -> EventLoopFuture<Topic> {
         if let topic = registry.topic(named: name) { return eventLoop.makeSucceededFuture(topic) }
         guard configuration.autoCreateTopics else {
-            return eventLoop.makeFailedFuture(BrokerError(.unknownTopic, "unknown topic '\(name)'"))
+            return eventLoop.makeFailedFuture(
+                BrokerError(
+                    .unknownTopic,
+                    "unknown topic '\(name)' (create it first, e.g. with createTopicIfMissing or brokerctl topics "
+                        + "create, or run brokerd with --auto-create-topics)"
+                )
+            )
         }
         let registry = self.registry
         let partitions = configuration.defaultPartitionCount

@@ -57,9 +57,44 @@ public final class BrokerServer: Service, Sendable {
         connections.connections.first { $0.channel.remoteAddress?.port == port }?.load
     }
 
+    /// Where the broker is in its life: ``start()`` runs once, ``shutdown()`` ends it for good.
+    private enum Phase {
+        case new
+        case starting
+        case running
+        case stopped
+    }
+
+    private let phase = NIOLockedValueBox(Phase.new)
+
     /// Listens (without accepting yet), opens every topic (recovering logs after an unclean stop),
     /// then accepts clients. A busy address fails before the data directory is touched.
+    ///
+    /// A broker starts once: calling `start()` again (or ``run()`` after `start()`, as a test does
+    /// that needs ``localPort`` before adding the broker to a `ServiceGroup`) does nothing while it
+    /// runs. After ``shutdown()``, or after a failed start, it throws `shuttingDown`: make a new
+    /// `BrokerServer`.
     public func start() async throws {
+        let previous = phase.withLockedValue { phase in
+            defer { if phase == .new { phase = .starting } }
+            return phase
+        }
+        switch previous {
+        case .new: break
+        case .starting, .running: return
+        case .stopped: throw BrokerError(.shuttingDown, "this broker was shut down; start a new BrokerServer")
+        }
+        do {
+            try await startNow()
+            phase.withLockedValue { if $0 == .starting { $0 = .running } }
+        } catch {
+            // What it opened is released: a failed broker is not started again.
+            phase.withLockedValue { $0 = .stopped }
+            throw error
+        }
+    }
+
+    private func startNow() async throws {
         threadPool.start()
         let registry = TopicRegistry(
             configuration: configuration,
@@ -157,6 +192,7 @@ public final class BrokerServer: Service, Sendable {
     /// Stops accepting, lets in-flight requests finish (up to ``drainTimeout``), closes every
     /// connection and every log (flush, checkpoint, clean-shutdown marker).
     public func shutdown() async throws {
+        phase.withLockedValue { $0 = .stopped }
         let (channel, registry, wasStopped) = state.withLockedValue { state in
             defer { state.isStopped = true }
             return (state.channel, state.registry, state.isStopped)
@@ -177,7 +213,8 @@ public final class BrokerServer: Service, Sendable {
         logger.info("broker stopped")
     }
 
-    /// Runs until graceful shutdown (SIGTERM / SIGINT in a `ServiceGroup`), then shuts down.
+    /// Starts (unless ``start()`` already did), runs until graceful shutdown (SIGTERM / SIGINT in a
+    /// `ServiceGroup`), then shuts down.
     public func run() async throws {
         try await start()
         try? await gracefulShutdown()

@@ -24,9 +24,7 @@ public struct ConsumerRecord: Hashable, Sendable {
     /// broker deduplicates on; `nil` if there is none or its value is null.
     ///
     /// Ids are bytes, compared byte for byte; an empty value is an id too.
-    public var messageID: ByteBuffer? {
-        headers.last { $0.key == ProduceRequest.messageIDHeader }?.value ?? nil
-    }
+    public var messageID: ByteBuffer? { header(ProduceRequest.messageIDHeader) }
 
     /// The key as text: `nil` for no key or a key that is not valid UTF-8.
     public var keyString: String? { key.flatMap { String(validating: $0.readableBytesView, as: UTF8.self) } }
@@ -36,6 +34,17 @@ public struct ConsumerRecord: Hashable, Sendable {
     public var keyBytes: [UInt8]? { key.map { Array($0.readableBytesView) } }
     /// The value's bytes; `nil` for a null value.
     public var valueBytes: [UInt8]? { value.map { Array($0.readableBytesView) } }
+
+    /// The value of the last header named `key` (as with ``messageID``, the last one wins);
+    /// `nil` if there is none or its value is null. All of them are in ``headers``.
+    public func header(_ key: String) -> ByteBuffer? {
+        headers.last { $0.key == key }?.value ?? nil
+    }
+
+    /// ``header(_:)`` as text: `nil` if there is none, its value is null or not valid UTF-8.
+    public func headerString(_ key: String) -> String? {
+        header(key).flatMap { String(validating: $0.readableBytesView, as: UTF8.self) }
+    }
 
     /// ``messageID`` as text: `nil` if there is no id or its bytes are not valid UTF-8 (such an
     /// id is only available as bytes, so two different ids never read as the same text).

@@ -17,6 +17,7 @@ enum ClientGuideExamples {
         // guide:publish begin
         let address = BrokerAddress(host: "127.0.0.1", port: port)
         try await BrokerConnection.withConnection(to: address) { connection in
+            try await Admin(transport: connection).createTopicIfMissing("orders", partitions: 3)
             try await Producer.withProducer(transport: connection) { producer in
                 for orderNumber in 1...3 {
                     let metadata = try await producer.send(
@@ -75,7 +76,10 @@ enum ClientGuideExamples {
             for try await record in consumer.records() {
                 let key = record.keyString ?? "-"
                 let value = record.valueString ?? "null"
-                lines.append("\(record.partition)@\(record.offset) \(key) \(value) id=\(record.messageIDString ?? "-")")
+                let type = record.headerString("type") ?? "-"
+                lines.append(
+                    "\(record.partition)@\(record.offset) \(key) \(type) \(value) id=\(record.messageIDString ?? "-")"
+                )
             }
             // guide:consume end
         }

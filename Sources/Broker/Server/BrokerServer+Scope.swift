@@ -17,12 +17,8 @@ extension BrokerServer {
         _ body: (BrokerServer) async throws -> Result
     ) async throws -> Result {
         let server = BrokerServer(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
-        do {
-            try await server.start()
-        } catch {
-            try? await server.shutdown()
-            throw error
-        }
+        // A failed start releases what it opened itself.
+        try await server.start()
         let result: Swift.Result<Result, any Error>
         do {
             result = .success(try await body(server))

@@ -32,29 +32,6 @@ import Testing
         return BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port), configuration: configuration)
     }
 
-    /// Waits (boundedly) for `task` to end and returns how it ended; `nil` (and an issue) if it did not.
-    private func outcome(of task: Task<some Sendable, any Error>) async -> Result<Void, any Error>? {
-        let done = Mutex<Result<Void, any Error>?>(nil)
-        let waiter = Task {
-            let result: Result<Void, any Error>
-            do {
-                _ = try await task.value
-                result = .success(())
-            } catch {
-                result = .failure(error)
-            }
-            done.withLock { $0 = result }
-        }
-        // A bounded wait: far longer than the cancellation takes.
-        for _ in 0..<2000 {
-            if let result = done.withLock({ $0 }) { return result }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        waiter.cancel()
-        Issue.record("the cancelled task did not end")
-        return nil
-    }
-
     /// Waits (boundedly) for `task` to end and returns its error.
     private func error(of task: Task<some Sendable, any Error>) async -> (any Error)? {
         guard case .failure(let error) = await outcome(of: task) else { return nil }

@@ -67,26 +67,14 @@ import Testing
         return ProduceRequest(acks: .none, topic: "t", partitions: [.init(partition: 0, records: records)])
     }
 
-    /// How `task` ended, waiting at most about 20 s; `nil` (and an issue) if it did not end.
-    private func outcome(of task: Task<Void, any Error>) async -> Result<Void, any Error>? {
-        let done = Mutex<Result<Void, any Error>?>(nil)
-        let waiter = Task {
-            let result: Result<Void, any Error>
-            do {
-                try await task.value
-                result = .success(())
-            } catch {
-                result = .failure(error)
-            }
-            done.withLock { $0 = result }
-        }
-        for _ in 0..<2000 {
-            if let result = done.withLock({ $0 }) { return result }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        waiter.cancel()
-        Issue.record("the task did not end")
-        return nil
+    /// A producer with acks `none` whose 24 one-MiB records go out as one large batch.
+    private static func fireAndForgetProducer(_ connection: BrokerConnection) -> Producer {
+        var configuration = ProducerConfiguration()
+        configuration.acks = .none
+        configuration.isIdempotent = false
+        configuration.linger = .zero
+        configuration.batchBytes = 32 << 20
+        return Producer(transport: connection, configuration: configuration)
     }
 
     private func connection(port: Int, requestTimeout: Duration = .seconds(3600)) -> BrokerConnection {
@@ -127,12 +115,7 @@ import Testing
     @Test func cancellingRunEndsAProducerWhoseFireAndForgetBatchTheBrokerDoesNotTake() async throws {
         try await withDeafBroker { port in
             let connection = connection(port: port)
-            var configuration = ProducerConfiguration()
-            configuration.acks = .none
-            configuration.isIdempotent = false
-            configuration.linger = .zero
-            configuration.batchBytes = 32 << 20
-            let producer = Producer(transport: connection, configuration: configuration)
+            let producer = Self.fireAndForgetProducer(connection)
             let run = Task { try await producer.run() }
             let value = [UInt8](repeating: 0x61, count: 1 << 20)
             let send = Task {
@@ -156,12 +139,7 @@ import Testing
     @Test func closeWithATimeoutFailsWhatTheBrokerDidNotTakeAndEndsRun() async throws {
         try await withDeafBroker { port in
             let connection = connection(port: port)
-            var configuration = ProducerConfiguration()
-            configuration.acks = .none
-            configuration.isIdempotent = false
-            configuration.linger = .zero
-            configuration.batchBytes = 32 << 20
-            let producer = Producer(transport: connection, configuration: configuration)
+            let producer = Self.fireAndForgetProducer(connection)
             let run = Task { try await producer.run() }
             // close() before run() starts fails the records as notRunning: wait for it (bounded).
             for _ in 0..<2000 where await !producer.isRunning { try await Task.sleep(for: .milliseconds(10)) }

@@ -1,5 +1,6 @@
 import BrokerProtocol
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -10,10 +11,17 @@ import Testing
 private final class ManualServer: RequestServing, @unchecked Sendable {
     var served: [(frame: RequestFrame, promise: EventLoopPromise<ResponseFrame?>)] = []
     var reservationBytes = 0
+    /// The connection the last request came from.
+    var outlet: PushOutlet?
 
-    func handle(_ frame: RequestFrame, on eventLoop: any EventLoop) -> EventLoopFuture<ResponseFrame?> {
+    func handle(
+        _ frame: RequestFrame,
+        from connection: PushOutlet,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<ResponseFrame?> {
         let promise = eventLoop.makePromise(of: ResponseFrame?.self)
         served.append((frame, promise))
+        outlet = connection
         return promise.futureResult
     }
 
@@ -182,5 +190,85 @@ struct ConnectionHandlerTests {
         #expect(try Self.responses(channel).map(\.errorCode) == [.frameTooLarge])
         #expect(!channel.isActive)
         #expect(server.served.isEmpty)
+    }
+
+    // MARK: Pushes
+
+    private static func push(_ index: UInt8, bytes: Int = 4) -> ResponseFrame {
+        ResponseFrame(correlationID: 0xFFFF_FFFF, body: ByteBuffer(repeating: index, count: bytes))
+    }
+
+    @Test("pushes reach the client between responses, from the connection's PushOutlet")
+    func pushesGoOut() throws {
+        let (channel, server, _) = try Self.setUp()
+        try channel.writeInbound(Self.frame(1))
+        let outlet = try #require(server.outlet)
+        outlet.push(Self.push(1))
+        channel.embeddedEventLoop.run()
+        server.answer(0)
+        outlet.push(Self.push(2))
+        channel.embeddedEventLoop.run()
+        let frames = try Self.responses(channel)
+        #expect(frames.map(\.correlationID) == [0xFFFF_FFFF, 1, 0xFFFF_FFFF])
+        #expect(frames[0].body.getInteger(at: frames[0].body.readerIndex, as: UInt8.self) == 1)
+        #expect(frames[2].body.getInteger(at: frames[2].body.readerIndex, as: UInt8.self) == 2)
+        #expect(outlet.isWritable && !outlet.isClosed)
+    }
+
+    @Test("pushes do not count against the in-flight limit: requests keep being served")
+    func pushesDoNotHoldBackRequests() throws {
+        let (channel, server, counter) = try Self.setUp(maxInFlightBytes: 1000)
+        try channel.writeInbound(Self.frame(1))
+        server.answer(0)
+        let outlet = try #require(server.outlet)
+        for index in 0..<10 { outlet.push(Self.push(UInt8(index), bytes: 500)) }
+        channel.embeddedEventLoop.run()
+        let readsBefore = counter.reads
+        try channel.writeInbound(Self.frame(2))
+        #expect(server.served.count == 2, "a request was held back by pushes")
+        #expect(counter.reads >= readsBefore)
+        #expect(try Self.responses(channel).filter { $0.correlationID == 0xFFFF_FFFF }.count == 10)
+    }
+
+    @Test("the outlet follows the channel's writability and calls back when it is writable again")
+    func outletWritability() throws {
+        let (channel, server, _) = try Self.setUp()
+        try channel.writeInbound(Self.frame(1))
+        let outlet = try #require(server.outlet)
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(!outlet.isWritable)
+        let calls = NIOLockedValueBox(0)
+        outlet.whenWritable { calls.withLockedValue { $0 += 1 } }
+        #expect(calls.withLockedValue { $0 } == 0)
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(outlet.isWritable)
+        #expect(calls.withLockedValue { $0 } == 1)
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(calls.withLockedValue { $0 } == 1, "a callback runs once")
+    }
+
+    @Test("when the connection closes, close callbacks run once and later pushes are dropped")
+    func closeCallbacks() throws {
+        let (channel, server, _) = try Self.setUp()
+        try channel.writeInbound(Self.frame(1))
+        let outlet = try #require(server.outlet)
+        let calls = NIOLockedValueBox(0)
+        outlet.onClose { calls.withLockedValue { $0 += 1 } }
+        outlet.whenWritable { calls.withLockedValue { $0 += 10 } }  // writable now: runs at once
+        #expect(calls.withLockedValue { $0 } == 10)
+        _ = try? channel.finish()
+        #expect(calls.withLockedValue { $0 } == 11)
+        #expect(outlet.isClosed && !outlet.isWritable)
+        outlet.push(Self.push(9))
+        channel.embeddedEventLoop.run()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        // Registered after the close: runs at once.
+        outlet.onClose { calls.withLockedValue { $0 += 100 } }
+        #expect(calls.withLockedValue { $0 } == 111)
     }
 }

@@ -34,7 +34,11 @@ final class RequestRouter: RequestServing, Sendable {
     }
 
     /// Serves one request. The future holds `nil` when no response is due (`acks` none).
-    func handle(_ frame: RequestFrame, on eventLoop: any EventLoop) -> EventLoopFuture<ResponseFrame?> {
+    func handle(
+        _ frame: RequestFrame,
+        from connection: PushOutlet,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<ResponseFrame?> {
         let started = NIODeadline.now()
         // A fetch times itself, leaving out its long-poll waiting (RequestRouter+Fetch).
         let timer = frame.header.apiKey == .fetch ? nil : statistics.requestTimers[frame.header.apiKey]

@@ -1,6 +1,7 @@
 import BrokerProtocol
 import Logging
 import NIOCore
+import Synchronization
 
 /// One client connection: splits the byte stream into frames (``FrameDecoder``), serves requests
 /// through a ``RequestServing`` (many at a time: responses go out as they complete, matched by
@@ -38,6 +39,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var state: StateMachine
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    /// Where the broker's pushes to this connection come in; set once the handler is added.
+    private var outlet: PushOutlet?
+    /// Bytes of pushes the socket has not taken yet (published in ``ConnectionLoad``).
+    private var unwrittenPushBytes = 0
 
     init(
         server: any RequestServing,
@@ -58,13 +63,30 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         logger[metadataKey: "peer"] = "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        let outlet = PushOutlet(
+            connectionID: Self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue,
+            eventLoop: context.eventLoop
+        )
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        outlet.attach { frame in
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.writePush(frame, context: context)
+            }
+        }
+        self.outlet = outlet
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        outlet?.closed()
         self.context = nil
     }
+
+    /// Connection ids, unique while the broker runs.
+    private static let nextConnectionID = Atomic<UInt64>(0)
 
     func channelActive(context: ChannelHandlerContext) {
         registry.register(context.channel, load: load) { [weak self] in
@@ -80,6 +102,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         state.closed()
+        outlet?.closed()
         run(context)
         registry.unregister(context.channel)
         context.fireChannelInactive()
@@ -101,6 +124,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         state.writabilityChanged(isWritable: context.channel.isWritable)
+        outlet?.writabilityChanged(isWritable: context.channel.isWritable)
         run(context)
         context.fireChannelWritabilityChanged()
     }
@@ -140,14 +164,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
             inFlightBytes: state.inFlightBytes,
             queuedBytes: state.queuedBytes,
             unwrittenBytes: state.unwrittenBytes,
+            unwrittenPushBytes: unwrittenPushBytes,
             isReadHeld: state.isReadHeld,
             isClosed: state.state == .closed
         )
     }
 
     private func serve(_ frame: RequestFrame, reservation: Int, context: ChannelHandlerContext) {
+        guard let outlet else { return }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        server.handle(frame, on: context.eventLoop).whenComplete { result in
+        server.handle(frame, from: outlet, on: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             handler.complete(result, reservation: reservation, context: context)
         }
@@ -185,6 +211,23 @@ final class ConnectionHandler: ChannelDuplexHandler {
             handler.run(context)
         }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    /// Writes a push (never while the connection is closing: it is dropped then).
+    private func writePush(_ frame: ResponseFrame, context: ChannelHandlerContext) {
+        guard state.state != .closed, context.channel.isActive else { return }
+        let buffer = frame.buffer(allocator: context.channel.allocator)
+        let bytes = buffer.readableBytes
+        unwrittenPushBytes += bytes
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenComplete { _ in
+            let (handler, context) = loopBound.value
+            handler.unwrittenPushBytes -= bytes
+            handler.run(context)
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
+        run(context)
     }
 
     /// What requests that arrive while the connection drains are answered: a graceful shutdown,

@@ -14,6 +14,9 @@ final class ConnectionLoad: Sendable {
         var queuedBytes = 0
         /// Response bytes handed to the channel and not yet written to the socket.
         var unwrittenBytes = 0
+        /// Push bytes (``PushOutlet``) handed to the channel and not yet written to the socket;
+        /// not part of `inFlightBytes`.
+        var unwrittenPushBytes = 0
         /// Whether the broker holds back reading from the connection.
         var isReadHeld = false
         /// Whether the connection has closed.
@@ -25,8 +28,16 @@ final class ConnectionLoad: Sendable {
     /// The latest reading.
     var snapshot: Snapshot { box.withLockedValue { $0 } }
 
-    func update(inFlightBytes: Int, queuedBytes: Int, unwrittenBytes: Int, isReadHeld: Bool, isClosed: Bool) {
+    func update(
+        inFlightBytes: Int,
+        queuedBytes: Int,
+        unwrittenBytes: Int,
+        unwrittenPushBytes: Int = 0,
+        isReadHeld: Bool,
+        isClosed: Bool
+    ) {
         box.withLockedValue {
+            $0.unwrittenPushBytes = unwrittenPushBytes
             $0.inFlightBytes = inFlightBytes
             $0.peakInFlightBytes = max($0.peakInFlightBytes, inFlightBytes)
             $0.queuedBytes = queuedBytes

@@ -49,6 +49,9 @@ public final class BrokerServer: Service, Sendable {
         state.withLockedValue { $0.channel?.localAddress?.port }
     }
 
+    /// The topics, once started (tests reach the broker's parts through it).
+    var topicRegistry: TopicRegistry? { state.withLockedValue { $0.registry } }
+
     /// The channels of the open client connections (tests inspect them).
     var openConnections: [any Channel] { connections.connections.map(\.channel) }
 

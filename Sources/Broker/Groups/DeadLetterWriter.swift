@@ -1,0 +1,121 @@
+import BrokerProtocol
+import LogStore
+import NIOCore
+import RecordCodec
+
+/// A message a group gives up on, with what the group knows about its deliveries.
+struct DeadLetter: Sendable {
+    /// The group and the partition the message came from.
+    var source: GroupPartitionID
+    /// Its offset there.
+    var offset: Int64
+    /// The message as stored (key, value, headers, timestamp).
+    var record: Record
+    /// Its deliveries: count, first and last delivery times, last failure reason.
+    var deliveries: DeliveryRecord
+    /// Why it is dead-lettered: a reject's reason, or the last failure's.
+    var reason: String?
+}
+
+/// Writes dead letters to `dlq.<group>.<topic>`, an ordinary topic created on first use with the
+/// source topic's partition count (grown when the source grows), in the source's partition number.
+///
+/// The dead letter carries the message's key, value and headers unchanged, then the headers named
+/// in ``Header``, then a message id (``ProduceRequest/messageIDHeader``, the last one wins)
+/// `<group>/<topic>/<partition>/<offset>`: written again after a crash, it is answered with the
+/// first copy's offset (within the dead-letter topic's duplicate window), so it exists once. Its
+/// timestamp is the time of writing (the original's is in a header), so that the topic's retention
+/// counts from when the message became a dead letter.
+struct DeadLetterWriter: Sendable {
+    /// The headers a dead letter gets, after the original's.
+    enum Header {
+        static let topic = "sluice.dlq.topic"
+        static let partition = "sluice.dlq.partition"
+        static let offset = "sluice.dlq.offset"
+        static let timestamp = "sluice.dlq.timestamp"
+        static let deliveryCount = "sluice.dlq.delivery-count"
+        static let reason = "sluice.dlq.reason"
+        static let firstDelivery = "sluice.dlq.first-delivery"
+        static let lastDelivery = "sluice.dlq.last-delivery"
+    }
+
+    let registry: TopicRegistry
+    let issued: @Sendable () -> IssuedProducers
+
+    /// The dead-letter topic of `group` for `topic`.
+    static func topicName(group: String, topic: String) -> String { "dlq.\(group).\(topic)" }
+
+    /// The message id that makes a second write of the same dead letter a duplicate.
+    static func messageID(of deadLetter: DeadLetter) -> String {
+        "\(deadLetter.source.group)/\(deadLetter.source.topic)/\(deadLetter.source.partition)/\(deadLetter.offset)"
+    }
+
+    /// The dead letter's record: the original's key, value and headers, then the dead-letter
+    /// headers and the message id.
+    static func record(for deadLetter: DeadLetter, now: Int64) -> Record {
+        func header(_ key: String, _ value: String) -> RecordHeader {
+            RecordHeader(key: key, value: ByteBuffer(string: value))
+        }
+        var headers = deadLetter.record.headers
+        headers.append(header(Header.topic, deadLetter.source.topic))
+        headers.append(header(Header.partition, "\(deadLetter.source.partition)"))
+        headers.append(header(Header.offset, "\(deadLetter.offset)"))
+        headers.append(header(Header.timestamp, "\(deadLetter.record.timestamp)"))
+        headers.append(header(Header.deliveryCount, "\(deadLetter.deliveries.deliveryCount)"))
+        if let reason = deadLetter.reason ?? deadLetter.deliveries.lastFailureReason {
+            headers.append(header(Header.reason, reason))
+        }
+        headers.append(header(Header.firstDelivery, "\(deadLetter.deliveries.firstDeliveredAt)"))
+        headers.append(header(Header.lastDelivery, "\(deadLetter.deliveries.lastDeliveredAt)"))
+        headers.append(header(ProduceRequest.messageIDHeader, messageID(of: deadLetter)))
+        return Record(key: deadLetter.record.key, value: deadLetter.record.value, headers: headers, timestamp: now)
+    }
+
+    /// Appends the dead letter durably and returns its offset in the dead-letter topic (the first
+    /// copy's, if it was written before).
+    func write(_ deadLetter: DeadLetter, now: Int64 = currentTimeMilliseconds()) async throws -> Int64 {
+        let partition = try await partition(for: deadLetter.source)
+        var records = ByteBuffer()
+        RecordBatch.write(records: [Self.record(for: deadLetter, now: now)], into: &records)
+        let result = try await partition.append(records, hasMessageIDs: true, acks: .durable, issued: issued()).get()
+        guard result.errorCode == .none else {
+            throw BrokerError(
+                result.errorCode,
+                "writing a dead letter of \(deadLetter.source) offset \(deadLetter.offset) failed: "
+                    + (result.errorMessage ?? "\(result.errorCode)")
+            )
+        }
+        // A duplicate is answered with the first copy's offset.
+        return result.recordOffsets.first ?? result.baseOffset
+    }
+
+    /// The dead-letter partition for `source`, creating the topic or growing it as needed.
+    private func partition(for source: GroupPartitionID) async throws -> Partition {
+        let name = Self.topicName(group: source.group, topic: source.topic)
+        let wanted = max(source.partition + 1, registry.topic(named: source.topic)?.partitionCount ?? 0)
+        if registry.topic(named: name) == nil {
+            do {
+                _ = try await registry.create(CreateTopicRequest(topic: name, partitionCount: wanted))
+            } catch let error as BrokerError where error.code == .topicAlreadyExists {
+                // Another dead letter created it first.
+            }
+        }
+        guard let topic = registry.topic(named: name) else {
+            throw BrokerError(.unknownTopic, "the dead-letter topic '\(name)' was deleted while it was written to")
+        }
+        if topic.partitionCount < wanted {
+            do {
+                try await registry.addPartitions(name, to: wanted)
+            } catch let error as BrokerError where error.code == .invalidTopicConfiguration {
+                // Another dead letter grew it first.
+            }
+        }
+        guard
+            let partition = topic.partition(source.partition)
+                ?? registry.topic(named: name)?.partition(source.partition)
+        else {
+            throw BrokerError(.unknownPartition, "the dead-letter topic '\(name)' has no partition \(source.partition)")
+        }
+        return partition
+    }
+}

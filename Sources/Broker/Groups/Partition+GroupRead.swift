@@ -1,0 +1,70 @@
+import LogStore
+import NIOCore
+import RecordCodec
+
+/// What a consumer group's dispatcher reads from a partition: whole batches exactly as stored (a
+/// delivery sends them as they are) and, per record, its offset and key hash (for `key` ordering).
+struct GroupRead: Sendable {
+    /// One record's place in the read.
+    struct Entry: Sendable, Hashable {
+        var offset: Int64
+        /// ``KeyHash`` of the record's key; `nil` for a record without a key.
+        var keyHash: UInt64?
+    }
+
+    /// The batches read, each a slice of one read buffer.
+    var batches: [RecordBatch]
+    /// The records at or after the offset asked for, in offset order.
+    var entries: [Entry]
+    /// Where the next read starts: after the last batch read, or after offsets lost to damage.
+    var nextOffset: Int64
+    /// The log start offset when the read ran: offsets below it are gone (retention).
+    var logStartOffset: Int64
+    /// The log end offset when the read ran.
+    var logEndOffset: Int64
+}
+
+/// The 64-bit FNV-1a hash of a key's bytes: keys with equal bytes have equal hashes, in every
+/// process. Two different keys with the same hash are ordered as one key (never the other way).
+enum KeyHash {
+    static func of(_ key: ByteBuffer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.readableBytesView {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+}
+
+extension Partition {
+    /// Reads whole batches for a group's dispatcher from `offset` (or the log start, if retention
+    /// has removed `offset`), up to about `maxBytes` (at least one batch), on the partition's loop.
+    /// Offsets lost to damage on disk are stepped over: `nextOffset` goes past them.
+    func readForGroup(from offset: Int64, maxBytes: Int) -> EventLoopFuture<GroupRead> {
+        eventLoop.submit {
+            let start = max(offset, self.log.logStartOffset)
+            var read = GroupRead(
+                batches: [],
+                entries: [],
+                nextOffset: start,
+                logStartOffset: self.log.logStartOffset,
+                logEndOffset: self.log.logEndOffset
+            )
+            guard start < self.log.logEndOffset else { return read }
+            let result = try self.log.read(from: start, maxBytes: maxBytes)
+            if let lost = result.lostOffsets {
+                read.nextOffset = max(start, lost.upperBound)
+                return read
+            }
+            for batch in result.batches {
+                read.batches.append(batch)
+                for record in try batch.records() where record.offset >= start {
+                    read.entries.append(GroupRead.Entry(offset: record.offset, keyHash: record.key.map(KeyHash.of)))
+                }
+                read.nextOffset = max(read.nextOffset, batch.lastOffset + 1)
+            }
+            return read
+        }
+    }
+}

@@ -54,8 +54,8 @@ public struct RequestedGroupSettings: Hashable, Sendable {
         /// The group's value.
         public var existing: String
 
-        /// The `groupSettingsConflict` message: `group 'g' has ackTimeoutMs 30000, the subscribe asked
-        /// for 5000` reads well with the group name in front; this is the part after it.
+        /// The `groupSettingsConflict` message after the group's name: `ackTimeoutMs is 30000, the
+        /// subscribe asked for 5000` (the broker sends `group 'billing': ` + this).
         public var description: String {
             "\(setting) is \(existing), the subscribe asked for \(requested)"
         }

@@ -193,6 +193,26 @@ struct GroupMessageCodingTests {
         }
     }
 
+    /// A subscribe must name the group's set of topics (order and repeats aside); settings are
+    /// compared first.
+    @Test func topicsConflictAfterSettings() {
+        let group = GroupWireSamples.settings
+        let agrees = SubscribeRequest(group: "g", topics: ["b", "a", "b"], initialCredits: 1)
+        #expect(agrees.conflict(with: group, topics: ["a", "b"]) == nil)
+        let fewer = SubscribeRequest(group: "g", topics: ["a"], initialCredits: 1)
+        #expect(
+            fewer.conflict(with: group, topics: ["b", "a"])?.description
+                == "topics is [a, b], the subscribe asked for [a]"
+        )
+        let both = SubscribeRequest(
+            group: "g",
+            topics: ["a"],
+            settings: RequestedGroupSettings(maxDeliveries: 1),
+            initialCredits: 1
+        )
+        #expect(both.conflict(with: group, topics: ["b"])?.setting == "maxDeliveries")
+    }
+
     // MARK: Pushes
 
     @Test func pushRecognition() throws {

@@ -47,6 +47,13 @@ public struct RequestedGroupSettings: Hashable, Sendable {
 
     /// One setting a subscribe asks for that differs from the existing group's.
     public struct Conflict: Hashable, Sendable, CustomStringConvertible {
+        /// Creates a conflict.
+        public init(setting: String, requested: String, existing: String) {
+            self.setting = setting
+            self.requested = requested
+            self.existing = existing
+        }
+
         /// The setting's wire name (`ackTimeoutMs`).
         public var setting: String
         /// The value the subscribe asked for.

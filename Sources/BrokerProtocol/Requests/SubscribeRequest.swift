@@ -41,6 +41,18 @@ public struct SubscribeRequest: WireMessage, Hashable {
         self.initialCredits = initialCredits
     }
 
+    /// Why this subscribe cannot join an existing group whose settings are `settings` and whose
+    /// topics are `topics`: its first setting that differs (``RequestedGroupSettings/firstConflict(with:)``),
+    /// else its set of topics if that differs (order and repeats do not matter); `nil` when it agrees.
+    public func conflict(with settings: ResolvedGroupSettings, topics: Set<String>) -> RequestedGroupSettings.Conflict?
+    {
+        if let conflict = self.settings.firstConflict(with: settings) { return conflict }
+        let requested = Set(self.topics)
+        guard requested != topics else { return nil }
+        func list(_ topics: Set<String>) -> String { "[" + topics.sorted().joined(separator: ", ") + "]" }
+        return RequestedGroupSettings.Conflict(setting: "topics", requested: list(requested), existing: list(topics))
+    }
+
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeWireString(group)
         buffer.writeWireArray(topics) { $0.writeWireString($1) }

@@ -46,261 +46,259 @@ enum WireSamples {
     static let unicode = "注文-ключ-🎉-e\u{301}"
     static let records = ByteBuffer(bytes: [0x00, 0x01, 0xFF, 0x80] + Array(repeating: 0x5A, count: 70))
 
-    static let requests: [MessageSample] =
-        [
-            .request("ASCII name", HandshakeRequest(clientName: "sluice-producer/1.0")),
-            .request("empty name", HandshakeRequest(clientName: "")),
-            .request("unicode name", HandshakeRequest(clientName: unicode)),
-            .request(
-                "two partitions, extreme values",
-                ProduceRequest(
-                    acks: .durable,
-                    timeoutMilliseconds: .max,
-                    topic: unicode,
-                    partitions: [
-                        .init(partition: ProduceRequest.anyPartition, hasMessageIDs: true, records: records),
-                        .init(partition: .max, hasMessageIDs: false, records: ByteBuffer()),
-                        .init(partition: .min, records: ByteBuffer(bytes: [0xFF])),
-                    ]
-                )
-            ),
-            .request(
-                "acks none, no partitions",
-                ProduceRequest(acks: .none, timeoutMilliseconds: 0, topic: "", partitions: [])
-            ),
-            .request(
-                "acks written",
-                ProduceRequest(acks: .written, topic: "orders", partitions: [.init(partition: 0, records: records)])
-            ),
-            .request(
-                "extreme values",
-                FetchRequest(
-                    maxWaitMilliseconds: .max,
-                    minBytes: .max,
-                    maxBytes: .max,
-                    topics: [
-                        .init(
-                            topic: unicode,
-                            partitions: [
-                                .init(partition: .min, offset: .min, maxBytes: 0),
-                                .init(partition: .max, offset: .max, maxBytes: .max),
-                            ]
-                        ),
-                        .init(topic: "", partitions: []),
-                    ]
-                )
-            ),
-            .request("no topics", FetchRequest(maxWaitMilliseconds: 0, minBytes: 0, maxBytes: 0, topics: [])),
-            .request(
-                "earliest, latest, timestamps",
-                ListOffsetsRequest(
-                    topic: unicode,
-                    partitions: [
-                        .init(partition: 0, timestamp: ListOffsetsRequest.earliest),
-                        .init(partition: 1, timestamp: ListOffsetsRequest.latest),
-                        .init(partition: .max, timestamp: .max),
-                        .init(partition: .min, timestamp: .min),
-                    ]
-                )
-            ),
-            .request("no partitions", ListOffsetsRequest(topic: "", partitions: [])),
-            .request(
-                "extreme settings",
-                CreateTopicRequest(
-                    topic: unicode,
-                    partitionCount: .max,
-                    retentionMilliseconds: .max,
-                    retentionBytes: .min,
-                    segmentBytes: TopicSettingValue.unlimited
-                )
-            ),
-            .request("broker defaults", CreateTopicRequest(topic: "events", partitionCount: .min)),
-            .request("empty body", ListTopicsRequest()),
-            .request("unicode topic", DescribeTopicRequest(topic: unicode)),
-            .request("empty topic", DescribeTopicRequest(topic: "")),
-            .request("unicode topic", DeleteTopicRequest(topic: unicode)),
-            .request("max count", AddPartitionsRequest(topic: unicode, partitionCount: .max)),
-            .request("min count", AddPartitionsRequest(topic: "", partitionCount: .min)),
-            .request("empty body", BrokerStatusRequest()),
-            .request("empty body", InitProducerRequest()),
-        ] + GroupWireSamples.requests
-
-    static let responses: [MessageSample] =
-        [
-            .response(
-                "every supported API",
-                HandshakeResponse(brokerVersion: "0.1.0", maxFrameBytes: .max, apis: ProtocolVersions.supported)
-            ),
-            .response(
-                "unknown API, extreme versions",
-                HandshakeResponse(
-                    brokerVersion: unicode,
-                    maxFrameBytes: 0,
-                    apis: [.init(apiKey: APIKey(rawValue: .max), minVersion: .max, maxVersion: .min)]
-                )
-            ),
-            .response("no APIs", HandshakeResponse(brokerVersion: "", maxFrameBytes: 1, apis: [])),
-            .response(
-                "successes and failures",
-                ProduceResponse(
-                    topic: unicode,
-                    partitions: [
-                        .init(partition: 0, baseOffset: 0, lastOffset: 9),
-                        .init(partition: .max, baseOffset: .max, lastOffset: .max, recordOffsets: [.min, 0, .max, 7]),
-                        .failure(partition: .min, .unknownPartition, unicode),
-                        .init(
-                            partition: 1,
-                            errorCode: ErrorCode(rawValue: .min),
-                            errorMessage: "",
-                            baseOffset: .min,
-                            lastOffset: .min
-                        ),
-                    ]
-                )
-            ),
-            .response("no partitions", ProduceResponse(topic: "", partitions: [])),
-            .response(
-                "records, errors and empty partitions",
-                FetchResponse(topics: [
+    static let requests: [MessageSample] = [
+        .request("ASCII name", HandshakeRequest(clientName: "sluice-producer/1.0")),
+        .request("empty name", HandshakeRequest(clientName: "")),
+        .request("unicode name", HandshakeRequest(clientName: unicode)),
+        .request(
+            "two partitions, extreme values",
+            ProduceRequest(
+                acks: .durable,
+                timeoutMilliseconds: .max,
+                topic: unicode,
+                partitions: [
+                    .init(partition: ProduceRequest.anyPartition, hasMessageIDs: true, records: records),
+                    .init(partition: .max, hasMessageIDs: false, records: ByteBuffer()),
+                    .init(partition: .min, records: ByteBuffer(bytes: [0xFF])),
+                ]
+            )
+        ),
+        .request(
+            "acks none, no partitions",
+            ProduceRequest(acks: .none, timeoutMilliseconds: 0, topic: "", partitions: [])
+        ),
+        .request(
+            "acks written",
+            ProduceRequest(acks: .written, topic: "orders", partitions: [.init(partition: 0, records: records)])
+        ),
+        .request(
+            "extreme values",
+            FetchRequest(
+                maxWaitMilliseconds: .max,
+                minBytes: .max,
+                maxBytes: .max,
+                topics: [
                     .init(
                         topic: unicode,
                         partitions: [
-                            .init(partition: 0, logStartOffset: 0, logEndOffset: 3, records: records),
-                            .init(
-                                partition: .max,
-                                errorCode: .offsetOutOfRange,
-                                errorMessage: unicode,
-                                logStartOffset: .max,
-                                logEndOffset: .min
-                            ),
-                            .init(
-                                partition: .min,
-                                errorCode: ErrorCode(rawValue: .max),
-                                logStartOffset: .min,
-                                logEndOffset: .max
-                            ),
+                            .init(partition: .min, offset: .min, maxBytes: 0),
+                            .init(partition: .max, offset: .max, maxBytes: .max),
                         ]
                     ),
                     .init(topic: "", partitions: []),
-                ])
-            ),
-            .response("no topics", FetchResponse(topics: [])),
-            .response(
-                "offsets and errors",
-                ListOffsetsResponse(
+                ]
+            )
+        ),
+        .request("no topics", FetchRequest(maxWaitMilliseconds: 0, minBytes: 0, maxBytes: 0, topics: [])),
+        .request(
+            "earliest, latest, timestamps",
+            ListOffsetsRequest(
+                topic: unicode,
+                partitions: [
+                    .init(partition: 0, timestamp: ListOffsetsRequest.earliest),
+                    .init(partition: 1, timestamp: ListOffsetsRequest.latest),
+                    .init(partition: .max, timestamp: .max),
+                    .init(partition: .min, timestamp: .min),
+                ]
+            )
+        ),
+        .request("no partitions", ListOffsetsRequest(topic: "", partitions: [])),
+        .request(
+            "extreme settings",
+            CreateTopicRequest(
+                topic: unicode,
+                partitionCount: .max,
+                retentionMilliseconds: .max,
+                retentionBytes: .min,
+                segmentBytes: TopicSettingValue.unlimited
+            )
+        ),
+        .request("broker defaults", CreateTopicRequest(topic: "events", partitionCount: .min)),
+        .request("empty body", ListTopicsRequest()),
+        .request("unicode topic", DescribeTopicRequest(topic: unicode)),
+        .request("empty topic", DescribeTopicRequest(topic: "")),
+        .request("unicode topic", DeleteTopicRequest(topic: unicode)),
+        .request("max count", AddPartitionsRequest(topic: unicode, partitionCount: .max)),
+        .request("min count", AddPartitionsRequest(topic: "", partitionCount: .min)),
+        .request("empty body", BrokerStatusRequest()),
+        .request("empty body", InitProducerRequest()),
+    ]
+
+    static let responses: [MessageSample] = [
+        .response(
+            "every supported API",
+            HandshakeResponse(brokerVersion: "0.1.0", maxFrameBytes: .max, apis: ProtocolVersions.supported)
+        ),
+        .response(
+            "unknown API, extreme versions",
+            HandshakeResponse(
+                brokerVersion: unicode,
+                maxFrameBytes: 0,
+                apis: [.init(apiKey: APIKey(rawValue: .max), minVersion: .max, maxVersion: .min)]
+            )
+        ),
+        .response("no APIs", HandshakeResponse(brokerVersion: "", maxFrameBytes: 1, apis: [])),
+        .response(
+            "successes and failures",
+            ProduceResponse(
+                topic: unicode,
+                partitions: [
+                    .init(partition: 0, baseOffset: 0, lastOffset: 9),
+                    .init(partition: .max, baseOffset: .max, lastOffset: .max, recordOffsets: [.min, 0, .max, 7]),
+                    .failure(partition: .min, .unknownPartition, unicode),
+                    .init(
+                        partition: 1,
+                        errorCode: ErrorCode(rawValue: .min),
+                        errorMessage: "",
+                        baseOffset: .min,
+                        lastOffset: .min
+                    ),
+                ]
+            )
+        ),
+        .response("no partitions", ProduceResponse(topic: "", partitions: [])),
+        .response(
+            "records, errors and empty partitions",
+            FetchResponse(topics: [
+                .init(
                     topic: unicode,
                     partitions: [
-                        .init(partition: 0, offset: -1, logStartOffset: 0, logEndOffset: 0),
-                        .init(partition: .max, offset: .max, logStartOffset: .min, logEndOffset: .max),
-                        .init(
-                            partition: .min,
-                            errorCode: .unknownPartition,
-                            errorMessage: unicode,
-                            offset: .min,
-                            logStartOffset: -1,
-                            logEndOffset: -1
-                        ),
-                    ]
-                )
-            ),
-            .response("no partitions", ListOffsetsResponse(topic: "", partitions: [])),
-            .response("success", CreateTopicResponse(AdministrationResult())),
-            .response(
-                "error with message",
-                CreateTopicResponse(AdministrationResult(errorCode: .topicAlreadyExists, errorMessage: unicode))
-            ),
-            .response(
-                "unknown code, empty message",
-                DeleteTopicResponse(AdministrationResult(errorCode: ErrorCode(rawValue: .min), errorMessage: ""))
-            ),
-            .response("success", DeleteTopicResponse(AdministrationResult())),
-            .response(
-                "error without message",
-                AddPartitionsResponse(AdministrationResult(errorCode: .invalidTopicConfiguration, errorMessage: nil))
-            ),
-            .response(
-                "topics",
-                ListTopicsResponse(topics: [
-                    .init(topic: "a", partitionCount: 1), .init(topic: unicode, partitionCount: .max),
-                    .init(topic: "", partitionCount: .min),
-                ])
-            ),
-            .response("no topics", ListTopicsResponse(topics: [])),
-            .response(
-                "partitions",
-                DescribeTopicResponse(
-                    topic: unicode,
-                    retentionMilliseconds: .max,
-                    retentionBytes: .min,
-                    segmentBytes: 1 << 30,
-                    partitions: [
-                        .init(partition: 0, logStartOffset: 0, logEndOffset: 0, sizeBytes: 0, segmentCount: 1),
+                        .init(partition: 0, logStartOffset: 0, logEndOffset: 3, records: records),
                         .init(
                             partition: .max,
+                            errorCode: .offsetOutOfRange,
+                            errorMessage: unicode,
                             logStartOffset: .max,
-                            logEndOffset: .max,
-                            sizeBytes: .max,
-                            segmentCount: .max
+                            logEndOffset: .min
                         ),
                         .init(
                             partition: .min,
+                            errorCode: ErrorCode(rawValue: .max),
                             logStartOffset: .min,
-                            logEndOffset: .min,
-                            sizeBytes: .min,
-                            segmentCount: .min
+                            logEndOffset: .max
                         ),
                     ]
-                )
-            ),
-            .response(
-                "unknown topic",
-                DescribeTopicResponse(
-                    result: AdministrationResult(errorCode: .unknownTopic, errorMessage: unicode),
-                    topic: ""
-                )
-            ),
-            .response(
-                "extreme values",
-                BrokerStatusResponse(
-                    brokerVersion: unicode,
-                    uptimeMilliseconds: .max,
-                    topicCount: .max,
-                    partitionCount: .min,
-                    connectionCount: 0,
-                    logBytes: .min,
-                    dataDirectory: "/var/lib/sluice/データ"
-                )
-            ),
-            .response(
-                "empty strings",
-                BrokerStatusResponse(
-                    brokerVersion: "",
-                    uptimeMilliseconds: 0,
-                    topicCount: 0,
-                    partitionCount: 0,
-                    connectionCount: .max,
-                    logBytes: 0,
-                    dataDirectory: ""
-                )
-            ),
-            .response("extreme id", InitProducerResponse(producerID: .max, producerEpoch: .min)),
-            .response(
-                "error",
-                InitProducerResponse(
-                    result: AdministrationResult(errorCode: .limitExceeded, errorMessage: unicode),
-                    producerID: -1,
-                    producerEpoch: .max
-                )
-            ),
-        ] + GroupWireSamples.responses
+                ),
+                .init(topic: "", partitions: []),
+            ])
+        ),
+        .response("no topics", FetchResponse(topics: [])),
+        .response(
+            "offsets and errors",
+            ListOffsetsResponse(
+                topic: unicode,
+                partitions: [
+                    .init(partition: 0, offset: -1, logStartOffset: 0, logEndOffset: 0),
+                    .init(partition: .max, offset: .max, logStartOffset: .min, logEndOffset: .max),
+                    .init(
+                        partition: .min,
+                        errorCode: .unknownPartition,
+                        errorMessage: unicode,
+                        offset: .min,
+                        logStartOffset: -1,
+                        logEndOffset: -1
+                    ),
+                ]
+            )
+        ),
+        .response("no partitions", ListOffsetsResponse(topic: "", partitions: [])),
+        .response("success", CreateTopicResponse(AdministrationResult())),
+        .response(
+            "error with message",
+            CreateTopicResponse(AdministrationResult(errorCode: .topicAlreadyExists, errorMessage: unicode))
+        ),
+        .response(
+            "unknown code, empty message",
+            DeleteTopicResponse(AdministrationResult(errorCode: ErrorCode(rawValue: .min), errorMessage: ""))
+        ),
+        .response("success", DeleteTopicResponse(AdministrationResult())),
+        .response(
+            "error without message",
+            AddPartitionsResponse(AdministrationResult(errorCode: .invalidTopicConfiguration, errorMessage: nil))
+        ),
+        .response(
+            "topics",
+            ListTopicsResponse(topics: [
+                .init(topic: "a", partitionCount: 1), .init(topic: unicode, partitionCount: .max),
+                .init(topic: "", partitionCount: .min),
+            ])
+        ),
+        .response("no topics", ListTopicsResponse(topics: [])),
+        .response(
+            "partitions",
+            DescribeTopicResponse(
+                topic: unicode,
+                retentionMilliseconds: .max,
+                retentionBytes: .min,
+                segmentBytes: 1 << 30,
+                partitions: [
+                    .init(partition: 0, logStartOffset: 0, logEndOffset: 0, sizeBytes: 0, segmentCount: 1),
+                    .init(
+                        partition: .max,
+                        logStartOffset: .max,
+                        logEndOffset: .max,
+                        sizeBytes: .max,
+                        segmentCount: .max
+                    ),
+                    .init(
+                        partition: .min,
+                        logStartOffset: .min,
+                        logEndOffset: .min,
+                        sizeBytes: .min,
+                        segmentCount: .min
+                    ),
+                ]
+            )
+        ),
+        .response(
+            "unknown topic",
+            DescribeTopicResponse(
+                result: AdministrationResult(errorCode: .unknownTopic, errorMessage: unicode),
+                topic: ""
+            )
+        ),
+        .response(
+            "extreme values",
+            BrokerStatusResponse(
+                brokerVersion: unicode,
+                uptimeMilliseconds: .max,
+                topicCount: .max,
+                partitionCount: .min,
+                connectionCount: 0,
+                logBytes: .min,
+                dataDirectory: "/var/lib/sluice/データ"
+            )
+        ),
+        .response(
+            "empty strings",
+            BrokerStatusResponse(
+                brokerVersion: "",
+                uptimeMilliseconds: 0,
+                topicCount: 0,
+                partitionCount: 0,
+                connectionCount: .max,
+                logBytes: 0,
+                dataDirectory: ""
+            )
+        ),
+        .response("extreme id", InitProducerResponse(producerID: .max, producerEpoch: .min)),
+        .response(
+            "error",
+            InitProducerResponse(
+                result: AdministrationResult(errorCode: .limitExceeded, errorMessage: unicode),
+                producerID: -1,
+                producerEpoch: .max
+            )
+        ),
+    ]
 
-    static let all = requests + responses
+    static let all = requests + responses + GroupWireSamples.requests + GroupWireSamples.responses
 
     /// Every string field set to ``marker``, so that tests can find each string's bytes and damage them.
     static let markedStrings: [MessageSample] = {
         let marker = Self.marker
         let oneRecord = ByteBuffer(bytes: [1, 2, 3])
-        return [
+        return GroupWireSamples.markedStrings + [
             .request("marked", HandshakeRequest(clientName: marker)),
             .request(
                 "marked",
@@ -400,7 +398,7 @@ enum WireSamples {
                     producerEpoch: 1
                 )
             ),
-        ] + GroupWireSamples.markedStrings
+        ]
     }()
 
     /// A string whose encoding (`00 04 40 40 40 40`) appears nowhere else in ``markedStrings``.

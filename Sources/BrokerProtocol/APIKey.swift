@@ -3,9 +3,9 @@
 /// | range | APIs |
 /// |---|---|
 /// | 0-19 | connection, produce, fetch, offsets, topic administration, status |
-/// | 20-39 | consumer groups (reserved) |
+/// | 20-39 | consumer groups (20-31 defined, not yet served: ``ProtocolVersions/groupAPIs``) |
 /// | 40-59 | delayed delivery schedules (reserved) |
-/// | 60-79 | dead letters (reserved) |
+/// | 60-79 | dead letters (60 defined, not yet served) |
 public struct APIKey: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
 
@@ -33,6 +33,32 @@ public struct APIKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let brokerStatus = APIKey(rawValue: 9)
     /// Allocates a producer id for an idempotent producer.
     public static let initProducer = APIKey(rawValue: 10)
+    /// Joins a consumer group (creating it if needed) and opens a subscription on the connection.
+    public static let subscribe = APIKey(rawValue: 20)
+    /// Grants a subscription more deliveries.
+    public static let credit = APIKey(rawValue: 21)
+    /// A push from the broker (never a request): messages delivered to a subscription.
+    public static let deliver = APIKey(rawValue: 22)
+    /// Acknowledges delivered messages: they are finished.
+    public static let ack = APIKey(rawValue: 23)
+    /// Reports delivered messages as failed: they are delivered again, later.
+    public static let nack = APIKey(rawValue: 24)
+    /// Sends delivered messages straight to the group's dead-letter topic.
+    public static let reject = APIKey(rawValue: 25)
+    /// Resets the ack timeout of delivered messages (still working on them).
+    public static let extend = APIKey(rawValue: 26)
+    /// Closes a subscription cleanly: its messages in flight are delivered again at once.
+    public static let leave = APIKey(rawValue: 27)
+    /// Lists the consumer groups.
+    public static let listGroups = APIKey(rawValue: 28)
+    /// Describes a group: settings, members, partitions.
+    public static let describeGroup = APIKey(rawValue: 29)
+    /// Moves a group's committed offsets on one topic (no member connected).
+    public static let resetGroup = APIKey(rawValue: 30)
+    /// Deletes a group's state (no member connected).
+    public static let deleteGroup = APIKey(rawValue: 31)
+    /// Delivers a group's dead letters of one topic again, to that group only.
+    public static let redriveDeadLetters = APIKey(rawValue: 60)
 
     public var description: String {
         switch self {
@@ -47,6 +73,19 @@ public struct APIKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
         case .addPartitions: "addPartitions"
         case .brokerStatus: "brokerStatus"
         case .initProducer: "initProducer"
+        case .subscribe: "subscribe"
+        case .credit: "credit"
+        case .deliver: "deliver"
+        case .ack: "ack"
+        case .nack: "nack"
+        case .reject: "reject"
+        case .extend: "extend"
+        case .leave: "leave"
+        case .listGroups: "listGroups"
+        case .describeGroup: "describeGroup"
+        case .resetGroup: "resetGroup"
+        case .deleteGroup: "deleteGroup"
+        case .redriveDeadLetters: "redriveDeadLetters"
         default: "api \(rawValue)"
         }
     }

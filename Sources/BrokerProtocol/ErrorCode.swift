@@ -58,6 +58,22 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// offsets. A fetch carries the range (``FetchResponse/PartitionData/lostOffsets``); read on
     /// from its end.
     public static let offsetsLost = ErrorCode(rawValue: 23)
+    /// No consumer group of that name exists.
+    public static let unknownGroup = ErrorCode(rawValue: 24)
+    /// The group has connected members: reset and delete need it empty.
+    public static let groupHasMembers = ErrorCode(rawValue: 25)
+    /// A subscribe asked for a setting that differs from the existing group's; the message names
+    /// the setting and both values.
+    public static let groupSettingsConflict = ErrorCode(rawValue: 26)
+    /// The connection has no open subscription with that id.
+    public static let unknownSubscription = ErrorCode(rawValue: 27)
+    /// The offset is not in flight for this subscription (acknowledging an offset already finished
+    /// is not an error).
+    public static let notDelivered = ErrorCode(rawValue: 28)
+    /// The group name is not 1-249 characters of `[A-Za-z0-9._-]`, or starts with `__`.
+    public static let invalidGroupName = ErrorCode(rawValue: 29)
+    /// The group name belongs to the other kind of group (Kafka classic or Sluice).
+    public static let groupKindMismatch = ErrorCode(rawValue: 30)
 
     /// The default message for the code.
     public var description: String {
@@ -86,6 +102,13 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .requestTimedOut: "request timed out"
         case .invalidTimestamp: "invalid timestamp"
         case .offsetsLost: "offsets lost"
+        case .unknownGroup: "unknown group"
+        case .groupHasMembers: "group has members"
+        case .groupSettingsConflict: "group settings conflict"
+        case .unknownSubscription: "unknown subscription"
+        case .notDelivered: "not delivered"
+        case .invalidGroupName: "invalid group name"
+        case .groupKindMismatch: "group kind mismatch"
         default: "error \(rawValue)"
         }
     }

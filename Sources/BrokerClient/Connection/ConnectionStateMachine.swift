@@ -96,8 +96,12 @@ struct ConnectionStateMachine<Pending> {
 
     private mutating func allocateCorrelationID() -> UInt32 {
         // Skip ids still waiting: after 2^32 requests the counter wraps around.
-        // Id 0 is the broker's for connection-level errors.
-        while nextCorrelationID == 0 || pending[nextCorrelationID] != nil { nextCorrelationID &+= 1 }
+        // Id 0 is the broker's for connection-level errors, 0xFFFFFFFF its pushes' (PushFrame).
+        while nextCorrelationID == 0 || nextCorrelationID == PushFrame.correlationID
+            || pending[nextCorrelationID] != nil
+        {
+            nextCorrelationID &+= 1
+        }
         defer { nextCorrelationID &+= 1 }
         return nextCorrelationID
     }

@@ -21,6 +21,7 @@ public actor BrokerConnection: BrokerTransport {
     private let logger: Logger
 
     private struct Session {
+        var id: UInt64
         var channel: any Channel
         var handshake: HandshakeResponse
         var versions: [APIKey: UInt16]
@@ -38,6 +39,10 @@ public actor BrokerConnection: BrokerTransport {
 
     private var state: State = .idle
     private var nextWaiterID: UInt64 = 0
+    /// Where the broker's pushes go (``setPushHandler(_:)``).
+    private let pushSink = PushSink()
+    /// The id of the last session opened; each TCP connection is a new session.
+    private var lastSessionID: UInt64 = 0
 
     /// Creates a connection; nothing is opened until the first request or ``connect()``.
     public init(
@@ -69,6 +74,20 @@ public actor BrokerConnection: BrokerTransport {
     public var maxFrameBytes: Int? {
         if case .connected(let session) = state { return Int(session.handshake.maxFrameBytes) }
         return nil
+    }
+
+    /// The current session's id, once connected: a new one after every reconnect. What a broker
+    /// keeps per connection (a group subscription) belongs to one session.
+    var sessionID: UInt64? {
+        if case .connected(let session) = state, session.channel.isActive { return session.id }
+        return nil
+    }
+
+    /// Sets the handler of the frames the broker pushes (consumer-group deliveries); it runs on
+    /// the connection's event loop with the push and its session's id. Pushes without a handler
+    /// are dropped.
+    func setPushHandler(_ handler: PushSink.Handler?) {
+        pushSink.setHandler(handler)
     }
 
     /// The open channel, once connected (tests inspect its socket options).
@@ -265,6 +284,8 @@ public actor BrokerConnection: BrokerTransport {
         let maxFrameBytes = configuration.maxResponseFrameBytes
         let closeReason = CloseReason()
         let idleTimeout = configuration.idleTimeout
+        lastSessionID += 1
+        let pushes = (sink: pushSink, session: lastSessionID)
         let channel = try await ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             // TCP_NODELAY is an IPPROTO_TCP option; `.socketOption(.tcp_nodelay)` would set SO_DEBUG.
@@ -280,7 +301,7 @@ public actor BrokerConnection: BrokerTransport {
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes))
                     )
                     try channel.pipeline.syncOperations.addHandler(
-                        ClientChannelHandler(peer: peer, closeReason: closeReason)
+                        ClientChannelHandler(peer: peer, closeReason: closeReason, pushes: pushes)
                     )
                 }
             }
@@ -304,7 +325,7 @@ public actor BrokerConnection: BrokerTransport {
                 "connected",
                 metadata: ["broker": "\(address)", "brokerVersion": "\(handshake.brokerVersion)"]
             )
-            return Session(channel: channel, handshake: handshake, versions: versions)
+            return Session(id: pushes.session, channel: channel, handshake: handshake, versions: versions)
         } catch {
             try? await channel.close()
             // A broker that refuses the connection (over maxConnections) answers with correlation

@@ -28,9 +28,13 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     /// Where the reason the connection closed is published for other threads, if anyone asks.
     private let closeReasonBox: CloseReason?
 
-    init(peer: String, closeReason: CloseReason? = nil) {
+    /// Where pushes go, and this connection's session id for them.
+    private let pushes: (sink: PushSink, session: UInt64)?
+
+    init(peer: String, closeReason: CloseReason? = nil, pushes: (sink: PushSink, session: UInt64)? = nil) {
         self.peer = peer
         self.closeReasonBox = closeReason
+        self.pushes = pushes
     }
 
     /// How many requests wait for a response.
@@ -83,6 +87,8 @@ final class ClientChannelHandler: ChannelDuplexHandler {
             failAll(failed, error)
             closeReason = error
             context.close(promise: nil)
+        case .push(let push):
+            pushes?.sink.deliver(push, session: pushes!.session)
         case .ignore:
             break
         }

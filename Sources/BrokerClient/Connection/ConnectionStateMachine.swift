@@ -22,6 +22,8 @@ struct ConnectionStateMachine<Pending> {
     enum ReceiveAction {
         /// Complete this request with the frame.
         case succeed(Pending, ResponseFrame)
+        /// A frame the broker sent unasked (``PushFrame``): hand it on.
+        case push(PushFrame)
         /// The frame matched no request: close the connection, failing all of these.
         case closeAndFail([Pending], ClientError)
         /// The connection is already closed; drop the frame.
@@ -63,6 +65,14 @@ struct ConnectionStateMachine<Pending> {
     /// Matches a response to its request.
     mutating func receiveResponse(_ frame: ResponseFrame) -> ReceiveAction {
         guard case .open = state else { return .ignore }
+        if frame.isPush {
+            do {
+                return .push(try PushFrame(frame))
+            } catch {
+                let error = ClientError(.protocolViolation, "the broker sent a malformed push: \(error)", cause: error)
+                return .closeAndFail(close(error), error)
+            }
+        }
         if let request = pending.removeValue(forKey: frame.correlationID) {
             return .succeed(request, frame)
         }

@@ -182,8 +182,9 @@ extension PersistedPartitionState {
 
     /// Marks `range` finished, merging ranges and advancing the committed offset.
     mutating func finish(_ range: ClosedRange<Int64>) {
-        let range = max(range.lowerBound, committedOffset)...range.upperBound
-        guard range.lowerBound <= range.upperBound else { return }
+        let lowerBound = max(range.lowerBound, committedOffset)
+        guard lowerBound <= range.upperBound else { return }  // all below the committed offset: finished already
+        let range = lowerBound...range.upperBound
         let span = range.upperBound.subtractingReportingOverflow(range.lowerBound)
         if !span.overflow, span.partialValue < Int64(deliveries.count) {
             for offset in range { deliveries[offset] = nil }

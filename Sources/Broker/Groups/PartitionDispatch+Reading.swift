@@ -22,7 +22,7 @@ extension PartitionDispatch {
         for (offset, keyHash) in records {
             guard offset >= nextReadOffset, offset < Int64.max else { continue }
             if offset > nextReadOffset {
-                gaps.append(nextReadOffset...(offset - 1))
+                appendGap(before: offset, to: &gaps)
                 advanceRead(to: offset)
             }
             guard messages.count < window else {
@@ -39,11 +39,18 @@ extension PartitionDispatch {
             if !isFinished { track(offset: offset, keyHash: keyHash, record: record) }
         }
         if !isWindowFull, nextOffset > nextReadOffset {
-            gaps.append(nextReadOffset...(nextOffset - 1))
+            appendGap(before: nextOffset, to: &gaps)
             advanceRead(to: nextOffset)
         }
         if !gaps.isEmpty { events.append(.acknowledged(gaps)) }
         settleTimers()
+    }
+
+    /// Appends the offsets from ``nextReadOffset`` to `end - 1` that are not finished yet (the
+    /// restored state may mark the first ones finished) to `gaps`.
+    private func appendGap(before end: Int64, to gaps: inout [ClosedRange<Int64>]) {
+        let start = max(nextReadOffset, committedOffset)
+        if start < end { gaps.append(start...(end - 1)) }
     }
 
     /// Retention removed the log below `start`: the unfinished messages below it are dropped

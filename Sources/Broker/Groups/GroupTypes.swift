@@ -182,9 +182,12 @@ extension PersistedPartitionState {
 
     /// Marks `range` finished, merging ranges and advancing the committed offset.
     mutating func finish(_ range: ClosedRange<Int64>) {
-        let lowerBound = max(range.lowerBound, committedOffset)
-        guard lowerBound <= range.upperBound else { return }  // all below the committed offset: finished already
-        let range = lowerBound...range.upperBound
+        // Below the committed offset is finished already; Int64.min and Int64.max are never
+        // offsets (their neighbours, used for merging, would overflow).
+        let lowerBound = max(range.lowerBound, committedOffset, Int64.min + 1)
+        let upperBound = min(range.upperBound, Int64.max - 1)
+        guard lowerBound <= upperBound else { return }
+        let range = lowerBound...upperBound
         let span = range.upperBound.subtractingReportingOverflow(range.lowerBound)
         if !span.overflow, span.partialValue < Int64(deliveries.count) {
             for offset in range { deliveries[offset] = nil }

@@ -189,6 +189,16 @@ struct DispatchModel {
         return counts
     }
 
+    /// An administrator's reset to `offset`: everything is forgotten.
+    mutating func reset(to offset: Int64) {
+        committed = offset
+        finished = []
+        records = [:]
+        tracked = [:]
+        readOffset = offset
+        expectedDeadLetters = []
+    }
+
     /// A restart: everything not durable is gone; the log is read again from the committed offset.
     mutating func restart() {
         tracked = [:]

@@ -252,6 +252,13 @@ struct PartitionDispatchPropertyTests {
                 model.logStart = max(model.logStart, start)
                 let result = dispatch.logStartMoved(to: start).map(\.offset)
                 try verify(result == revoked, "revoked \(result), model \(revoked)")
+            case 99 where Int.random(in: 0..<4, using: &random) == 0:
+                let offset = min(model.logEnd, max(0, model.committed + Int64.random(in: -4...4, using: &random)))
+                action = "reset to \(offset)"
+                let revoked = model.tracked.filter { $0.value.holder != nil }.keys.sorted()
+                model.reset(to: offset)
+                let result = dispatch.reset(to: offset).map(\.offset)
+                try verify(result == revoked, "reset revoked \(result), model \(revoked)")
             default:
                 action = "restart"
                 try drainAndCheck()
@@ -342,8 +349,9 @@ struct PartitionDispatchPropertyTests {
                     let before = (model.readOffset, model.committed, model.tracked.count)
                     action = "drain: read"
                     while model.readOffset < model.logEnd && dispatch.wantsRecords {
-                        let feed = model.read(upTo: model.logEnd)
-                        dispatch.add(records: feed, readUpTo: model.logEnd)
+                        let end = min(model.logEnd, model.readOffset + 16)
+                        let feed = model.read(upTo: end)
+                        dispatch.add(records: feed, readUpTo: end)
                     }
                     action = "drain: take and ack"
                     try take(member: "drainer", count: 1_000)

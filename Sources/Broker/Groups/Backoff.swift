@@ -64,6 +64,11 @@ struct SplitMixGenerator: RandomNumberGenerator, Sendable, Hashable {
     }
 }
 
+extension Int {
+    /// `self + 1`, or `Int.max` if `self` is `Int.max` (a count read from a damaged state).
+    func saturatingIncrement() -> Int { self < .max ? self + 1 : .max }
+}
+
 extension Int64 {
     /// `self + other`, clamped to `Int64.min...Int64.max` instead of overflowing.
     func saturatingAdd(_ other: Int64) -> Int64 {

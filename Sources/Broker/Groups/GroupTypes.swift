@@ -136,7 +136,7 @@ extension PersistedPartitionState {
         case .delivered(let offsets, let at):
             for offset in offsets where !isFinished(offset) {
                 if var record = deliveries[offset] {
-                    record.deliveryCount += 1
+                    record.deliveryCount = record.deliveryCount < .max ? record.deliveryCount + 1 : .max
                     record.lastDeliveredAt = at
                     deliveries[offset] = record
                 } else {
@@ -151,7 +151,7 @@ extension PersistedPartitionState {
             }
         case .failed(let offset, let reason):
             guard !isFinished(offset), var record = deliveries[offset] else { return }
-            record.failureCount += 1
+            record.failureCount = record.failureCount < .max ? record.failureCount + 1 : .max
             record.lastFailureReason = reason
             deliveries[offset] = record
         case .acknowledged(let ranges):

@@ -15,12 +15,7 @@ extension PartitionDispatch {
     /// - Returns: The deliveries, each with its delivery count.
     /// - Complexity: O(log window) per message handed out or whose backoff ended.
     public mutating func take(upTo count: Int, for member: Member, now: Int64, wallClock: Int64) -> [Delivery] {
-        while let first = backoffTimers.first, first.due <= now {
-            _ = backoffTimers.removeFirst()
-            guard isLiveBackoff(first) else { continue }
-            backingOffCount -= 1
-            makeReady(first.offset)
-        }
+        endBackoffs(now: now)
         var deliveries: [Delivery] = []
         let deadline = now.saturatingAdd(max(0, settings.ackTimeoutMilliseconds))
         while deliveries.count < count, let offset = readyQueue.popFirst() {
@@ -34,7 +29,7 @@ extension PartitionDispatch {
                     lastDeliveredAt: wallClock,
                     lastFailureReason: nil
                 )
-            record.deliveryCount += 1
+            record.deliveryCount = record.deliveryCount.saturatingIncrement()
             record.lastDeliveredAt = wallClock
             message.record = record
             message.state = .inFlight(member: member, deadline: deadline)
@@ -151,9 +146,9 @@ extension PartitionDispatch {
         let reason = reason ?? Self.rejectedReason
         var record = message.record ?? Self.emptyRecord
         repeat {
-            record.failureCount += 1
+            record.failureCount = record.failureCount.saturatingIncrement()
             events.append(.failed(offset: offset, reason: reason))
-        } while record.failureCount < settings.maxDeliveries
+        } while record.failureCount < maxDeliveries
         record.lastFailureReason = reason
         message.record = record
         message.state = .blocked
@@ -201,7 +196,8 @@ extension PartitionDispatch {
     }
 
     /// Fails every delivery whose ack deadline is at or before `now` (reason
-    /// ``ackTimeoutReason``, then the group's backoff or dead-lettering), with a `failed` event each.
+    /// ``ackTimeoutReason``, then the group's backoff or dead-lettering), with a `failed` event
+    /// each, and makes the messages whose backoff ended dispatchable (``hasReady``).
     /// - Returns: The deliveries that timed out, in deadline order.
     /// - Complexity: O(log window) per delivery timed out.
     @discardableResult
@@ -213,6 +209,7 @@ extension PartitionDispatch {
             expired.append(Revoked(offset: first.offset, member: member))
             fail(first.offset, reason: Self.ackTimeoutReason, now: now, immediately: false, delay: nil)
         }
+        endBackoffs(now: now)
         settleTimers()
         return expired
     }

@@ -30,7 +30,7 @@ extension PartitionDispatch {
         }
         messages[offset] = message
         offsetOrder.append(offset)
-        if let record, record.failureCount >= settings.maxDeliveries {
+        if let record, record.failureCount >= maxDeliveries {
             startDeadLettering(offset)
         } else if message.previousInLane == nil {
             makeReady(offset)
@@ -41,6 +41,16 @@ extension PartitionDispatch {
     mutating func makeReady(_ offset: Int64) {
         messages[offset]?.state = .ready
         readyQueue.append(offset)
+    }
+
+    /// Makes the messages whose backoff ends at or before `now` dispatchable.
+    mutating func endBackoffs(now: Int64) {
+        while let first = backoffTimers.first, first.due <= now {
+            _ = backoffTimers.removeFirst()
+            guard isLiveBackoff(first) else { continue }
+            backingOffCount -= 1
+            makeReady(first.offset)
+        }
     }
 
     /// Makes the message at `offset` wait until `until` before it is dispatchable again.
@@ -120,13 +130,13 @@ extension PartitionDispatch {
         guard var message = messages[offset], case .inFlight(let member, _) = message.state else { return }
         leaveFlight(member: member)
         var record = message.record ?? Self.emptyRecord
-        record.failureCount += 1
+        record.failureCount = record.failureCount.saturatingIncrement()
         record.lastFailureReason = reason
         message.record = record
         message.state = .blocked
         messages[offset] = message
         events.append(.failed(offset: offset, reason: reason))
-        if record.failureCount >= settings.maxDeliveries {
+        if record.failureCount >= maxDeliveries {
             startDeadLettering(offset)
         } else if immediately {
             makeReady(offset)

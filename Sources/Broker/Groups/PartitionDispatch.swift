@@ -70,6 +70,9 @@ public struct PartitionDispatch<Member: Hashable & Sendable>: Sendable {
     let backoff: Backoff
     /// The window: the most unfinished messages tracked at once (at least 1).
     let window: Int
+    /// ``GroupSettings/maxDeliveries`` within ``GroupSettings/maxDeliveriesRange`` (a reject
+    /// records up to that many `failed` events).
+    let maxDeliveries: Int
 
     /// The reason recorded for an ack timeout.
     public static var ackTimeoutReason: String { "ack timeout" }
@@ -105,6 +108,10 @@ public struct PartitionDispatch<Member: Hashable & Sendable>: Sendable {
         self.settings = settings
         self.backoff = Backoff(settings)
         self.window = max(1, settings.maxUnfinishedPerPartition)
+        self.maxDeliveries = min(
+            max(settings.maxDeliveries, GroupSettings.maxDeliveriesRange.lowerBound),
+            GroupSettings.maxDeliveriesRange.upperBound
+        )
         self.random = SplitMixGenerator(seed: randomSeed)
         // Offsets are below Int64.max (so that `offset + 1` exists); ranges are clipped to that.
         let lastOffset = Int64.max - 1
@@ -151,7 +158,8 @@ public struct PartitionDispatch<Member: Hashable & Sendable>: Sendable {
     /// Whether the window has room for more records: read the log from ``nextReadOffset``.
     public var wantsRecords: Bool { messages.count < window }
 
-    /// Whether some message is dispatchable now (without waiting for a backoff).
+    /// Whether some message is dispatchable now: worth a dispatch round. Backoffs that ended count
+    /// once ``expire(now:)`` or ``take(upTo:for:now:wallClock:)`` has run at or after their end.
     public var hasReady: Bool { !readyQueue.isEmpty }
 
     /// The number of messages `member` holds.

@@ -199,7 +199,8 @@ struct PartitionDispatchTests {
         let expired = harness.expire(now: 100)
         #expect(expired == [Dispatch.Revoked(offset: 1, member: "a")])
         #expect(harness.drain() == [.failed(offset: 1, reason: Dispatch.ackTimeoutReason)])
-        #expect(harness.dispatch.nextDeadline == 100)  // backoff 0: due at once
+        #expect(harness.dispatch.hasReady)  // backoff 0: dispatchable at once
+        #expect(harness.dispatch.nextDeadline == 160)
         #expect(harness.ack([1]) == [.notDelivered])
         #expect(harness.take(for: "b", now: 100) == [1])
         #expect(harness.expire(now: 159).isEmpty)
@@ -463,5 +464,54 @@ struct PartitionDispatchTests {
         #expect(dispatch.readyQueue.count <= 2 * 8 + 64)
         #expect(dispatch.invariantViolations().isEmpty)
         #expect(dispatch.persistedState.finished.count <= 9)
+    }
+
+    @Test("counts at Int.max from a damaged state saturate; maxDeliveries out of range is clamped")
+    func hostileCounts() {
+        let record = DeliveryRecord(
+            deliveryCount: Int.max,
+            failureCount: 0,
+            firstDeliveredAt: 0,
+            lastDeliveredAt: 0,
+            lastFailureReason: nil
+        )
+        // maxDeliveries Int.max counts as 1,000.
+        let harness = DispatchHarness(
+            { $0.maxDeliveries = Int.max },
+            restoring: PersistedPartitionState(committedOffset: 0, deliveries: [0: record])
+        )
+        harness.add([0, 1])
+        #expect(harness.dispatch.take(upTo: 2, for: "a", now: 0, wallClock: 0).map(\.deliveryCount) == [Int.max, 1])
+        harness.drain()
+        #expect(harness.deadLetters.isEmpty)
+        #expect(harness.reject(0) == .accepted)
+        harness.drain()
+        #expect(harness.deadLetters.map(\.record.deliveryCount) == [Int.max])
+        // A reject records the failures left up to the clamped maximum, not up to Int.max.
+        #expect(harness.reject(1, reason: "no") == .accepted)
+        #expect(harness.drain().count == GroupSettings.maxDeliveriesRange.upperBound)
+        let zero = DispatchHarness { $0.maxDeliveries = 0 }
+        zero.add([0])
+        #expect(zero.take() == [0])
+        #expect(zero.nack(0) == .accepted)
+        zero.drain()
+        #expect(zero.deadLetters.map(\.offset) == [0])
+    }
+
+    @Test("expire ends backoffs, so a dispatch round after the timer finds the message ready")
+    func expireEndsBackoffs() {
+        let harness = DispatchHarness { $0.backoffInitialMilliseconds = 100 }
+        harness.add([0])
+        #expect(harness.take() == [0])
+        #expect(harness.nack(0, delay: 30) == .accepted)
+        harness.drain()
+        #expect(!harness.dispatch.hasReady)
+        #expect(harness.dispatch.nextDeadline == 30)
+        #expect(harness.expire(now: 29).isEmpty)
+        #expect(!harness.dispatch.hasReady)
+        #expect(harness.expire(now: 30).isEmpty)
+        #expect(harness.dispatch.hasReady)
+        #expect(harness.dispatch.nextDeadline == nil)
+        harness.drain()
     }
 }

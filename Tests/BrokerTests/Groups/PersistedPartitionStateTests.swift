@@ -33,4 +33,21 @@ struct PersistedPartitionStateTests {
                 == PersistedPartitionState(committedOffset: Int64.min, finished: [(Int64.min + 5)...(Int64.min + 6)])
         )
     }
+
+    @Test("counts at Int.max saturate")
+    func saturatedCounts() {
+        let record = DeliveryRecord(
+            deliveryCount: Int.max,
+            failureCount: Int.max,
+            firstDeliveredAt: 0,
+            lastDeliveredAt: 0,
+            lastFailureReason: nil
+        )
+        var state = PersistedPartitionState(committedOffset: 0, deliveries: [3: record])
+        state.apply(.delivered(offsets: [3], at: 9))
+        state.apply(.failed(offset: 3, reason: "x"))
+        #expect(state.deliveries[3]?.deliveryCount == Int.max)
+        #expect(state.deliveries[3]?.failureCount == Int.max)
+        #expect(state.deliveries[3]?.lastDeliveredAt == 9)
+    }
 }

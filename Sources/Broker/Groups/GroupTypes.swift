@@ -136,7 +136,7 @@ extension PersistedPartitionState {
         case .delivered(let offsets, let at):
             for offset in offsets where !isFinished(offset) {
                 if var record = deliveries[offset] {
-                    record.deliveryCount += 1
+                    record.deliveryCount = record.deliveryCount < .max ? record.deliveryCount + 1 : .max
                     record.lastDeliveredAt = at
                     deliveries[offset] = record
                 } else {
@@ -151,7 +151,7 @@ extension PersistedPartitionState {
             }
         case .failed(let offset, let reason):
             guard !isFinished(offset), var record = deliveries[offset] else { return }
-            record.failureCount += 1
+            record.failureCount = record.failureCount < .max ? record.failureCount + 1 : .max
             record.lastFailureReason = reason
             deliveries[offset] = record
         case .acknowledged(let ranges):
@@ -182,8 +182,12 @@ extension PersistedPartitionState {
 
     /// Marks `range` finished, merging ranges and advancing the committed offset.
     mutating func finish(_ range: ClosedRange<Int64>) {
-        let range = max(range.lowerBound, committedOffset)...range.upperBound
-        guard range.lowerBound <= range.upperBound else { return }
+        // Below the committed offset is finished already; Int64.min and Int64.max are never
+        // offsets (their neighbours, used for merging, would overflow).
+        let lowerBound = max(range.lowerBound, committedOffset, Int64.min + 1)
+        let upperBound = min(range.upperBound, Int64.max - 1)
+        guard lowerBound <= upperBound else { return }
+        let range = lowerBound...upperBound
         let span = range.upperBound.subtractingReportingOverflow(range.lowerBound)
         if !span.overflow, span.partialValue < Int64(deliveries.count) {
             for offset in range { deliveries[offset] = nil }

@@ -182,8 +182,10 @@ extension PersistedPartitionState {
 
     /// Marks `range` finished, merging ranges and advancing the committed offset.
     mutating func finish(_ range: ClosedRange<Int64>) {
+        // A range wholly below the committed offset is finished already (checked before the
+        // clamped range is formed: forming it would trap).
+        guard range.upperBound >= committedOffset else { return }
         let range = max(range.lowerBound, committedOffset)...range.upperBound
-        guard range.lowerBound <= range.upperBound else { return }
         let span = range.upperBound.subtractingReportingOverflow(range.lowerBound)
         if !span.overflow, span.partialValue < Int64(deliveries.count) {
             for offset in range { deliveries[offset] = nil }

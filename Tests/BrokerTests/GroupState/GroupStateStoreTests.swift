@@ -207,6 +207,53 @@ struct GroupStateStoreTests {
         }
     }
 
+    @Test(
+        "a gap the log lost in a power cut: the replay stops there, checkpoints at once, and the lost tail never returns"
+    )
+    func lostOffsetsInTheMiddle() throws {
+        var configuration = GroupStateStore.Configuration()
+        configuration.segmentBytes = 1024
+        try withSimulatedGroupState(configuration) { disk in
+            var store = try disk.open()
+            var model = GroupStateStore.View()
+            var random = GroupStateRandom(seed: 9)
+            // Each append is one batch: remember the first offset of each and the records.
+            var appended: [(first: Int64, records: [GroupStateRecord])] = []
+            while store.currentStatistics.segmentCount < 3 {
+                let records = GroupStateChanges.random(2, applyingTo: &model, using: &random)
+                let last = try store.append(records)
+                appended.append((last - 1, records))
+            }
+            disk.processCrash()
+            // As if the power cut had lost the unsynced end of the first segment while the second
+            // one's bytes reached the disk: tear the first segment's last batch.
+            let logNames = try disk.logFileNames().filter { $0.hasSuffix(".log") }
+            let secondBase = try #require(Int64(logNames[1].dropLast(4)))
+            let path = SimulatedGroupState.directory + "/" + GroupStateStore.logDirectoryName + "/" + logNames[0]
+            disk.disk.overwrite(path, with: Array(try #require(disk.disk.contents(of: path)).dropLast(5)))
+            let tornFirst = try #require(appended.last { $0.first < secondBase }?.first)
+
+            store = try disk.open()
+            var expected = GroupStateStore.View()
+            for (first, records) in appended where first < tornFirst {
+                for record in records { expected.apply(record) }
+            }
+            #expect(store.currentView == expected)
+            let statistics = store.currentStatistics
+            #expect(statistics.offsetsDroppedAtOpen?.lowerBound == tornFirst)
+            #expect(statistics.checkpointsCompleted == 1)
+            #expect(statistics.logStartOffset == statistics.checkpointOffset)
+            // Go on from there; a second open (after a crash) must not bring the dropped records back.
+            var next = expected
+            try store.append(GroupStateChanges.random(3, applyingTo: &next, using: &random))
+            disk.processCrash()
+            store = try disk.open()
+            #expect(store.currentView == next)
+            #expect(store.currentStatistics.offsetsDroppedAtOpen == nil)
+            try store.close()
+        }
+    }
+
     @Test("a record that does not decode inside a valid batch fails the open, naming its offset")
     func badRecordInValidBatch() throws {
         try withSimulatedGroupState { disk in

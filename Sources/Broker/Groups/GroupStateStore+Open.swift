@@ -12,10 +12,14 @@ extension GroupStateStore {
     ///
     /// LogStore's recovery first cuts a torn tail. Then the store reads the `checkpoint` file and
     /// replays the log from the offset it names (from the log start if there is none): one
-    /// checkpoint and the changes after it. If the log lost offsets in that range (a power cut
-    /// took the unsynced end of a segment whose successor survived: nothing there was awaited
-    /// durable), the replay stops there, and a checkpoint of the state before it is written and
-    /// made durable at once, so that the state is always what a prefix of the changes made.
+    /// checkpoint and the changes after it. If the log lost offsets in that range:
+    /// - at or above the log's recovery point (a power cut took unsynced bytes, such as the end
+    ///   of a segment whose successor survived: nothing from there on was awaited durable), the
+    ///   replay stops there, and a checkpoint of the state before it is written and made durable
+    ///   at once, so that the state is always what a prefix of the changes made
+    ///   (``Statistics/offsetsDroppedAtOpen``);
+    /// - below it (damage to fsynced bytes), the replay reads on after the damage, skipping the
+    ///   changes that no longer apply (``Statistics/offsetsDamagedAtOpen``).
     /// - Throws: ``BrokerError`` (`storageError`) naming the offset when a record inside a valid
     ///   batch does not decode or does not apply (acknowledged state is never dropped silently),
     ///   when the `checkpoint` file is damaged, or when the checkpoint it names is not in the log;
@@ -72,6 +76,8 @@ extension GroupStateStore {
         statistics.recordsReadAtOpen = replay.recordsRead
         statistics.changesSinceCheckpoint = replay.changes
         statistics.offsetsDroppedAtOpen = replay.dropped
+        statistics.offsetsDamagedAtOpen = replay.damaged
+        statistics.recordsSkippedAtOpen = replay.skippedAfterDamage
         let store = GroupStateStore(
             directory: directory,
             configuration: configuration,
@@ -82,6 +88,15 @@ extension GroupStateStore {
             statistics: statistics
         )
         store.writtenCheckpointOffset = checkpoint
+        if !replay.damaged.isEmpty {
+            logger.warning(
+                "group state log damaged on disk: changes in these offsets are lost",
+                metadata: [
+                    "directory": "\(directory)", "damagedOffsets": "\(replay.damaged)",
+                    "recordsSkipped": "\(replay.skippedAfterDamage)",
+                ]
+            )
+        }
         if let dropped = replay.dropped {
             logger.warning(
                 "group state log lost offsets in a power cut; they and everything after them were not replayed",
@@ -107,19 +122,34 @@ extension GroupStateStore {
         var view = View()
         var recordsRead = 0
         var changes = 0
-        /// The offsets from the first lost range to the log end, if the log lost some.
+        /// The offsets from the first lost range to the log end, if the log lost unsynced ones.
         var dropped: Range<Int64>?
+        /// Ranges lost to damage below the log's recovery point (read past).
+        var damaged: [Range<Int64>] = []
+        /// Records after such damage that no longer applied (their group's creation was lost).
+        var skippedAfterDamage = 0
     }
 
     /// Replays the log from `start` (a checkpoint's first offset, or the log start).
     static func replay(_ log: PartitionLog, from start: Int64, checkpoint: Int64?, directory: String) throws -> Replay {
         var replay = Replay()
+        // Below the log's recovery point every batch was fsynced before the point moved past it.
+        let syncedEnd = log.recoveryReport.recoveryPoint ?? 0
         var isCheckpointComplete = checkpoint == nil
         var position = start
         reading: while position < log.logEndOffset {
             let read: LogReadResult
             do { read = try log.read(from: position, maxBytes: replayReadBytes) } catch { throw BrokerError(error) }
             if let lost = read.lostOffsets {
+                if lost.upperBound <= syncedEnd {
+                    // Damage to bytes that were fsynced (they may hold acknowledged changes): read on
+                    // after it, keeping every later change that still applies.
+                    replay.damaged.append(lost)
+                    position = lost.upperBound
+                    continue reading
+                }
+                // Bytes that were not yet synced when the power went: nothing from here on was
+                // awaited durable. Stop, so that the state is what a prefix of the changes made.
                 replay.dropped = lost.lowerBound..<log.logEndOffset
                 break reading
             }
@@ -146,6 +176,11 @@ extension GroupStateStore {
                         )
                     }
                     if let problem = replay.view.problem(applying: CollectionOfOne(record)) {
+                        // After damage, a change may refer to a group whose creation was lost.
+                        if !replay.damaged.isEmpty {
+                            replay.skippedAfterDamage += 1
+                            continue
+                        }
                         throw BrokerError(
                             .storageError,
                             "\(directory): group state record at offset \(stored.offset) does not apply: \(problem)"
@@ -161,7 +196,9 @@ extension GroupStateStore {
                 position = batch.lastOffset + 1
             }
         }
-        guard isCheckpointComplete else {
+        // (Damage may have taken the marker itself: its checkpoint was complete, or there would
+        // be no `checkpoint` file naming it.)
+        guard isCheckpointComplete || !replay.damaged.isEmpty else {
             throw BrokerError(
                 .storageError,
                 "\(directory): the checkpoint at offset \(checkpoint ?? 0) has no marker in the log "

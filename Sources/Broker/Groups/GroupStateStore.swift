@@ -80,6 +80,12 @@ public final class GroupStateStore: @unchecked Sendable {
         /// end of a segment whose successor survived), so everything from there on was dropped and
         /// a checkpoint of what came before was written at once.
         public var offsetsDroppedAtOpen: Range<Int64>?
+        /// Offsets the open read past because damage on disk had taken fsynced bytes there: the
+        /// changes they held are lost.
+        public var offsetsDamagedAtOpen: [Range<Int64>] = []
+        /// Records after such damage that the open skipped because they no longer applied (an
+        /// event of a group whose creation was lost).
+        public var recordsSkippedAtOpen = 0
         /// The first offset of the checkpoint the `checkpoint` file names, if any.
         public var checkpointOffset: Int64?
         /// Checkpoints written since the open (including any the open wrote).

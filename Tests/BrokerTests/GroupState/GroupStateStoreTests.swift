@@ -254,6 +254,50 @@ struct GroupStateStoreTests {
         }
     }
 
+    @Test("damage to fsynced bytes: the replay reads on past it, keeping every later change that still applies")
+    func damageBelowTheRecoveryPoint() throws {
+        var configuration = GroupStateStore.Configuration()
+        configuration.segmentBytes = 1024
+        try withSimulatedGroupState(configuration) { disk in
+            var store = try disk.open()
+            var model = GroupStateStore.View()
+            var random = GroupStateRandom(seed: 4)
+            var appended: [(first: Int64, records: [GroupStateRecord])] = []
+            while store.currentStatistics.segmentCount < 3 {
+                let records = GroupStateChanges.random(2, applyingTo: &model, using: &random)
+                appended.append((try store.append(records) - 1, records))
+            }
+            // A clean close: everything is synced and the recovery point is the log end.
+            try store.close()
+            // Damage a record byte of the first segment's second batch (one append: two records).
+            let logNames = try disk.logFileNames().filter { $0.hasSuffix(".log") }
+            let path = SimulatedGroupState.directory + "/" + GroupStateStore.logDirectoryName + "/" + logNames[0]
+            var bytes = try #require(disk.disk.contents(of: path))
+            let firstBatchSize = 12 + Int(bytes[8...11].reduce(0) { $0 << 8 | UInt32($1) })
+            bytes[firstBatchSize + 65] ^= 0xFF
+            disk.disk.overwrite(path, with: bytes)
+
+            store = try disk.open()
+            var expected = GroupStateStore.View()
+            var skipped = 0
+            for (first, records) in appended where first != appended[1].first {
+                for record in records {
+                    if expected.problem(applying: CollectionOfOne(record)) == nil {
+                        expected.apply(record)
+                    } else {
+                        skipped += 1
+                    }
+                }
+            }
+            #expect(store.currentView == expected)
+            let statistics = store.currentStatistics
+            #expect(statistics.offsetsDamagedAtOpen == [appended[1].first..<(appended[1].first + 2)])
+            #expect(statistics.recordsSkippedAtOpen == skipped)
+            #expect(statistics.offsetsDroppedAtOpen == nil)
+            try store.close()
+        }
+    }
+
     @Test("a record that does not decode inside a valid batch fails the open, naming its offset")
     func badRecordInValidBatch() throws {
         try withSimulatedGroupState { disk in

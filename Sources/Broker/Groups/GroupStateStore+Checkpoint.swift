@@ -25,15 +25,19 @@ extension GroupStateStore {
 
     /// Starts a checkpoint if enough changes were appended since the last one began (whether or
     /// not that one is complete yet). Call with the lock held; complete the result with
-    /// ``completeWhenDurable(_:)`` after releasing it. A failure is logged: the changes are
-    /// written, and the next append tries again.
+    /// ``completeWhenDurable(_:)`` after releasing it. A failure is logged and counted, not
+    /// thrown (the changes are written); the next checkpoint is tried after another
+    /// `snapshotEveryEvents` changes, so that a failing one (a full disk, a snapshot over
+    /// `maxBatchBytes`) does not rewrite the view at every append.
     func startCheckpointIfDue() -> PendingCheckpoint? {
         guard statistics.changesSinceCheckpoint >= configuration.snapshotEveryEvents else { return nil }
         do {
             return try writeCheckpointRecordsLocked()
         } catch {
+            statistics.changesSinceCheckpoint = 0
+            statistics.checkpointsFailed += 1
             logger.warning(
-                "group state checkpoint failed; the next append retries",
+                "group state checkpoint failed; the previous one stays the start point",
                 metadata: ["error": "\(error)", "directory": "\(directory)"]
             )
             return nil
@@ -85,6 +89,7 @@ extension GroupStateStore {
                     metadata: ["error": "\(error)", "directory": "\(self.directory)"]
                 )
                 self.lock.withLock {
+                    self.statistics.checkpointsFailed += 1
                     if self.pendingCheckpoint?.firstOffset == pending.firstOffset { self.pendingCheckpoint = nil }
                 }
             }

@@ -32,8 +32,10 @@ public final class GroupStateStore: @unchecked Sendable {
         public var snapshotEveryEvents: Int = 10_000
         /// The log's segment size (each checkpoint also starts a new segment).
         public var segmentBytes: Int = 64 << 20
-        /// The largest batch the log accepts: the most one ``GroupStateStore/append(_:)`` may write.
-        public var maxBatchBytes: Int = 8 << 20
+        /// The largest batch the log accepts: the most one ``GroupStateStore/append(_:)`` may write,
+        /// and the largest snapshot of one group-partition a checkpoint can write (a partition's
+        /// snapshot is one record: 100,000 unfinished messages with 600-byte failure reasons fit).
+        public var maxBatchBytes: Int = 64 << 20
         /// Checkpoint records are written in batches of about this many bytes (at most
         /// `maxBatchBytes`; a single larger snapshot gets a batch of its own).
         public var checkpointBatchBytes: Int = 1 << 20
@@ -43,7 +45,7 @@ public final class GroupStateStore: @unchecked Sendable {
         /// The accepted range of ``snapshotEveryEvents``.
         public static let snapshotEveryEventsRange: ClosedRange<Int> = 1...10_000_000
 
-        /// The defaults: a checkpoint every 10,000 changes, 64 MiB segments, 8 MiB batches.
+        /// The defaults: a checkpoint every 10,000 changes, 64 MiB segments and batches.
         public init() {}
 
         func validate() throws {
@@ -92,6 +94,9 @@ public final class GroupStateStore: @unchecked Sendable {
         public var checkpointsWritten = 0
         /// Checkpoints whose marker became durable and whose `checkpoint` file was written.
         public var checkpointsCompleted = 0
+        /// Checkpoints that failed (their records, or their file, could not be written); the next
+        /// one is tried after another ``Configuration/snapshotEveryEvents`` changes.
+        public var checkpointsFailed = 0
         /// Changes appended since the last checkpoint began.
         public var changesSinceCheckpoint = 0
         /// The log's first and next offsets and its segment count.

@@ -153,6 +153,36 @@ struct GroupStateCheckpointTests {
         }
     }
 
+    @Test("a snapshot over maxBatchBytes fails its checkpoint, which is counted and retried only after more changes")
+    func snapshotOverTheBatchLimit() throws {
+        var configuration = Self.configuration(every: 10)
+        configuration.maxBatchBytes = 4096
+        try withSimulatedGroupState(configuration) { disk in
+            var store = try disk.open()
+            let partition = GroupPartitionID(group: "orders", topic: "t1", partition: 0)
+            var model = GroupStateStore.View()
+            func append(_ records: [GroupStateRecord]) throws {
+                try store.append(records)
+                for record in records { model.apply(record) }
+            }
+            try append([.groupCreated(group: "orders", GroupDefinition(topics: ["t1"]))])
+            // 36+ bytes per unfinished delivery: the snapshot outgrows 4 KiB after about 110.
+            for offset in 0..<199 {
+                try append([.partitionEvent(partition, .delivered(offsets: [Int64(offset)], at: 1))])
+            }
+            let statistics = store.currentStatistics
+            #expect(statistics.checkpointsFailed > 0)
+            #expect(statistics.checkpointsWritten > 0)
+            // One attempt per 10 changes, failed or not.
+            #expect(statistics.checkpointsFailed + statistics.checkpointsWritten == 20, "\(statistics)")
+            #expect(store.currentView == model)
+            try store.close()
+            store = try disk.open()
+            #expect(store.currentView == model)
+            try store.close()
+        }
+    }
+
     @Test("a power cut at every step of a checkpoint recovers the same durable state", arguments: Array(UInt64(1)...16))
     func powerCutDuringCheckpoint(seed: UInt64) throws {
         try withSimulatedGroupState(Self.configuration(every: 40, batchBytes: 300)) { disk in

@@ -372,3 +372,46 @@ func withSimulatedGroupStateAsync(
     defer { state.tearDown() }
     try await body(state)
 }
+
+/// Appends from many threads at once (the store is shared by every partition's event loop).
+@Suite("Group state store concurrency")
+struct GroupStateStoreConcurrencyTests {
+    @Test("concurrent appends and durability waits from many tasks all land, in one consistent view")
+    func concurrentAppends() async throws {
+        var configuration = GroupStateStore.Configuration()
+        configuration.snapshotEveryEvents = 100
+        try await withSimulatedGroupStateAsync(configuration) { disk in
+            var store = try disk.open()
+            try store.append([.groupCreated(group: "orders", GroupDefinition(topics: ["t"]))])
+            let shared = store
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        let partition = GroupPartitionID(group: "orders", topic: "t", partition: Int32(task))
+                        for offset in 0..<100 {
+                            let events: [GroupStateEvent] = [
+                                .delivered(offsets: [Int64(offset)], at: 1),
+                                .acknowledged([Int64(offset)...Int64(offset)]),
+                            ]
+                            let written = try shared.append(events: events, for: partition)
+                            if offset % 10 == 9 { try await shared.waitUntilDurable(written) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            var expected = GroupStateStore.View()
+            expected.groups["orders"] = GroupDefinition(topics: ["t"])
+            for task in 0..<8 {
+                expected.partitions[GroupPartitionID(group: "orders", topic: "t", partition: Int32(task))] =
+                    PersistedPartitionState(committedOffset: 100)
+            }
+            #expect(store.currentView == expected)
+            #expect(store.currentStatistics.checkpointsWritten >= 15)
+            disk.processCrash()
+            store = try disk.open()
+            #expect(store.currentView == expected)
+            try store.close()
+        }
+    }
+}

@@ -53,21 +53,25 @@ extension GroupStateStore {
     func writeCheckpointRecordsLocked() throws -> PendingCheckpoint {
         do { try log.startNewSegment() } catch { throw BrokerError(error) }
         let firstOffset = log.logEndOffset
-        var batch: [GroupStateRecord] = []
+        let now = configuration.clock()
+        var batch: [Record] = []
         var batchBytes = 0
+        func add(_ record: GroupStateRecord) {
+            let value = record.encodedValue()
+            batch.append(Record(key: record.encodedKey(), value: value, timestamp: now))
+            // The value, the key and about the record's own overhead.
+            batchBytes += value.readableBytes + (record.group?.utf8.count ?? 0) + 32
+        }
         for record in view.checkpointRecords() {
-            // An estimate: the value plus the key and the record's own overhead.
-            let size = record.encodedValue().readableBytes + (record.group?.utf8.count ?? 0) + 32
-            if !batch.isEmpty, batchBytes + size > configuration.checkpointBatchBytes {
-                try appendLocked(batch)
+            add(record)
+            if batchBytes >= configuration.checkpointBatchBytes {
+                try appendLocked(RecordBatch(records: batch))
                 batch.removeAll(keepingCapacity: true)
                 batchBytes = 0
             }
-            batch.append(record)
-            batchBytes += size
         }
-        batch.append(.checkpointMarker(firstOffset: firstOffset))
-        let marker = try appendLocked(batch)
+        add(.checkpointMarker(firstOffset: firstOffset))
+        let marker = try appendLocked(RecordBatch(records: batch))
         let pending = PendingCheckpoint(firstOffset: firstOffset, markerOffset: marker.lastOffset)
         pendingCheckpoint = pending
         statistics.changesSinceCheckpoint = 0

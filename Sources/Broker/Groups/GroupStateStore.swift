@@ -36,8 +36,8 @@ public final class GroupStateStore: @unchecked Sendable {
         /// and the largest snapshot of one group-partition a checkpoint can write (a partition's
         /// snapshot is one record: 100,000 unfinished messages with 600-byte failure reasons fit).
         public var maxBatchBytes: Int = 64 << 20
-        /// Checkpoint records are written in batches of about this many bytes (at most
-        /// `maxBatchBytes`; a single larger snapshot gets a batch of its own).
+        /// Checkpoint records are written in batches closed once they reach this many bytes (so
+        /// a batch holds at most this plus one snapshot, which must fit `maxBatchBytes`).
         public var checkpointBatchBytes: Int = 1 << 20
         /// The wall clock stamped on the records.
         public var clock: @Sendable () -> Int64 = currentTimeMilliseconds
@@ -204,12 +204,14 @@ public final class GroupStateStore: @unchecked Sendable {
                 throw BrokerError(.invalidRequest, "group state record refused: \(problem)")
             }
         }
+        // Encoded before taking the lock: only the write and the view's update are under it.
+        let batch = encode(records)
         let (lastOffset, checkpoint) = try lock.withLock { () throws -> (Int64, PendingCheckpoint?) in
             try checkOpen()
             if let problem = view.problem(applying: records) {
                 throw BrokerError(.invalidRequest, "group state record refused: \(problem)")
             }
-            let result = try appendLocked(records)
+            let result = try appendLocked(batch)
             for record in records { view.apply(record) }
             statistics.changesSinceCheckpoint += records.count
             return (result.lastOffset, startCheckpointIfDue())
@@ -224,12 +226,18 @@ public final class GroupStateStore: @unchecked Sendable {
         try append(events.map { .partitionEvent(partition, $0) })
     }
 
-    /// Writes `records` as one batch. Call with the lock held.
-    func appendLocked(_ records: [GroupStateRecord]) throws -> PartitionLog.AppendResult {
+    /// `records` as one batch, stamped with the clock.
+    func encode(_ records: [GroupStateRecord]) -> RecordBatch {
         let now = configuration.clock()
-        let encoded = records.map { Record(key: $0.encodedKey(), value: $0.encodedValue(), timestamp: now) }
+        return RecordBatch(
+            records: records.map { Record(key: $0.encodedKey(), value: $0.encodedValue(), timestamp: now) }
+        )
+    }
+
+    /// Writes `batch`. Call with the lock held.
+    func appendLocked(_ batch: RecordBatch) throws -> PartitionLog.AppendResult {
         do {
-            return try log.append(RecordBatch(records: encoded))
+            return try log.append(batch)
         } catch {
             throw BrokerError(error)
         }

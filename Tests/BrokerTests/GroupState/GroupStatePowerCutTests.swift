@@ -1,3 +1,4 @@
+import Glibc
 import LogStore
 import LogStoreTesting
 import Testing
@@ -50,6 +51,25 @@ struct GroupStatePowerCutTests {
         }
     }
 
+    /// Now and then: a failed write of the log (ENOSPC part-way) or of the checkpoint file, a
+    /// directory fsync out of descriptors, a failed `fdatasync` (the log then refuses appends until
+    /// the reopen).
+    static func randomFault(using random: inout GroupStateRandom) -> SimulatedDisk.Fault {
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0..<5:
+            return .init(
+                .write,
+                pathSuffix: ".log",
+                errno: ENOSPC,
+                skip: Int.random(in: 0..<4, using: &random),
+                bytesWrittenBeforeFailing: Int.random(in: 0..<40, using: &random)
+            )
+        case 5, 6: return .init(.write, pathSuffix: "checkpoint.tmp", errno: ENOSPC)
+        case 7, 8: return .init(.syncDirectory, errno: EMFILE)
+        default: return .init(.sync, pathSuffix: ".log", errno: EIO, skip: Int.random(in: 0..<10, using: &random))
+        }
+    }
+
     @Test(
         "the reopened state is a prefix of what was written that includes everything waited durable",
         arguments: seeds
@@ -73,16 +93,29 @@ struct GroupStatePowerCutTests {
                         applyingTo: &view,
                         using: &random
                     )
-                    let offset = try store.append(records)
+                    if Int.random(in: 0..<25, using: &random) == 0 {
+                        disk.disk.inject(Self.randomFault(using: &random))
+                    }
+                    let offset: Int64
+                    do {
+                        offset = try store.append(records)
+                    } catch {
+                        // A fault: nothing of this append was written (all or nothing).
+                        #expect(
+                            (error as? BrokerError)?.code == .storageError,
+                            "\(context): \(error)"
+                        )
+                        view = store.currentView
+                        continue
+                    }
                     for record in records { history.append(record) }
-                    if Int.random(in: 0..<4, using: &random) == 0 {
-                        guard case .success = store.waitUntilDurableBlocking(offset) else {
-                            Issue.record("\(context): a flush failed")
-                            return
-                        }
+                    if Int.random(in: 0..<4, using: &random) == 0,
+                        case .success = store.waitUntilDurableBlocking(offset)
+                    {
                         history.durableCount = history.records.count
                     }
                 }
+                disk.disk.clearFaults()
                 disk.powerCut(seed: random.next())
                 store = try disk.open()
                 let reopened = store.currentView

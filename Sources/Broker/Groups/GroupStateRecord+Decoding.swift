@@ -7,7 +7,7 @@ extension GroupStateRecord {
     /// against its range; the value must be used up exactly.
     /// - Throws: ``BrokerError`` (`storageError`) saying what is wrong and at which byte of the value.
     public static func decode(key: ByteBuffer?, value: ByteBuffer?) throws -> GroupStateRecord {
-        guard var value else { throw BrokerError(.storageError, "group state record has no value") }
+        guard let value else { throw BrokerError(.storageError, "group state record has no value") }
         var reader = GroupStateRecordReader(buffer: value)
         let version = try reader.readUInt8("version")
         guard version == Self.version else {
@@ -46,7 +46,6 @@ extension GroupStateRecord {
         guard reader.remaining == 0 else {
             throw reader.error("\(reader.remaining) bytes after the end of the record")
         }
-        value.moveReaderIndex(forwardBy: value.readableBytes)
         return record
     }
 }

@@ -99,9 +99,11 @@ public final class GroupStateStore: @unchecked Sendable {
         public var checkpointsFailed = 0
         /// Changes appended since the last checkpoint began.
         public var changesSinceCheckpoint = 0
-        /// The log's first and next offsets and its segment count.
+        /// The log's first offset (the last completed checkpoint's, once one completed).
         public var logStartOffset: Int64 = 0
+        /// The offset the next record gets.
         public var logEndOffset: Int64 = 0
+        /// The log's segments, the active one included.
         public var segmentCount = 0
     }
 

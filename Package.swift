@@ -159,6 +159,7 @@ let package = Package(
                 "BrokerClient",
                 "BrokerProtocol",
                 "LogStore",
+                "LogStoreTesting",
                 "RecordCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -13,12 +13,7 @@ public enum ProtocolVersions {
         .init(apiKey: .addPartitions, minVersion: 0, maxVersion: 0),
         .init(apiKey: .brokerStatus, minVersion: 0, maxVersion: 0),
         .init(apiKey: .initProducer, minVersion: 0, maxVersion: 0),
-    ]
-
-    /// The consumer-group APIs: **defined, not yet served**. Their messages encode and decode at
-    /// these versions, but the broker does not announce or serve them until they are added to
-    /// ``supported``; until then a request with one of these keys gets `unsupportedAPI`.
-    public static let groupAPIs: [HandshakeResponse.VersionRange] = [
+        // A consumer group's members.
         .init(apiKey: .subscribe, minVersion: 0, maxVersion: 0),
         .init(apiKey: .credit, minVersion: 0, maxVersion: 0),
         .init(apiKey: .ack, minVersion: 0, maxVersion: 0),
@@ -26,6 +21,12 @@ public enum ProtocolVersions {
         .init(apiKey: .reject, minVersion: 0, maxVersion: 0),
         .init(apiKey: .extend, minVersion: 0, maxVersion: 0),
         .init(apiKey: .leave, minVersion: 0, maxVersion: 0),
+    ]
+
+    /// The consumer-group administration APIs: **defined, not yet served**. Their messages encode
+    /// and decode at these versions, but the broker does not announce or serve them until they are
+    /// added to ``supported``; until then a request with one of these keys gets `unsupportedAPI`.
+    public static let groupAPIs: [HandshakeResponse.VersionRange] = [
         .init(apiKey: .listGroups, minVersion: 0, maxVersion: 0),
         .init(apiKey: .describeGroup, minVersion: 0, maxVersion: 0),
         .init(apiKey: .resetGroup, minVersion: 0, maxVersion: 0),
@@ -33,8 +34,7 @@ public enum ProtocolVersions {
         .init(apiKey: .redriveDeadLetters, minVersion: 0, maxVersion: 0),
     ]
 
-    /// The pushes (frames the broker sends unasked, ``PushFrame``) and their versions: **defined,
-    /// not yet sent**. A push is not a request: its key is never announced in the handshake and a
+    /// The pushes (frames the broker sends unasked, ``PushFrame``) and their versions. A push is not a request: its key is never announced in the handshake and a
     /// request with it is refused. `deliver` v0 is what a subscription made with `subscribe` v0 gets.
     public static let pushes: [HandshakeResponse.VersionRange] = [
         .init(apiKey: .deliver, minVersion: 0, maxVersion: 0)

@@ -68,3 +68,32 @@ extension Partition {
         }
     }
 }
+
+extension Partition {
+    /// The stored batches that hold `offsets` (ascending), on the partition's loop: what a delivery
+    /// of those offsets sends. Offsets lost to damage are left out (no batch holds them).
+    /// - Throws: `offsetOutOfRange` if retention removed one of them.
+    func readBatches(holding offsets: [Int64]) -> EventLoopFuture<[RecordBatch]> {
+        eventLoop.submit {
+            var batches: [RecordBatch] = []
+            var index = 0
+            while index < offsets.count {
+                let read = try self.log.read(from: offsets[index], maxBytes: GroupRuntime.readAheadBytes)
+                if let lost = read.lostOffsets {
+                    while index < offsets.count && offsets[index] < lost.upperBound { index += 1 }
+                    continue
+                }
+                guard !read.batches.isEmpty else { break }
+                for batch in read.batches where index < offsets.count {
+                    var holds = false
+                    while index < offsets.count && offsets[index] <= batch.lastOffset {
+                        if offsets[index] >= batch.baseOffset { holds = true }
+                        index += 1
+                    }
+                    if holds { batches.append(batch) }
+                }
+            }
+            return batches
+        }
+    }
+}

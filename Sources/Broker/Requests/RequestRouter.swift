@@ -16,6 +16,8 @@ final class RequestRouter: RequestServing, Sendable {
     let threadPool: NIOThreadPool
     let statistics: BrokerStatistics
     let logger: Logger
+    /// The consumer groups, set once they are loaded (before the broker accepts connections).
+    let groupManager = NIOLockedValueBox<GroupManager?>(nil)
 
     init(
         registry: TopicRegistry,
@@ -42,12 +44,16 @@ final class RequestRouter: RequestServing, Sendable {
         let started = NIODeadline.now()
         // A fetch times itself, leaving out its long-poll waiting (RequestRouter+Fetch).
         let timer = frame.header.apiKey == .fetch ? nil : statistics.requestTimers[frame.header.apiKey]
-        return serve(frame, on: eventLoop).always { _ in
+        return serve(frame, from: connection, on: eventLoop).always { _ in
             timer?.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
         }
     }
 
-    private func serve(_ frame: RequestFrame, on eventLoop: any EventLoop) -> EventLoopFuture<ResponseFrame?> {
+    private func serve(
+        _ frame: RequestFrame,
+        from connection: PushOutlet,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<ResponseFrame?> {
         let header = frame.header
         guard let range = ProtocolVersions.range(of: header.apiKey) else {
             return eventLoop.makeSucceededFuture(
@@ -70,7 +76,7 @@ final class RequestRouter: RequestServing, Sendable {
         }
         let response: EventLoopFuture<(any WireMessage)?>
         do {
-            response = try dispatch(header.apiKey, frame.body, on: eventLoop)
+            response = try dispatch(header.apiKey, frame.body, from: connection, on: eventLoop)
         } catch {
             let error = BrokerError(error)
             return eventLoop.makeSucceededFuture(
@@ -88,6 +94,7 @@ final class RequestRouter: RequestServing, Sendable {
     private func dispatch(
         _ apiKey: APIKey,
         _ body: ByteBuffer,
+        from connection: PushOutlet,
         on eventLoop: any EventLoop
     ) throws -> EventLoopFuture<(any WireMessage)?> {
         func wrap<M: WireMessage>(_ future: EventLoopFuture<M>) -> EventLoopFuture<(any WireMessage)?> {
@@ -157,13 +164,15 @@ final class RequestRouter: RequestServing, Sendable {
                     InitProducerResponse(producerID: id, producerEpoch: ProducerIDAllocator.issuedEpoch)
                 }
             )
+        case .subscribe, .credit, .ack, .nack, .reject, .extend, .leave:
+            return try serveGroupMember(apiKey, body, from: connection, on: eventLoop)
         default:
             throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not served by this broker")
         }
     }
 
     /// Throws `limitExceeded` when a count read from the wire is over ``BrokerLimits/maxEntriesPerRequest``.
-    private func checkEntries(_ count: Int, _ what: String, in apiKey: APIKey) throws {
+    func checkEntries(_ count: Int, _ what: String, in apiKey: APIKey) throws {
         let limit = configuration.limits.maxEntriesPerRequest
         guard count <= limit else {
             throw BrokerError(

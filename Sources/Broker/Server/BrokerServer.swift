@@ -69,6 +69,8 @@ public final class BrokerServer: Service, Sendable {
     }
 
     private let phase = NIOLockedValueBox(Phase.new)
+    /// The consumer groups, once started.
+    private let groupManager = NIOLockedValueBox<GroupManager?>(nil)
 
     /// Listens (without accepting yet), opens every topic (recovering logs after an unclean stop),
     /// then accepts clients. A busy address fails before the data directory is touched.
@@ -125,15 +127,19 @@ public final class BrokerServer: Service, Sendable {
             try? await threadPool.shutdownGracefully()
             throw error
         }
+        let groups: GroupManager
         do {
             try await registry.load()
+            groups = try await openGroups(registry: registry, producerIDs: producerIDs)
         } catch {
             try? await channel.close()
             await registry.closeAll()
             try? await threadPool.shutdownGracefully()
             throw error
         }
+        router.groupManager.withLockedValue { $0 = groups }
         state.withLockedValue { $0 = (channel, registry, false) }
+        groupManager.withLockedValue { $0 = groups }
         try await channel.setOption(ChannelOptions.autoRead, value: true).get()
         logger.info(
             "broker listening",
@@ -141,6 +147,23 @@ public final class BrokerServer: Service, Sendable {
                 "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
                 "dataDirectory": "\(configuration.dataDirectory)",
             ]
+        )
+    }
+
+    /// Opens the group state log (replaying it, on the thread pool) and the groups on it.
+    private func openGroups(registry: TopicRegistry, producerIDs: ProducerIDAllocator) async throws -> GroupManager {
+        let directory = configuration.dataDirectory + "/" + GroupStateStore.directoryName
+        let scheduler = flushScheduler
+        let logger = self.logger
+        let store = try await threadPool.runIfActive {
+            try GroupStateStore.open(directory: directory, flushScheduler: scheduler, logger: logger)
+        }
+        return GroupManager(
+            store: store,
+            registry: registry,
+            deadLetters: DeadLetterWriter(registry: registry, issued: { producerIDs.issued }),
+            eventLoopGroup: eventLoopGroup,
+            logger: logger
         )
     }
 
@@ -210,6 +233,14 @@ public final class BrokerServer: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
         connections.closeAll()
+        if let groups = groupManager.withLockedValue({ $0 }) {
+            await groups.close()
+            do {
+                try groups.store.close()
+            } catch {
+                logger.error("group state log not closed cleanly", metadata: ["error": "\(error)"])
+            }
+        }
         await registry?.closeAll()
         flushScheduler.shutdown()
         try await threadPool.shutdownGracefully()

@@ -1,0 +1,305 @@
+import BrokerProtocol
+import LogStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Every consumer group of the broker: creates groups (serialised, in the group state log),
+/// admits members, and routes each member's requests to its group's ``GroupRuntime`` on the
+/// group's home event loop.
+///
+/// A subscription is identified by its connection and its id (``SubscribeResponse/subscriptionID``);
+/// it ends when the member leaves or its connection closes.
+final class GroupManager: Sendable {
+    private struct SubscriptionKey: Hashable {
+        var connection: UInt64
+        var subscription: UInt32
+    }
+
+    private struct Subscription {
+        var runtime: GroupRuntime
+        var member: UInt64
+    }
+
+    private struct State {
+        var runtimes: [String: GroupRuntime] = [:]
+        var subscriptions: [SubscriptionKey: Subscription] = [:]
+        var nextSubscriptionID: UInt32 = 0
+        var isClosed = false
+    }
+
+    let store: GroupStateStore
+    let registry: TopicRegistry
+    let deadLetters: DeadLetterWriter
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+    private let state = NIOLockedValueBox(State())
+    /// Serialises group creation (two first subscribes of one group create it once).
+    private let creation = GroupCreationQueue()
+
+    init(
+        store: GroupStateStore,
+        registry: TopicRegistry,
+        deadLetters: DeadLetterWriter,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) {
+        self.store = store
+        self.registry = registry
+        self.deadLetters = deadLetters
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    // MARK: Subscribing
+
+    /// Admits `connection` as a member of the request's group, creating the group if it is new.
+    func subscribe(_ request: SubscribeRequest, from connection: PushOutlet) async throws -> SubscribeResponse {
+        try Self.validateGroupName(request.group, topics: request.topics)
+        for topic in request.topics where registry.topic(named: topic) == nil {
+            throw BrokerError(.unknownTopic, "unknown topic '\(topic)'")
+        }
+        let (runtime, created) = try await creation.run { try await self.runtime(for: request) }
+        let settings = ResolvedGroupSettings(runtime.definition.settings)
+        let subscriptionID = state.withLockedValue { state -> UInt32 in
+            state.nextSubscriptionID &+= 1
+            if state.nextSubscriptionID == 0 { state.nextSubscriptionID = 1 }
+            return state.nextSubscriptionID
+        }
+        let credits = Int(min(request.initialCredits, UInt32(GroupRuntime.maxCredits)))
+        let member = try await runtime.loop.submit {
+            runtime.addMember(outlet: connection, subscriptionID: subscriptionID, credits: credits)
+        }.get()
+        let key = SubscriptionKey(connection: connection.connectionID, subscription: subscriptionID)
+        state.withLockedValue { $0.subscriptions[key] = Subscription(runtime: runtime, member: member) }
+        connection.onClose { [weak self] in self?.end(key, failed: true) }
+        logger.debug(
+            "member joined",
+            metadata: ["group": "\(request.group)", "subscription": "\(subscriptionID)", "created": "\(created)"]
+        )
+        return SubscribeResponse(subscriptionID: subscriptionID, settings: settings, created: created)
+    }
+
+    /// The group's runtime, creating the group (in the state log) or loading it.
+    private func runtime(for request: SubscribeRequest) async throws -> (GroupRuntime, Bool) {
+        if let runtime = state.withLockedValue({ $0.runtimes[request.group] }) {
+            try check(request, against: runtime.definition)
+            return (runtime, false)
+        }
+        var created = false
+        let definition: GroupDefinition
+        if let existing = store.definition(of: request.group) {
+            try check(request, against: existing)
+            definition = existing
+        } else {
+            definition = GroupDefinition(
+                settings: try GroupSettings(request.settings.resolved(over: ResolvedGroupSettings(GroupSettings()))),
+                topics: request.topics
+            )
+            try await create(request.group, definition, startAt: request.startAt)
+            created = true
+        }
+        let loop = eventLoopGroup.next()
+        var slots: [(GroupRuntime.SlotKey, Partition, PersistedPartitionState)] = []
+        for topicName in definition.topics {
+            guard let topic = registry.topic(named: topicName) else {
+                throw BrokerError(.unknownTopic, "unknown topic '\(topicName)' (group '\(request.group)' consumes it)")
+            }
+            for index in 0..<topic.partitionCount {
+                guard let partition = topic.partition(index) else { continue }
+                let id = GroupPartitionID(group: request.group, topic: topicName, partition: index)
+                var restored = store.state(of: id)
+                if restored == nil {
+                    // A partition added since the group was created starts at its beginning.
+                    try store.append(events: [.reset(committedOffset: 0)], for: id)
+                    restored = store.state(of: id)
+                }
+                slots.append((.init(topic: topicName, partition: index), partition, restored!))
+            }
+        }
+        let runtime = GroupRuntime(
+            name: request.group,
+            definition: definition,
+            slots: slots,
+            loop: loop,
+            store: store,
+            deadLetters: deadLetters,
+            logger: logger
+        )
+        state.withLockedValue { $0.runtimes[request.group] = runtime }
+        return (runtime, created)
+    }
+
+    /// Writes a new group and where it starts on each partition.
+    private func create(_ group: String, _ definition: GroupDefinition, startAt: GroupStartPosition) async throws {
+        var records: [GroupStateRecord] = [.groupCreated(group: group, definition)]
+        for topicName in definition.topics {
+            guard let topic = registry.topic(named: topicName) else {
+                throw BrokerError(.unknownTopic, "unknown topic '\(topicName)'")
+            }
+            for index in 0..<topic.partitionCount {
+                guard let partition = topic.partition(index) else { continue }
+                let bounds = try await partition.readForGroup(from: Int64.max - 1, maxBytes: 0).get()
+                let start = startAt == .earliest ? bounds.logStartOffset : bounds.logEndOffset
+                records.append(
+                    .partitionEvent(
+                        GroupPartitionID(group: group, topic: topicName, partition: index),
+                        .reset(committedOffset: start)
+                    )
+                )
+            }
+        }
+        let offset = try store.append(records)
+        try await store.waitUntilDurable(offset)
+    }
+
+    private func check(_ request: SubscribeRequest, against definition: GroupDefinition) throws {
+        if let conflict = request.conflict(
+            with: ResolvedGroupSettings(definition.settings),
+            topics: Set(definition.topics)
+        ) {
+            throw BrokerError(.groupSettingsConflict, "group '\(request.group)': \(conflict)")
+        }
+    }
+
+    /// Group names follow the topic name rules, and the group's dead-letter topics must be valid
+    /// topic names too.
+    static func validateGroupName(_ group: String, topics: [String]) throws {
+        do {
+            try TopicName.validate(group)
+        } catch let error as BrokerError {
+            throw BrokerError(.invalidGroupName, error.message.replacingOccurrences(of: "topic name", with: "group name"))
+        }
+        for topic in topics {
+            let deadLetterTopic = DeadLetterWriter.topicName(group: group, topic: topic)
+            guard deadLetterTopic.utf8.count <= TopicName.maximumLength else {
+                throw BrokerError(
+                    .invalidGroupName,
+                    "the dead-letter topic '\(deadLetterTopic)' would be longer than \(TopicName.maximumLength) characters"
+                )
+            }
+        }
+    }
+
+    // MARK: Members' requests
+
+    /// Runs `body` on the subscription's group loop.
+    func withSubscription<Result: Sendable>(
+        _ subscriptionID: UInt32,
+        of connection: PushOutlet,
+        on eventLoop: any EventLoop,
+        _ body: @escaping @Sendable (GroupRuntime, UInt64) throws -> EventLoopFuture<Result>
+    ) -> EventLoopFuture<Result> {
+        let key = SubscriptionKey(connection: connection.connectionID, subscription: subscriptionID)
+        guard let subscription = state.withLockedValue({ $0.subscriptions[key] }) else {
+            return eventLoop.makeFailedFuture(
+                BrokerError(.unknownSubscription, "no subscription \(subscriptionID) on this connection")
+            )
+        }
+        return subscription.runtime.loop.flatSubmit {
+            do {
+                return try body(subscription.runtime, subscription.member)
+            } catch {
+                return subscription.runtime.loop.makeFailedFuture(error)
+            }
+        }.hop(to: eventLoop)
+    }
+
+    /// Ends a subscription: its member leaves (`failed`: its connection dropped).
+    func end(_ subscriptionID: UInt32, of connection: PushOutlet) -> Bool {
+        end(SubscriptionKey(connection: connection.connectionID, subscription: subscriptionID), failed: false)
+    }
+
+    @discardableResult
+    private func end(_ key: SubscriptionKey, failed: Bool) -> Bool {
+        guard let subscription = state.withLockedValue({ $0.subscriptions.removeValue(forKey: key) }) else {
+            return false
+        }
+        subscription.runtime.loop.execute { subscription.runtime.removeMember(subscription.member, failed: failed) }
+        return true
+    }
+
+    /// Stops every group (the broker is shutting down).
+    func close() async {
+        let runtimes = state.withLockedValue { state in
+            state.isClosed = true
+            return Array(state.runtimes.values)
+        }
+        for runtime in runtimes { try? await runtime.loop.submit { runtime.close() }.get() }
+    }
+}
+
+/// Runs group creations one at a time.
+private actor GroupCreationQueue {
+    private var last: Task<Void, Never>?
+
+    /// Runs `body` after every earlier one has finished (an actor alone would interleave them at
+    /// their suspension points).
+    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let previous = last
+        let task = Task { () async throws -> T in
+            await previous?.value
+            return try await body()
+        }
+        last = Task { _ = try? await task.value }
+        return try await task.value
+    }
+}
+
+extension ResolvedGroupSettings {
+    /// The wire form of `settings`.
+    init(_ settings: GroupSettings) {
+        self.init(
+            ordering: GroupOrdering(settings.ordering),
+            ackTimeoutMilliseconds: settings.ackTimeoutMilliseconds,
+            maxDeliveries: Int32(clamping: settings.maxDeliveries),
+            maxUnfinishedPerPartition: Int32(clamping: settings.maxUnfinishedPerPartition),
+            backoffInitialMilliseconds: settings.backoffInitialMilliseconds,
+            backoffMultiplierPercent: Int32(clamping: settings.backoffMultiplierPercent),
+            backoffMaxMilliseconds: settings.backoffMaxMilliseconds
+        )
+    }
+}
+
+extension GroupOrdering {
+    init(_ mode: OrderingMode) {
+        switch mode {
+        case .key: self = .key
+        case .partition: self = .partition
+        case .none: self = .unordered
+        }
+    }
+}
+
+extension GroupSettings {
+    /// Settings from their wire form, each checked against its range.
+    /// - Throws: `invalidRequest` naming a setting outside its range.
+    init(_ wire: ResolvedGroupSettings) throws {
+        self.init()
+        switch wire.ordering {
+        case .key: ordering = .key
+        case .partition: ordering = .partition
+        case .unordered: ordering = .none
+        }
+        func check<T: Comparable>(_ name: String, _ value: T, _ range: ClosedRange<T>) throws -> T {
+            guard range.contains(value) else {
+                throw BrokerError(.invalidRequest, "\(name) \(value) is outside \(range.lowerBound)-\(range.upperBound)")
+            }
+            return value
+        }
+        ackTimeoutMilliseconds = try check("ackTimeoutMs", wire.ackTimeoutMilliseconds, Self.ackTimeoutRange)
+        maxDeliveries = try check("maxDeliveries", Int(wire.maxDeliveries), Self.maxDeliveriesRange)
+        maxUnfinishedPerPartition = try check(
+            "maxUnfinishedPerPartition",
+            Int(wire.maxUnfinishedPerPartition),
+            Self.maxUnfinishedRange
+        )
+        backoffInitialMilliseconds = try check("backoffInitialMs", wire.backoffInitialMilliseconds, Self.backoffRange)
+        backoffMultiplierPercent = try check(
+            "backoffMultiplierPercent",
+            Int(wire.backoffMultiplierPercent),
+            Self.backoffMultiplierRange
+        )
+        backoffMaxMilliseconds = try check("backoffMaxMs", wire.backoffMaxMilliseconds, Self.backoffRange)
+    }
+}

@@ -1,0 +1,384 @@
+import BrokerProtocol
+import LogStore
+import Logging
+import NIOCore
+
+/// One consumer group while the broker runs: its members and their credits, and a
+/// ``PartitionDispatch`` per partition of its topics. Confined to its home event loop (`loop`):
+/// every method must be called there.
+///
+/// A dispatch round hands each member with credits (and a writable connection) what the
+/// dispatchers have ready, records the deliveries in the group state log, then reads the batches
+/// holding them on the partition's loop and pushes them. Acknowledgements are answered once their
+/// state is durable. Records are read ahead on the partitions' loops while a window has room.
+final class GroupRuntime: @unchecked Sendable {
+    struct Member {
+        let id: UInt64
+        let outlet: PushOutlet
+        let subscriptionID: UInt32
+        var credits: Int
+    }
+
+    struct SlotKey: Hashable, Sendable {
+        var topic: String
+        var partition: Int32
+    }
+
+    struct Slot {
+        let partition: Partition
+        var dispatch: PartitionDispatch<UInt64>
+        var isReading = false
+        var isWaitingForData = false
+        /// Reads in a row that found nothing new (a closing partition wakes waiters at once).
+        var emptyReads = 0
+    }
+
+    /// The most credits a member may hold (a named limit: more are refused).
+    static let maxCredits = 1_000_000
+    /// The most deliveries in one push.
+    static let maxDeliveriesPerPush = 512
+    /// How much a read ahead takes from a partition at a time.
+    static let readAheadBytes = 1 << 20
+
+    let name: String
+    let definition: GroupDefinition
+    let loop: any EventLoop
+    let store: GroupStateStore
+    let deadLetters: DeadLetterWriter
+    let logger: Logger
+
+    private(set) var members: [UInt64: Member] = [:]
+    private var memberOrder: [UInt64] = []
+    var slots: [SlotKey: Slot] = [:]
+    private var slotOrder: [SlotKey] = []
+    private var nextMemberID: UInt64 = 0
+    private var roundScheduled = false
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: Int64?
+    var deadLettersInProgress: Set<DeadLetterKey> = []
+    private var isClosed = false
+
+    struct DeadLetterKey: Hashable {
+        var slot: SlotKey
+        var offset: Int64
+    }
+
+    init(
+        name: String,
+        definition: GroupDefinition,
+        slots: [(SlotKey, Partition, PersistedPartitionState)],
+        loop: any EventLoop,
+        store: GroupStateStore,
+        deadLetters: DeadLetterWriter,
+        logger: Logger
+    ) {
+        self.name = name
+        self.definition = definition
+        self.loop = loop
+        self.store = store
+        self.deadLetters = deadLetters
+        self.logger = logger
+        for (key, partition, state) in slots {
+            let id = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
+            self.slots[key] = Slot(
+                partition: partition,
+                dispatch: PartitionDispatch(
+                    id: id,
+                    settings: definition.settings,
+                    restoring: state,
+                    randomSeed: UInt64(truncatingIfNeeded: id.hashValue)
+                )
+            )
+            slotOrder.append(key)
+        }
+    }
+
+    /// Milliseconds on the monotonic clock (ack deadlines, backoffs).
+    static func monotonicNow() -> Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
+
+    // MARK: Members
+
+    /// Adds a member with `credits` and starts dispatching to it.
+    func addMember(outlet: PushOutlet, subscriptionID: UInt32, credits: Int) -> UInt64 {
+        loop.preconditionInEventLoop()
+        nextMemberID += 1
+        let member = Member(id: nextMemberID, outlet: outlet, subscriptionID: subscriptionID, credits: credits)
+        members[member.id] = member
+        memberOrder.append(member.id)
+        scheduleRound()
+        return member.id
+    }
+
+    /// Removes a member; what it held is delivered again at once (a dropped connection counts as
+    /// a failed delivery, a clean leave does not).
+    func removeMember(_ id: UInt64, failed: Bool) {
+        loop.preconditionInEventLoop()
+        guard members.removeValue(forKey: id) != nil else { return }
+        memberOrder.removeAll { $0 == id }
+        let now = Self.monotonicNow()
+        for key in slotOrder {
+            _ = slots[key]!.dispatch.memberLeft(id, failed: failed, now: now)
+            persist(key)
+        }
+        startDeadLetters()
+        scheduleRound()
+    }
+
+    /// Whether the group has members.
+    var hasMembers: Bool { !members.isEmpty }
+
+    /// Adds credits to a member.
+    /// - Throws: `limitExceeded` past ``maxCredits``.
+    func credit(_ id: UInt64, _ credits: Int) throws {
+        loop.preconditionInEventLoop()
+        guard var member = members[id] else {
+            throw BrokerError(.unknownSubscription, "the subscription has ended")
+        }
+        guard member.credits + credits <= Self.maxCredits else {
+            throw BrokerError(
+                .limitExceeded,
+                "a member may hold at most \(Self.maxCredits) credits (maxCredits); it has \(member.credits)"
+            )
+        }
+        member.credits += credits
+        members[id] = member
+        scheduleRound()
+    }
+
+    // MARK: Acknowledgements
+
+    /// Applies `body` to the slot of each entry and answers once what it recorded is durable.
+    func settle<Entry>(
+        _ entries: [Entry],
+        slot: (Entry) -> SlotKey,
+        _ body: (inout PartitionDispatch<UInt64>, Entry) -> PartitionDispatch<UInt64>.Outcome
+    ) -> EventLoopFuture<[GroupEntryResult]> {
+        loop.preconditionInEventLoop()
+        var results: [GroupEntryResult] = []
+        var lastOffset: Int64?
+        for entry in entries {
+            let key = slot(entry)
+            guard slots[key] != nil else {
+                results.append(
+                    GroupEntryResult(
+                        topic: key.topic,
+                        partition: key.partition,
+                        errorCode: .unknownPartition,
+                        errorMessage: "group '\(name)' does not consume \(key.topic)/\(key.partition)"
+                    )
+                )
+                continue
+            }
+            let outcome = body(&slots[key]!.dispatch, entry)
+            do {
+                if let offset = try persistThrowing(key) { lastOffset = max(lastOffset ?? offset, offset) }
+                results.append(
+                    outcome == .accepted
+                        ? GroupEntryResult(topic: key.topic, partition: key.partition)
+                        : GroupEntryResult(
+                            topic: key.topic,
+                            partition: key.partition,
+                            errorCode: .notDelivered,
+                            errorMessage: "not in flight for this subscription (never delivered to it, "
+                                + "timed out, or taken back)"
+                        )
+                )
+            } catch {
+                let error = BrokerError(error)
+                results.append(
+                    GroupEntryResult(
+                        topic: key.topic,
+                        partition: key.partition,
+                        errorCode: error.code,
+                        errorMessage: error.message
+                    )
+                )
+            }
+        }
+        startDeadLetters()
+        scheduleRound()
+        guard let lastOffset else { return loop.makeSucceededFuture(results) }
+        let settled = results
+        let promise = loop.makePromise(of: [GroupEntryResult].self)
+        store.whenDurable(lastOffset) { outcome in
+            switch outcome {
+            case .success: promise.succeed(settled)
+            case .failure(let error):
+                promise.succeed(
+                    settled.map {
+                        GroupEntryResult(
+                            topic: $0.topic,
+                            partition: $0.partition,
+                            errorCode: error.code,
+                            errorMessage: "the group state was not made durable: \(error.message)"
+                        )
+                    }
+                )
+            }
+        }
+        return promise.futureResult
+    }
+
+    // MARK: State
+
+    /// Writes the events `key`'s dispatcher recorded; `nil` if there were none.
+    private func persistThrowing(_ key: SlotKey) throws -> Int64? {
+        let events = slots[key]!.dispatch.takeEvents()
+        guard !events.isEmpty else { return nil }
+        return try store.append(
+            events: events,
+            for: GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
+        )
+    }
+
+    /// ``persistThrowing(_:)``, logging a failure: the messages concerned are delivered again
+    /// (after their ack timeout, or after a restart), which at-least-once allows.
+    @discardableResult
+    func persist(_ key: SlotKey) -> Bool {
+        do {
+            _ = try persistThrowing(key)
+            return true
+        } catch {
+            logger.error(
+                "group state not written",
+                metadata: ["group": "\(name)", "partition": "\(key.topic)/\(key.partition)", "error": "\(error)"]
+            )
+            return false
+        }
+    }
+
+    // MARK: Dispatch rounds
+
+    /// Runs a dispatch round soon (once, however many ask).
+    func scheduleRound() {
+        guard !roundScheduled, !isClosed else { return }
+        roundScheduled = true
+        loop.execute { self.runRound() }
+    }
+
+    private func runRound() {
+        roundScheduled = false
+        guard !isClosed else { return }
+        let now = Self.monotonicNow()
+        let wallClock = currentTimeMilliseconds()
+        for memberID in memberOrder {
+            guard var member = members[memberID], member.credits > 0 else { continue }
+            guard member.outlet.isWritable else {
+                let loop = self.loop
+                member.outlet.whenWritable { loop.execute { self.scheduleRound() } }
+                continue
+            }
+            for key in slotOrder where member.credits > 0 {
+                let deliveries = slots[key]!.dispatch.take(
+                    upTo: min(member.credits, Self.maxDeliveriesPerPush),
+                    for: memberID,
+                    now: now,
+                    wallClock: wallClock
+                )
+                guard !deliveries.isEmpty else { continue }
+                member.credits -= deliveries.count
+                // Recorded before they are sent: a crash never loses a delivery count.
+                guard persist(key) else { continue }
+                send(deliveries, from: key, to: member)
+            }
+            members[memberID] = member
+        }
+        // Spread the next round's first picks.
+        if !memberOrder.isEmpty { memberOrder.append(memberOrder.removeFirst()) }
+        if !slotOrder.isEmpty { slotOrder.append(slotOrder.removeFirst()) }
+        for key in slotOrder { readAheadIfNeeded(key) }
+        armTimer()
+    }
+
+    /// Arms the timer for the earliest ack deadline or backoff end.
+    private func armTimer() {
+        let deadline = slots.values.compactMap(\.dispatch.nextDeadline).min()
+        guard deadline != timerDeadline else { return }
+        timer?.cancel()
+        timer = nil
+        timerDeadline = deadline
+        guard let deadline else { return }
+        let delay = max(0, deadline - Self.monotonicNow())
+        timer = loop.scheduleTask(in: .milliseconds(delay)) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerDeadline = nil
+        let now = Self.monotonicNow()
+        for key in slotOrder {
+            _ = slots[key]!.dispatch.expire(now: now)
+            persist(key)
+        }
+        startDeadLetters()
+        scheduleRound()
+        armTimer()
+    }
+
+    /// Stops dispatching (the broker is shutting down).
+    func close() {
+        isClosed = true
+        timer?.cancel()
+        timer = nil
+    }
+
+    // MARK: Reading ahead
+
+    private func readAheadIfNeeded(_ key: SlotKey) {
+        guard let slot = slots[key], slot.dispatch.wantsRecords, !slot.isReading, !slot.isWaitingForData, !isClosed
+        else { return }
+        slots[key]!.isReading = true
+        let from = slot.dispatch.nextReadOffset
+        slot.partition.readForGroup(from: from, maxBytes: Self.readAheadBytes).hop(to: loop).whenComplete {
+            [self] result in
+            slots[key]?.isReading = false
+            switch result {
+            case .success(let read):
+                if read.logStartOffset > slots[key]!.dispatch.committedOffset {
+                    // Retention removed messages the group had not finished.
+                    _ = slots[key]!.dispatch.logStartMoved(to: read.logStartOffset)
+                }
+                if read.nextOffset > from || !read.entries.isEmpty {
+                    slots[key]!.emptyReads = 0
+                    slots[key]!.dispatch.add(
+                        records: read.entries.map { ($0.offset, $0.keyHash) },
+                        readUpTo: read.nextOffset
+                    )
+                    persist(key)
+                    startDeadLetters()
+                    scheduleRound()
+                } else {
+                    slots[key]!.emptyReads += 1
+                    waitForData(key, after: from, retryAfter: slots[key]!.emptyReads > 1 ? .milliseconds(100) : nil)
+                }
+            case .failure(let error):
+                logger.error(
+                    "group read failed",
+                    metadata: ["group": "\(name)", "partition": "\(key.topic)/\(key.partition)", "error": "\(error)"]
+                )
+                waitForData(key, after: from, retryAfter: .seconds(1))
+            }
+        }
+    }
+
+    /// Reads again once the partition has data at `offset` (or after `retryAfter`).
+    private func waitForData(_ key: SlotKey, after offset: Int64, retryAfter: TimeAmount? = nil) {
+        guard !isClosed, let slot = slots[key] else { return }
+        slots[key]!.isWaitingForData = true
+        let resume: @Sendable () -> Void = { [weak self] in
+            guard let self else { return }
+            self.loop.execute {
+                guard self.slots[key]?.isWaitingForData == true else { return }
+                self.slots[key]!.isWaitingForData = false
+                self.readAheadIfNeeded(key)
+            }
+        }
+        if let retryAfter {
+            loop.scheduleTask(in: retryAfter) { resume() }
+            return
+        }
+        let wakeup = FetchWakeup(eventLoop: loop)
+        wakeup.futureResult.whenSuccess { resume() }
+        slot.partition.notify(wakeup, whenDataAfter: offset)
+    }
+}

@@ -1,0 +1,135 @@
+import BrokerClient
+import BrokerProtocol
+import Foundation
+import Testing
+
+@testable import Broker
+
+/// Consumer groups end to end over the wire: subscribe, deliveries pushed under credits, acks,
+/// key ordering, redelivery after a nack or a dropped connection, dead letters on reject, and
+/// the committed state across a restart.
+@Suite struct GroupFlowTests {
+    @Test func everyMessageIsDeliveredOnceInKeyOrderAndAcknowledged() async throws {
+        try await withBroker { _, port in
+            try await produceJobs(port: port, topic: "jobs", partitions: 2, count: 40, keys: 5)
+            let member = try await RawMember(port: port)
+            let subscribed = try await member.subscribe(group: "workers", topics: ["jobs"], credits: 1000)
+            #expect(subscribed.created && subscribed.settings.ordering == .key)
+            var delivered: [RawMember.Delivered] = []
+            while delivered.count < 40 {
+                let push = try await member.nextPush()
+                // Key ordering: nothing in this push shares a key (each was acked before the next
+                // of its key could go out), and each key's offsets rise.
+                #expect(Set(push.compactMap(\.key)).count == push.count, "two in flight with one key: \(push)")
+                delivered += push
+                let acked = try await member.ack("jobs", push)
+                #expect(acked.entries.allSatisfy { $0.errorCode == .none }, "\(acked)")
+            }
+            #expect(delivered.count == 40)
+            #expect(Set(delivered.map(\.value)).count == 40, "each message once")
+            #expect(delivered.allSatisfy { $0.deliveryCount == 1 })
+            for key in Set(delivered.compactMap(\.key)) {
+                let offsets = delivered.filter { $0.key == key }.map { "\($0.partition)/\($0.offset)" }
+                let byPartition = Dictionary(grouping: delivered.filter { $0.key == key }, by: \.partition)
+                for (_, items) in byPartition {
+                    #expect(items.map(\.offset) == items.map(\.offset).sorted(), "key \(key): \(offsets)")
+                }
+            }
+            // Nothing more comes.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(!member.hasPendingPush)
+        }
+    }
+
+    @Test func aNackedMessageComesBackWithItsDeliveryCountAndADroppedMemberSMessagesGoToAnother() async throws {
+        try await withBroker { _, port in
+            try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 3, keys: 3)
+            let first = try await RawMember(port: port)
+            try await first.subscribe(
+                group: "workers",
+                topics: ["jobs"],
+                settings: RequestedGroupSettings(backoffInitialMilliseconds: 0, backoffMaxMilliseconds: 0),
+                credits: 10
+            )
+            var push = try await first.nextPush()
+            while push.count < 3 { push += try await first.nextPush() }
+            let nacked = try #require(push.first)
+            let nackAnswer = try await first.nack("jobs", nacked, reason: "try later")
+            #expect(nackAnswer.entries.first?.errorCode == ErrorCode.none)
+            let again = try await first.nextPush()
+            #expect(again.map(\.offset) == [nacked.offset] && again.first?.deliveryCount == 2)
+            // A second member joins; the first one's connection drops with three in flight.
+            let second = try await RawMember(port: port)
+            try await second.subscribe(group: "workers", topics: ["jobs"], credits: 10)
+            first.connection.channel.close(promise: nil)
+            var moved: [RawMember.Delivered] = []
+            while moved.count < 3 { moved += try await second.nextPush() }
+            #expect(Set(moved.map(\.offset)) == Set(push.map(\.offset)))
+            #expect(moved.first { $0.offset == nacked.offset }?.deliveryCount == 3)
+            #expect(moved.filter { $0.offset != nacked.offset }.allSatisfy { $0.deliveryCount == 2 })
+            // An ack from the member that no longer holds the message is refused; its own is accepted.
+            let acked = try await second.ack("jobs", moved)
+            #expect(acked.entries.allSatisfy { $0.errorCode == .none })
+        }
+    }
+
+    @Test func aRejectedMessageIsDeadLetteredWithItsHistory() async throws {
+        try await withBroker { server, port in try await Self.rejectFlow(server: server, port: port) }
+    }
+
+    private static func rejectFlow(server: BrokerServer, port: Int) async throws {
+        try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 2, keys: 2)
+        let member = try await RawMember(port: port)
+        try await member.subscribe(group: "billing", topics: ["jobs"], credits: 10)
+        var push = try await member.nextPush()
+        while push.count < 2 { push += try await member.nextPush() }
+        guard let poison = push.first(where: { $0.value == "job 0" }) else {
+            Issue.record("job 0 was not delivered: \(push)")
+            return
+        }
+        let rejectAnswer = try await member.reject("jobs", poison, reason: "cannot parse")
+        #expect(rejectAnswer.entries.first?.errorCode == ErrorCode.none)
+        let others = push.filter { $0.offset != poison.offset }
+        _ = try await member.ack("jobs", others)
+        let letters = try await readTopic("dlq.billing.jobs", port: port, server: server, atLeast: 1)
+        try #require(letters.count == 1)
+        #expect(letters[0].valueString == "job 0")
+        #expect(letters[0].headerString("sluice.dlq.reason") == "cannot parse")
+        #expect(letters[0].headerString("sluice.dlq.offset") == "\(poison.offset)")
+        #expect(letters[0].headerString("sluice.dlq.delivery-count") == "1")
+        // It is finished: not delivered again.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!member.hasPendingPush)
+    }
+
+    @Test func acknowledgedMessagesAreNotDeliveredAgainAfterARestart() async throws {
+        let directory = NSTemporaryDirectory() + "sluice-group-restart-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = BrokerConfiguration(dataDirectory: directory, port: 0)
+        var acknowledged: Set<Int64> = []
+        try await BrokerServer.withServer(configuration: configuration) { server in
+            let port = try #require(server.localPort)
+            try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 10, keys: 10)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], credits: 6)
+            var push: [RawMember.Delivered] = []
+            while push.count < 6 { push += try await member.nextPush() }
+            let done = push.filter { $0.offset % 2 == 0 }
+            _ = try await member.ack("jobs", done)
+            acknowledged = Set(done.map(\.offset))
+            member.connection.channel.close(promise: nil)
+        }
+        try await BrokerServer.withServer(configuration: configuration) { server in
+            let member = try await RawMember(port: try #require(server.localPort))
+            let again = try await member.subscribe(group: "workers", topics: ["jobs"], credits: 100)
+            #expect(!again.created)
+            var delivered: [RawMember.Delivered] = []
+            while delivered.count < 10 - acknowledged.count { delivered += try await member.nextPush() }
+            #expect(Set(delivered.map(\.offset)).isDisjoint(with: acknowledged), "acknowledged before the restart")
+            #expect(Set(delivered.map(\.offset)).union(acknowledged) == Set(0..<10))
+            // The three in flight when the connection dropped were failed deliveries: counts kept.
+            #expect(delivered.filter { $0.offset < 6 }.allSatisfy { $0.deliveryCount == 2 })
+            #expect(delivered.filter { $0.offset >= 6 }.allSatisfy { $0.deliveryCount == 1 })
+        }
+    }
+}

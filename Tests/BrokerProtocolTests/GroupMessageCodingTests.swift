@@ -247,13 +247,11 @@ struct GroupMessageCodingTests {
 
     // MARK: Versions
 
-    /// The group APIs are defined at version 0 but not served: they are not in `supported`, so the
-    /// handshake does not announce them and the broker answers them `unsupportedAPI`.
+    /// The group administration APIs are defined at version 0 but not served yet: they are not in
+    /// `supported`, so the handshake does not announce them and the broker answers them
+    /// `unsupportedAPI`. (A member's APIs are served: APIKeyTests.)
     @Test func groupAPIsAreDefinedNotServed() {
-        let keys: [APIKey] = [
-            .subscribe, .credit, .ack, .nack, .reject, .extend, .leave, .listGroups, .describeGroup, .resetGroup,
-            .deleteGroup, .redriveDeadLetters,
-        ]
+        let keys: [APIKey] = [.listGroups, .describeGroup, .resetGroup, .deleteGroup, .redriveDeadLetters]
         #expect(ProtocolVersions.groupAPIs.map(\.apiKey) == keys)
         #expect(ProtocolVersions.pushes.map(\.apiKey) == [.deliver])
         for range in ProtocolVersions.groupAPIs + ProtocolVersions.pushes {

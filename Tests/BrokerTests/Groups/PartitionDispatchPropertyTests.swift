@@ -286,6 +286,14 @@ struct PartitionDispatchPropertyTests {
             if checks % 6 == 0 {
                 let problems = dispatch.invariantViolations()
                 try verify(problems.isEmpty, "\(problems)")
+                // Any state reached restores to itself.
+                let restored = PartitionDispatch<String>(
+                    id: dispatch.id,
+                    settings: settings,
+                    restoring: persisted,
+                    randomSeed: 0
+                )
+                try verify(restored.persistedState == persisted, "restores to \(restored.persistedState)")
             }
             try verify(
                 dispatch.committedOffset == model.committed,

@@ -49,18 +49,46 @@ extension PartitionDispatch {
     /// - Returns: One outcome per range: ``Outcome/accepted`` when every offset of the range is
     ///   finished now, ``Outcome/notDelivered`` when some offset was not held by `member` (never
     ///   delivered, negative, not read yet, held by another member, waiting for redelivery); the
-    ///   offsets it held are acknowledged either way.
-    /// - Complexity: O(min(range length, window)) per range: a range as large as
-    ///   `0...Int64.max` costs at most a pass over the window.
+    ///   offsets it held are acknowledged either way. Overlapping ranges are fine.
+    /// - Complexity: O(r log r + window + r log window) for r ranges, however long they are: the
+    ///   ranges are merged and the tracked messages they cover are visited once.
     public mutating func ack(_ ranges: [ClosedRange<Int64>], by member: Member) -> [Outcome] {
+        guard !ranges.isEmpty else { return [] }
+        // The tracked messages lie in committed...nextReadOffset-1; merge the ranges clipped to it.
+        let trackedSpan = committedOffset...max(committedOffset, nextReadOffset - 1)
+        var merged: [ClosedRange<Int64>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            let low = max(range.lowerBound, trackedSpan.lowerBound)
+            let high = min(range.upperBound, trackedSpan.upperBound)
+            guard low <= high else { continue }
+            if let last = merged.last, low <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, high)
+            } else {
+                merged.append(low...high)
+            }
+        }
+        // Visit the tracked offsets the merged ranges cover (each once): held ones are
+        // acknowledged, the others make their ranges incomplete.
         var acknowledged: [Int64] = []
-        var outcomes: [Outcome] = []
-        outcomes.reserveCapacity(ranges.count)
-        for range in ranges {
-            outcomes.append(ack(range, by: member, into: &acknowledged))
+        var notHeld: [Int64] = []
+        for range in merged {
+            var index = firstOrderIndex(atOrAfter: range.lowerBound)
+            while index < offsetOrder.endIndex, offsetOrder[index] <= range.upperBound {
+                let offset = offsetOrder[index]
+                index += 1
+                guard messages[offset] != nil else { continue }
+                if held(offset, by: member) != nil {
+                    acknowledged.append(offset)
+                } else {
+                    notHeld.append(offset)
+                }
+            }
+        }
+        for offset in acknowledged { untrack(offset) }
+        let outcomes = ranges.map { range -> Outcome in
+            isComplete(range, notHeld: notHeld) ? .accepted : .notDelivered
         }
         if !acknowledged.isEmpty {
-            acknowledged.sort()
             var compressed: [ClosedRange<Int64>] = []
             for offset in acknowledged {
                 if let last = compressed.last, last.upperBound + 1 == offset {
@@ -75,47 +103,46 @@ extension PartitionDispatch {
         return outcomes
     }
 
-    /// Acknowledges the offsets of `range` that `member` holds, appending them to `acknowledged`.
-    private mutating func ack(
-        _ range: ClosedRange<Int64>,
-        by member: Member,
-        into acknowledged: inout [Int64]
-    ) -> Outcome {
-        var isComplete = range.lowerBound >= 0
-        // Above what was read: only offsets the restored state marks finished are done.
+    /// The index of the first entry of `offsetOrder` at or above `offset` (the deque is sorted,
+    /// finished entries included).
+    /// - Complexity: O(log window).
+    private func firstOrderIndex(atOrAfter offset: Int64) -> Int {
+        var low = offsetOrder.startIndex
+        var high = offsetOrder.endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if offsetOrder[middle] < offset {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        return low
+    }
+
+    /// Whether every offset of `range` is finished once the held ones are acknowledged: none is
+    /// negative, in `notHeld` (sorted), or unread and not marked finished by the restored state.
+    private func isComplete(_ range: ClosedRange<Int64>, notHeld: [Int64]) -> Bool {
+        guard range.lowerBound >= 0 else { return false }
         if range.upperBound >= nextReadOffset {
             let unread = max(range.lowerBound, nextReadOffset)...range.upperBound
-            if let index = Self.indexOfRange(in: restoredFinished, endingAtOrAfter: unread.lowerBound),
+            guard let index = Self.indexOfRange(in: restoredFinished, endingAtOrAfter: unread.lowerBound),
                 restoredFinished[index].lowerBound <= unread.lowerBound,
                 restoredFinished[index].upperBound >= unread.upperBound
-            {
-                // Finished already.
+            else { return false }
+        }
+        // The first offset of `notHeld` at or above the range's start must be beyond its end.
+        var low = 0
+        var high = notHeld.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if notHeld[middle] < range.lowerBound {
+                low = middle + 1
             } else {
-                isComplete = false
+                high = middle
             }
         }
-        // What was read: finished unless tracked; tracked ones must be held by `member`.
-        let low = max(range.lowerBound, committedOffset)
-        let high = min(range.upperBound, nextReadOffset - 1)
-        guard low <= high else { return isComplete ? .accepted : .notDelivered }
-        var candidates: [Int64] = []
-        let span = high.subtractingReportingOverflow(low)
-        if !span.overflow, span.partialValue < Int64(messages.count) {
-            for offset in low...high where messages[offset] != nil { candidates.append(offset) }
-        } else {
-            for offset in offsetOrder where offset >= low && offset <= high && messages[offset] != nil {
-                candidates.append(offset)
-            }
-        }
-        for offset in candidates {
-            guard held(offset, by: member) != nil else {
-                isComplete = false
-                continue
-            }
-            untrack(offset)
-            acknowledged.append(offset)
-        }
-        return isComplete ? .accepted : .notDelivered
+        return low == notHeld.count || notHeld[low] > range.upperBound
     }
 
     /// A failed delivery: `member` gives back the message at `offset`. It is delivered again after

@@ -71,19 +71,11 @@ extension PartitionDispatch {
 
     /// The dead letter of a message.
     func deadLetter(offset: Int64, message: Message) -> DeadLetter {
-        let record =
-            message.record
-            ?? DeliveryRecord(
-                deliveryCount: 0,
-                failureCount: 0,
-                firstDeliveredAt: 0,
-                lastDeliveredAt: 0,
-                lastFailureReason: nil
-            )
+        let record = message.record ?? Self.emptyRecord
         return DeadLetter(offset: offset, record: record, reason: record.lastFailureReason ?? Self.maxDeliveriesReason)
     }
 
-    /// Takes the message at `offset` out of flight (the counters only; the caller sets its state).
+    /// Counts one message of `member` out of flight (the counters only; the caller sets its state).
     mutating func leaveFlight(member: Member) {
         inFlightCount -= 1
         let held = (inFlightByMember[member] ?? 1) - 1

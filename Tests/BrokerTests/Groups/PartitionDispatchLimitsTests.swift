@@ -136,4 +136,26 @@ struct PartitionDispatchLimitsTests {
         zero.drain()
         #expect(zero.deadLetters.map(\.offset) == [0])
     }
+
+    @Test("many overlapping huge ranges in one ack: each tracked message is visited once, outcomes per range")
+    func manyHugeRanges() {
+        let harness = DispatchHarness { $0.maxUnfinishedPerPartition = 5_000 }
+        harness.dispatch.add(records: (0..<5_000).map { (offset: Int64($0), keyHash: nil) }, readUpTo: 5_000)
+        harness.drain()
+        #expect(harness.take(1, for: "a") == [0])
+        #expect(harness.dispatch.take(upTo: 4_999, for: "b", now: 0, wallClock: 0).count == 4_999)
+        // "a" acknowledges with ranges that each cover everything "b" holds.
+        var ranges = Array(repeating: Int64(0)...Int64.max, count: 5_000)
+        ranges.append(0...0)
+        ranges.append(4_999...4_999)
+        ranges.append(Int64.min...Int64.min)
+        let outcomes = harness.ackRanges(ranges)
+        #expect(outcomes.count == 5_003)
+        #expect(outcomes.prefix(5_000).allSatisfy { $0 == .notDelivered })
+        #expect(Array(outcomes.suffix(3)) == [.accepted, .notDelivered, .notDelivered])
+        harness.drain()
+        #expect(harness.dispatch.committedOffset == 1)
+        #expect(harness.dispatch.inFlightByMember == ["b": 4_999])
+        #expect(harness.allEvents.last == .acknowledged([0...0]))
+    }
 }

@@ -286,6 +286,14 @@ struct PartitionDispatchPropertyTests {
             if checks % 6 == 0 {
                 let problems = dispatch.invariantViolations()
                 try verify(problems.isEmpty, "\(problems)")
+                // Any state reached restores to itself.
+                let restored = PartitionDispatch<String>(
+                    id: dispatch.id,
+                    settings: settings,
+                    restoring: persisted,
+                    randomSeed: 0
+                )
+                try verify(restored.persistedState == persisted, "restores to \(restored.persistedState)")
             }
             try verify(
                 dispatch.committedOffset == model.committed,
@@ -347,6 +355,13 @@ struct PartitionDispatchPropertyTests {
                 var progressed = true
                 while progressed {
                     let before = (model.readOffset, model.committed, model.tracked.count)
+                    // The dead letters reported by the last check are written first.
+                    action = "drain: dead letters"
+                    let deadLettering = model.tracked.filter { $0.value.isDeadLettering }.keys.sorted()
+                    for offset in deadLettering {
+                        model.finish(offset)
+                        try verify(dispatch.deadLetterWritten(offset: offset), "dead letter \(offset) not pending")
+                    }
                     action = "drain: read"
                     while model.readOffset < model.logEnd && dispatch.wantsRecords {
                         let end = min(model.logEnd, model.readOffset + 16)
@@ -358,14 +373,10 @@ struct PartitionDispatchPropertyTests {
                     let held = model.held(by: "drainer")
                     let expected = held.map { model.ack($0...$0, by: "drainer") }
                     try verify(dispatch.ack(held.map { $0...$0 }, by: "drainer") == expected, "drain acks")
-                    action = "drain: dead letters"
                     try drainAndCheck()
-                    for offset in model.tracked.filter({ $0.value.isDeadLettering }).keys.sorted() {
-                        model.finish(offset)
-                        try verify(dispatch.deadLetterWritten(offset: offset), "dead letter \(offset) not pending")
-                    }
-                    try drainAndCheck()
-                    progressed = before != (model.readOffset, model.committed, model.tracked.count) || !held.isEmpty
+                    progressed =
+                        before != (model.readOffset, model.committed, model.tracked.count) || !held.isEmpty
+                        || !deadLettering.isEmpty
                 }
                 if model.readOffset == model.logEnd && model.tracked.isEmpty { return }
                 now += 1_000

@@ -28,7 +28,6 @@ final class GroupManager: Sendable {
         var isClosed = false
     }
 
-    let store: GroupStateStore
     let registry: TopicRegistry
     let deadLetters: DeadLetterWriter
     let eventLoopGroup: any EventLoopGroup
@@ -36,19 +35,36 @@ final class GroupManager: Sendable {
     private let state = NIOLockedValueBox(State())
     /// Serialises group creation (two first subscribes of one group create it once).
     private let creation = GroupCreationQueue()
+    /// The group state log, once open: at start-up if it exists, else at the first subscribe (a
+    /// broker whose clients never use groups writes no group state).
+    private let openedStore: NIOLockedValueBox<GroupStateStore?>
+    private let openStore: @Sendable () async throws -> GroupStateStore
 
     init(
-        store: GroupStateStore,
+        store: GroupStateStore?,
+        openStore: @escaping @Sendable () async throws -> GroupStateStore,
         registry: TopicRegistry,
         deadLetters: DeadLetterWriter,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) {
-        self.store = store
+        self.openedStore = NIOLockedValueBox(store)
+        self.openStore = openStore
         self.registry = registry
         self.deadLetters = deadLetters
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+    }
+
+    /// The group state log, if it has been opened.
+    var store: GroupStateStore? { openedStore.withLockedValue { $0 } }
+
+    /// The group state log, opened if it is not yet (called inside the creation queue only).
+    private func openedOrOpenStore() async throws -> GroupStateStore {
+        if let store = self.store { return store }
+        let store = try await openStore()
+        openedStore.withLockedValue { $0 = store }
+        return store
     }
 
     // MARK: Subscribing
@@ -86,6 +102,7 @@ final class GroupManager: Sendable {
             try check(request, against: runtime.definition)
             return (runtime, false)
         }
+        let store = try await openedOrOpenStore()
         var created = false
         let definition: GroupDefinition
         if let existing = store.definition(of: request.group) {
@@ -96,7 +113,7 @@ final class GroupManager: Sendable {
                 settings: try GroupSettings(request.settings.resolved(over: ResolvedGroupSettings(GroupSettings()))),
                 topics: request.topics
             )
-            try await create(request.group, definition, startAt: request.startAt)
+            try await create(request.group, definition, startAt: request.startAt, in: store)
             created = true
         }
         let loop = eventLoopGroup.next()
@@ -131,7 +148,12 @@ final class GroupManager: Sendable {
     }
 
     /// Writes a new group and where it starts on each partition.
-    private func create(_ group: String, _ definition: GroupDefinition, startAt: GroupStartPosition) async throws {
+    private func create(
+        _ group: String,
+        _ definition: GroupDefinition,
+        startAt: GroupStartPosition,
+        in store: GroupStateStore
+    ) async throws {
         var records: [GroupStateRecord] = [.groupCreated(group: group, definition)]
         for topicName in definition.topics {
             guard let topic = registry.topic(named: topicName) else {
@@ -168,7 +190,10 @@ final class GroupManager: Sendable {
         do {
             try TopicName.validate(group)
         } catch let error as BrokerError {
-            throw BrokerError(.invalidGroupName, error.message.replacingOccurrences(of: "topic name", with: "group name"))
+            throw BrokerError(
+                .invalidGroupName,
+                error.message.replacingOccurrences(of: "topic name", with: "group name")
+            )
         }
         for topic in topics {
             let deadLetterTopic = DeadLetterWriter.topicName(group: group, topic: topic)
@@ -283,7 +308,10 @@ extension GroupSettings {
         }
         func check<T: Comparable>(_ name: String, _ value: T, _ range: ClosedRange<T>) throws -> T {
             guard range.contains(value) else {
-                throw BrokerError(.invalidRequest, "\(name) \(value) is outside \(range.lowerBound)-\(range.upperBound)")
+                throw BrokerError(
+                    .invalidRequest,
+                    "\(name) \(value) is outside \(range.lowerBound)-\(range.upperBound)"
+                )
             }
             return value
         }

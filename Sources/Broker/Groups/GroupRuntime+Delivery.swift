@@ -22,7 +22,12 @@ extension GroupRuntime {
                     "group delivery read failed",
                     metadata: ["group": "\(name)", "partition": "\(key.topic)/\(key.partition)", "error": "\(error)"]
                 )
-                fail(sorted.map(\.offset), key: key, member: member.id, reason: "read failed: \(BrokerError(error).message)")
+                fail(
+                    sorted.map(\.offset),
+                    key: key,
+                    member: member.id,
+                    reason: "read failed: \(BrokerError(error).message)"
+                )
             }
         }
     }

@@ -65,7 +65,7 @@ extension GroupStateStore {
         for record in view.checkpointRecords() {
             add(record)
             if batchBytes >= configuration.checkpointBatchBytes {
-                try appendLocked(RecordBatch(records: batch))
+                _ = try appendLocked(RecordBatch(records: batch))
                 batch.removeAll(keepingCapacity: true)
                 batchBytes = 0
             }

@@ -24,17 +24,9 @@ struct GroupRead: Sendable {
     var logEndOffset: Int64
 }
 
-/// The 64-bit FNV-1a hash of a key's bytes: keys with equal bytes have equal hashes, in every
-/// process. Two different keys with the same hash are ordered as one key (never the other way).
-enum KeyHash {
-    static func of(_ key: ByteBuffer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.readableBytesView {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
-    }
+extension KeyHash {
+    /// The hash of a key's readable bytes.
+    static func of(_ key: ByteBuffer) -> UInt64 { of(key.readableBytesView) }
 }
 
 extension Partition {

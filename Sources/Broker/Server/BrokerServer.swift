@@ -150,16 +150,22 @@ public final class BrokerServer: Service, Sendable {
         )
     }
 
-    /// Opens the group state log (replaying it, on the thread pool) and the groups on it.
+    /// The consumer groups: their state log is opened (replayed, on the thread pool) now if it
+    /// exists, else when the first group is created.
     private func openGroups(registry: TopicRegistry, producerIDs: ProducerIDAllocator) async throws -> GroupManager {
         let directory = configuration.dataDirectory + "/" + GroupStateStore.directoryName
         let scheduler = flushScheduler
         let logger = self.logger
-        let store = try await threadPool.runIfActive {
-            try GroupStateStore.open(directory: directory, flushScheduler: scheduler, logger: logger)
+        let threadPool = self.threadPool
+        let open: @Sendable () async throws -> GroupStateStore = {
+            try await threadPool.runIfActive {
+                try GroupStateStore.open(directory: directory, flushScheduler: scheduler, logger: logger)
+            }
         }
+        let exists = PosixFileIO.shared.exists(directory)
         return GroupManager(
-            store: store,
+            store: exists ? try await open() : nil,
+            openStore: open,
             registry: registry,
             deadLetters: DeadLetterWriter(registry: registry, issued: { producerIDs.issued }),
             eventLoopGroup: eventLoopGroup,
@@ -236,7 +242,7 @@ public final class BrokerServer: Service, Sendable {
         if let groups = groupManager.withLockedValue({ $0 }) {
             await groups.close()
             do {
-                try groups.store.close()
+                try groups.store?.close()
             } catch {
                 logger.error("group state log not closed cleanly", metadata: ["error": "\(error)"])
             }

@@ -40,7 +40,13 @@ final class RawMember {
         credits: UInt32 = 100
     ) async throws -> SubscribeResponse {
         let response = try await connection.call(
-            SubscribeRequest(group: group, topics: topics, startAt: startAt, settings: settings, initialCredits: credits),
+            SubscribeRequest(
+                group: group,
+                topics: topics,
+                startAt: startAt,
+                settings: settings,
+                initialCredits: credits
+            ),
             as: SubscribeResponse.self,
             correlationID: correlationID()
         )
@@ -59,7 +65,10 @@ final class RawMember {
             for record in try batch.records() { records[record.offset] = record }
         }
         return try push.deliveries.map { delivery in
-            let record = try #require(records[delivery.offset], "the push holds the record of offset \(delivery.offset)")
+            let record = try #require(
+                records[delivery.offset],
+                "the push holds the record of offset \(delivery.offset)"
+            )
             return Delivered(
                 partition: push.partition,
                 offset: delivery.offset,
@@ -79,7 +88,11 @@ final class RawMember {
             AckRequest(
                 subscriptionID: subscriptionID,
                 entries: byPartition.keys.sorted().map { partition in
-                    .init(topic: topic, partition: partition, ranges: byPartition[partition]!.map { $0.offset...$0.offset })
+                    .init(
+                        topic: topic,
+                        partition: partition,
+                        ranges: byPartition[partition]!.map { $0.offset...$0.offset }
+                    )
                 }
             ),
             as: AckResponse.self,
@@ -87,7 +100,8 @@ final class RawMember {
         )
     }
 
-    func nack(_ topic: String, _ delivered: Delivered, delay: Int64? = nil, reason: String) async throws -> NackResponse {
+    func nack(_ topic: String, _ delivered: Delivered, delay: Int64? = nil, reason: String) async throws -> NackResponse
+    {
         try await connection.call(
             NackRequest(
                 subscriptionID: subscriptionID,

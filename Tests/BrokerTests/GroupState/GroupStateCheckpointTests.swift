@@ -98,6 +98,7 @@ struct GroupStateCheckpointTests {
             // The 200th change starts the first checkpoint; let it complete.
             try Self.appendRandom(1, to: store, model: &model, random: &random)
             _ = store.waitUntilDurableBlocking(store.currentStatistics.logEndOffset - 1)
+            store.waitForCompletedCheckpoints(1)
             let first = try #require(store.currentStatistics.checkpointOffset)
             #expect(store.currentStatistics.checkpointsCompleted == 1)
 
@@ -133,6 +134,7 @@ struct GroupStateCheckpointTests {
             var random = GroupStateRandom(seed: 8)
             try Self.appendRandom(100, to: store, model: &model, random: &random)
             _ = store.waitUntilDurableBlocking(store.currentStatistics.logEndOffset - 1)
+            store.waitForCompletedCheckpoints(1)
             let first = try #require(store.currentStatistics.checkpointOffset)
 
             disk.disk.inject(.init(.write, pathSuffix: "checkpoint.tmp", errno: ENOSPC, times: Int.max))

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import LogStore
 import LogStoreTesting
 
@@ -69,6 +70,15 @@ func withSimulatedGroupState<T>(
 }
 
 extension GroupStateStore {
+    /// Blocks (at most about 20 s) until `count` checkpoints have completed: a checkpoint completes
+    /// on the flush thread after its marker is durable, possibly after other waiters of the same
+    /// flush have been woken.
+    func waitForCompletedCheckpoints(_ count: Int) {
+        for _ in 0..<2000 where currentStatistics.checkpointsCompleted < count {
+            usleep(10_000)
+        }
+    }
+
     /// Blocks until `offset` is durable (the flush thread completes it).
     func waitUntilDurableBlocking(_ offset: Int64) -> Result<Void, BrokerError> {
         let semaphore = DispatchSemaphore(value: 0)

@@ -341,7 +341,7 @@ struct PartitionDispatchTests {
         harness.add([0, 1])
         #expect(harness.deadLetters.map(\.offset) == [1])
         #expect(harness.deadLetters.first?.reason == Dispatch.maxDeliveriesReason)
-        harness.logStartMoved(to: 6)
+        _ = harness.logStartMoved(to: 6)
         harness.drain()
         #expect(harness.dispatch.pendingDeadLetters().isEmpty)
         #expect(harness.dispatch.committedOffset == 6)
@@ -362,7 +362,7 @@ struct PartitionDispatchTests {
         #expect(harness.dispatch.nextDeadline == nil)
         harness.add([1, 2])
         #expect(harness.take() == [1, 2])
-        harness.reset(to: -7)
+        _ = harness.reset(to: -7)
         harness.drain()
         #expect(harness.dispatch.committedOffset == 0)
     }

@@ -78,8 +78,9 @@ final class TestConnection: Sendable {
         try await channel.writeAndFlush(buffer)
     }
 
-    /// Waits (bounded) for the response with `correlationID`.
-    func response(_ correlationID: UInt32, timeoutSeconds: Double = 20) async throws -> ResponseFrame {
+    /// Waits (bounded: a full parallel test run on 2 cores can hold a response up for seconds) for
+    /// the response with `correlationID`.
+    func response(_ correlationID: UInt32, timeoutSeconds: Double = 60) async throws -> ResponseFrame {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
             let found = inbox.frames.withLockedValue { frames -> ResponseFrame? in

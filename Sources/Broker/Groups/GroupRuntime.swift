@@ -117,7 +117,8 @@ final class GroupRuntime: @unchecked Sendable {
         memberOrder.removeAll { $0 == id }
         let now = Self.monotonicNow()
         for key in slotOrder {
-            _ = slots[key]!.dispatch.memberLeft(id, failed: failed, now: now)
+            // The broker shutting down is not the member's failure.
+            _ = slots[key]!.dispatch.memberLeft(id, failed: failed && !isClosed, now: now)
             persist(key)
         }
         startDeadLetters()
@@ -315,7 +316,8 @@ final class GroupRuntime: @unchecked Sendable {
         armTimer()
     }
 
-    /// Stops dispatching (the broker is shutting down).
+    /// Stops dispatching (the broker is shutting down): no more deliveries, timers or read-ahead;
+    /// acknowledgements are still taken, and members that leave now are not counted as failed.
     func close() {
         isClosed = true
         timer?.cancel()

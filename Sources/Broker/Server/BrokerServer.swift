@@ -233,14 +233,17 @@ public final class BrokerServer: Service, Sendable {
         logger.info("broker shutting down")
         try? await channel?.close()
         registry?.endLongPolls()
+        let groups = groupManager.withLockedValue { $0 }
+        // Groups stop dispatching first; members' in-flight requests (acks) are still answered,
+        // and members that the shutdown disconnects are not counted as failed deliveries.
+        await groups?.close()
         connections.drainAll()
         let deadline = NIODeadline.now() + Self.drainTimeout
         while connections.count > 0 && NIODeadline.now() < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
         connections.closeAll()
-        if let groups = groupManager.withLockedValue({ $0 }) {
-            await groups.close()
+        if let groups {
             do {
                 try groups.store?.close()
             } catch {

@@ -132,4 +132,28 @@ import Testing
             #expect(delivered.filter { $0.offset >= 6 }.allSatisfy { $0.deliveryCount == 1 })
         }
     }
+
+    @Test func aCleanBrokerShutdownIsNotAMemberFailure() async throws {
+        let directory = NSTemporaryDirectory() + "sluice-group-shutdown-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = BrokerConfiguration(dataDirectory: directory, port: 0)
+        // With maxDeliveries 1, one failure dead-letters: a shutdown counted as a failure would
+        // dead-letter the message in flight instead of delivering it again.
+        let settings = RequestedGroupSettings(maxDeliveries: 1)
+        try await BrokerServer.withServer(configuration: configuration) { server in
+            let port = try #require(server.localPort)
+            try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 1, keys: 1)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], settings: settings, credits: 1)
+            _ = try await member.nextPush()
+            // The broker shuts down with the message in flight and the member connected.
+        }
+        try await BrokerServer.withServer(configuration: configuration) { server in
+            let member = try await RawMember(port: try #require(server.localPort))
+            try await member.subscribe(group: "workers", topics: ["jobs"], settings: settings, credits: 1)
+            let again = try await member.nextPush()
+            #expect(again.map(\.offset) == [0] && again.first?.deliveryCount == 2)
+            #expect(server.topicRegistry?.topic(named: "dlq.workers.jobs") == nil)
+        }
+    }
 }

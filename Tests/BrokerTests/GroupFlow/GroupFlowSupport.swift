@@ -55,7 +55,7 @@ final class RawMember {
     }
 
     /// The deliveries of the next push (bounded wait), with their records decoded.
-    func nextPush(timeoutSeconds: Double = 20) async throws -> [Delivered] {
+    func nextPush(timeoutSeconds: Double = 60) async throws -> [Delivered] {
         let frame = try await connection.response(PushFrame.correlationID, timeoutSeconds: timeoutSeconds)
         let push = try DeliverPush(try PushFrame(frame))
         #expect(push.subscriptionID == subscriptionID)

@@ -140,14 +140,19 @@ import Testing
         // With maxDeliveries 1, one failure dead-letters: a shutdown counted as a failure would
         // dead-letter the message in flight instead of delivering it again.
         let settings = RequestedGroupSettings(maxDeliveries: 1)
+        // Held past the first broker's shutdown: the member does not disconnect, the broker does.
+        var connected: RawMember?
         try await BrokerServer.withServer(configuration: configuration) { server in
             let port = try #require(server.localPort)
             try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 1, keys: 1)
             let member = try await RawMember(port: port)
             try await member.subscribe(group: "workers", topics: ["jobs"], settings: settings, credits: 1)
             _ = try await member.nextPush()
+            connected = member
             // The broker shuts down with the message in flight and the member connected.
         }
+        #expect(connected?.connection.isClosed == true, "the broker closed the member's connection")
+        connected = nil
         try await BrokerServer.withServer(configuration: configuration) { server in
             let member = try await RawMember(port: try #require(server.localPort))
             try await member.subscribe(group: "workers", topics: ["jobs"], settings: settings, credits: 1)

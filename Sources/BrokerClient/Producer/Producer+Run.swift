@@ -36,6 +36,11 @@ extension Producer {
                 if Task.isCancelled {
                     failUnsent(ClientError(.closed, "the producer was cancelled"))
                     if partitions.values.allSatisfy({ $0.inFlight == nil }) { break }
+                    // The batches in flight were cancelled with this task; each signals when it
+                    // ends. (A cancellation-aware wait would return at once and keep this loop on
+                    // the actor, so they could never end.)
+                    await wakeup.waitIgnoringCancellation()
+                    continue
                 }
                 if abandonReason != nil {
                     // close(timeout:) ran out: stop waiting for the batches in flight.

@@ -32,6 +32,24 @@ final class WakeupSignal: Sendable {
         }
     }
 
+    /// Returns at once if signalled since the last wait, else when signalled, whether or not the
+    /// task is cancelled. For a cancelled task that must still wait for work to end (``wait()``
+    /// would return at once, again and again, and never let that work finish on its actor).
+    func waitIgnoringCancellation() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.isSignalled {
+                    state.isSignalled = false
+                    return true
+                }
+                precondition(state.waiter == nil, "one waiter at a time")
+                state.waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
     /// Wakes the waiter, or the next one to wait.
     func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in

@@ -16,7 +16,7 @@ struct APIKeyTests {
         (.addPartitions, 8, "addPartitions"),
         (.brokerStatus, 9, "brokerStatus"),
         (.initProducer, 10, "initProducer"),
-        // A consumer group's members (the group administration keys are pinned in GroupAPIKeyTests).
+        // A consumer group's members and its description (every group key is pinned in GroupAPIKeyTests).
         (.subscribe, 20, "subscribe"),
         (.credit, 21, "credit"),
         (.ack, 23, "ack"),
@@ -24,6 +24,8 @@ struct APIKeyTests {
         (.reject, 25, "reject"),
         (.extend, 26, "extend"),
         (.leave, 27, "leave"),
+        (.listGroups, 28, "listGroups"),
+        (.describeGroup, 29, "describeGroup"),
     ]
 
     @Test func numbersAndNamesArePinned() {

@@ -206,6 +206,11 @@ final class GroupManager: Sendable {
         }
     }
 
+    /// The running group named `name`, if a member has joined it since the broker started.
+    func runtime(named name: String) -> GroupRuntime? {
+        state.withLockedValue { $0.runtimes[name] }
+    }
+
     // MARK: Members' requests
 
     /// Runs `body` on the subscription's group loop.

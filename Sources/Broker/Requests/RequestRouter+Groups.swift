@@ -83,6 +83,12 @@ extension RequestRouter {
                     dispatch.extend(offset: entry.offset, by: member, now: now)
                 }.map(ExtendResponse.init(entries:))
             )
+        case .listGroups:
+            _ = try ListGroupsRequest.decode(body)
+            return wrap(eventLoop.makeFutureWithTask { try await groups.listGroups() })
+        case .describeGroup:
+            let request = try DescribeGroupRequest.decode(body)
+            return wrap(eventLoop.makeFutureWithTask { try await groups.describeGroup(request.group) })
         case .leave:
             let request = try LeaveRequest.decode(body)
             guard groups.end(request.subscriptionID, of: connection) else {

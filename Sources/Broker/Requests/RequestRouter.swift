@@ -164,7 +164,7 @@ final class RequestRouter: RequestServing, Sendable {
                     InitProducerResponse(producerID: id, producerEpoch: ProducerIDAllocator.issuedEpoch)
                 }
             )
-        case .subscribe, .credit, .ack, .nack, .reject, .extend, .leave:
+        case .subscribe, .credit, .ack, .nack, .reject, .extend, .leave, .listGroups, .describeGroup:
             return try serveGroupMember(apiKey, body, from: connection, on: eventLoop)
         default:
             throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not served by this broker")

@@ -65,7 +65,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         logger[metadataKey: "peer"] = "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"
         let outlet = PushOutlet(
             connectionID: Self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue,
-            eventLoop: context.eventLoop
+            eventLoop: context.eventLoop,
+            peer: context.channel.remoteAddress.map { address in
+                "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+            } ?? "?"
         )
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop

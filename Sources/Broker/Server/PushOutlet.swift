@@ -26,9 +26,13 @@ final class PushOutlet: Sendable {
     let eventLoop: any EventLoop
     private let state = NIOLockedValueBox(State())
 
-    init(connectionID: UInt64, eventLoop: any EventLoop) {
+    /// The client's address, for people (`describeGroup`).
+    let peer: String
+
+    init(connectionID: UInt64, eventLoop: any EventLoop, peer: String = "?") {
         self.connectionID = connectionID
         self.eventLoop = eventLoop
+        self.peer = peer
     }
 
     /// Whether the connection's write buffer has room (below its high water mark).

@@ -161,4 +161,37 @@ import Testing
             #expect(server.topicRegistry?.topic(named: "dlq.workers.jobs") == nil)
         }
     }
+
+    @Test func aGroupIsListedAndDescribedWithItsMembersAndLag() async throws {
+        try await withBroker { _, port in
+            try await produceJobs(port: port, topic: "jobs", partitions: 2, count: 10, keys: 10)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], credits: 3)
+            var push: [RawMember.Delivered] = []
+            while push.count < 3 { push += try await member.nextPush() }
+            _ = try await member.ack("jobs", [push[0]])
+            let admin = try await TestConnection(port: port)
+            let list = try await admin.call(ListGroupsRequest(), as: ListGroupsResponse.self)
+            #expect(list.groups.map(\.group) == ["workers"])
+            #expect(list.groups.first?.topics == ["jobs"] && list.groups.first?.members == 1)
+            let description = try await admin.call(
+                DescribeGroupRequest(group: "workers"),
+                as: DescribeGroupResponse.self
+            )
+            #expect(description.kind == .sluice && description.settings.ordering == .key)
+            #expect(description.members.count == 1)
+            #expect(description.members.first?.inFlight == 2 && description.members.first?.credits == 0)
+            #expect(description.partitions.map(\.partition) == [0, 1])
+            #expect(description.partitions.reduce(0) { $0 + $1.logEndOffset } == 10)
+            #expect(description.partitions.reduce(0) { $0 + Int($1.inFlight) } == 2)
+            for partition in description.partitions {
+                #expect(partition.lag == partition.logEndOffset - partition.committedOffset)
+                #expect(partition.deadLettered == 0)
+            }
+            #expect(description.partitions.reduce(0) { $0 + $1.committedOffset } <= 1, "one acknowledged")
+            try await admin.send(DescribeGroupRequest(group: "nobody"), correlationID: 7)
+            let unknown = try await admin.response(7)
+            #expect(unknown.errorCode == .unknownGroup, "\(unknown.errorMessage ?? "")")
+        }
+    }
 }

@@ -1,0 +1,101 @@
+import BrokerProtocol
+import NIOCore
+
+extension GroupManager {
+    /// Every group the state log knows, with its topics and how many members are connected now.
+    func listGroups() async throws -> ListGroupsResponse {
+        guard let store else { return ListGroupsResponse(groups: []) }
+        var summaries: [ListGroupsResponse.GroupSummary] = []
+        for (name, definition) in store.currentView.groups.sorted(by: { $0.key < $1.key }) {
+            var members = 0
+            if let runtime = runtime(named: name) {
+                members = try await runtime.loop.submit { runtime.members.count }.get()
+            }
+            summaries.append(
+                .init(group: name, kind: .init(definition.kind), topics: definition.topics, members: Int32(members))
+            )
+        }
+        return ListGroupsResponse(groups: summaries)
+    }
+
+    /// A group's settings, its connected members, and per partition its committed offset, the log
+    /// end, the lag, what is in flight and unfinished, and how many dead letters the partition's
+    /// dead-letter partition holds.
+    /// - Throws: `unknownGroup`.
+    func describeGroup(_ name: String) async throws -> DescribeGroupResponse {
+        guard let store, let definition = store.definition(of: name) else {
+            throw BrokerError(.unknownGroup, "no group '\(name)'")
+        }
+        struct Live: Sendable {
+            var members: [DescribeGroupResponse.Member] = []
+            var partitions: [GroupRuntime.SlotKey: (committed: Int64, inFlight: Int, unfinished: Int)] = [:]
+        }
+        var live = Live()
+        if let runtime = runtime(named: name) {
+            live = try await runtime.loop.submit {
+                var live = Live()
+                for member in runtime.members.values.sorted(by: { $0.id < $1.id }) {
+                    let inFlight = runtime.slots.values.reduce(0) { $0 + $1.dispatch.inFlightCount(of: member.id) }
+                    let address = member.outlet.peer
+                    live.members.append(
+                        .init(
+                            memberID: "\(address)#\(member.subscriptionID)",
+                            clientAddress: address,
+                            credits: UInt32(clamping: member.credits),
+                            inFlight: Int32(clamping: inFlight)
+                        )
+                    )
+                }
+                for (key, slot) in runtime.slots {
+                    live.partitions[key] = (
+                        slot.dispatch.committedOffset, slot.dispatch.inFlightCount, slot.dispatch.unfinishedCount
+                    )
+                }
+                return live
+            }.get()
+        }
+        var partitions: [DescribeGroupResponse.PartitionState] = []
+        for topicName in definition.topics {
+            guard let topic = registry.topic(named: topicName) else { continue }
+            let deadLetterTopic = registry.topic(named: DeadLetterWriter.topicName(group: name, topic: topicName))
+            for index in 0..<topic.partitionCount {
+                guard let partition = topic.partition(index) else { continue }
+                let key = GroupRuntime.SlotKey(topic: topicName, partition: index)
+                let bounds = try await partition.readForGroup(from: Int64.max - 1, maxBytes: 0).get()
+                let stored = store.state(of: GroupPartitionID(group: name, topic: topicName, partition: index))
+                let committed = live.partitions[key]?.committed ?? stored?.committedOffset ?? bounds.logStartOffset
+                var deadLettered: Int64 = 0
+                if let deadLetters = deadLetterTopic?.partition(index) {
+                    let held = try await deadLetters.readForGroup(from: Int64.max - 1, maxBytes: 0).get()
+                    deadLettered = held.logEndOffset - held.logStartOffset
+                }
+                partitions.append(
+                    .init(
+                        topic: topicName,
+                        partition: index,
+                        committedOffset: committed,
+                        logEndOffset: bounds.logEndOffset,
+                        lag: max(0, bounds.logEndOffset - committed),
+                        inFlight: Int32(clamping: live.partitions[key]?.inFlight ?? 0),
+                        unfinished: Int32(clamping: live.partitions[key]?.unfinished ?? 0),
+                        deadLettered: deadLettered
+                    )
+                )
+            }
+        }
+        return DescribeGroupResponse(
+            kind: .init(definition.kind),
+            settings: ResolvedGroupSettings(definition.settings),
+            members: live.members,
+            partitions: partitions
+        )
+    }
+}
+
+extension BrokerProtocol.GroupKind {
+    init(_ kind: Broker.GroupKind) {
+        switch kind {
+        case .sluice: self = .sluice
+        }
+    }
+}

@@ -5,7 +5,7 @@ import Logging
 ///
 /// Every method sends one request and turns an error answer into a ``ClientError``.
 public struct Admin: Sendable {
-    private let transport: any BrokerTransport
+    let transport: any BrokerTransport
     private let logger: Logger
 
     /// Creates an admin client that talks through `transport` (usually a ``BrokerConnection``);

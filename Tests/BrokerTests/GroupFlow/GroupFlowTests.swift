@@ -194,4 +194,30 @@ import Testing
             #expect(unknown.errorCode == .unknownGroup, "\(unknown.errorMessage ?? "")")
         }
     }
+
+    @Test func adminListsAndDescribesGroups() async throws {
+        try await withBroker { _, port in
+            try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 4, keys: 4)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], credits: 2)
+            var push: [RawMember.Delivered] = []
+            while push.count < 2 { push += try await member.nextPush() }
+            let address = BrokerAddress(host: "127.0.0.1", port: port)
+            try await BrokerConnection.withConnection(to: address) { connection in
+                let admin = Admin(transport: connection)
+                let groups = try await admin.listGroups()
+                #expect(groups == [GroupSummary(name: "workers", topics: ["jobs"], members: 1)])
+                let group = try await admin.describeGroup("workers")
+                #expect(group.ordering == "key" && group.maxDeliveries == 5 && group.ackTimeout == .seconds(30))
+                #expect(group.members.count == 1 && group.members.first?.inFlight == 2)
+                #expect(group.members.first?.id.hasSuffix("#\(member.subscriptionID)") == true)
+                #expect(group.partitions.count == 1)
+                #expect(group.partitions.first?.logEndOffset == 4 && group.partitions.first?.lag == 4)
+                #expect(group.partitions.first?.inFlight == 2)
+                await #expect {
+                    _ = try await admin.describeGroup("nobody")
+                } throws: { ($0 as? ClientError)?.code == .broker(.unknownGroup) }
+            }
+        }
+    }
 }

@@ -1,0 +1,104 @@
+import BrokerProtocol
+
+/// A consumer group as `listGroups` reports it.
+public struct GroupSummary: Hashable, Sendable {
+    /// Creates a summary.
+    public init(name: String, topics: [String], members: Int) {
+        self.name = name
+        self.topics = topics
+        self.members = members
+    }
+
+    /// The group's name.
+    public var name: String
+    /// The topics it consumes.
+    public var topics: [String]
+    /// How many members are connected now.
+    public var members: Int
+}
+
+/// A consumer group as `describeGroup` reports it.
+public struct GroupDescription: Hashable, Sendable {
+    /// A connected member.
+    public struct Member: Hashable, Sendable {
+        /// `<client address>#<subscription id>`.
+        public var id: String
+        /// The member's address as the broker sees it.
+        public var clientAddress: String
+        /// Credits it has granted and not yet used.
+        public var credits: Int
+        /// Messages delivered to it and not yet finished.
+        public var inFlight: Int
+    }
+
+    /// One partition of one of the group's topics.
+    public struct Partition: Hashable, Sendable {
+        public var topic: String
+        public var partition: Int32
+        /// Every message below it is finished (acknowledged or dead-lettered).
+        public var committedOffset: Int64
+        /// The partition's log end.
+        public var logEndOffset: Int64
+        /// `logEndOffset - committedOffset`.
+        public var lag: Int64
+        /// Messages delivered and not yet finished.
+        public var inFlight: Int
+        /// Messages the group has read and not finished (in flight or waiting to be delivered again).
+        public var unfinished: Int
+        /// Dead letters the partition's dead-letter partition holds.
+        public var deadLettered: Int64
+    }
+
+    public var name: String
+    /// The ordering mode: `key`, `partition` or `none`.
+    public var ordering: String
+    public var ackTimeout: Duration
+    public var maxDeliveries: Int
+    public var maxUnfinishedPerPartition: Int
+    public var members: [Member]
+    public var partitions: [Partition]
+}
+
+extension Admin {
+    /// The broker's consumer groups, by name.
+    public func listGroups() async throws -> [GroupSummary] {
+        let response = try await transport.send(ListGroupsRequest(), as: ListGroupsResponse.self)
+        return response.groups.map { GroupSummary(name: $0.group, topics: $0.topics, members: Int($0.members)) }
+    }
+
+    /// A group's settings, members and per-partition progress.
+    /// - Throws: ``ClientError`` with `broker(.unknownGroup)` for a group that does not exist.
+    public func describeGroup(_ name: String) async throws -> GroupDescription {
+        let response = try await transport.send(DescribeGroupRequest(group: name), as: DescribeGroupResponse.self)
+        let members: [GroupDescription.Member] = response.members.map { member in
+            GroupDescription.Member(
+                id: member.memberID,
+                clientAddress: member.clientAddress,
+                credits: Int(member.credits),
+                inFlight: Int(member.inFlight)
+            )
+        }
+        let partitions: [GroupDescription.Partition] = response.partitions.map { state in
+            GroupDescription.Partition(
+                topic: state.topic,
+                partition: state.partition,
+                committedOffset: state.committedOffset,
+                logEndOffset: state.logEndOffset,
+                lag: state.lag,
+                inFlight: Int(state.inFlight),
+                unfinished: Int(state.unfinished),
+                deadLettered: state.deadLettered
+            )
+        }
+        let settings = response.settings
+        return GroupDescription(
+            name: name,
+            ordering: settings.ordering.description,
+            ackTimeout: .milliseconds(settings.ackTimeoutMilliseconds),
+            maxDeliveries: Int(settings.maxDeliveries),
+            maxUnfinishedPerPartition: Int(settings.maxUnfinishedPerPartition),
+            members: members,
+            partitions: partitions
+        )
+    }
+}

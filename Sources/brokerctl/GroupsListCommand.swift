@@ -1,0 +1,37 @@
+import ArgumentParser
+import BrokerClient
+import ToolSupport
+
+/// `brokerctl groups list`: one line per group, `GROUP TOPICS MEMBERS`.
+struct GroupsListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the consumer groups, their topics and connected members."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Flag(help: "Print a JSON array of {\"group\",\"topics\",\"members\"} objects instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let groups = try await BrokerctlCommand.withAdmin(connection) { try await $0.listGroups() }
+        if json {
+            let objects = groups.map {
+                JSONValue.object([
+                    ("group", .string($0.name)), ("topics", .array($0.topics.map { .string($0) })),
+                    ("members", .integer(Int64($0.members))),
+                ])
+            }
+            print(JSONValue.array(objects).text)
+            return
+        }
+        print(
+            TextTable.render(
+                header: ["GROUP", "TOPICS", "MEMBERS"],
+                rows: groups.map { [$0.name, $0.topics.joined(separator: ","), "\($0.members)"] }
+            ),
+            terminator: ""
+        )
+    }
+}

@@ -150,7 +150,7 @@ struct ReviewFindingsTests {
             // only if the fetch is answered).
             try await Task.sleep(for: .milliseconds(200))
             async let stopped: Void = server.shutdown()
-            let frame = try await connection.response(77, timeoutSeconds: 8)
+            let frame = try await connection.response(77, timeoutSeconds: 60)
             try await stopped
             #expect(frame.errorCode == .none)
             let partition = try #require(try FetchResponse.decode(frame.body).topics.first?.partitions.first)

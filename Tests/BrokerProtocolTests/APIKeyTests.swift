@@ -26,6 +26,8 @@ struct APIKeyTests {
         (.leave, 27, "leave"),
         (.listGroups, 28, "listGroups"),
         (.describeGroup, 29, "describeGroup"),
+        (.resetGroup, 30, "resetGroup"),
+        (.deleteGroup, 31, "deleteGroup"),
     ]
 
     @Test func numbersAndNamesArePinned() {

@@ -247,11 +247,11 @@ struct GroupMessageCodingTests {
 
     // MARK: Versions
 
-    /// Reset, delete and redrive are defined at version 0 but not served yet: they are not in
+    /// Redrive is defined at version 0 but not served yet: they are not in
     /// `supported`, so the handshake does not announce them and the broker answers them
     /// `unsupportedAPI`. (A member's APIs are served: APIKeyTests.)
     @Test func groupAPIsAreDefinedNotServed() {
-        let keys: [APIKey] = [.resetGroup, .deleteGroup, .redriveDeadLetters]
+        let keys: [APIKey] = [.redriveDeadLetters]
         #expect(ProtocolVersions.groupAPIs.map(\.apiKey) == keys)
         #expect(ProtocolVersions.pushes.map(\.apiKey) == [.deliver])
         for range in ProtocolVersions.groupAPIs + ProtocolVersions.pushes {

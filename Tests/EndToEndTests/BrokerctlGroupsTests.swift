@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
-/// `brokerctl groups`: list and describe answer from the broker; reset and delete say they are not
-/// available yet.
+/// `brokerctl groups`: list, describe, reset and delete answer from the broker (unknown groups in
+/// one line); `dlq redrive` says it is not available yet.
 @Suite("brokerctl groups", .serialized)
 struct BrokerctlGroupsTests {
-    @Test("list on a broker without groups, describe of an unknown group, and the commands not served yet")
+    @Test("list on a broker without groups; describe, reset and delete of an unknown group; a bad --to; redrive")
     func groupsCommands() throws {
         let directory = try TemporaryDirectory()
         let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
@@ -19,8 +19,20 @@ struct BrokerctlGroupsTests {
         #expect(describe.status != 0)
         #expect(describe.standardError.contains("nobody"), "\(describe.standardError)")
         #expect(describe.standardError.split(separator: "\n").count == 1, "one line: \(describe.standardError)")
-        let reset = try runTool("brokerctl", ["--broker", broker.address, "groups", "reset", "g", "--topic", "t"])
-        #expect(reset.status != 0 && reset.standardError.contains("not available yet"), "\(reset.standardError)")
+        let reset = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "groups", "reset", "nobody", "--topic", "t", "--to", "earliest"]
+        )
+        #expect(reset.status != 0 && reset.standardError.contains("nobody"), "\(reset.standardError)")
+        let badTarget = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "groups", "reset", "g", "--topic", "t", "--to", "-5"]
+        )
+        #expect(badTarget.status == 64 && badTarget.standardError.contains("--to"), "\(badTarget.standardError)")
+        let delete = try runTool("brokerctl", ["--broker", broker.address, "groups", "delete", "nobody"])
+        #expect(delete.status != 0 && delete.standardError.contains("nobody"), "\(delete.standardError)")
+        let redrive = try runTool("brokerctl", ["--broker", broker.address, "dlq", "redrive", "g", "--topic", "t"])
+        #expect(redrive.status != 0 && redrive.standardError.contains("not available yet"), "\(redrive.standardError)")
         // No group was used: the broker wrote no group state.
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/data/__group_state"))
     }

@@ -34,7 +34,7 @@ final class GroupManager: Sendable {
     let logger: Logger
     private let state = NIOLockedValueBox(State())
     /// Serialises group creation (two first subscribes of one group create it once).
-    private let creation = GroupCreationQueue()
+    let creation = GroupCreationQueue()
     /// The group state log, once open: at start-up if it exists, else at the first subscribe (a
     /// broker whose clients never use groups writes no group state).
     private let openedStore: NIOLockedValueBox<GroupStateStore?>
@@ -75,17 +75,21 @@ final class GroupManager: Sendable {
         for topic in request.topics where registry.topic(named: topic) == nil {
             throw BrokerError(.unknownTopic, "unknown topic '\(topic)'")
         }
-        let (runtime, created) = try await creation.run { try await self.runtime(for: request) }
-        let settings = ResolvedGroupSettings(runtime.definition.settings)
         let subscriptionID = state.withLockedValue { state -> UInt32 in
             state.nextSubscriptionID &+= 1
             if state.nextSubscriptionID == 0 { state.nextSubscriptionID = 1 }
             return state.nextSubscriptionID
         }
         let credits = Int(min(request.initialCredits, UInt32(GroupRuntime.maxCredits)))
-        let member = try await runtime.loop.submit {
-            runtime.addMember(outlet: connection, subscriptionID: subscriptionID, credits: credits)
-        }.get()
+        // The member joins inside the queue, so that a reset or delete (also queued) sees it.
+        let (runtime, created, member) = try await creation.run {
+            let (runtime, created) = try await self.runtime(for: request)
+            let member = try await runtime.loop.submit {
+                runtime.addMember(outlet: connection, subscriptionID: subscriptionID, credits: credits)
+            }.get()
+            return (runtime, created, member)
+        }
+        let settings = ResolvedGroupSettings(runtime.definition.settings)
         let key = SubscriptionKey(connection: connection.connectionID, subscription: subscriptionID)
         state.withLockedValue { $0.subscriptions[key] = Subscription(runtime: runtime, member: member) }
         connection.onClose { [weak self] in self?.end(key, failed: true) }
@@ -240,6 +244,11 @@ final class GroupManager: Sendable {
         end(SubscriptionKey(connection: connection.connectionID, subscription: subscriptionID), failed: false)
     }
 
+    /// Forgets a deleted group's runtime.
+    func forget(_ name: String) -> GroupRuntime? {
+        state.withLockedValue { $0.runtimes.removeValue(forKey: name) }
+    }
+
     @discardableResult
     private func end(_ key: SubscriptionKey, failed: Bool) -> Bool {
         guard let subscription = state.withLockedValue({ $0.subscriptions.removeValue(forKey: key) }) else {
@@ -260,7 +269,7 @@ final class GroupManager: Sendable {
 }
 
 /// Runs group creations one at a time.
-private actor GroupCreationQueue {
+actor GroupCreationQueue {
     private var last: Task<Void, Never>?
 
     /// Runs `body` after every earlier one has finished (an actor alone would interleave them at

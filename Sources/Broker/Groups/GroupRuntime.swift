@@ -316,6 +316,19 @@ final class GroupRuntime: @unchecked Sendable {
         armTimer()
     }
 
+    /// Sets the committed offset of `key`'s partition (an administrator's reset, with no member
+    /// connected): everything above it is forgotten, and reading starts again there.
+    func reset(_ key: SlotKey, to offset: Int64) {
+        loop.preconditionInEventLoop()
+        guard slots[key] != nil else { return }
+        _ = slots[key]!.dispatch.reset(to: offset)
+        persist(key)
+        // A wait for data past the old read position no longer applies.
+        slots[key]!.isWaitingForData = false
+        slots[key]!.emptyReads = 0
+        scheduleRound()
+    }
+
     /// Stops dispatching (the broker is shutting down): no more deliveries, timers or read-ahead;
     /// acknowledgements are still taken, and members that leave now are not counted as failed.
     func close() {

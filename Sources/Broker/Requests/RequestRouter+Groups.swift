@@ -89,6 +89,17 @@ extension RequestRouter {
         case .describeGroup:
             let request = try DescribeGroupRequest.decode(body)
             return wrap(eventLoop.makeFutureWithTask { try await groups.describeGroup(request.group) })
+        case .resetGroup:
+            let request = try ResetGroupRequest.decode(body)
+            return wrap(eventLoop.makeFutureWithTask { try await groups.resetGroup(request) })
+        case .deleteGroup:
+            let request = try DeleteGroupRequest.decode(body)
+            return wrap(
+                eventLoop.makeFutureWithTask {
+                    try await groups.deleteGroup(request.group)
+                    return DeleteGroupResponse()
+                }
+            )
         case .leave:
             let request = try LeaveRequest.decode(body)
             guard groups.end(request.subscriptionID, of: connection) else {

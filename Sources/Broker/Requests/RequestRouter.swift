@@ -164,7 +164,8 @@ final class RequestRouter: RequestServing, Sendable {
                     InitProducerResponse(producerID: id, producerEpoch: ProducerIDAllocator.issuedEpoch)
                 }
             )
-        case .subscribe, .credit, .ack, .nack, .reject, .extend, .leave, .listGroups, .describeGroup:
+        case .subscribe, .credit, .ack, .nack, .reject, .extend, .leave, .listGroups, .describeGroup, .resetGroup,
+            .deleteGroup:
             return try serveGroupMember(apiKey, body, from: connection, on: eventLoop)
         default:
             throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not served by this broker")

@@ -102,3 +102,41 @@ extension Admin {
         )
     }
 }
+
+extension Admin {
+    /// Where ``resetGroup(_:topic:to:)`` moves a group's committed offsets.
+    public enum GroupResetTarget: Sendable, Hashable {
+        /// The start of each partition: everything still stored is delivered again.
+        case earliest
+        /// The end of each partition: everything stored is skipped.
+        case latest
+        /// This offset on every partition (kept within each partition's start and end).
+        case offset(Int64)
+        /// The first offset at or after this time (epoch milliseconds), per partition.
+        case timestamp(Int64)
+    }
+
+    /// Sets a group's committed offset on every partition of `topic`, forgetting what it knew
+    /// above the old one. Refused (`groupHasMembers`) while any member is connected.
+    /// - Returns: the new committed offset of each partition.
+    @discardableResult
+    public func resetGroup(_ group: String, topic: String, to target: GroupResetTarget) async throws -> [Int32: Int64] {
+        let request: ResetGroupRequest
+        switch target {
+        case .earliest: request = ResetGroupRequest(group: group, topic: topic, to: .earliest)
+        case .latest: request = ResetGroupRequest(group: group, topic: topic, to: .latest)
+        case .offset(let offset): request = ResetGroupRequest(group: group, topic: topic, to: .offset, value: offset)
+        case .timestamp(let time): request = ResetGroupRequest(group: group, topic: topic, to: .timestamp, value: time)
+        }
+        let response = try await transport.send(request, as: ResetGroupResponse.self)
+        logger.debug("reset group", metadata: ["group": "\(group)", "topic": "\(topic)"])
+        return Dictionary(uniqueKeysWithValues: response.partitions.map { ($0.partition, $0.offset) })
+    }
+
+    /// Deletes a group's state (its dead-letter topics stay). Refused (`groupHasMembers`) while any
+    /// member is connected.
+    public func deleteGroup(_ group: String) async throws {
+        _ = try await transport.send(DeleteGroupRequest(group: group), as: DeleteGroupResponse.self)
+        logger.debug("deleted group", metadata: ["group": "\(group)"])
+    }
+}

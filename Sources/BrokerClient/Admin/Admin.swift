@@ -6,7 +6,7 @@ import Logging
 /// Every method sends one request and turns an error answer into a ``ClientError``.
 public struct Admin: Sendable {
     let transport: any BrokerTransport
-    private let logger: Logger
+    let logger: Logger
 
     /// Creates an admin client that talks through `transport` (usually a ``BrokerConnection``);
     /// changes to topics are logged at `debug`.

@@ -220,4 +220,83 @@ import Testing
             }
         }
     }
+
+    @Test func resetAndDeleteAreRefusedWhileMembersAreConnectedAndWorkAfterwards() async throws {
+        try await withBroker { _, port in
+            try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 5, keys: 5)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], credits: 10)
+            var push: [RawMember.Delivered] = []
+            while push.count < 5 { push += try await member.nextPush() }
+            _ = try await member.ack("jobs", push)
+            let admin = try await TestConnection(port: port)
+            try await admin.send(ResetGroupRequest(group: "workers", topic: "jobs", to: .earliest), correlationID: 1)
+            #expect(try await admin.response(1).errorCode == .groupHasMembers)
+            try await admin.send(DeleteGroupRequest(group: "workers"), correlationID: 2)
+            #expect(try await admin.response(2).errorCode == .groupHasMembers)
+            _ = try await member.connection.call(
+                LeaveRequest(subscriptionID: member.subscriptionID),
+                as: LeaveResponse.self,
+                correlationID: 99
+            )
+            // Back to the start: everything is delivered again to the next member.
+            let reset = try await admin.call(
+                ResetGroupRequest(group: "workers", topic: "jobs", to: .earliest),
+                as: ResetGroupResponse.self
+            )
+            #expect(reset.partitions.map(\.offset) == [0])
+            let again = try await RawMember(port: port)
+            let subscribed = try await again.subscribe(group: "workers", topics: ["jobs"], credits: 10)
+            #expect(!subscribed.created)
+            var redelivered: [RawMember.Delivered] = []
+            while redelivered.count < 5 { redelivered += try await again.nextPush() }
+            #expect(Set(redelivered.map(\.offset)) == Set(0..<5))
+            again.connection.channel.close(promise: nil)
+            // Deleted once nobody is connected (bounded wait for the drop to be seen).
+            var deleted = false
+            for correlation in UInt32(10)..<UInt32(1000) where !deleted {
+                try await admin.send(DeleteGroupRequest(group: "workers"), correlationID: correlation)
+                let answer = try await admin.response(correlation)
+                deleted = answer.errorCode == .none
+                if !deleted {
+                    #expect(answer.errorCode == .groupHasMembers)
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(deleted)
+            #expect(try await admin.call(ListGroupsRequest(), as: ListGroupsResponse.self).groups.isEmpty)
+            try await admin.send(DescribeGroupRequest(group: "workers"), correlationID: 2000)
+            #expect(try await admin.response(2000).errorCode == .unknownGroup)
+            // The name can be used again: a new group.
+            let fresh = try await RawMember(port: port)
+            #expect(try await fresh.subscribe(group: "workers", topics: ["jobs"], startAt: .latest).created)
+        }
+    }
+
+    @Test func adminResetsAndDeletesAGroup() async throws {
+        try await withBroker { _, port in
+            try await produceJobs(port: port, topic: "jobs", partitions: 2, count: 6, keys: 6)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], startAt: .latest)
+            member.connection.channel.close(promise: nil)
+            let address = BrokerAddress(host: "127.0.0.1", port: port)
+            try await BrokerConnection.withConnection(to: address) { connection in
+                let admin = Admin(transport: connection)
+                // Wait (bounded) for the dropped member to be gone, then reset and delete.
+                var offsets: [Int32: Int64] = [:]
+                for _ in 0..<500 where offsets.isEmpty {
+                    do {
+                        offsets = try await admin.resetGroup("workers", topic: "jobs", to: .offset(1))
+                    } catch let error as ClientError where error.code == .broker(.groupHasMembers) {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+                #expect(offsets == [0: 1, 1: 1])
+                let described = try await admin.describeGroup("workers")
+                #expect(described.partitions.map(\.committedOffset) == [1, 1])
+                try await admin.deleteGroup("workers")
+                #expect(try await admin.listGroups().isEmpty)
+            }
+        }
+    }
 }

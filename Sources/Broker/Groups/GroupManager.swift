@@ -104,6 +104,10 @@ final class GroupManager: Sendable {
     private func runtime(for request: SubscribeRequest) async throws -> (GroupRuntime, Bool) {
         if let runtime = state.withLockedValue({ $0.runtimes[request.group] }) {
             try check(request, against: runtime.definition)
+            // Partitions added to its topics since the group started running join it now.
+            let known = try await runtime.loop.submit { Set(runtime.slots.keys) }.get()
+            let added = try slots(of: request.group, runtime.definition, in: runtime.store, except: known)
+            if !added.isEmpty { try await runtime.loop.submit { runtime.addSlots(added) }.get() }
             return (runtime, false)
         }
         let store = try await openedOrOpenStore()
@@ -121,23 +125,7 @@ final class GroupManager: Sendable {
             created = true
         }
         let loop = eventLoopGroup.next()
-        var slots: [(GroupRuntime.SlotKey, Partition, PersistedPartitionState)] = []
-        for topicName in definition.topics {
-            guard let topic = registry.topic(named: topicName) else {
-                throw BrokerError(.unknownTopic, "unknown topic '\(topicName)' (group '\(request.group)' consumes it)")
-            }
-            for index in 0..<topic.partitionCount {
-                guard let partition = topic.partition(index) else { continue }
-                let id = GroupPartitionID(group: request.group, topic: topicName, partition: index)
-                var restored = store.state(of: id)
-                if restored == nil {
-                    // A partition added since the group was created starts at its beginning.
-                    try store.append(events: [.reset(committedOffset: 0)], for: id)
-                    restored = store.state(of: id)
-                }
-                slots.append((.init(topic: topicName, partition: index), partition, restored!))
-            }
-        }
+        let slots = try slots(of: request.group, definition, in: store, except: [])
         let runtime = GroupRuntime(
             name: request.group,
             definition: definition,
@@ -149,6 +137,34 @@ final class GroupManager: Sendable {
         )
         state.withLockedValue { $0.runtimes[request.group] = runtime }
         return (runtime, created)
+    }
+
+    /// The partitions of the group's topics other than `known`, with their state (a partition the
+    /// state log has never seen, one added since the group was created, starts at its beginning).
+    private func slots(
+        of group: String,
+        _ definition: GroupDefinition,
+        in store: GroupStateStore,
+        except known: Set<GroupRuntime.SlotKey>
+    ) throws -> [(GroupRuntime.SlotKey, Partition, PersistedPartitionState)] {
+        var slots: [(GroupRuntime.SlotKey, Partition, PersistedPartitionState)] = []
+        for topicName in definition.topics {
+            guard let topic = registry.topic(named: topicName) else {
+                throw BrokerError(.unknownTopic, "unknown topic '\(topicName)' (group '\(group)' consumes it)")
+            }
+            for index in 0..<topic.partitionCount {
+                let key = GroupRuntime.SlotKey(topic: topicName, partition: index)
+                guard !known.contains(key), let partition = topic.partition(index) else { continue }
+                let id = GroupPartitionID(group: group, topic: topicName, partition: index)
+                var restored = store.state(of: id)
+                if restored == nil {
+                    try store.append(events: [.reset(committedOffset: 0)], for: id)
+                    restored = store.state(of: id)
+                }
+                slots.append((key, partition, restored!))
+            }
+        }
+        return slots
     }
 
     /// Writes a new group and where it starts on each partition.

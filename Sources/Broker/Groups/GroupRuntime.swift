@@ -78,19 +78,28 @@ final class GroupRuntime: @unchecked Sendable {
         self.store = store
         self.deadLetters = deadLetters
         self.logger = logger
-        for (key, partition, state) in slots {
-            let id = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
-            self.slots[key] = Slot(
-                partition: partition,
-                dispatch: PartitionDispatch(
-                    id: id,
-                    settings: definition.settings,
-                    restoring: state,
-                    randomSeed: UInt64(truncatingIfNeeded: id.hashValue)
-                )
+        for (key, partition, state) in slots { insertSlot(key, partition, state) }
+    }
+
+    private func insertSlot(_ key: SlotKey, _ partition: Partition, _ state: PersistedPartitionState) {
+        let id = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
+        slots[key] = Slot(
+            partition: partition,
+            dispatch: PartitionDispatch(
+                id: id,
+                settings: definition.settings,
+                restoring: state,
+                randomSeed: UInt64(truncatingIfNeeded: id.hashValue)
             )
-            slotOrder.append(key)
-        }
+        )
+        slotOrder.append(key)
+    }
+
+    /// Adds partitions (added to the group's topics since it started running) and dispatches them.
+    func addSlots(_ added: [(SlotKey, Partition, PersistedPartitionState)]) {
+        loop.preconditionInEventLoop()
+        for (key, partition, state) in added where slots[key] == nil { insertSlot(key, partition, state) }
+        scheduleRound()
     }
 
     /// Milliseconds on the monotonic clock (ack deadlines, backoffs).

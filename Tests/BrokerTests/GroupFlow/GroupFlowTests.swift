@@ -299,4 +299,59 @@ import Testing
             }
         }
     }
+
+    @Test func partitionsAddedToATopicJoinTheGroupAtTheNextSubscribe() async throws {
+        try await withBroker { server, port in
+            try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 1, keys: 1)
+            let first = try await RawMember(port: port)
+            try await first.subscribe(group: "workers", topics: ["jobs"], credits: 100)
+            _ = try await first.nextPush()
+            try await server.topicRegistry!.addPartitions("jobs", to: 3)
+            // Records on the new partitions, then a second member joins.
+            try await produceJobs(port: port, topic: "jobs", partitions: 3, count: 30, keys: 30)
+            let second = try await RawMember(port: port)
+            try await second.subscribe(group: "workers", topics: ["jobs"], credits: 100)
+            // Deliveries go to either member: read whichever has one (bounded).
+            var partitions: Set<Int32> = []
+            for _ in 0..<3000 where partitions.count < 3 {
+                if first.hasPendingPush {
+                    partitions.formUnion(try await first.nextPush().map(\.partition))
+                } else if second.hasPendingPush {
+                    partitions.formUnion(try await second.nextPush().map(\.partition))
+                } else {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            #expect(partitions == [0, 1, 2])
+        }
+    }
+
+    @Test func namedLimitsCreditsAndAckRanges() async throws {
+        try await withBroker { _, port in
+            try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 1, keys: 1)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], credits: 0)
+            // Over maxCredits (1,000,000 per member).
+            try await member.connection.send(
+                CreditRequest(subscriptionID: member.subscriptionID, credits: 2_000_000),
+                correlationID: 500
+            )
+            let credit = try await member.connection.response(500)
+            #expect(credit.errorCode == .limitExceeded && credit.errorMessage?.contains("maxCredits") == true)
+            // Over maxEntriesPerRequest (4,096) ranges in one ack.
+            let ranges = (0..<5000).map { Int64($0 * 2)...Int64($0 * 2) }
+            try await member.connection.send(
+                AckRequest(
+                    subscriptionID: member.subscriptionID,
+                    entries: [.init(topic: "jobs", partition: 0, ranges: ranges)]
+                ),
+                correlationID: 501
+            )
+            let ack = try await member.connection.response(501)
+            #expect(ack.errorCode == .limitExceeded && ack.errorMessage?.contains("maxEntriesPerRequest") == true)
+            // An unknown subscription.
+            try await member.connection.send(CreditRequest(subscriptionID: 424_242, credits: 1), correlationID: 502)
+            #expect(try await member.connection.response(502).errorCode == .unknownSubscription)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 @_exported import struct BrokerProtocol.ErrorCode
+@_exported import enum BrokerProtocol.GroupOrdering
 @_exported import struct NIOCore.ByteBuffer
 @_exported import struct RecordCodec.RecordHeader
 

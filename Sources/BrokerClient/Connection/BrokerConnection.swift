@@ -40,7 +40,7 @@ public actor BrokerConnection: BrokerTransport {
     private var state: State = .idle
     private var nextWaiterID: UInt64 = 0
     /// Where the broker's pushes go (``setPushHandler(_:)``).
-    private let pushSink = PushSink()
+    private nonisolated let pushSink = PushSink()
     /// The id of the last session opened; each TCP connection is a new session.
     private var lastSessionID: UInt64 = 0
 
@@ -89,6 +89,9 @@ public actor BrokerConnection: BrokerTransport {
     func setPushHandler(_ handler: PushSink.Handler?) {
         pushSink.setHandler(handler)
     }
+
+    /// Routes a subscription's deliveries (``PushSink``).
+    nonisolated var pushes: PushSink { pushSink }
 
     /// The open channel, once connected (tests inspect its socket options).
     var channel: (any Channel)? {

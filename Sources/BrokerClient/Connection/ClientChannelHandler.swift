@@ -133,6 +133,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
                 ClientError(.connectionClosed, "connection to broker at \(peer) closed: \(reason.message)")
             } ?? ClientError(.connectionClosed, "the broker at \(peer) closed the connection")
         failAll(stateMachine.close(error), error)
+        if let pushes { pushes.sink.sessionClosed(pushes.session) }
         context.fireChannelInactive()
     }
 

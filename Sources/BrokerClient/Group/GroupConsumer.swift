@@ -1,0 +1,352 @@
+import BrokerProtocol
+import Logging
+import NIOCore
+import RecordCodec
+
+/// How a ``GroupConsumer`` joins its group.
+public struct GroupConsumerConfiguration: Sendable {
+    /// Where a new group starts: `.latest` (the default) or `.earliest`. An existing group goes on
+    /// from its committed offsets.
+    public var startAtEarliest = false
+    /// How many messages this member holds unfinished at most (the credits it grants the broker).
+    public var prefetch = 100
+    /// The group's settings, for a group this member creates; `nil` for the broker's default or
+    /// the existing group's. A value different from an existing group's is refused
+    /// (`groupSettingsConflict`).
+    public var ordering: GroupOrdering?
+    public var ackTimeout: Duration?
+    public var maxDeliveries: Int?
+    public var maxUnfinishedPerPartition: Int?
+
+    /// The defaults: start at the end, prefetch 100, the group's settings.
+    public init() {}
+}
+
+/// A member of a consumer group: the broker pushes it messages (never more unfinished than
+/// ``GroupConsumerConfiguration/prefetch``), and it acknowledges each (``GroupMessage/ack()``), or
+/// has it delivered again (``GroupMessage/nack(delay:reason:)``), or dead-lettered
+/// (``GroupMessage/reject(reason:)``). docs/GROUPS.md has the guarantees: at least once, per-key
+/// order, redelivery with backoff, dead letters.
+///
+/// ```swift
+/// let consumer = GroupConsumer(connection: connection, group: "billing", topics: ["orders"])
+/// for try await message in consumer.messages() {
+///     try await handle(message.record)
+///     try await message.ack()
+/// }
+/// ```
+/// Acknowledgements are sent coalesced: acks made while one is on its way go out together, as
+/// ranges. If the connection closes, the iteration ends with `connectionClosed` (the broker
+/// delivers this member's unfinished messages to the others, or again later); iterate again to
+/// rejoin. ``leave()`` ends it cleanly.
+public actor GroupConsumer {
+    public nonisolated let group: String
+    public nonisolated let topics: [String]
+    public nonisolated let configuration: GroupConsumerConfiguration
+    let connection: BrokerConnection
+    let logger: Logger
+
+    private var subscription: (id: UInt32, session: UInt64)?
+    private var continuation: AsyncThrowingStream<GroupMessage, any Error>.Continuation?
+    private var finishedSinceCredit = 0
+    private var pendingAcks:
+        [(topic: String, partition: Int32, offset: Int64, done: CheckedContinuation<Void, any Error>)] = []
+    private var isSendingAcks = false
+
+    /// Creates a member; it joins when ``messages()`` is first iterated.
+    public init(
+        connection: BrokerConnection,
+        group: String,
+        topics: [String],
+        configuration: GroupConsumerConfiguration = GroupConsumerConfiguration(),
+        logger: Logger = Logger(label: "sluice.group-consumer")
+    ) {
+        precondition(configuration.prefetch > 0, "prefetch must be positive")
+        self.connection = connection
+        self.group = group
+        self.topics = topics
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The messages the broker delivers to this member, until ``leave()`` or the connection closes.
+    /// Joins the group (creating it if new) on the first iteration.
+    public nonisolated func messages() -> AsyncThrowingStream<GroupMessage, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GroupMessage.self)
+        let consumer = self
+        let join = Task { await consumer.join(continuation) }
+        continuation.onTermination = { _ in
+            join.cancel()
+            Task { await consumer.streamEnded() }
+        }
+        return stream
+    }
+
+    /// Leaves the group: the messages this member holds unfinished are delivered again at once
+    /// (not counted as failures), and the iteration ends.
+    public func leave() async throws {
+        guard let subscription else { return }
+        self.subscription = nil
+        connection.pushes.unsubscribe(session: subscription.session, subscription: subscription.id)
+        continuation?.finish()
+        continuation = nil
+        _ = try await connection.send(LeaveRequest(subscriptionID: subscription.id), as: LeaveResponse.self)
+    }
+
+    // MARK: Joining
+
+    private func join(_ continuation: AsyncThrowingStream<GroupMessage, any Error>.Continuation) async {
+        do {
+            try await connection.connect()
+            var settings = RequestedGroupSettings()
+            settings.ordering = configuration.ordering
+            settings.ackTimeoutMilliseconds = configuration.ackTimeout.map(Admin.milliseconds)
+            settings.maxDeliveries = configuration.maxDeliveries.map { Int32(clamping: $0) }
+            settings.maxUnfinishedPerPartition = configuration.maxUnfinishedPerPartition.map { Int32(clamping: $0) }
+            // Joins with no credits, so that nothing is pushed before this member is listening.
+            let response = try await connection.send(
+                SubscribeRequest(
+                    group: group,
+                    topics: topics,
+                    startAt: configuration.startAtEarliest ? .earliest : .latest,
+                    settings: settings,
+                    initialCredits: 0
+                ),
+                as: SubscribeResponse.self
+            )
+            guard let session = await connection.sessionID else {
+                throw ClientError(.connectionClosed, "the connection closed as the member joined group '\(group)'")
+            }
+            subscription = (response.subscriptionID, session)
+            self.continuation = continuation
+            let consumer = self
+            connection.pushes.subscribe(
+                session: session,
+                subscription: response.subscriptionID,
+                .init(
+                    deliver: { push in Task { await consumer.received(push) } },
+                    sessionClosed: { Task { await consumer.sessionClosed() } }
+                )
+            )
+            try await grant(configuration.prefetch)
+            logger.debug("joined group", metadata: ["group": "\(group)", "subscription": "\(response.subscriptionID)"])
+        } catch {
+            continuation.finish(throwing: error)
+        }
+    }
+
+    private func received(_ push: DeliverPush) {
+        guard let continuation, subscription?.id == push.subscriptionID else { return }
+        var records: [Int64: Record] = [:]
+        var bytes = push.records
+        do {
+            while let batch = try RecordBatch.next(from: &bytes) {
+                for record in try batch.records() { records[record.offset] = record }
+            }
+        } catch {
+            continuation.finish(
+                throwing: ClientError(
+                    .protocolViolation,
+                    "the broker pushed a record batch that fails validation: \(error)"
+                )
+            )
+            return
+        }
+        for delivery in push.deliveries {
+            guard let record = records[delivery.offset] else { continue }
+            continuation.yield(
+                GroupMessage(
+                    record: ConsumerRecord(
+                        topic: push.topic,
+                        partition: push.partition,
+                        offset: record.offset,
+                        timestamp: record.timestamp,
+                        key: record.key,
+                        value: record.value,
+                        headers: record.headers
+                    ),
+                    deliveryCount: Int(delivery.deliveryCount),
+                    consumer: self
+                )
+            )
+        }
+    }
+
+    private func sessionClosed() {
+        subscription = nil
+        continuation?.finish(
+            throwing: ClientError(
+                .connectionClosed,
+                "the connection to the broker closed: group '\(group)' delivers this member's unfinished messages "
+                    + "again; iterate again to rejoin"
+            )
+        )
+        continuation = nil
+    }
+
+    private func streamEnded() {
+        continuation = nil
+    }
+
+    // MARK: Settling
+
+    private func current() throws -> UInt32 {
+        guard let subscription else {
+            throw ClientError(.closed, "this member is not in group '\(group)' (it left, or its connection closed)")
+        }
+        return subscription.id
+    }
+
+    /// Grants credits as messages finish, half the prefetch at a time.
+    private func finished(_ count: Int) async throws {
+        finishedSinceCredit += count
+        guard finishedSinceCredit >= max(1, configuration.prefetch / 2) else { return }
+        let credits = finishedSinceCredit
+        finishedSinceCredit = 0
+        try await grant(credits)
+    }
+
+    private func grant(_ credits: Int) async throws {
+        _ = try await connection.send(
+            CreditRequest(subscriptionID: try current(), credits: UInt32(clamping: credits)),
+            as: CreditResponse.self
+        )
+    }
+
+    func ack(_ record: ConsumerRecord) async throws {
+        _ = try current()
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            pendingAcks.append((record.topic, record.partition, record.offset, done))
+            if !isSendingAcks {
+                isSendingAcks = true
+                Task { await self.sendAcks() }
+            }
+        }
+        try await finished(1)
+    }
+
+    /// Sends the acks waiting, coalesced into ranges per partition, until none waits.
+    private func sendAcks() async {
+        while !pendingAcks.isEmpty {
+            let batch = pendingAcks
+            pendingAcks.removeAll()
+            var offsets: [String: [Int32: [Int64]]] = [:]
+            for ack in batch { offsets[ack.topic, default: [:]][ack.partition, default: []].append(ack.offset) }
+            var entries: [AckRequest.Entry] = []
+            for (topic, partitions) in offsets {
+                for (partition, list) in partitions {
+                    entries.append(.init(topic: topic, partition: partition, ranges: Self.ranges(list)))
+                }
+            }
+            do {
+                let response = try await connection.send(
+                    AckRequest(subscriptionID: try current(), entries: entries),
+                    as: AckResponse.self
+                )
+                for ack in batch {
+                    let result = response.entries.first { $0.topic == ack.topic && $0.partition == ack.partition }
+                    if let result, result.errorCode != .none {
+                        ack.done.resume(throwing: ClientError.broker(result.errorCode, result.errorMessage))
+                    } else {
+                        ack.done.resume()
+                    }
+                }
+            } catch {
+                for ack in batch { ack.done.resume(throwing: error) }
+            }
+        }
+        isSendingAcks = false
+    }
+
+    /// Sorted offsets as the fewest ranges.
+    static func ranges(_ offsets: [Int64]) -> [ClosedRange<Int64>] {
+        var ranges: [ClosedRange<Int64>] = []
+        for offset in offsets.sorted() {
+            if let last = ranges.last, offset <= last.upperBound + 1 {
+                ranges[ranges.count - 1] = last.lowerBound...max(last.upperBound, offset)
+            } else {
+                ranges.append(offset...offset)
+            }
+        }
+        return ranges
+    }
+
+    func nack(_ record: ConsumerRecord, delay: Duration?, reason: String?) async throws {
+        let response = try await connection.send(
+            NackRequest(
+                subscriptionID: try current(),
+                entries: [
+                    .init(
+                        topic: record.topic,
+                        partition: record.partition,
+                        offset: record.offset,
+                        delayMilliseconds: delay.map(Admin.milliseconds),
+                        reason: reason
+                    )
+                ]
+            ),
+            as: NackResponse.self
+        )
+        try Self.check(response.entries)
+        try await finished(1)
+    }
+
+    func reject(_ record: ConsumerRecord, reason: String?) async throws {
+        let response = try await connection.send(
+            RejectRequest(
+                subscriptionID: try current(),
+                entries: [
+                    .init(topic: record.topic, partition: record.partition, offset: record.offset, reason: reason)
+                ]
+            ),
+            as: RejectResponse.self
+        )
+        try Self.check(response.entries)
+        try await finished(1)
+    }
+
+    func extend(_ record: ConsumerRecord) async throws {
+        let response = try await connection.send(
+            ExtendRequest(
+                subscriptionID: try current(),
+                entries: [.init(topic: record.topic, partition: record.partition, offset: record.offset)]
+            ),
+            as: ExtendResponse.self
+        )
+        try Self.check(response.entries)
+    }
+
+    private static func check(_ entries: [GroupEntryResult]) throws {
+        if let failed = entries.first(where: { $0.errorCode != .none }) {
+            throw ClientError.broker(failed.errorCode, failed.errorMessage)
+        }
+    }
+}
+
+/// A message delivered to a ``GroupConsumer``: finish it with exactly one of ``ack()``,
+/// ``nack(delay:reason:)`` or ``reject(reason:)``.
+public struct GroupMessage: Sendable {
+    /// The record: topic, partition, offset, key, value, headers, timestamp.
+    public let record: ConsumerRecord
+    /// How many times it has been delivered, this time included (1 the first time).
+    public let deliveryCount: Int
+    let consumer: GroupConsumer
+
+    /// Done: it is not delivered again. Returns once the broker has made the acknowledgement
+    /// durable.
+    /// - Throws: ``ClientError`` `broker(.notDelivered)` if this member no longer holds it (its ack
+    ///   timeout passed, so it went to another member).
+    public func ack() async throws { try await consumer.ack(record) }
+
+    /// Failed: deliver it again after `delay`, or after the group's backoff when `nil`. It counts
+    /// towards the group's `maxDeliveries`.
+    public func nack(delay: Duration? = nil, reason: String? = nil) async throws {
+        try await consumer.nack(record, delay: delay, reason: reason)
+    }
+
+    /// Cannot be handled: it goes to the group's dead-letter topic at once.
+    public func reject(reason: String? = nil) async throws { try await consumer.reject(record, reason: reason) }
+
+    /// Still working on it: its ack timeout starts again.
+    public func extend() async throws { try await consumer.extend(record) }
+}

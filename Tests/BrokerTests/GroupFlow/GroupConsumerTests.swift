@@ -1,0 +1,111 @@
+import Broker
+import BrokerClient
+import Foundation
+import Testing
+
+/// The client's group member against an embedded broker: every message once, acks coalesced,
+/// nack and redelivery, reject to the dead-letter topic, and the end of the iteration when the
+/// connection closes.
+@Suite struct GroupConsumerTests {
+    private static func produce(_ port: Int, count: Int, keys: Int = 10) async throws {
+        try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
+            try await Admin(transport: connection).createTopicIfMissing("orders", partitions: 3)
+            try await Producer.withProducer(transport: connection) { producer in
+                for index in 0..<count {
+                    _ = try await producer.enqueue(
+                        topic: "orders",
+                        key: "order-\(index % keys)",
+                        value: "event \(index)"
+                    )
+                }
+            }
+        }
+    }
+
+    @Test func everyMessageIsHandledOnceAndAcknowledged() async throws {
+        try await withBroker { _, port in
+            try await Self.produce(port, count: 500)
+            try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
+                var configuration = GroupConsumerConfiguration()
+                configuration.startAtEarliest = true
+                configuration.prefetch = 50
+                let consumer = GroupConsumer(
+                    connection: connection,
+                    group: "billing",
+                    topics: ["orders"],
+                    configuration: configuration
+                )
+                var values: [String] = []
+                for try await message in consumer.messages() {
+                    values.append(message.record.valueString ?? "")
+                    #expect(message.deliveryCount == 1)
+                    try await message.ack()
+                    if values.count == 500 { break }
+                }
+                #expect(Set(values).count == 500)
+                let group = try await Admin(transport: connection).describeGroup("billing")
+                #expect(group.partitions.reduce(0) { $0 + $1.lag } == 0, "all committed: \(group.partitions)")
+                try await consumer.leave()
+            }
+        }
+    }
+
+    @Test func aNackedMessageComesBackAndARejectedOneIsDeadLettered() async throws {
+        try await withBroker { server, port in
+            try await Self.produce(port, count: 2, keys: 2)
+            try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
+                var configuration = GroupConsumerConfiguration()
+                configuration.startAtEarliest = true
+                let consumer = GroupConsumer(
+                    connection: connection,
+                    group: "billing",
+                    topics: ["orders"],
+                    configuration: configuration
+                )
+                var seen: [String: [Int]] = [:]
+                for try await message in consumer.messages() {
+                    let value = message.record.valueString ?? ""
+                    seen[value, default: []].append(message.deliveryCount)
+                    switch (value, message.deliveryCount) {
+                    case ("event 0", 1): try await message.nack(delay: .zero, reason: "try again")
+                    case ("event 1", _): try await message.reject(reason: "poison")
+                    default: try await message.ack()
+                    }
+                    if seen["event 0"]?.count == 2 && seen["event 1"] != nil { break }
+                }
+                #expect(seen["event 0"] == [1, 2])
+                #expect(seen["event 1"] == [1])
+                let letters = try await readTopic("dlq.billing.orders", port: port, server: server, atLeast: 1)
+                #expect(letters.map(\.valueString) == ["event 1"])
+                #expect(letters.first?.headerString("sluice.dlq.reason") == "poison")
+                try await consumer.leave()
+            }
+        }
+    }
+
+    @Test func theIterationEndsWithAnErrorWhenTheConnectionCloses() async throws {
+        try await withBroker { _, port in
+            try await Self.produce(port, count: 5)
+            let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
+            var configuration = GroupConsumerConfiguration()
+            configuration.startAtEarliest = true
+            let consumer = GroupConsumer(
+                connection: connection,
+                group: "billing",
+                topics: ["orders"],
+                configuration: configuration
+            )
+            var received = 0
+            do {
+                for try await _ in consumer.messages() {
+                    received += 1
+                    if received == 1 { await connection.close() }
+                }
+                Issue.record("the iteration ended without an error")
+            } catch let error as ClientError {
+                #expect(error.code == .connectionClosed, "\(error)")
+            }
+            #expect(received >= 1)
+        }
+    }
+}

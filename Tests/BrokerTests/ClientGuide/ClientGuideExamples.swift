@@ -86,6 +86,35 @@ enum ClientGuideExamples {
         return lines
     }
 
+    /// A member of a consumer group handling `expected` messages, each acknowledged.
+    static func groupConsumer(port: Int, expected: Int) async throws -> [String] {
+        var handled: [String] = []
+        let address = BrokerAddress(host: "127.0.0.1", port: port)
+        try await BrokerConnection.withConnection(to: address) { connection in
+            // guide:group begin
+            var configuration = GroupConsumerConfiguration()
+            configuration.startAtEarliest = true  // where a new group starts; an existing one goes on
+            let consumer = GroupConsumer(
+                connection: connection,
+                group: "billing",
+                topics: ["orders"],
+                configuration: configuration
+            )
+            for try await message in consumer.messages() {
+                do {
+                    handled.append(message.record.valueString ?? "")  // handle the event here
+                    try await message.ack()
+                } catch {
+                    try await message.nack(reason: "\(error)")  // delivered again after the group's backoff
+                }
+                if handled.count == expected { break }  // a service would go on until it shuts down
+            }
+            try await consumer.leave()
+            // guide:group end
+        }
+        return handled
+    }
+
     /// A consumer in a `ServiceGroup`: its records are handled until a graceful shutdown.
     /// `handle` receives each record; the group is returned to the caller to run and shut down.
     static func consumerService(

@@ -92,6 +92,8 @@ struct ClientGuideTests {
             #expect(try await ClientGuideExamples.publish(port: port) == published)
             let consumed = try await ClientGuideExamples.consume(port: port)
             #expect(consumed.count == 3)
+            let handled = try await ClientGuideExamples.groupConsumer(port: port, expected: 3)
+            #expect(handled.sorted() == (1...3).map { #"{"type":"OrderCreated","order":\#($0)}"# })
             #expect(consumed.contains { $0.contains("order-2") && $0.contains("id=order-created-2") })
             #expect(try await ClientGuideExamples.publishMany(port: port) == 10_000)
             #expect(try await ClientGuideExamples.consume(port: port).count == 10_000, "ids 1-3 were already there")

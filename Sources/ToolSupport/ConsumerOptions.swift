@@ -19,9 +19,13 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
 
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("Where to start: earliest, latest, OFFSET, -N or TIME.", valueName: "position")
+        help: ArgumentHelp(
+            "Where to start: earliest, latest, OFFSET, -N or TIME (default earliest); with --group, where a new "
+                + "group starts: earliest or latest (default latest).",
+            valueName: "position"
+        )
     )
-    var from: String = "earliest"
+    var from: String?
 
     @Option(parsing: .unconditional, help: "Exit after this many messages.")
     var count: Int?
@@ -32,7 +36,7 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
     @Option(help: "Output format: plain or json.")
     var format: ConsumerTool.Format = .plain
 
-    @Option(help: "Consume in a consumer group (not available yet).")
+    @Option(help: "Consume as a member of this consumer group: each message is acknowledged after it is printed.")
     var group: String?
 
     @Option(help: "Run CMD per message (with --group; not available yet).")
@@ -41,13 +45,13 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
     @Option(help: "Messages processed at once (with --group; not available yet).")
     var concurrency: Int?
 
-    @Option(help: "Ordering: key, partition or none (with --group; not available yet).")
+    @Option(help: "Ordering of a new group: key, partition or none (default key).")
     var ordering: String?
 
-    @Option(name: .customLong("max-deliveries"), help: "Deliveries before dead-lettering (not available yet).")
+    @Option(name: .customLong("max-deliveries"), help: "Deliveries before dead-lettering, for a new group (default 5).")
     var maxDeliveries: Int?
 
-    @Option(name: .customLong("ack-timeout"), help: "Redelivery timeout (with --group; not available yet).")
+    @Option(name: .customLong("ack-timeout"), help: "Redelivery timeout of a new group (DURATION, default 30s).")
     var ackTimeout: String?
 
     /// Creates the defaults (ArgumentParser fills in the rest).
@@ -55,21 +59,65 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
 
     /// Refuses what cannot be read, with a message naming the flag.
     public func validate() throws {
-        if group != nil || exec != nil || concurrency != nil || ordering != nil || maxDeliveries != nil
-            || ackTimeout != nil
-        {
-            throw ValidationError("consumer groups are not available yet (--group and its options)")
-        }
         if topic.isEmpty { throw ValidationError("--topic must not be empty") }
+        if group == nil,
+            ordering != nil || maxDeliveries != nil || ackTimeout != nil || exec != nil || concurrency != nil
+        {
+            throw ValidationError("--ordering, --max-deliveries, --ack-timeout, --exec and --concurrency need --group")
+        }
+        if group != nil {
+            try validateGroup()
+            return
+        }
         if let partition, partition < 0 {
             throw ValidationError("--partition \(partition): partitions are numbered from 0")
         }
-        if StartPositionSyntax.parse(from) == nil {
+        if let from, StartPositionSyntax.parse(from) == nil {
             throw ValidationError("--from \(from) is not \(StartPositionSyntax.expected)")
         }
         if let count, count < 1 { throw ValidationError("--count \(count): it must be at least 1") }
     }
 
     /// Where to start (``validate()`` has checked `--from`).
-    var start: StartPosition { StartPositionSyntax.parse(from) ?? .earliest }
+    var start: StartPosition { from.flatMap(StartPositionSyntax.parse) ?? .earliest }
+
+    private func validateGroup() throws {
+        if exec != nil || concurrency != nil {
+            throw ValidationError("--exec and --concurrency are not available yet")
+        }
+        if untilEnd { throw ValidationError("--until-end with --group is not available yet") }
+        if partition != nil { throw ValidationError("--partition cannot be used with --group: the broker assigns") }
+        if let from, from != "earliest", from != "latest" {
+            throw ValidationError("--from with --group is earliest or latest (where a new group starts), got \(from)")
+        }
+        if let ordering, groupOrdering == nil {
+            throw ValidationError("--ordering must be key, partition or none, got \(ordering)")
+        }
+        if let maxDeliveries, !(1...1000).contains(maxDeliveries) {
+            throw ValidationError("--max-deliveries must be from 1 to 1000, got \(maxDeliveries)")
+        }
+        if let ackTimeout, DurationSyntax.parse(ackTimeout) == nil {
+            throw ValidationError("--ack-timeout must be \(DurationSyntax.expected), got '\(ackTimeout)'")
+        }
+        if let count, count < 1 { throw ValidationError("--count \(count): it must be at least 1") }
+    }
+
+    var groupOrdering: GroupOrdering? {
+        switch ordering {
+        case "key": .key
+        case "partition": .partition
+        case "none": .unordered
+        default: nil
+        }
+    }
+
+    /// The group member's settings (``validate()`` has checked them).
+    var groupConfiguration: GroupConsumerConfiguration {
+        var configuration = GroupConsumerConfiguration()
+        configuration.startAtEarliest = from == "earliest"
+        configuration.ordering = groupOrdering
+        configuration.maxDeliveries = maxDeliveries
+        configuration.ackTimeout = ackTimeout.flatMap(DurationSyntax.parse)
+        return configuration
+    }
 }

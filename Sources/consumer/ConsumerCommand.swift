@@ -22,7 +22,12 @@ struct ConsumerCommand: AsyncParsableCommand {
             value_base64; a missing key is "key":null; headers is an array of {"key","value"} objects \
             in record order (keys may repeat).
 
-            --group and its options (consumer groups) are not available yet.
+            --group G consumes as a member of consumer group G: the broker hands each message to one \
+            member, in key order by default; each is printed, then acknowledged (so it is not delivered \
+            to the group again). --from earliest|latest says where a new group starts (default latest); \
+            --ordering, --max-deliveries and --ack-timeout set a new group's settings. In --format json \
+            each line also has "delivery_count". --exec, --concurrency and --until-end with --group are \
+            not available yet.
             """,
         version: ToolVersion.current
     )

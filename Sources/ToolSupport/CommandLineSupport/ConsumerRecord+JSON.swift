@@ -12,7 +12,7 @@ extension ConsumerRecord {
     /// named `key_base64` / `value_base64` and holds base64. A missing key or a null value is
     /// `null`. Headers are an array of `{"key","value"}` objects in record order, so repeated
     /// header keys survive; a header value follows the same UTF-8/base64/null rule.
-    public func jsonLine() -> String {
+    public func jsonLine(deliveryCount: Int? = nil) -> String {
         var json = "{\"topic\":"
         JSONText.appendString(topic, to: &json)
         json += ",\"partition\":\(partition),\"offset\":\(offset),\"timestamp\":\(timestamp),"
@@ -28,7 +28,9 @@ extension ConsumerRecord {
             JSONText.appendBytes(named: "value", header.value, to: &json)
             json += "}"
         }
-        json += "]}"
+        json += "]"
+        if let deliveryCount { json += ",\"delivery_count\":\(deliveryCount)" }
+        json += "}"
         return json
     }
 }

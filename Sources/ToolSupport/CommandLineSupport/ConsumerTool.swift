@@ -25,6 +25,10 @@ public enum ConsumerTool {
     /// - Throws: ``ClientError``; for an `--from` offset past the end of a partition, one that
     ///   says so.
     public static func run(_ options: ConsumerOptions) async throws {
+        if let group = options.group {
+            try await runGroup(group, options)
+            return
+        }
         var connectionConfiguration = ConnectionConfiguration()
         connectionConfiguration.clientName = "consumer"
         let connection = BrokerConnection(
@@ -70,6 +74,46 @@ public enum ConsumerTool {
             }
             output.flush()
         }
+        await connection.close()
+    }
+
+    /// Consumes as a member of `group`: prints each message, then acknowledges it; exits after
+    /// `--count` messages, else runs until interrupted.
+    static func runGroup(_ group: String, _ options: ConsumerOptions) async throws {
+        var connectionConfiguration = ConnectionConfiguration()
+        connectionConfiguration.clientName = "consumer"
+        let connection = BrokerConnection(
+            address: try options.connection.address(),
+            configuration: connectionConfiguration
+        )
+        let consumer = GroupConsumer(
+            connection: connection,
+            group: group,
+            topics: [options.topic],
+            configuration: options.groupConfiguration
+        )
+        var output = StandardOutput()
+        var handled = 0
+        do {
+            for try await message in consumer.messages() {
+                let line =
+                    switch options.format {
+                    case .plain: message.record.value.map { Array($0.readableBytesView) } ?? []
+                    case .json: Array(message.record.jsonLine(deliveryCount: message.deliveryCount).utf8)
+                    }
+                output.writeLine(line)
+                output.flush()
+                try await message.ack()
+                handled += 1
+                if let count = options.count, handled >= count { break }
+            }
+            try await consumer.leave()
+        } catch {
+            output.flush()
+            await connection.close()
+            throw error
+        }
+        output.flush()
         await connection.close()
     }
 

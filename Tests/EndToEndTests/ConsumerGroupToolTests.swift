@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// `consumer --group`: each message printed once and acknowledged, `delivery_count` in JSON, the
+/// group's lag 0 afterwards; the options that are not available yet, or need --group, refused.
+@Suite("consumer --group", .serialized)
+struct ConsumerGroupToolTests {
+    @Test("every message printed once, acknowledged, with delivery_count; the group's lag is 0 afterwards")
+    func consumesAsAGroupMember() throws {
+        let directory = try TemporaryDirectory()
+        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { _ = try? broker.stop() }
+        let created = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "topics", "create", "jobs", "--partitions", "3"]
+        )
+        #expect(created.status == 0, "\(created.standardError)")
+        let input = (0..<20).map { "key-\($0 % 7) job \($0)" }.joined(separator: "\n") + "\n"
+        let produced = try runTool(
+            "producer",
+            ["--broker", broker.address, "--topic", "jobs", "--key-separator", " "],
+            input: input
+        )
+        #expect(produced.status == 0, "\(produced.standardError)")
+        let consumed = try runTool(
+            "consumer",
+            [
+                "--broker", broker.address, "--topic", "jobs", "--group", "workers", "--from", "earliest",
+                "--count", "20", "--format", "json",
+            ]
+        )
+        #expect(consumed.status == 0, "\(consumed.standardError)")
+        let lines = consumed.standardOutput.split(separator: "\n")
+        #expect(lines.count == 20)
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(Set(objects.compactMap { $0["value"] as? String }).count == 20, "each message once")
+        #expect(objects.allSatisfy { ($0["delivery_count"] as? Int) == 1 })
+        let described = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "groups", "describe", "workers", "--json"]
+        )
+        #expect(described.status == 0, "\(described.standardError)")
+        let group = try JSONSerialization.jsonObject(with: Data(described.standardOutput.utf8)) as? [String: Any]
+        let partitions = group?["partitions"] as? [[String: Any]] ?? []
+        #expect(partitions.count == 3)
+        #expect(partitions.allSatisfy { ($0["lag"] as? Int) == 0 }, "\(described.standardOutput)")
+    }
+
+    @Test("options that need --group, or are not available yet, are refused with the flag named")
+    func refusedOptions() throws {
+        for (arguments, expected) in [
+            (["--topic", "t", "--ordering", "key"], "need --group"),
+            (["--topic", "t", "--group", "g", "--exec", "true"], "not available yet"),
+            (["--topic", "t", "--group", "g", "--from", "5"], "--from"),
+            (["--topic", "t", "--group", "g", "--ordering", "random"], "--ordering"),
+            (["--topic", "t", "--group", "g", "--ack-timeout", "soon"], "--ack-timeout"),
+        ] {
+            let run = try runTool("consumer", arguments)
+            #expect(run.status == 64, "\(arguments): \(run.standardError)")
+            #expect(run.standardError.contains(expected), "\(arguments): \(run.standardError)")
+        }
+    }
+}

@@ -70,7 +70,7 @@ public actor GroupConsumer {
     }
 
     /// The messages the broker delivers to this member, until ``leave()`` or the connection closes.
-    /// Joins the group (creating it if new) on the first iteration.
+    /// Joins the group (creating it if new) when called; iterate one sequence at a time.
     public nonisolated func messages() -> AsyncThrowingStream<GroupMessage, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GroupMessage.self)
         let consumer = self
@@ -197,13 +197,19 @@ public actor GroupConsumer {
         return subscription.id
     }
 
-    /// Grants credits as messages finish, half the prefetch at a time.
-    private func finished(_ count: Int) async throws {
+    /// Grants credits as messages finish, half the prefetch at a time. A failed grant does not fail
+    /// the ack, nack or reject that finished the message (it was done); the member then holds
+    /// fewer credits, and a connection that failed ends the iteration anyway.
+    private func finished(_ count: Int) async {
         finishedSinceCredit += count
         guard finishedSinceCredit >= max(1, configuration.prefetch / 2) else { return }
         let credits = finishedSinceCredit
         finishedSinceCredit = 0
-        try await grant(credits)
+        do {
+            try await grant(credits)
+        } catch {
+            logger.debug("credits not granted", metadata: ["group": "\(group)", "error": "\(error)"])
+        }
     }
 
     private func grant(_ credits: Int) async throws {
@@ -222,7 +228,7 @@ public actor GroupConsumer {
                 Task { await self.sendAcks() }
             }
         }
-        try await finished(1)
+        await finished(1)
     }
 
     /// Sends the acks waiting, coalesced into ranges per partition, until none waits.
@@ -288,7 +294,7 @@ public actor GroupConsumer {
             as: NackResponse.self
         )
         try Self.check(response.entries)
-        try await finished(1)
+        await finished(1)
     }
 
     func reject(_ record: ConsumerRecord, reason: String?) async throws {
@@ -302,7 +308,7 @@ public actor GroupConsumer {
             as: RejectResponse.self
         )
         try Self.check(response.entries)
-        try await finished(1)
+        await finished(1)
     }
 
     func extend(_ record: ConsumerRecord) async throws {

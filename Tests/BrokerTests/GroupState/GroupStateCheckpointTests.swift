@@ -74,10 +74,12 @@ struct GroupStateCheckpointTests {
                 try Self.appendRandom(60, to: store, model: &model, random: &random)
                 _ = store.waitUntilDurableBlocking(store.currentStatistics.logEndOffset - 1)
             }
+            // A checkpoint completes on the flush thread after its marker is durable, possibly just
+            // after the waiter above was woken.
+            store.waitForCompletedCheckpoints(store.currentStatistics.checkpointsWritten)
             let statistics = store.currentStatistics
             #expect(statistics.checkpointsWritten >= 20)
-            // The last checkpoint completes once its marker is durable (the wait above): the
-            // file names it and the log starts there.
+            // The last checkpoint has completed: the file names it and the log starts there.
             #expect(statistics.checkpointsCompleted == statistics.checkpointsWritten)
             #expect(statistics.logStartOffset == statistics.checkpointOffset)
             #expect(statistics.segmentCount <= 2)

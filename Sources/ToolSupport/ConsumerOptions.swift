@@ -85,7 +85,6 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
         if exec != nil || concurrency != nil {
             throw ValidationError("--exec and --concurrency are not available yet")
         }
-        if untilEnd { throw ValidationError("--until-end with --group is not available yet") }
         if partition != nil { throw ValidationError("--partition cannot be used with --group: the broker assigns") }
         if let from, from != "earliest", from != "latest" {
             throw ValidationError("--from with --group is earliest or latest (where a new group starts), got \(from)")

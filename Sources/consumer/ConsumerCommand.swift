@@ -26,8 +26,9 @@ struct ConsumerCommand: AsyncParsableCommand {
             member, in key order by default; each is printed, then acknowledged (so it is not delivered \
             to the group again). --from earliest|latest says where a new group starts (default latest); \
             --ordering, --max-deliveries and --ack-timeout set a new group's settings. In --format json \
-            each line also has "delivery_count". --exec, --concurrency and --until-end with --group are \
-            not available yet.
+            each line also has "delivery_count". With --until-end it exits once every message that existed \
+            when it started has been acknowledged or dead-lettered by the group. --exec and --concurrency \
+            are not available yet.
             """,
         version: ToolVersion.current
     )

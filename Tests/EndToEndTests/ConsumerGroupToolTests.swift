@@ -5,7 +5,9 @@ import Testing
 /// group's lag 0 afterwards; the options that are not available yet, or need --group, refused.
 @Suite("consumer --group", .serialized)
 struct ConsumerGroupToolTests {
-    @Test("every message printed once, acknowledged, with delivery_count; the group's lag is 0 afterwards")
+    @Test(
+        "--until-end: every message printed once and acknowledged, with delivery_count; lag 0; a second run exits at once"
+    )
     func consumesAsAGroupMember() throws {
         let directory = try TemporaryDirectory()
         let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
@@ -26,7 +28,7 @@ struct ConsumerGroupToolTests {
             "consumer",
             [
                 "--broker", broker.address, "--topic", "jobs", "--group", "workers", "--from", "earliest",
-                "--count", "20", "--format", "json",
+                "--until-end", "--format", "json",
             ]
         )
         #expect(consumed.status == 0, "\(consumed.standardError)")
@@ -44,6 +46,13 @@ struct ConsumerGroupToolTests {
         let partitions = group?["partitions"] as? [[String: Any]] ?? []
         #expect(partitions.count == 3)
         #expect(partitions.allSatisfy { ($0["lag"] as? Int) == 0 }, "\(described.standardOutput)")
+        // Again: everything that exists is acknowledged already, so it exits at once with nothing.
+        let again = try runTool(
+            "consumer",
+            ["--broker", broker.address, "--topic", "jobs", "--group", "workers", "--until-end"]
+        )
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(again.standardOutput.isEmpty)
     }
 
     @Test("options that need --group, or are not available yet, are refused with the flag named")
@@ -51,6 +60,7 @@ struct ConsumerGroupToolTests {
         for (arguments, expected) in [
             (["--topic", "t", "--ordering", "key"], "need --group"),
             (["--topic", "t", "--group", "g", "--exec", "true"], "not available yet"),
+            (["--topic", "t", "--group", "g", "--partition", "0"], "--partition"),
             (["--topic", "t", "--group", "g", "--from", "5"], "--from"),
             (["--topic", "t", "--group", "g", "--ordering", "random"], "--ordering"),
             (["--topic", "t", "--group", "g", "--ack-timeout", "soon"], "--ack-timeout"),

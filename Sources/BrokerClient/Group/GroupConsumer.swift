@@ -52,6 +52,8 @@ public actor GroupConsumer {
     private var pendingAcks:
         [(topic: String, partition: Int32, offset: Int64, done: CheckedContinuation<Void, any Error>)] = []
     private var isSendingAcks = false
+    /// Set by ``leave()``: a join still under way leaves as soon as it is done.
+    private var hasLeft = false
 
     /// Creates a member; it joins when ``messages()`` is first iterated.
     public init(
@@ -83,13 +85,23 @@ public actor GroupConsumer {
     }
 
     /// Leaves the group: the messages this member holds unfinished are delivered again at once
-    /// (not counted as failures), and the iteration ends.
+    /// (not counted as failures), and the iteration ends (also one still joining). A member that
+    /// left does not join again: make a new `GroupConsumer` for that.
     public func leave() async throws {
-        guard let subscription else { return }
+        hasLeft = true
+        guard let subscription else {
+            // Not joined (yet): an iteration that is joining ends as soon as it has.
+            continuation?.finish()
+            continuation = nil
+            return
+        }
         self.subscription = nil
         connection.pushes.unsubscribe(session: subscription.session, subscription: subscription.id)
-        continuation?.finish()
-        continuation = nil
+        // The iteration ends once the broker has taken the member out (or the request failed).
+        defer {
+            continuation?.finish()
+            continuation = nil
+        }
         _ = try await connection.send(LeaveRequest(subscriptionID: subscription.id), as: LeaveResponse.self)
     }
 
@@ -128,6 +140,11 @@ public actor GroupConsumer {
                     sessionClosed: { Task { await consumer.sessionClosed() } }
                 )
             )
+            if hasLeft {
+                // leave() came while joining.
+                try await leave()
+                return
+            }
             try await grant(configuration.prefetch)
             logger.debug("joined group", metadata: ["group": "\(group)", "subscription": "\(response.subscriptionID)"])
         } catch {

@@ -94,6 +94,23 @@ public enum ConsumerTool {
         )
         var output = StandardOutput()
         var handled = 0
+        // With --until-end: the end of each partition now, and a watcher that leaves the group once
+        // the group's committed offsets have reached them (everything acknowledged or dead-lettered).
+        var watcher: Task<Void, any Error>?
+        if options.untilEnd {
+            let admin = Admin(transport: connection)
+            let ends = try await untilEndOffsets(options.topic, admin: admin)
+            watcher = Task {
+                while !Task.isCancelled {
+                    if try await reached(ends, group: group, admin: admin) {
+                        try await consumer.leave()
+                        return
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+        defer { watcher?.cancel() }
         do {
             for try await message in consumer.messages() {
                 let line =
@@ -115,6 +132,32 @@ public enum ConsumerTool {
         }
         output.flush()
         await connection.close()
+    }
+
+    /// The log end offset of each partition of `topic`.
+    static func untilEndOffsets(_ topic: String, admin: Admin) async throws -> [Int32: Int64] {
+        guard let summary = try await admin.listTopics().first(where: { $0.name == topic }) else {
+            throw ClientError.broker(.unknownTopic, "topic \"\(topic)\" does not exist")
+        }
+        let answers = try await admin.listOffsets(
+            topic: topic,
+            partitions: Array(0..<summary.partitionCount),
+            at: .latest
+        )
+        return Dictionary(uniqueKeysWithValues: answers.map { ($0.partition, $0.logEndOffset) })
+    }
+
+    /// Whether the group's committed offset has reached `ends` on every partition.
+    static func reached(_ ends: [Int32: Int64], group: String, admin: Admin) async throws -> Bool {
+        let description: GroupDescription
+        do {
+            description = try await admin.describeGroup(group)
+        } catch let error as ClientError where error.code == .broker(.unknownGroup) {
+            return false  // Not created yet: the member is still joining.
+        }
+        return ends.allSatisfy { partition, end in
+            description.partitions.contains { $0.partition == partition && $0.committedOffset >= end }
+        }
     }
 
     /// Refuses an `--from` offset past the end of a partition read: the consumer would wait for

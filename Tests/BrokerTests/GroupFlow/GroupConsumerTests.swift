@@ -1,6 +1,8 @@
 import Broker
 import BrokerClient
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 
 /// The client's group member against an embedded broker: every message once, acks coalesced,
@@ -106,6 +108,57 @@ import Testing
                 #expect(error.code == .connectionClosed, "\(error)")
             }
             #expect(received >= 1)
+        }
+    }
+
+    /// Handles a group member's messages until its iteration ends.
+    private struct Handler: Service {
+        let consumer: GroupConsumer
+        let handled: AsyncStream<Int>.Continuation
+
+        func run() async throws {
+            for try await message in consumer.messages() {
+                try await message.ack()
+                handled.yield(1)
+            }
+            handled.finish()
+        }
+    }
+
+    @Test func aGracefulShutdownMakesTheMemberLeaveAndEndsItsIteration() async throws {
+        try await withBroker { _, port in
+            try await Self.produce(port, count: 20)
+            let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
+            var configuration = GroupConsumerConfiguration()
+            configuration.startAtEarliest = true
+            let consumer = GroupConsumer(
+                connection: connection,
+                group: "billing",
+                topics: ["orders"],
+                configuration: configuration
+            )
+            let (handled, sink) = AsyncStream.makeStream(of: Int.self)
+            // Shut down in reverse order: the member leaves first, the handler's iteration ends,
+            // then the connection closes.
+            let group = ServiceGroup(
+                services: [connection, Handler(consumer: consumer, handled: sink), consumer],
+                logger: Logger(label: "test")
+            )
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var count = 0
+                for await _ in handled {
+                    count += 1
+                    if count == 20 { break }
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) {
+                let description = try await Admin(transport: $0).describeGroup("billing")
+                #expect(description.members.isEmpty, "the member left")
+                #expect(description.partitions.reduce(0) { $0 + $1.lag } == 0)
+            }
         }
     }
 }

@@ -15,18 +15,7 @@ final class WakeupSignal: Sendable {
     /// Returns at once if signalled since the last wait, else when signalled or cancelled.
     func wait() async {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.isSignalled || Task.isCancelled {
-                        state.isSignalled = false
-                        return true
-                    }
-                    precondition(state.waiter == nil, "one waiter at a time")
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
+            await suspend(returningIfCancelled: true)
         } onCancel: {
             signal()
         }
@@ -36,9 +25,13 @@ final class WakeupSignal: Sendable {
     /// task is cancelled. For a cancelled task that must still wait for work to end (``wait()``
     /// would return at once, again and again, and never let that work finish on its actor).
     func waitIgnoringCancellation() async {
+        await suspend(returningIfCancelled: false)
+    }
+
+    private func suspend(returningIfCancelled: Bool) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
-                if state.isSignalled {
+                if state.isSignalled || (returningIfCancelled && Task.isCancelled) {
                     state.isSignalled = false
                     return true
                 }

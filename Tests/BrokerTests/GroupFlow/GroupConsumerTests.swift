@@ -24,19 +24,19 @@ import Testing
         }
     }
 
+    /// A member of group `billing` on `orders`, which the group reads from the start.
+    private static func member(_ connection: BrokerConnection, prefetch: Int = 100) -> GroupConsumer {
+        var configuration = GroupConsumerConfiguration()
+        configuration.startAtEarliest = true
+        configuration.prefetch = prefetch
+        return GroupConsumer(connection: connection, group: "billing", topics: ["orders"], configuration: configuration)
+    }
+
     @Test func everyMessageIsHandledOnceAndAcknowledged() async throws {
         try await withBroker { _, port in
             try await Self.produce(port, count: 500)
             try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
-                var configuration = GroupConsumerConfiguration()
-                configuration.startAtEarliest = true
-                configuration.prefetch = 50
-                let consumer = GroupConsumer(
-                    connection: connection,
-                    group: "billing",
-                    topics: ["orders"],
-                    configuration: configuration
-                )
+                let consumer = Self.member(connection, prefetch: 50)
                 var values: [String] = []
                 for try await message in consumer.messages() {
                     values.append(message.record.valueString ?? "")
@@ -56,14 +56,7 @@ import Testing
         try await withBroker { server, port in
             try await Self.produce(port, count: 2, keys: 2)
             try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
-                var configuration = GroupConsumerConfiguration()
-                configuration.startAtEarliest = true
-                let consumer = GroupConsumer(
-                    connection: connection,
-                    group: "billing",
-                    topics: ["orders"],
-                    configuration: configuration
-                )
+                let consumer = Self.member(connection)
                 var seen: [String: [Int]] = [:]
                 for try await message in consumer.messages() {
                     let value = message.record.valueString ?? ""
@@ -89,14 +82,7 @@ import Testing
         try await withBroker { _, port in
             try await Self.produce(port, count: 5)
             let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
-            var configuration = GroupConsumerConfiguration()
-            configuration.startAtEarliest = true
-            let consumer = GroupConsumer(
-                connection: connection,
-                group: "billing",
-                topics: ["orders"],
-                configuration: configuration
-            )
+            let consumer = Self.member(connection)
             var received = 0
             do {
                 for try await _ in consumer.messages() {
@@ -129,14 +115,7 @@ import Testing
         try await withBroker { _, port in
             try await Self.produce(port, count: 20)
             let connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
-            var configuration = GroupConsumerConfiguration()
-            configuration.startAtEarliest = true
-            let consumer = GroupConsumer(
-                connection: connection,
-                group: "billing",
-                topics: ["orders"],
-                configuration: configuration
-            )
+            let consumer = Self.member(connection)
             let (handled, sink) = AsyncStream.makeStream(of: Int.self)
             // Shut down in reverse order: the member leaves first, the handler's iteration ends,
             // then the connection closes.

@@ -17,6 +17,8 @@ final class GroupRuntime: @unchecked Sendable {
         let outlet: PushOutlet
         let subscriptionID: UInt32
         var credits: Int
+        /// Whether a callback for its connection becoming writable is registered (one at a time).
+        var awaitsWritable = false
     }
 
     struct SlotKey: Hashable, Sendable {
@@ -274,8 +276,18 @@ final class GroupRuntime: @unchecked Sendable {
         for memberID in memberOrder {
             guard var member = members[memberID], member.credits > 0 else { continue }
             guard member.outlet.isWritable else {
-                let loop = self.loop
-                member.outlet.whenWritable { loop.execute { self.scheduleRound() } }
+                // One callback per stall, however many rounds run meanwhile (a member that does not
+                // read must not make the broker's memory grow).
+                if !member.awaitsWritable {
+                    members[memberID]!.awaitsWritable = true
+                    let loop = self.loop
+                    member.outlet.whenWritable {
+                        loop.execute {
+                            self.members[memberID]?.awaitsWritable = false
+                            self.scheduleRound()
+                        }
+                    }
+                }
                 continue
             }
             for key in slotOrder where member.credits > 0 {

@@ -49,6 +49,9 @@ public final class BrokerServer: Service, Sendable {
         state.withLockedValue { $0.channel?.localAddress?.port }
     }
 
+    /// The consumer groups, once started (tests reach them through it).
+    var groups: GroupManager? { groupManager.withLockedValue { $0 } }
+
     /// The topics, once started (tests reach the broker's parts through it).
     var topicRegistry: TopicRegistry? { state.withLockedValue { $0.registry } }
 

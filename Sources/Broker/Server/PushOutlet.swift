@@ -38,6 +38,9 @@ final class PushOutlet: Sendable {
     /// Whether the connection's write buffer has room (below its high water mark).
     var isWritable: Bool { state.withLockedValue { $0.isWritable && !$0.isClosed } }
 
+    /// Callbacks waiting for the connection to be writable (tests check that they stay bounded).
+    var writableCallbackCount: Int { state.withLockedValue { $0.writableCallbacks.count } }
+
     /// Whether the connection has closed.
     var isClosed: Bool { state.withLockedValue { $0.isClosed } }
 

@@ -61,21 +61,21 @@ extension GroupManager {
             for index in 0..<topic.partitionCount {
                 guard let partition = topic.partition(index) else { continue }
                 let key = GroupRuntime.SlotKey(topic: topicName, partition: index)
-                let bounds = try await partition.readForGroup(from: Int64.max - 1, maxBytes: 0).get()
+                let bounds = try await partition.logBounds()
                 let stored = store.state(of: GroupPartitionID(group: name, topic: topicName, partition: index))
-                let committed = live.partitions[key]?.committed ?? stored?.committedOffset ?? bounds.logStartOffset
+                let committed = live.partitions[key]?.committed ?? stored?.committedOffset ?? bounds.start
                 var deadLettered: Int64 = 0
                 if let deadLetters = deadLetterTopic?.partition(index) {
-                    let held = try await deadLetters.readForGroup(from: Int64.max - 1, maxBytes: 0).get()
-                    deadLettered = held.logEndOffset - held.logStartOffset
+                    let held = try await deadLetters.logBounds()
+                    deadLettered = held.end - held.start
                 }
                 partitions.append(
                     .init(
                         topic: topicName,
                         partition: index,
                         committedOffset: committed,
-                        logEndOffset: bounds.logEndOffset,
-                        lag: max(0, bounds.logEndOffset - committed),
+                        logEndOffset: bounds.end,
+                        lag: max(0, bounds.end - committed),
                         inFlight: Int32(clamping: live.partitions[key]?.inFlight ?? 0),
                         unfinished: Int32(clamping: live.partitions[key]?.unfinished ?? 0),
                         deadLettered: deadLettered

@@ -18,15 +18,15 @@ extension GroupManager {
             var lastOffset: Int64?
             for index in 0..<topic.partitionCount {
                 guard let partition = topic.partition(index) else { continue }
-                let bounds = try await partition.readForGroup(from: Int64.max - 1, maxBytes: 0).get()
+                let bounds = try await partition.logBounds()
                 let target: Int64
                 switch request.to {
-                case .earliest: target = bounds.logStartOffset
-                case .latest: target = bounds.logEndOffset
-                case .offset: target = min(max(request.value, bounds.logStartOffset), bounds.logEndOffset)
+                case .earliest: target = bounds.start
+                case .latest: target = bounds.end
+                case .offset: target = min(max(request.value, bounds.start), bounds.end)
                 case .timestamp:
                     let found = try await partition.offset(for: request.value).get()
-                    target = found.offset >= 0 ? found.offset : bounds.logEndOffset
+                    target = found.offset >= 0 ? found.offset : bounds.end
                 }
                 let key = GroupRuntime.SlotKey(topic: request.topic, partition: index)
                 if let runtime {

@@ -181,8 +181,8 @@ final class GroupManager: Sendable {
             }
             for index in 0..<topic.partitionCount {
                 guard let partition = topic.partition(index) else { continue }
-                let bounds = try await partition.readForGroup(from: Int64.max - 1, maxBytes: 0).get()
-                let start = startAt == .earliest ? bounds.logStartOffset : bounds.logEndOffset
+                let bounds = try await partition.logBounds()
+                let start = startAt == .earliest ? bounds.start : bounds.end
                 records.append(
                     .partitionEvent(
                         GroupPartitionID(group: group, topic: topicName, partition: index),

@@ -1,3 +1,4 @@
+import BrokerProtocol
 import LogStore
 import NIOCore
 import RecordCodec
@@ -30,6 +31,14 @@ extension KeyHash {
 }
 
 extension Partition {
+    /// The log's start and end offsets now (through the same look-up as `listOffsets`).
+    /// - Throws: the partition's error (`shuttingDown` once it is closed).
+    func logBounds() async throws -> (start: Int64, end: Int64) {
+        let answer = try await offset(for: ListOffsetsRequest.latest).get()
+        guard answer.errorCode == .none else { throw BrokerError(answer.errorCode, answer.errorMessage ?? "") }
+        return (answer.logStartOffset, answer.logEndOffset)
+    }
+
     /// Reads whole batches for a group's dispatcher from `offset` (or the log start, if retention
     /// has removed `offset`), up to about `maxBytes` (at least one batch), on the partition's loop.
     /// Offsets lost to damage on disk are stepped over: `nextOffset` goes past them.

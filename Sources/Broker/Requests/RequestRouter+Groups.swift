@@ -12,89 +12,84 @@ extension RequestRouter {
         guard let groups = groupManager.withLockedValue({ $0 }) else {
             throw BrokerError(.shuttingDown, "consumer groups are not available")
         }
-        func wrap<M: WireMessage>(_ future: EventLoopFuture<M>) -> EventLoopFuture<(any WireMessage)?> {
-            future.map { $0 as (any WireMessage)? }
-        }
         switch apiKey {
         case .subscribe:
             let request = try SubscribeRequest.decode(body)
             try checkEntries(request.topics.count, "topics", in: apiKey)
-            return wrap(eventLoop.makeFutureWithTask { try await groups.subscribe(request, from: connection) })
+            return Self.erased(eventLoop.makeFutureWithTask { try await groups.subscribe(request, from: connection) })
         case .credit:
             let request = try CreditRequest.decode(body)
-            return wrap(
+            return Self.erased(
                 groups.withSubscription(request.subscriptionID, of: connection, on: eventLoop) { runtime, member in
                     try runtime.credit(member, Int(request.credits))
                     return runtime.loop.makeSucceededFuture(CreditResponse())
                 }
             )
         case .ack:
-            let request = try AckRequest.decode(body)
-            try checkEntries(request.countedEntries, "ranges", in: apiKey)
-            return wrap(
-                settle(request.subscriptionID, request.entries, of: connection, on: eventLoop, in: groups) {
-                    dispatch,
-                    entry,
-                    member,
-                    _ in
-                    let outcomes = dispatch.ack(entry.ranges, by: member)
-                    return outcomes.allSatisfy { $0 == .accepted } ? .accepted : .notDelivered
-                }.map(AckResponse.init(entries:))
-            )
+            return try settle(AckRequest.self, AckResponse.self, body, from: connection, on: eventLoop, in: groups) {
+                dispatch,
+                entry,
+                member,
+                _ in
+                let outcomes = dispatch.ack(entry.ranges, by: member)
+                return outcomes.allSatisfy { $0 == .accepted } ? .accepted : .notDelivered
+            }
         case .nack:
-            let request = try NackRequest.decode(body)
-            try checkEntries(request.countedEntries, "entries", in: apiKey)
-            return wrap(
-                settle(request.subscriptionID, request.entries, of: connection, on: eventLoop, in: groups) {
-                    dispatch,
-                    entry,
-                    member,
-                    now in
-                    dispatch.nack(
-                        offset: entry.offset,
-                        by: member,
-                        delay: entry.delayMilliseconds,
-                        reason: entry.reason,
-                        now: now
-                    )
-                }.map(NackResponse.init(entries:))
-            )
+            return try settle(NackRequest.self, NackResponse.self, body, from: connection, on: eventLoop, in: groups) {
+                dispatch,
+                entry,
+                member,
+                now in
+                dispatch.nack(
+                    offset: entry.offset,
+                    by: member,
+                    delay: entry.delayMilliseconds,
+                    reason: entry.reason,
+                    now: now
+                )
+            }
         case .reject:
-            let request = try RejectRequest.decode(body)
-            try checkEntries(request.countedEntries, "entries", in: apiKey)
-            return wrap(
-                settle(request.subscriptionID, request.entries, of: connection, on: eventLoop, in: groups) {
-                    dispatch,
-                    entry,
-                    member,
-                    _ in
-                    dispatch.reject(offset: entry.offset, by: member, reason: entry.reason)
-                }.map(RejectResponse.init(entries:))
-            )
+            return try settle(
+                RejectRequest.self,
+                RejectResponse.self,
+                body,
+                from: connection,
+                on: eventLoop,
+                in: groups
+            ) {
+                dispatch,
+                entry,
+                member,
+                _ in
+                dispatch.reject(offset: entry.offset, by: member, reason: entry.reason)
+            }
         case .extend:
-            let request = try ExtendRequest.decode(body)
-            try checkEntries(request.countedEntries, "entries", in: apiKey)
-            return wrap(
-                settle(request.subscriptionID, request.entries, of: connection, on: eventLoop, in: groups) {
-                    dispatch,
-                    entry,
-                    member,
-                    now in
-                    dispatch.extend(offset: entry.offset, by: member, now: now)
-                }.map(ExtendResponse.init(entries:))
-            )
+            return try settle(
+                ExtendRequest.self,
+                ExtendResponse.self,
+                body,
+                from: connection,
+                on: eventLoop,
+                in: groups
+            ) {
+                dispatch,
+                entry,
+                member,
+                now in
+                dispatch.extend(offset: entry.offset, by: member, now: now)
+            }
         case .listGroups:
             _ = try ListGroupsRequest.decode(body)
-            return wrap(eventLoop.makeFutureWithTask { try await groups.listGroups() })
+            return Self.erased(eventLoop.makeFutureWithTask { try await groups.listGroups() })
         case .describeGroup:
             let request = try DescribeGroupRequest.decode(body)
-            return wrap(eventLoop.makeFutureWithTask { try await groups.describeGroup(request.group) })
+            return Self.erased(eventLoop.makeFutureWithTask { try await groups.describeGroup(request.group) })
         case .resetGroup:
             let request = try ResetGroupRequest.decode(body)
-            return wrap(eventLoop.makeFutureWithTask { try await groups.resetGroup(request) })
+            return Self.erased(eventLoop.makeFutureWithTask { try await groups.resetGroup(request) })
         case .deleteGroup:
             let request = try DeleteGroupRequest.decode(body)
-            return wrap(
+            return Self.erased(
                 eventLoop.makeFutureWithTask {
                     try await groups.deleteGroup(request.group)
                     return DeleteGroupResponse()
@@ -108,36 +103,72 @@ extension RequestRouter {
                     "no subscription \(request.subscriptionID) on this connection"
                 )
             }
-            return wrap(eventLoop.makeSucceededFuture(LeaveResponse()))
+            return Self.erased(eventLoop.makeSucceededFuture(LeaveResponse()))
         default:
             throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not a group member's")
         }
     }
 
-    /// Applies `body` to each entry's partition dispatcher, on the subscription's group loop, and
-    /// answers once what it recorded is durable.
-    private func settle<Entry: GroupEntryAddress>(
-        _ subscriptionID: UInt32,
-        _ entries: [Entry],
-        of connection: PushOutlet,
+    /// Decodes a request of ack, nack, reject or extend, checks its entry count, applies `body` to
+    /// each entry's partition dispatcher on the subscription's group loop, and answers once what it
+    /// recorded is durable.
+    private func settle<Request: GroupSettleRequest, Response: GroupSettleResponse>(
+        _: Request.Type,
+        _: Response.Type,
+        _ body: ByteBuffer,
+        from connection: PushOutlet,
         on eventLoop: any EventLoop,
         in groups: GroupManager,
-        _ body:
-            @escaping @Sendable (inout PartitionDispatch<UInt64>, Entry, UInt64, Int64) ->
+        _ apply:
+            @escaping @Sendable (inout PartitionDispatch<UInt64>, Request.Entry, UInt64, Int64) ->
             PartitionDispatch<
                 UInt64
             >.Outcome
-    ) -> EventLoopFuture<[GroupEntryResult]> {
-        groups.withSubscription(subscriptionID, of: connection, on: eventLoop) { runtime, member in
+    ) throws -> EventLoopFuture<(any WireMessage)?> {
+        let request = try Request.decode(body)
+        try checkEntries(request.countedEntries, Request.countedName, in: Request.apiKey)
+        let entries = request.entries
+        return groups.withSubscription(request.subscriptionID, of: connection, on: eventLoop) { runtime, member in
             let now = GroupRuntime.monotonicNow()
             return runtime.settle(entries, slot: { .init(topic: $0.topic, partition: $0.partition) }) {
                 dispatch,
                 entry in
-                body(&dispatch, entry, member, now)
+                apply(&dispatch, entry, member, now)
             }
-        }
+        }.map { Response(entries: $0) as (any WireMessage)? }
     }
 }
+
+/// A request of ack, nack, reject or extend: a subscription and entries, each about a partition.
+protocol GroupSettleRequest: WireMessage {
+    associatedtype Entry: GroupEntryAddress
+    var subscriptionID: UInt32 { get }
+    var entries: [Entry] { get }
+    /// What counts against `maxEntriesPerRequest` (ack ranges count one each).
+    var countedEntries: Int { get }
+    /// What those are called in the limit's message.
+    static var countedName: String { get }
+}
+
+extension GroupSettleRequest {
+    static var countedName: String { "entries" }
+}
+
+/// The answer to a ``GroupSettleRequest``: one result per entry.
+protocol GroupSettleResponse: WireMessage {
+    init(entries: [GroupEntryResult])
+}
+
+extension AckRequest: GroupSettleRequest {
+    static var countedName: String { "ranges" }
+}
+extension NackRequest: GroupSettleRequest {}
+extension RejectRequest: GroupSettleRequest {}
+extension ExtendRequest: GroupSettleRequest {}
+extension AckResponse: GroupSettleResponse {}
+extension NackResponse: GroupSettleResponse {}
+extension RejectResponse: GroupSettleResponse {}
+extension ExtendResponse: GroupSettleResponse {}
 
 /// An entry of ack, nack, reject or extend: the partition it is about.
 protocol GroupEntryAddress: Sendable {

@@ -97,13 +97,10 @@ final class RequestRouter: RequestServing, Sendable {
         from connection: PushOutlet,
         on eventLoop: any EventLoop
     ) throws -> EventLoopFuture<(any WireMessage)?> {
-        func wrap<M: WireMessage>(_ future: EventLoopFuture<M>) -> EventLoopFuture<(any WireMessage)?> {
-            future.map { $0 as (any WireMessage)? }
-        }
         func task<M: WireMessage>(
             _ body: @escaping @Sendable () async throws -> M
         ) -> EventLoopFuture<(any WireMessage)?> {
-            wrap(eventLoop.makeFutureWithTask(body))
+            Self.erased(eventLoop.makeFutureWithTask(body))
         }
         switch apiKey {
         case .handshake:
@@ -125,11 +122,11 @@ final class RequestRouter: RequestServing, Sendable {
             let request = try FetchRequest.decode(body)
             try checkEntries(request.topics.count, "topics", in: .fetch)
             try checkEntries(request.topics.reduce(0) { $0 + $1.partitions.count }, "partition entries", in: .fetch)
-            return wrap(fetch(request, on: eventLoop))
+            return Self.erased(fetch(request, on: eventLoop))
         case .listOffsets:
             let request = try ListOffsetsRequest.decode(body)
             try checkEntries(request.partitions.count, "partition entries", in: .listOffsets)
-            return wrap(listOffsets(request, on: eventLoop))
+            return Self.erased(listOffsets(request, on: eventLoop))
         case .createTopic:
             let request = try CreateTopicRequest.decode(body)
             return task { CreateTopicResponse(await self.administer { _ = try await self.registry.create(request) }) }
@@ -152,14 +149,14 @@ final class RequestRouter: RequestServing, Sendable {
             }
             return eventLoop.makeSucceededFuture(ListTopicsResponse(topics: topics))
         case .describeTopic:
-            return wrap(describe(try DescribeTopicRequest.decode(body), on: eventLoop))
+            return Self.erased(describe(try DescribeTopicRequest.decode(body), on: eventLoop))
         case .brokerStatus:
             _ = try BrokerStatusRequest.decode(body)
-            return wrap(status(on: eventLoop))
+            return Self.erased(status(on: eventLoop))
         case .initProducer:
             _ = try InitProducerRequest.decode(body)
             let allocator = producerIDs
-            return wrap(
+            return Self.erased(
                 threadPool.runIfActive(eventLoop: eventLoop) { try allocator.allocate() }.map { id in
                     InitProducerResponse(producerID: id, producerEpoch: ProducerIDAllocator.issuedEpoch)
                 }
@@ -170,6 +167,11 @@ final class RequestRouter: RequestServing, Sendable {
         default:
             throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not served by this broker")
         }
+    }
+
+    /// A response future as the dispatch switch returns it.
+    static func erased<M: WireMessage>(_ future: EventLoopFuture<M>) -> EventLoopFuture<(any WireMessage)?> {
+        future.map { $0 as (any WireMessage)? }
     }
 
     /// Throws `limitExceeded` when a count read from the wire is over ``BrokerLimits/maxEntriesPerRequest``.

@@ -3,9 +3,9 @@
 /// | range | APIs |
 /// |---|---|
 /// | 0-19 | connection, produce, fetch, offsets, topic administration, status |
-/// | 20-39 | consumer groups (20-31 defined, not yet served: ``ProtocolVersions/groupAPIs``) |
+/// | 20-39 | consumer groups (20-31 served; 32-39 reserved) |
 /// | 40-59 | delayed delivery schedules (reserved) |
-/// | 60-79 | dead letters (60 defined, not yet served) |
+/// | 60-79 | dead letters (60 served; 61-79 reserved) |
 public struct APIKey: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
 

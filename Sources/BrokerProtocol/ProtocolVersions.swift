@@ -26,13 +26,8 @@ public enum ProtocolVersions {
         .init(apiKey: .describeGroup, minVersion: 0, maxVersion: 0),
         .init(apiKey: .resetGroup, minVersion: 0, maxVersion: 0),
         .init(apiKey: .deleteGroup, minVersion: 0, maxVersion: 0),
-    ]
-
-    /// The consumer-group administration APIs: **defined, not yet served**. Their messages encode
-    /// and decode at these versions, but the broker does not announce or serve them until they are
-    /// added to ``supported``; until then a request with one of these keys gets `unsupportedAPI`.
-    public static let groupAPIs: [HandshakeResponse.VersionRange] = [
-        .init(apiKey: .redriveDeadLetters, minVersion: 0, maxVersion: 0)
+        // Dead letters.
+        .init(apiKey: .redriveDeadLetters, minVersion: 0, maxVersion: 0),
     ]
 
     /// The pushes (frames the broker sends unasked, ``PushFrame``) and their versions. A push is not a request: its key is never announced in the handshake and a

@@ -15,10 +15,20 @@ struct DeadLetter: Sendable {
     var deliveries: DeliveryRecord
     /// Why it is dead-lettered: a reject's reason, or the last failure's.
     var reason: String?
+    /// Whether the message is a redriven dead letter (the source is the dead-letter partition
+    /// itself): it goes back to the same topic, keeping its headers naming the original message.
+    var isRedriven = false
+
+    /// The topic the dead letter is written to.
+    var topicName: String {
+        isRedriven ? source.topic : DeadLetterWriter.topicName(group: source.group, topic: source.topic)
+    }
 }
 
 /// Writes dead letters to `dlq.<group>.<topic>`, an ordinary topic created on first use with the
 /// source topic's partition count (grown when the source grows), in the source's partition number.
+/// A redriven dead letter that fails again is written to the same dead-letter topic and partition
+/// (after the redrive's limit, so that only the next redrive delivers it again).
 ///
 /// The dead letter carries the message's key, value and headers unchanged, then the headers named
 /// in ``Header``, then a message id (``ProduceRequest/messageIDHeader``, the last one wins)
@@ -57,10 +67,19 @@ struct DeadLetterWriter: Sendable {
             RecordHeader(key: key, value: ByteBuffer(string: value))
         }
         var headers = deadLetter.record.headers
-        headers.append(header(Header.topic, deadLetter.source.topic))
-        headers.append(header(Header.partition, "\(deadLetter.source.partition)"))
-        headers.append(header(Header.offset, "\(deadLetter.offset)"))
-        headers.append(header(Header.timestamp, "\(deadLetter.record.timestamp)"))
+        if deadLetter.isRedriven {
+            // The headers naming the original message stay; those of its deliveries are replaced.
+            let replaced: Set<String> = [
+                Header.deliveryCount, Header.reason, Header.firstDelivery, Header.lastDelivery,
+                ProduceRequest.messageIDHeader,
+            ]
+            headers.removeAll { replaced.contains($0.key) }
+        } else {
+            headers.append(header(Header.topic, deadLetter.source.topic))
+            headers.append(header(Header.partition, "\(deadLetter.source.partition)"))
+            headers.append(header(Header.offset, "\(deadLetter.offset)"))
+            headers.append(header(Header.timestamp, "\(deadLetter.record.timestamp)"))
+        }
         headers.append(header(Header.deliveryCount, "\(deadLetter.deliveries.deliveryCount)"))
         if let reason = deadLetter.reason ?? deadLetter.deliveries.lastFailureReason {
             headers.append(header(Header.reason, reason))
@@ -74,7 +93,7 @@ struct DeadLetterWriter: Sendable {
     /// Appends the dead letter durably and returns its offset in the dead-letter topic (the first
     /// copy's, if it was written before).
     func write(_ deadLetter: DeadLetter, now: Int64 = currentTimeMilliseconds()) async throws -> Int64 {
-        let partition = try await partition(for: deadLetter.source)
+        let partition = try await partition(for: deadLetter)
         var records = ByteBuffer()
         RecordBatch.write(records: [Self.record(for: deadLetter, now: now)], into: &records)
         let result = try await partition.append(records, hasMessageIDs: true, acks: .durable, issued: issued()).get()
@@ -89,9 +108,10 @@ struct DeadLetterWriter: Sendable {
         return result.recordOffsets.first ?? result.baseOffset
     }
 
-    /// The dead-letter partition for `source`, creating the topic or growing it as needed.
-    private func partition(for source: GroupPartitionID) async throws -> Partition {
-        let name = Self.topicName(group: source.group, topic: source.topic)
+    /// The dead-letter partition for `deadLetter`, creating the topic or growing it as needed.
+    private func partition(for deadLetter: DeadLetter) async throws -> Partition {
+        let source = deadLetter.source
+        let name = deadLetter.topicName
         let wanted = max(source.partition + 1, registry.topic(named: source.topic)?.partitionCount ?? 0)
         if registry.topic(named: name) == nil {
             do {

@@ -82,6 +82,9 @@ extension GroupManager {
                     )
                 )
             }
+            if let deadLetterTopic, !definition.topics.contains(deadLetterTopic.name) {
+                partitions += try await redriveRows(of: name, deadLetterTopic, store: store, live: live.partitions)
+            }
         }
         return DescribeGroupResponse(
             kind: .init(definition.kind),
@@ -89,6 +92,41 @@ extension GroupManager {
             members: live.members,
             partitions: partitions
         )
+    }
+}
+
+extension GroupManager {
+    /// The rows of the dead-letter partitions of `topic` that a redrive made sources of `group`:
+    /// their lag is what is left to deliver of the redriven dead letters (below the read limit).
+    private func redriveRows(
+        of group: String,
+        _ topic: Topic,
+        store: GroupStateStore,
+        live: [GroupRuntime.SlotKey: (committed: Int64, inFlight: Int, unfinished: Int)]
+    ) async throws -> [DescribeGroupResponse.PartitionState] {
+        var rows: [DescribeGroupResponse.PartitionState] = []
+        for index in 0..<topic.partitionCount {
+            let id = GroupPartitionID(group: group, topic: topic.name, partition: index)
+            guard let partition = topic.partition(index), let stored = store.state(of: id),
+                let limit = stored.readLimit
+            else { continue }
+            let key = GroupRuntime.SlotKey(topic: topic.name, partition: index)
+            let bounds = try await partition.logBounds()
+            let committed = live[key]?.committed ?? stored.committedOffset
+            rows.append(
+                .init(
+                    topic: topic.name,
+                    partition: index,
+                    committedOffset: committed,
+                    logEndOffset: bounds.end,
+                    lag: max(0, limit - committed),
+                    inFlight: Int32(clamping: live[key]?.inFlight ?? 0),
+                    unfinished: Int32(clamping: live[key]?.unfinished ?? 0),
+                    deadLettered: 0
+                )
+            )
+        }
+        return rows
     }
 }
 

@@ -56,7 +56,7 @@ extension GroupManager {
         }
     }
 
-    private func existingGroup(_ name: String) throws -> (GroupStateStore, GroupDefinition) {
+    func existingGroup(_ name: String) throws -> (GroupStateStore, GroupDefinition) {
         guard let store, let definition = store.definition(of: name) else {
             throw BrokerError(.unknownGroup, "no group '\(name)'")
         }

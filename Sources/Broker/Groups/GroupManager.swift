@@ -140,7 +140,8 @@ final class GroupManager: Sendable {
     }
 
     /// The partitions of the group's topics other than `known`, with their state (a partition the
-    /// state log has never seen, one added since the group was created, starts at its beginning).
+    /// state log has never seen, one added since the group was created, starts at its beginning),
+    /// and the dead-letter partitions a redrive made sources of the group.
     private func slots(
         of group: String,
         _ definition: GroupDefinition,
@@ -162,6 +163,19 @@ final class GroupManager: Sendable {
                     restored = store.state(of: id)
                 }
                 slots.append((key, partition, restored!))
+            }
+            // The group's dead-letter partitions of this topic that a redrive made a source.
+            let deadLetterName = DeadLetterWriter.topicName(group: group, topic: topicName)
+            guard !definition.topics.contains(deadLetterName),
+                let deadLetters = registry.topic(named: deadLetterName)
+            else { continue }
+            for index in 0..<deadLetters.partitionCount {
+                let key = GroupRuntime.SlotKey(topic: deadLetterName, partition: index)
+                let id = GroupPartitionID(group: group, topic: deadLetterName, partition: index)
+                guard !known.contains(key), let partition = deadLetters.partition(index),
+                    let state = store.state(of: id), state.readLimit != nil
+                else { continue }
+                slots.append((key, partition, state))
             }
         }
         return slots

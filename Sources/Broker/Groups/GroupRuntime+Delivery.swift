@@ -106,6 +106,7 @@ extension GroupRuntime {
     private func write(_ letter: PartitionDispatch<UInt64>.DeadLetter, key: SlotKey) {
         let partition = slots[key]!.partition
         let source = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
+        let isRedriven = slots[key]!.isRedrive
         let writer = deadLetters
         let written = partition.readBatches(holding: [letter.offset]).flatMap { batches in
             partition.eventLoop.makeFutureWithTask { () async throws -> Int64 in
@@ -120,7 +121,8 @@ extension GroupRuntime {
                         offset: letter.offset,
                         record: record,
                         deliveries: letter.record,
-                        reason: letter.reason
+                        reason: letter.reason,
+                        isRedriven: isRedriven
                     )
                 )
             }

@@ -33,6 +33,11 @@ final class GroupRuntime: @unchecked Sendable {
         var isWaitingForData = false
         /// Reads in a row that found nothing new (a closing partition wakes waiters at once).
         var emptyReads = 0
+        /// A redriven dead-letter partition is read only below this offset (`nil`: to the end).
+        var readLimit: Int64?
+
+        /// Whether this is a dead-letter partition the group redrives.
+        var isRedrive: Bool { readLimit != nil }
     }
 
     /// The most credits a member may hold (a named limit: more are refused).
@@ -92,7 +97,8 @@ final class GroupRuntime: @unchecked Sendable {
                 settings: definition.settings,
                 restoring: state,
                 randomSeed: UInt64(truncatingIfNeeded: id.hashValue)
-            )
+            ),
+            readLimit: state.readLimit
         )
         slotOrder.append(key)
     }
@@ -363,13 +369,21 @@ final class GroupRuntime: @unchecked Sendable {
     private func readAheadIfNeeded(_ key: SlotKey) {
         guard let slot = slots[key], slot.dispatch.wantsRecords, !slot.isReading, !slot.isWaitingForData, !isClosed
         else { return }
-        slots[key]!.isReading = true
         let from = slot.dispatch.nextReadOffset
+        // A redriven dead-letter partition is read up to its limit only: what was written to it
+        // after the redrive waits for the next one.
+        if let limit = slot.readLimit, from >= limit { return }
+        slots[key]!.isReading = true
         slot.partition.readForGroup(from: from, maxBytes: Self.readAheadBytes).hop(to: loop).whenComplete {
             [self] result in
             slots[key]?.isReading = false
             switch result {
-            case .success(let read):
+            case .success(var read):
+                guard slots[key] != nil else { return }
+                if let limit = slots[key]!.readLimit, read.nextOffset > limit {
+                    read.entries.removeAll { $0.offset >= limit }
+                    read.nextOffset = limit
+                }
                 if read.logStartOffset > slots[key]!.dispatch.committedOffset {
                     // Retention removed messages the group had not finished.
                     _ = slots[key]!.dispatch.logStartMoved(to: read.logStartOffset)

@@ -10,7 +10,7 @@ extension GroupStateRecord {
         guard let value else { throw BrokerError(.storageError, "group state record has no value") }
         var reader = GroupStateRecordReader(buffer: value)
         let version = try reader.readUInt8("version")
-        guard version == Self.version else {
+        guard Self.readableVersions.contains(version) else {
             throw reader.error("unknown group state record version \(version)", at: 0)
         }
         let typeByte = try reader.readUInt8("type")
@@ -38,7 +38,7 @@ extension GroupStateRecord {
                 record = .partitionEvent(partition, try reader.readEvent())
             case .partitionSnapshot:
                 let partition = try reader.readPartition(group: group)
-                record = .partitionSnapshot(partition, try reader.readState())
+                record = .partitionSnapshot(partition, try reader.readState(version: version))
             case .checkpointMarker:
                 preconditionFailure("handled above")
             }
@@ -196,13 +196,16 @@ struct GroupStateRecordReader {
             return .deadLettered(offset: try readOffset("dead-lettered offset"))
         case .reset:
             return .reset(committedOffset: try readOffset("committed offset"))
+        case .redriven:
+            return .redriven(upTo: try readOffset("redrive limit"))
         }
     }
 
     /// A snapshot's state, checked to be what ``PersistedPartitionState`` promises: finished
     /// ranges sorted, disjoint, not adjacent and at or above the committed offset; deliveries
-    /// sorted, unique, unfinished, with non-negative counts.
-    mutating func readState() throws -> PersistedPartitionState {
+    /// sorted, unique, unfinished, with non-negative counts; from version 2, the read limit (-1 for
+    /// none).
+    mutating func readState(version: UInt8) throws -> PersistedPartitionState {
         var state = PersistedPartitionState(committedOffset: try readOffset("committed offset"))
         let rangeCount = try readCount("finished range count", elementBytes: 16)
         state.finished.reserveCapacity(rangeCount)
@@ -241,6 +244,14 @@ struct GroupStateRecordReader {
                 lastDeliveredAt: last,
                 lastFailureReason: reason
             )
+        }
+        if version >= 2 {
+            let at = position
+            let limit = try readInt64("read limit")
+            guard limit == -1 || GroupStateRecord.offsetRange.contains(limit) else {
+                throw error("read limit \(limit) is neither -1 nor an offset", at: at)
+            }
+            state.readLimit = limit == -1 ? nil : limit
         }
         return state
     }

@@ -28,8 +28,11 @@ public enum GroupStateRecord: Sendable, Hashable {
     /// Ends a checkpoint that began at `firstOffset`: every snapshot record of it is before this.
     case checkpointMarker(firstOffset: Int64)
 
-    /// The record format version written.
-    public static let version: UInt8 = 1
+    /// The record format version written: 2 (its snapshots end with the read limit of a redriven
+    /// dead-letter partition). Version 1 records, written before redrive existed, are read too.
+    public static let version: UInt8 = 2
+    /// The record format versions read.
+    public static let readableVersions: ClosedRange<UInt8> = 1...2
     /// The longest failure reason an event or snapshot may carry, in UTF-8 bytes (longer ones are
     /// refused by ``GroupStateStore/append(_:)``).
     public static let maxReasonBytes = 4096
@@ -55,6 +58,7 @@ public enum GroupStateRecord: Sendable, Hashable {
         case acknowledged = 3
         case deadLettered = 4
         case reset = 5
+        case redriven = 6
     }
 
     /// The group the record belongs to; `nil` for a checkpoint marker.
@@ -123,6 +127,7 @@ public enum GroupStateRecord: Sendable, Hashable {
                 buffer.writeInteger(record.lastDeliveredAt)
                 buffer.writeOptionalString(record.lastFailureReason)
             }
+            buffer.writeInteger(state.readLimit ?? -1)
         case .checkpointMarker(let firstOffset):
             buffer.writeInteger(RecordType.checkpointMarker.rawValue)
             buffer.writeInteger(firstOffset)
@@ -154,6 +159,9 @@ public enum GroupStateRecord: Sendable, Hashable {
         case .reset(let committedOffset):
             buffer.writeInteger(EventType.reset.rawValue)
             buffer.writeInteger(committedOffset)
+        case .redriven(let upTo):
+            buffer.writeInteger(EventType.redriven.rawValue)
+            buffer.writeInteger(upTo)
         }
     }
 
@@ -186,6 +194,7 @@ public enum GroupStateRecord: Sendable, Hashable {
             case .acknowledged(let ranges): offsets = ranges.flatMap { [$0.lowerBound, $0.upperBound] }
             case .deadLettered(let offset): offsets = [offset]
             case .reset(let committedOffset): offsets = [committedOffset]
+            case .redriven(let upTo): offsets = [upTo]
             }
             if offsets.count > Int(UInt32.max) { return "too many offsets in one event" }
             if let outside = offsets.first(where: { !Self.offsetRange.contains($0) }) {
@@ -194,6 +203,9 @@ public enum GroupStateRecord: Sendable, Hashable {
             return nil
         case .partitionSnapshot(let partition, let state):
             if let problem = name(partition.topic, "topic") { return problem }
+            if let limit = state.readLimit, !Self.offsetRange.contains(limit) {
+                return "read limit \(limit) is outside \(Self.offsetRange)"
+            }
             for record in state.deliveries.values {
                 if let problem = reason(record.lastFailureReason) { return problem }
                 guard (0...Int(Int32.max)).contains(record.deliveryCount),

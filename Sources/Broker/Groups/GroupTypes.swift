@@ -101,12 +101,21 @@ public struct PersistedPartitionState: Sendable, Hashable {
     public var finished: [ClosedRange<Int64>]
     /// Unfinished offsets delivered at least once.
     public var deliveries: [Int64: DeliveryRecord]
+    /// For a dead-letter partition the group redrives (docs/GROUPS.md, "Redrive"): the group reads
+    /// it only below this offset. `nil` for the partitions of the group's own topics, which it
+    /// reads to their end.
+    public var readLimit: Int64?
 
-    public init(committedOffset: Int64, finished: [ClosedRange<Int64>] = [], deliveries: [Int64: DeliveryRecord] = [:])
-    {
+    public init(
+        committedOffset: Int64,
+        finished: [ClosedRange<Int64>] = [],
+        deliveries: [Int64: DeliveryRecord] = [:],
+        readLimit: Int64? = nil
+    ) {
         self.committedOffset = committedOffset
         self.finished = finished
         self.deliveries = deliveries
+        self.readLimit = readLimit
     }
 }
 
@@ -126,6 +135,9 @@ public enum GroupStateEvent: Sendable, Hashable {
     /// The committed offset was set (by a reset, or to the log start after retention removed
     /// unfinished messages): everything above it is forgotten.
     case reset(committedOffset: Int64)
+    /// A redrive: the group reads this dead-letter partition up to `upTo` (exclusive). A later
+    /// redrive only raises the limit.
+    case redriven(upTo: Int64)
 }
 
 extension PersistedPartitionState {
@@ -160,6 +172,8 @@ extension PersistedPartitionState {
             finish(offset...offset)
         case .reset(let committedOffset):
             self = PersistedPartitionState(committedOffset: committedOffset)
+        case .redriven(let upTo):
+            readLimit = max(readLimit ?? upTo, upTo)
         }
     }
 

@@ -95,6 +95,9 @@ extension RequestRouter {
                     return DeleteGroupResponse()
                 }
             )
+        case .redriveDeadLetters:
+            let request = try RedriveDeadLettersRequest.decode(body)
+            return Self.erased(eventLoop.makeFutureWithTask { try await groups.redriveDeadLetters(request) })
         case .leave:
             let request = try LeaveRequest.decode(body)
             guard groups.end(request.subscriptionID, of: connection) else {

@@ -162,7 +162,7 @@ final class RequestRouter: RequestServing, Sendable {
                 }
             )
         case .subscribe, .credit, .ack, .nack, .reject, .extend, .leave, .listGroups, .describeGroup, .resetGroup,
-            .deleteGroup:
+            .deleteGroup, .redriveDeadLetters:
             return try serveGroupMember(apiKey, body, from: connection, on: eventLoop)
         default:
             throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not served by this broker")

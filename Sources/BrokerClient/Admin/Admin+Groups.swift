@@ -139,4 +139,20 @@ extension Admin {
         _ = try await transport.send(DeleteGroupRequest(group: group), as: DeleteGroupResponse.self)
         logger.debug("deleted group", metadata: ["group": "\(group)"])
     }
+
+    /// Delivers `group`'s dead letters of `topic` (in `dlq.<group>.<topic>`) again, to that group
+    /// only: those written since the group's last redrive, at most `limit` (all when `nil`). The
+    /// group need not have members connected; the messages are delivered once it has.
+    /// - Returns: How many dead letters will be delivered again.
+    public func redriveDeadLetters(_ group: String, topic: String, limit: Int64? = nil) async throws -> Int64 {
+        let response = try await transport.send(
+            RedriveDeadLettersRequest(group: group, topic: topic, limit: limit),
+            as: RedriveDeadLettersResponse.self
+        )
+        logger.debug(
+            "redrove dead letters",
+            metadata: ["group": "\(group)", "topic": "\(topic)", "count": "\(response.redriven)"]
+        )
+        return response.redriven
+    }
 }

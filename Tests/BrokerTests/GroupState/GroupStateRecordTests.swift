@@ -59,7 +59,9 @@ struct GroupStateRecordTests {
         .partitionEvent(partition, .acknowledged([0...0, 5...9, 0...(Int64.max - 1)])),
         .partitionEvent(partition, .deadLettered(offset: 77)),
         .partitionEvent(partition, .reset(committedOffset: 1234)),
+        .partitionEvent(partition, .redriven(upTo: 500)),
         .partitionSnapshot(partition, state),
+        .partitionSnapshot(partition, PersistedPartitionState(committedOffset: 3, readLimit: 9)),
         .partitionSnapshot(partition, PersistedPartitionState(committedOffset: 0)),
         .checkpointMarker(firstOffset: 42),
     ]
@@ -91,14 +93,48 @@ struct GroupStateRecordTests {
             .failed(offset: 7, reason: "x")
         )
         let bytes = Array(record.encodedValue().readableBytesView)
-        // version, type 3, topic "t", partition 2, event 2 (failed), offset 7, reason "x"
+        // version 2, type 3, topic "t", partition 2, event 2 (failed), offset 7, reason "x"
         #expect(
-            bytes == [1, 3, 0, 1, 0x74, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0x78]
+            bytes == [2, 3, 0, 1, 0x74, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0x78]
         )
         #expect(Array(record.encodedKey()!.readableBytesView) == [0x67])
         let marker = GroupStateRecord.checkpointMarker(firstOffset: 258)
-        #expect(Array(marker.encodedValue().readableBytesView) == [1, 5, 0, 0, 0, 0, 0, 0, 1, 2])
+        #expect(Array(marker.encodedValue().readableBytesView) == [2, 5, 0, 0, 0, 0, 0, 0, 1, 2])
         #expect(marker.encodedKey() == nil)
+        // A snapshot ends with its read limit (-1: none); a redriven event is type 6.
+        let snapshot = GroupStateRecord.partitionSnapshot(
+            GroupPartitionID(group: "g", topic: "t", partition: 0),
+            PersistedPartitionState(committedOffset: 1, readLimit: 3)
+        )
+        #expect(
+            Array(snapshot.encodedValue().readableBytesView)
+                == [2, 4, 0, 1, 0x74, 0, 0, 0, 0] + be(1) + [0, 0, 0, 0, 0, 0, 0, 0] + be(3)
+        )
+        let redriven = GroupStateRecord.partitionEvent(
+            GroupPartitionID(group: "g", topic: "t", partition: 0),
+            .redriven(upTo: 5)
+        )
+        #expect(Array(redriven.encodedValue().readableBytesView) == [2, 3, 0, 1, 0x74, 0, 0, 0, 0, 6] + be(5))
+    }
+
+    @Test("version 1 records, written before redrive existed, are read: their snapshots have no read limit")
+    func versionOneRecords() throws {
+        let snapshot = [1, 4, 0, 1, 0x74, 0, 0, 0, 0] + be(1) + [0, 0, 0, 0, 0, 0, 0, 0]
+        let record = try GroupStateRecord.decode(key: ByteBuffer(string: "g"), value: ByteBuffer(bytes: snapshot))
+        #expect(
+            record
+                == .partitionSnapshot(GroupPartitionID(group: "g", topic: "t", partition: 0), .init(committedOffset: 1))
+        )
+        // The same bytes with a read limit are a version 2 snapshot only.
+        #expect(Self.failure(snapshot + be(3))?.contains("after the end") == true)
+        #expect(Self.failure([2] + snapshot.dropFirst() + be(-2))?.contains("read limit -2 is neither") == true)
+        let event = try GroupStateRecord.decode(
+            key: ByteBuffer(string: "g"),
+            value: ByteBuffer(bytes: [1, 3, 0, 1, 0x74, 0, 0, 0, 0, 5] + be(7))
+        )
+        #expect(
+            event == .partitionEvent(GroupPartitionID(group: "g", topic: "t", partition: 0), .reset(committedOffset: 7))
+        )
     }
 
     /// Decodes `value` (with the key "g") and returns the error message, or `nil` if it decoded.
@@ -134,7 +170,7 @@ struct GroupStateRecordTests {
     func hostileValues() {
         let cases: [(bytes: [UInt8], key: String?, expected: String)] = [
             ([], "g", "truncated"),
-            ([2, 1], "g", "unknown group state record version 2"),
+            ([3, 1], "g", "unknown group state record version 3"),
             ([1, 9], "g", "unknown group state record type 9"),
             ([1, 2], nil, "has no key"),
             ([1, 5, 0, 0, 0, 0, 0, 0, 0, 1], "g", "checkpoint marker has a key"),
@@ -225,7 +261,13 @@ struct GroupStateRecordTests {
             }
             let key: ByteBuffer? = bytes.count > 1 && bytes[1] == 5 ? nil : ByteBuffer(string: "g")
             if let record = try? GroupStateRecord.decode(key: key, value: ByteBuffer(bytes: bytes)) {
-                #expect(Array(record.encodedValue().readableBytesView) == bytes, "round \(round)")
+                if bytes[0] == GroupStateRecord.version {
+                    #expect(Array(record.encodedValue().readableBytesView) == bytes, "round \(round)")
+                } else {
+                    // A version 1 record is written again as the current version: same meaning.
+                    let again = try? GroupStateRecord.decode(key: key, value: record.encodedValue())
+                    #expect(again == record, "round \(round)")
+                }
             }
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `brokerctl groups`: list, describe, reset and delete answer from the broker (unknown groups in
-/// one line); `dlq redrive` says it is not available yet.
+/// one line), and so does `dlq redrive`.
 @Suite("brokerctl groups", .serialized)
 struct BrokerctlGroupsTests {
     @Test("list on a broker without groups; describe, reset and delete of an unknown group; a bad --to; redrive")
@@ -31,8 +31,17 @@ struct BrokerctlGroupsTests {
         #expect(badTarget.status == 64 && badTarget.standardError.contains("--to"), "\(badTarget.standardError)")
         let delete = try runTool("brokerctl", ["--broker", broker.address, "groups", "delete", "nobody"])
         #expect(delete.status != 0 && delete.standardError.contains("nobody"), "\(delete.standardError)")
-        let redrive = try runTool("brokerctl", ["--broker", broker.address, "dlq", "redrive", "g", "--topic", "t"])
-        #expect(redrive.status != 0 && redrive.standardError.contains("not available yet"), "\(redrive.standardError)")
+        let redrive = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "dlq", "redrive", "nobody", "--topic", "t"]
+        )
+        #expect(redrive.status != 0 && redrive.standardError.contains("no group 'nobody'"), "\(redrive.standardError)")
+        #expect(redrive.standardError.split(separator: "\n").count == 1, "one line: \(redrive.standardError)")
+        let badLimit = try runTool(
+            "brokerctl",
+            ["--broker", broker.address, "dlq", "redrive", "g", "--topic", "t", "--limit", "-1"]
+        )
+        #expect(badLimit.status == 64 && badLimit.standardError.contains("--limit"), "\(badLimit.standardError)")
         // No group was used: the broker wrote no group state.
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/data/__group_state"))
     }

@@ -90,7 +90,7 @@ extension GroupManager {
             kind: .init(definition.kind),
             settings: ResolvedGroupSettings(definition.settings),
             members: live.members,
-            partitions: partitions
+            partitions: partitions.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
         )
     }
 }

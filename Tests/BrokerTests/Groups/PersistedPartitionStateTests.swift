@@ -50,4 +50,19 @@ struct PersistedPartitionStateTests {
         #expect(state.deliveries[3]?.failureCount == Int.max)
         #expect(state.deliveries[3]?.lastDeliveredAt == 9)
     }
+
+    @Test("a redrive only raises the read limit; finishing offsets keeps it; a reset forgets it")
+    func redriveLimit() {
+        var state = PersistedPartitionState(committedOffset: 4)
+        #expect(state.readLimit == nil)
+        state.apply(.redriven(upTo: 10))
+        state.apply(.redriven(upTo: 7))
+        #expect(state.readLimit == 10)
+        state.apply(.acknowledged([4...9]))
+        #expect(state.committedOffset == 10 && state.readLimit == 10)
+        state.apply(.redriven(upTo: 12))
+        #expect(state.readLimit == 12)
+        state.apply(.reset(committedOffset: 3))
+        #expect(state == PersistedPartitionState(committedOffset: 3))
+    }
 }

@@ -245,6 +245,11 @@ final class GroupManager: Sendable {
         state.withLockedValue { $0.runtimes[name] }
     }
 
+    /// Every running group.
+    func runtimes() -> [GroupRuntime] {
+        state.withLockedValue { Array($0.runtimes.values) }
+    }
+
     // MARK: Members' requests
 
     /// Runs `body` on the subscription's group loop.
@@ -290,10 +295,8 @@ final class GroupManager: Sendable {
 
     /// Stops every group (the broker is shutting down).
     func close() async {
-        let runtimes = state.withLockedValue { state in
-            state.isClosed = true
-            return Array(state.runtimes.values)
-        }
+        state.withLockedValue { $0.isClosed = true }
+        let runtimes = runtimes()
         for runtime in runtimes { try? await runtime.loop.submit { runtime.close() }.get() }
     }
 }

@@ -110,6 +110,16 @@ final class GroupRuntime: @unchecked Sendable {
         scheduleRound()
     }
 
+    /// Stops reading the partitions of `topic` (it was deleted): their dispatchers go, with what
+    /// they had in flight; a later subscribe adds the partitions of a topic created again.
+    func removeSlots(of topic: String) {
+        loop.preconditionInEventLoop()
+        for key in slotOrder where key.topic == topic { slots[key] = nil }
+        slotOrder.removeAll { $0.topic == topic }
+        deadLettersInProgress = deadLettersInProgress.filter { $0.slot.topic != topic }
+        armTimer()
+    }
+
     /// Milliseconds on the monotonic clock (ack deadlines, backoffs).
     static func monotonicNow() -> Int64 { Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000) }
 
@@ -319,7 +329,7 @@ final class GroupRuntime: @unchecked Sendable {
     }
 
     /// Arms the timer for the earliest ack deadline or backoff end.
-    private func armTimer() {
+    func armTimer() {
         let deadline = slots.values.compactMap(\.dispatch.nextDeadline).min()
         guard deadline != timerDeadline else { return }
         timer?.cancel()

@@ -132,7 +132,14 @@ final class RequestRouter: RequestServing, Sendable {
             return task { CreateTopicResponse(await self.administer { _ = try await self.registry.create(request) }) }
         case .deleteTopic:
             let request = try DeleteTopicRequest.decode(body)
-            return task { DeleteTopicResponse(await self.administer { try await self.registry.delete(request.topic) }) }
+            return task {
+                DeleteTopicResponse(
+                    await self.administer {
+                        try await self.registry.delete(request.topic)
+                        await self.groupManager.withLockedValue({ $0 })?.topicDeleted(request.topic)
+                    }
+                )
+            }
         case .addPartitions:
             let request = try AddPartitionsRequest.decode(body)
             return task {

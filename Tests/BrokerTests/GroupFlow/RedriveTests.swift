@@ -7,16 +7,16 @@ import Testing
 /// again to that group only, from where its last redrive ended, at most `limit`; a redriven message
 /// that fails again becomes a dead letter again, for the next redrive; a redrive made with no
 /// member connected, or before a restart, is kept.
-@Suite struct RedriveTests {
+@Suite(.timeLimit(.minutes(5))) struct RedriveTests {
     private static func address(_ port: Int) -> BrokerAddress { BrokerAddress(host: "127.0.0.1", port: port) }
 
     /// `count` messages `event N` on `orders` (3 partitions), each with its own key.
-    private static func produce(_ port: Int, values: [String]) async throws {
+    private static func produce(_ port: Int, values: [String], key: String? = nil) async throws {
         try await BrokerConnection.withConnection(to: address(port)) { connection in
             try await Admin(transport: connection).createTopicIfMissing("orders", partitions: 3)
             try await Producer.withProducer(transport: connection) { producer in
                 for value in values {
-                    _ = try await producer.send(topic: "orders", key: "key of \(value)", value: value)
+                    _ = try await producer.send(topic: "orders", key: key ?? "key of \(value)", value: value)
                 }
             }
         }
@@ -31,32 +31,49 @@ import Testing
     /// What a handler does with a message.
     private enum Outcome { case ack, reject }
 
-    /// Runs a member of `group` that handles messages with `decide` until `count` are finished, and
-    /// returns them as `topic value` strings in the order received.
+    /// Runs a member of `group` that handles messages with `decide` until `count` are finished (or
+    /// a minute has passed), and returns them as `topic value` strings in the order received.
     private static func handle(
         _ port: Int,
         group: String,
         count: Int,
-        _ decide: @Sendable (GroupMessage) -> Outcome = { _ in .ack }
+        _ decide: @escaping @Sendable (GroupMessage) -> Outcome = { _ in .ack }
     ) async throws -> [String] {
         try await BrokerConnection.withConnection(to: address(port)) { connection in
             let consumer = member(connection, group: group)
-            var handled: [String] = []
-            if count > 0 {
-                for try await message in consumer.messages() {
-                    handled.append("\(message.record.topic) \(message.record.valueString ?? "")")
-                    switch decide(message) {
-                    case .ack: try await message.ack()
-                    case .reject:
-                        let redriven = message.record.topic.hasPrefix("dlq.")
-                        try await message.reject(reason: redriven ? "still bad" : "bad")
-                    }
-                    if handled.count == count { break }
+            let handled = try await withThrowingTaskGroup(of: [String]?.self) { tasks in
+                tasks.addTask { try await Self.run(consumer, count: count, decide) }
+                tasks.addTask {
+                    try await Task.sleep(for: .seconds(60))
+                    return nil
                 }
+                let first = try await tasks.next()!
+                tasks.cancelAll()
+                return first ?? []
             }
             try await consumer.leave()
             return handled
         }
+    }
+
+    private static func run(
+        _ consumer: GroupConsumer,
+        count: Int,
+        _ decide: @Sendable (GroupMessage) -> Outcome
+    ) async throws -> [String] {
+        var handled: [String] = []
+        guard count > 0 else { return handled }
+        for try await message in consumer.messages() {
+            handled.append("\(message.record.topic) \(message.record.valueString ?? "")")
+            switch decide(message) {
+            case .ack: try await message.ack()
+            case .reject:
+                let redriven = message.record.topic.hasPrefix("dlq.")
+                try await message.reject(reason: redriven ? "still bad" : "bad")
+            }
+            if handled.count == count { break }
+        }
+        return handled
     }
 
     private static func redrive(_ port: Int, group: String, limit: Int64? = nil) async throws -> Int64 {
@@ -179,6 +196,43 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    /// An operator deleting a dead-letter topic (to clear handled dead letters) must not make the
+    /// group skip the dead letters of the topic created again: positions on a deleted topic are
+    /// forgotten.
+    @Test func aDeadLetterTopicDeletedAndCreatedAgainIsRedrivenFromItsStart() async throws {
+        try await withBroker { server, port in
+            // One key: every dead letter is in the same dead-letter partition.
+            try await Self.produce(port, values: ["bad 0"], key: "k")
+            _ = try await Self.handle(port, group: "billing", count: 1) { _ in .reject }
+            _ = try await readTopic("dlq.billing.orders", port: port, server: server, atLeast: 1)
+            #expect(try await Self.redrive(port, group: "billing") == 1)
+            #expect(try await Self.handle(port, group: "billing", count: 1) == ["dlq.billing.orders bad 0"])
+
+            try await BrokerConnection.withConnection(to: Self.address(port)) { connection in
+                try await Admin(transport: connection).deleteTopic("dlq.billing.orders")
+            }
+            try await Self.produce(port, values: ["bad 1", "bad 2"], key: "k")
+            _ = try await Self.handle(port, group: "billing", count: 2) { _ in .reject }
+            _ = try await readTopic("dlq.billing.orders", port: port, server: server, atLeast: 2)
+            #expect(try await Self.redrive(port, group: "billing") == 2)
+            let again = try await Self.handle(port, group: "billing", count: 2)
+            #expect(again.sorted() == ["dlq.billing.orders bad 1", "dlq.billing.orders bad 2"])
+        }
+    }
+
+    /// The same for a group's own topic: created again, it is read from its start.
+    @Test func aTopicDeletedAndCreatedAgainIsReadFromItsStart() async throws {
+        try await withBroker { _, port in
+            try await Self.produce(port, values: ["old 0", "old 1", "old 2"], key: "k")
+            #expect(try await Self.handle(port, group: "billing", count: 3).count == 3)
+            try await BrokerConnection.withConnection(to: Self.address(port)) { connection in
+                try await Admin(transport: connection).deleteTopic("orders")
+            }
+            try await Self.produce(port, values: ["new 0"], key: "k")
+            #expect(try await Self.handle(port, group: "billing", count: 1) == ["orders new 0"])
         }
     }
 }

@@ -34,7 +34,7 @@ extension GroupManager {
             }
             let runtime = self.runtime(named: request.group)
             var remaining = request.limit ?? .max
-            var redriven: Int64 = 0
+            var total: Int64 = 0
             var lastOffset: Int64?
             for index in 0..<deadLetters.partitionCount where remaining > 0 {
                 guard let partition = deadLetters.partition(index) else { continue }
@@ -45,31 +45,28 @@ extension GroupManager {
                 let start = max(stored?.readLimit ?? bounds.start, bounds.start)
                 let count = min(max(0, bounds.end - start), remaining)
                 guard count > 0 else { continue }
-                let limit = start + count
+                // A new source starts where this redrive starts.
+                let redriven: GroupStateEvent = .redriven(upTo: start + count)
+                let events = stored?.readLimit == nil ? [.reset(committedOffset: start), redriven] : [redriven]
                 let offset: Int64
                 if let runtime {
                     let key = GroupRuntime.SlotKey(topic: name, partition: index)
                     offset = try await runtime.loop.submit {
-                        try runtime.redrive(key, partition: partition, start: start, upTo: limit)
+                        try runtime.redrive(key, partition: partition, events: events)
                     }.get()
-                } else if stored?.readLimit != nil {
-                    offset = try store.append(events: [.redriven(upTo: limit)], for: id)
                 } else {
-                    offset = try store.append(
-                        events: [.reset(committedOffset: start), .redriven(upTo: limit)],
-                        for: id
-                    )
+                    offset = try store.append(events: events, for: id)
                 }
                 lastOffset = offset
-                redriven += count
+                total += count
                 remaining -= count
             }
             if let lastOffset { try await store.waitUntilDurable(lastOffset) }
             self.logger.info(
                 "dead letters redriven",
-                metadata: ["group": "\(request.group)", "topic": "\(name)", "count": "\(redriven)"]
+                metadata: ["group": "\(request.group)", "topic": "\(name)", "count": "\(total)"]
             )
-            return RedriveDeadLettersResponse(redriven: redriven)
+            return RedriveDeadLettersResponse(redriven: total)
         }
     }
 }

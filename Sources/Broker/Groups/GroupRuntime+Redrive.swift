@@ -1,28 +1,26 @@
 import NIOCore
 
 extension GroupRuntime {
-    /// Raises the read limit of the dead-letter partition `key` to `limit`, adding it as a source
-    /// starting at `start` if the group does not read it yet (docs/GROUPS.md, "Redrive").
-    ///
-    /// Writes the change to the group state log (`reset` to `start` first for a new source, then
-    /// `redriven`) and returns the log offset to wait for.
+    /// Records a redrive of the dead-letter partition `key` (`events`: a `redriven` event, after
+    /// a `reset` to where the group starts reading it if it is a new source) and reads the
+    /// partition up to the new limit (docs/GROUPS.md, "Redrive").
+    /// - Returns: The group state log offset to wait for.
     /// - Throws: What the state log's append throws.
-    func redrive(_ key: SlotKey, partition: Partition, start: Int64, upTo limit: Int64) throws -> Int64 {
+    func redrive(_ key: SlotKey, partition: Partition, events: [GroupStateEvent]) throws -> Int64 {
         loop.preconditionInEventLoop()
         let id = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
-        let offset: Int64
-        if slots[key] != nil {
-            // Earlier events of the slot go first, so the log keeps the dispatcher's order.
-            persist(key)
-            offset = try store.append(events: [.redriven(upTo: limit)], for: id)
-            slots[key]!.readLimit = max(slots[key]!.readLimit ?? limit, limit)
+        // Earlier events of the slot go first, so the log keeps the dispatcher's order.
+        if slots[key] != nil { persist(key) }
+        let offset = try store.append(events: events, for: id)
+        let state = store.state(of: id)
+        if slots[key] == nil {
+            addSlots([(key, partition, state ?? PersistedPartitionState(committedOffset: 0))])
+        } else {
+            slots[key]!.readLimit = state?.readLimit
             slots[key]!.isWaitingForData = false
             slots[key]!.emptyReads = 0
-        } else {
-            offset = try store.append(events: [.reset(committedOffset: start), .redriven(upTo: limit)], for: id)
-            addSlots([(key, partition, store.state(of: id) ?? PersistedPartitionState(committedOffset: start))])
+            scheduleRound()
         }
-        scheduleRound()
         return offset
     }
 }

@@ -1,0 +1,127 @@
+import BrokerClient
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ConsumerTool {
+    /// `consumer --group G --exec CMD`: a job runner. Runs CMD once per message (``ExecRunner``),
+    /// up to `--concurrency` at once; the member holds no more messages than that (its prefetch),
+    /// so none waits in the consumer while its ack timeout runs.
+    ///
+    /// Stops after `--count` handled messages, at the end with `--until-end`, or at SIGINT/SIGTERM:
+    /// the first one starts no more handlers and lets the running ones finish and be settled; a
+    /// second one kills them (SIGKILL to their process groups) unsettled. The member then leaves
+    /// the group: the messages it held and had not finished go to the group again at once, not
+    /// counted as failed deliveries. If the connection to the broker is lost, the running handlers
+    /// get SIGTERM (the broker gives their messages to other members) and the error is reported.
+    static func runExec(_ command: String, group: String, _ options: ConsumerOptions) async throws {
+        // A handler that exits without reading its whole value must not kill the consumer.
+        signal(SIGPIPE, SIG_IGN)
+        var connectionConfiguration = ConnectionConfiguration()
+        connectionConfiguration.clientName = "consumer"
+        let connection = BrokerConnection(
+            address: try options.connection.address(),
+            configuration: connectionConfiguration
+        )
+        let concurrency = options.concurrency ?? 1
+        var configuration = options.groupConfiguration
+        configuration.prefetch = concurrency
+        let consumer = GroupConsumer(
+            connection: connection,
+            group: group,
+            topics: [options.topic],
+            configuration: configuration
+        )
+        let admin = Admin(transport: connection)
+        let runner = ExecRunner(command: command, group: group, concurrency: concurrency, admin: admin)
+        let watcher = options.untilEnd ? try await untilEndWatcher(options.topic, group: group, consumer, admin) : nil
+        defer { watcher?.cancel() }
+
+        let count = options.count
+        let reader = Task {
+            var started = 0
+            for try await message in consumer.messages() {
+                await runner.acquireSlot()
+                if Task.isCancelled {
+                    await runner.releaseSlot()
+                    break
+                }
+                await runner.start(message)
+                started += 1
+                if let count, started >= count { break }
+            }
+        }
+        let interruption = InterruptionRecord()
+        let interrupts = ExecInterrupts(
+            drain: { signal in
+                interruption.signal = signal
+                reader.cancel()
+            },
+            abandon: { _ in Task { await runner.abandon(signal: SIGKILL) } }
+        )
+        defer { interrupts.cancel() }
+
+        let failure: (any Error)?
+        do {
+            try await reader.value
+            failure = nil
+        } catch {
+            // The connection is lost: the broker gives these messages to other members.
+            await runner.abandon(signal: SIGTERM)
+            failure = error
+        }
+        await runner.waitUntilIdle()
+        do {
+            if failure == nil { try await consumer.leave() }
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+        if let failure { throw failure }
+        if let signal = interruption.signal {
+            let settled = await runner.settled
+            throw ToolInterrupted(
+                signal: signal,
+                summary: " after \(settled) message\(settled == 1 ? "" : "s") settled"
+            )
+        }
+    }
+
+    /// With `--until-end`: the end of each partition now, and a task that leaves the group once
+    /// the group's committed offsets have reached them (everything acknowledged or dead-lettered).
+    static func untilEndWatcher(
+        _ topic: String,
+        group: String,
+        _ consumer: GroupConsumer,
+        _ admin: Admin
+    ) async throws -> Task<Void, any Error> {
+        let ends = try await untilEndOffsets(topic, admin: admin)
+        return Task {
+            while !Task.isCancelled {
+                if try await reached(ends, group: group, admin: admin) {
+                    try await consumer.leave()
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+}
+
+/// The signal that interrupted the consumer, set from the signal queue and read at the end.
+private final class InterruptionRecord: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "sluice.consumer.interruption")
+    private var value: Int32?
+
+    var signal: Int32? {
+        get { queue.sync { value } }
+        set { queue.sync { value = newValue } }
+    }
+}

@@ -187,7 +187,8 @@ struct ConsumerExecTests {
         let fixture = try ExecFixture(partitions: 1)
         try fixture.produce([("slow", "long-job")])
         let handler = try fixture.script("handler.sh", Self.recordingHandler + "sleep 3\n")
-        let run = try fixture.consume(exec: "sh \(handler)", ["--ack-timeout", "1s"])
+        // Without the extensions, the delivery would time out and the member would wait on: bounded.
+        let run = try fixture.consume(exec: "sh \(handler)", ["--ack-timeout", "1s"], timeoutSeconds: 60)
         #expect(run.status == 0, "\(run.standardError)")
         #expect(Self.deliveryCounts(of: "long-job", in: fixture.logLines()) == ["1"], "\(fixture.logLines())")
         #expect(!run.standardError.contains("could not"), "\(run.standardError)")
@@ -226,6 +227,52 @@ struct ConsumerExecTests {
             "\(consumer.standardError)"
         )
         #expect(fixture.logLines() == ["started", "finished"])
+        #expect(try fixture.isCaughtUp())
+    }
+
+    @Test("a second SIGTERM kills the running handler (not settled) and leaves: the message is handled again later")
+    func secondInterruptKillsTheRunningHandler() throws {
+        let fixture = try ExecFixture(partitions: 1)
+        try fixture.produce([("only", "the-job")])
+        let handler = try fixture.script(
+            "handler.sh",
+            """
+            echo "started $$ $SLUICE_DELIVERY_COUNT" >> "$LOG"
+            [ -e "$DIR/quick" ] && exit 0
+            waited=0
+            while [ "$waited" -lt 1200 ]; do waited=$((waited + 1)); sleep 0.05; done
+            echo finished >> "$LOG"
+
+            """
+        )
+        let consumer = try RunningTool(
+            "consumer",
+            [
+                "--broker", fixture.broker.address, "--topic", fixture.topic, "--group", "workers", "--from",
+                "earliest", "--exec", ". \(handler)",
+            ],
+            environment: ["LOG": fixture.logPath, "DIR": fixture.directory.path]
+        )
+        #expect(consumer.wait(upTo: 60) { !fixture.logLines().isEmpty }, "\(consumer.standardError)")
+        kill(consumer.process.processIdentifier, SIGTERM)
+        #expect(consumer.wait(upTo: 60) { consumer.standardError.contains("starting no more handlers") })
+        kill(consumer.process.processIdentifier, SIGTERM)
+        let status = consumer.waitForExit(upTo: 30)
+        #expect(status == 143, "\(consumer.standardError)")
+        #expect(consumer.standardError.contains("killing the running handlers"), "\(consumer.standardError)")
+        #expect(consumer.standardError.contains("interrupted by SIGTERM after 0 messages settled"))
+        let started = fixture.logLines().first?.split(separator: " ").map(String.init) ?? []
+        #expect(started.count == 3 && started[2] == "1", "\(fixture.logLines())")
+        if let pid = started.count == 3 ? Int32(started[1]) : nil {
+            #expect(kill(pid, 0) != 0, "the handler (pid \(pid)) was killed")
+        }
+        #expect(!fixture.logLines().contains("finished"))
+        #expect(try !fixture.isCaughtUp(), "not acknowledged")
+        // Not lost: the next member handles it.
+        _ = FileManager.default.createFile(atPath: fixture.directory.path + "/quick", contents: nil)
+        let again = try fixture.consume(exec: ". \(handler)", timeoutSeconds: 60)
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(fixture.logLines().count == 2, "\(fixture.logLines())")
         #expect(try fixture.isCaughtUp())
     }
 }

@@ -62,8 +62,20 @@ extension ConsumerTool {
             drain: { signal in
                 interruption.signal = signal
                 reader.cancel()
+                StandardOutput.writeError(
+                    program: "consumer",
+                    "\(signal == SIGINT ? "SIGINT" : "SIGTERM"): starting no more handlers, waiting for the running "
+                        + "ones (SIGINT or SIGTERM again kills them)"
+                )
             },
-            abandon: { _ in Task { await runner.abandon(signal: SIGKILL) } }
+            abandon: { signal in
+                StandardOutput.writeError(
+                    program: "consumer",
+                    "\(signal == SIGINT ? "SIGINT" : "SIGTERM"): killing the running handlers (their messages go "
+                        + "back to the group)"
+                )
+                Task { await runner.abandon(signal: SIGKILL) }
+            }
         )
         defer { interrupts.cancel() }
 

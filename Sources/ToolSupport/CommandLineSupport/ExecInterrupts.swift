@@ -23,12 +23,14 @@ final class ExecInterrupts: @unchecked Sendable {
         for number in InterruptSignals.signals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [weak self] in
+            // The handler holds its source until cancel() takes it away.
+            source.setEventHandler { [weak self, source] in
                 guard let self else { return }
-                self.received += 1
-                if self.received == 1 {
-                    drain(number)
-                } else if self.received == 2 {
+                // Signals that came close together arrive as one event: `data` counts them.
+                let before = self.received
+                self.received += max(1, Int(source.data))
+                if before == 0 { drain(number) }
+                if before < 2, self.received >= 2 {
                     for other in InterruptSignals.signals { signal(other, SIG_DFL) }
                     abandon(number)
                 }
@@ -41,7 +43,10 @@ final class ExecInterrupts: @unchecked Sendable {
     /// Restores the default actions.
     func cancel() {
         queue.sync {
-            for source in sources { source.cancel() }
+            for source in sources {
+                source.setEventHandler(handler: nil)
+                source.cancel()
+            }
             for number in InterruptSignals.signals { signal(number, SIG_DFL) }
         }
     }

@@ -50,8 +50,11 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
 
     @Option(
         parsing: .unconditional,
-        help:
-            "With --exec: handlers run at once, \(ConsumerOptions.concurrencyLimit.lowerBound)-\(ConsumerOptions.concurrencyLimit.upperBound) (default 1)."
+        help: ArgumentHelp(
+            "With --exec: how many handlers run at once, \(ConsumerOptions.concurrencyLimit.lowerBound)-"
+                + "\(ConsumerOptions.concurrencyLimit.upperBound) (default 1).",
+            valueName: "N"
+        )
     )
     var concurrency: Int?
 

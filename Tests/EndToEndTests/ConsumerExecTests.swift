@@ -49,6 +49,17 @@ struct ConsumerExecTests {
         #expect(Set(run.lines) == Set(seen.map { "handled \($0)" }), "\(run.standardOutput)")
         #expect(run.standardError.contains("note job-3"), "\(run.standardError)")
         #expect(try fixture.isCaughtUp())
+        // Again: everything is acknowledged already, so it exits at once without running anything.
+        let again = try fixture.consume(exec: "sh \(handler)")
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(fixture.logLines().count == 7)
+        // --count 2: two more handled, the third left for later.
+        try fixture.produce([("key-7", "job-7"), ("key-8", "job-8"), ("key-9", "job-9")])
+        let counted = try fixture.consume(exec: "sh \(handler)", ["--count", "2"])
+        #expect(counted.status == 0, "\(counted.standardError)")
+        #expect(fixture.logLines().count == 9, "\(fixture.logLines())")
+        let partitions = try fixture.describe()["partitions"] as? [[String: Any]] ?? []
+        #expect(partitions.compactMap { $0["lag"] as? Int }.reduce(0, +) == 1, "\(partitions)")
     }
 
     @Test("exit 100: the message is dead-lettered at once (delivery count 1, reason exec: exit 100)")
@@ -274,5 +285,37 @@ struct ConsumerExecTests {
         #expect(again.status == 0, "\(again.standardError)")
         #expect(fixture.logLines().count == 2, "\(fixture.logLines())")
         #expect(try fixture.isCaughtUp())
+    }
+
+    @Test("the broker goes away: the running handler gets SIGTERM, then SIGKILL, and the consumer exits with the error")
+    func lostConnectionStopsTheHandlers() throws {
+        let fixture = try ExecFixture(partitions: 1)
+        try fixture.produce([("only", "the-job")])
+        let handler = try fixture.script(
+            "handler.sh",
+            """
+            trap 'echo terminated >> "$LOG"' TERM
+            echo started >> "$LOG"
+            waited=0
+            while [ "$waited" -lt 1200 ]; do waited=$((waited + 1)); sleep 0.05; done
+            echo finished >> "$LOG"
+
+            """
+        )
+        let consumer = try RunningTool(
+            "consumer",
+            [
+                "--broker", fixture.broker.address, "--topic", fixture.topic, "--group", "workers", "--from",
+                "earliest", "--exec", "sh \(handler)",
+            ],
+            environment: ["LOG": fixture.logPath, "DIR": fixture.directory.path]
+        )
+        #expect(consumer.wait(upTo: 60) { fixture.logLines().contains("started") }, "\(consumer.standardError)")
+        fixture.broker.kill()
+        // The handler ignores the SIGTERM (it only notes it): SIGKILL follows 10 s later.
+        let status = consumer.waitForExit(upTo: 40)
+        #expect(status != nil && status != 0, "\(consumer.standardError)")
+        #expect(consumer.wait(upTo: 10) { fixture.logLines().contains("terminated") }, "\(fixture.logLines())")
+        #expect(!fixture.logLines().contains("finished"))
     }
 }

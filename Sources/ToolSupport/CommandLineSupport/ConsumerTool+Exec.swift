@@ -19,7 +19,8 @@ extension ConsumerTool {
     /// second one kills them (SIGKILL to their process groups) unsettled. The member then leaves
     /// the group: the messages it held and had not finished go to the group again at once, not
     /// counted as failed deliveries. If the connection to the broker is lost, the running handlers
-    /// get SIGTERM (the broker gives their messages to other members) and the error is reported.
+    /// get SIGTERM (SIGKILL after ``ExecRunner/terminationGrace``; the broker gives their messages
+    /// to other members) and the error is reported.
     static func runExec(_ command: String, group: String, _ options: ConsumerOptions) async throws {
         // A handler that exits without reading its whole value must not kill the consumer.
         signal(SIGPIPE, SIG_IGN)
@@ -80,15 +81,22 @@ extension ConsumerTool {
         defer { interrupts.cancel() }
 
         let failure: (any Error)?
+        var killer: Task<Void, Never>?
         do {
             try await reader.value
             failure = nil
         } catch {
-            // The connection is lost: the broker gives these messages to other members.
+            // The connection is lost: the broker gives these messages to other members. Handlers
+            // still running after the grace period get SIGKILL.
             await runner.abandon(signal: SIGTERM)
+            killer = Task {
+                guard (try? await Task.sleep(for: ExecRunner.terminationGrace)) != nil else { return }
+                await runner.abandon(signal: SIGKILL)
+            }
             failure = error
         }
         await runner.waitUntilIdle()
+        killer?.cancel()
         do {
             if failure == nil { try await consumer.leave() }
         } catch {

@@ -22,6 +22,8 @@ actor ExecRunner {
 
     /// How often a running handler's delivery is extended when the group cannot be described.
     static let fallbackExtendInterval = Duration.seconds(1)
+    /// How long handlers sent SIGTERM because the connection was lost have before SIGKILL.
+    static let terminationGrace = Duration.seconds(10)
 
     private let command: String
     private let group: String

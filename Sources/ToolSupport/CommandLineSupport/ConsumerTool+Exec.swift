@@ -41,9 +41,6 @@ extension ConsumerTool {
         )
         let admin = Admin(transport: connection)
         let runner = ExecRunner(command: command, group: group, concurrency: concurrency, admin: admin)
-        let watcher = options.untilEnd ? try await untilEndWatcher(options.topic, group: group, consumer, admin) : nil
-        defer { watcher?.cancel() }
-
         let count = options.count
         let reader = Task {
             var started = 0
@@ -79,6 +76,12 @@ extension ConsumerTool {
             }
         )
         defer { interrupts.cancel() }
+        // At the end, start no more handlers; the running ones (of messages produced since the
+        // start) finish and are settled before the member leaves.
+        let watcher =
+            options.untilEnd
+            ? try await untilEndWatcher(options.topic, group: group, admin) { reader.cancel() } : nil
+        defer { watcher?.cancel() }
 
         let failure: (any Error)?
         var killer: Task<Void, Never>?
@@ -114,19 +117,19 @@ extension ConsumerTool {
         }
     }
 
-    /// With `--until-end`: the end of each partition now, and a task that leaves the group once
-    /// the group's committed offsets have reached them (everything acknowledged or dead-lettered).
+    /// With `--until-end`: the end of each partition now, and a task that calls `atEnd` once the
+    /// group's committed offsets have reached them (everything acknowledged or dead-lettered).
     static func untilEndWatcher(
         _ topic: String,
         group: String,
-        _ consumer: GroupConsumer,
-        _ admin: Admin
+        _ admin: Admin,
+        atEnd: @escaping @Sendable () async throws -> Void
     ) async throws -> Task<Void, any Error> {
         let ends = try await untilEndOffsets(topic, admin: admin)
         return Task {
             while !Task.isCancelled {
                 if try await reached(ends, group: group, admin: admin) {
-                    try await consumer.leave()
+                    try await atEnd()
                     return
                 }
                 try await Task.sleep(for: .milliseconds(100))

@@ -101,7 +101,9 @@ public enum ConsumerTool {
         var handled = 0
         let watcher =
             options.untilEnd
-            ? try await untilEndWatcher(options.topic, group: group, consumer, Admin(transport: connection)) : nil
+            ? try await untilEndWatcher(options.topic, group: group, Admin(transport: connection)) {
+                try await consumer.leave()
+            } : nil
         defer { watcher?.cancel() }
         do {
             for try await message in consumer.messages() {

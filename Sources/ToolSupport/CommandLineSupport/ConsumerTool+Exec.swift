@@ -21,6 +21,11 @@ extension ConsumerTool {
     /// counted as failed deliveries. If the connection to the broker is lost, the running handlers
     /// get SIGTERM (SIGKILL after ``ExecRunner/terminationGrace``; the broker gives their messages
     /// to other members) and the error is reported.
+    ///
+    /// The reading is a task of its own, and the handlers run in tasks of the runner rather than
+    /// as its children: a signal cancels the reading, and the running handlers (with their
+    /// extensions) must go on. Both are awaited before this returns (`reader.value`,
+    /// ``ExecRunner/waitUntilIdle()``).
     static func runExec(_ command: String, group: String, _ options: ConsumerOptions) async throws {
         // A handler that exits without reading its whole value must not kill the consumer.
         signal(SIGPIPE, SIG_IGN)

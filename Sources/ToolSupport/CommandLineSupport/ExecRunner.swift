@@ -113,9 +113,22 @@ actor ExecRunner {
             )
             let process = try ExecProcess.start(command: command, environment: environment)
             running[id] = process
-            let extender = Task { await Self.extend(message, every: facts.ackTimeout / 2, name: name) }
-            termination = await process.finish(writing: record.value.map { Array($0.readableBytesView) } ?? [])
-            extender.cancel()
+            let value = record.value.map { Array($0.readableBytesView) } ?? []
+            termination = await withTaskGroup(of: ExecTermination?.self) { tasks in
+                tasks.addTask { await process.finish(writing: value) }
+                tasks.addTask {
+                    await Self.extend(message, every: facts.ackTimeout / 2, name: name)
+                    return nil
+                }
+                // The handler's end; the extensions stop with it.
+                while let next = await tasks.next() {
+                    if let ended = next {
+                        tasks.cancelAll()
+                        return ended
+                    }
+                }
+                preconditionFailure("the handler's task ended without its termination")
+            }
             running[id] = nil
         } catch {
             termination = .failed(error.description)

@@ -132,6 +132,19 @@ import Testing
         #expect(try await Self.run("exit 0", value: String(repeating: "x", count: 1 << 20)) == .exited(0))
     }
 
+    /// A key too large for the environment (Linux takes at most 128 KiB per string) cannot start
+    /// the shell: a thrown error with the system's reason, which the runner turns into a nack.
+    @Test func aShellThatCannotStartIsAnError() throws {
+        let huge = "SLUICE_KEY=" + String(repeating: "k", count: 200 << 10)
+        #expect {
+            _ = try ExecProcess.start(command: "exit 0", environment: [Array(huge.utf8)])
+        } throws: { error in
+            "\(error)".contains("cannot start /bin/sh: Argument list too long")
+        }
+        let reason = ExecOutcome(.failed("cannot start /bin/sh: Argument list too long")).reason
+        #expect(reason == "exec: cannot start /bin/sh: Argument list too long")
+    }
+
     /// The consumer ignores SIGPIPE and handles SIGINT/SIGTERM; its handlers must start with every
     /// signal at its default action, none blocked, in a process group of their own.
     @Test func processStartsWithDefaultSignalsInItsOwnGroup() async throws {

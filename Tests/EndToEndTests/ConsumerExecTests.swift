@@ -166,6 +166,29 @@ struct ConsumerExecTests {
         #expect(try fixture.isCaughtUp())
     }
 
+    @Test("--concurrency 4 with ordering key: messages of one key still run one at a time, in order")
+    func sameKeyStaysSerial() throws {
+        let fixture = try ExecFixture()
+        try fixture.produce((0..<5).map { (key: "same", value: "step-\($0)") })
+        let handler = try fixture.script(
+            "handler.sh",
+            """
+            touch "$DIR/running.$SLUICE_OFFSET"
+            echo "$SLUICE_OFFSET $(ls "$DIR" | grep -c '^running\\.')" >> "$LOG"
+            sleep 0.2
+            rm "$DIR/running.$SLUICE_OFFSET"
+
+            """
+        )
+        let run = try fixture.consume(exec: "sh \(handler)", ["--concurrency", "4"])
+        #expect(run.status == 0, "\(run.standardError)")
+        let lines = fixture.logLines().map { $0.split(separator: " ").compactMap { Int($0) } }
+        #expect(lines.count == 5, "\(lines)")
+        #expect(lines.allSatisfy { $0.count == 2 && $0[1] == 1 }, "one running at a time: \(lines)")
+        let offsets = lines.compactMap(\.first)
+        #expect(offsets == offsets.sorted(), "in offset order: \(offsets)")
+    }
+
     @Test("a command that cannot run (not executable, not found): failed deliveries, a clear line, then dead letters")
     func commandThatCannotRun() throws {
         let fixture = try ExecFixture()

@@ -39,10 +39,23 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
     @Option(help: "Consume as a member of this consumer group: each message is acknowledged after it is printed.")
     var group: String?
 
-    @Option(help: "Run CMD per message (with --group; not available yet).")
+    @Option(
+        help: ArgumentHelp(
+            "With --group: run /bin/sh -c CMD once per message, value on standard input; exit 0 acknowledges, "
+                + "100 dead-letters, anything else fails the delivery.",
+            valueName: "CMD"
+        )
+    )
     var exec: String?
 
-    @Option(help: "Messages processed at once (with --group; not available yet).")
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "With --exec: how many handlers run at once, \(ConsumerOptions.concurrencyLimit.lowerBound)-"
+                + "\(ConsumerOptions.concurrencyLimit.upperBound) (default 1).",
+            valueName: "N"
+        )
+    )
     var concurrency: Int?
 
     @Option(help: "Ordering of a new group: key, partition or none (default key).")
@@ -53,6 +66,9 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
 
     @Option(name: .customLong("ack-timeout"), help: "Redelivery timeout of a new group (DURATION, default 30s).")
     var ackTimeout: String?
+
+    /// The values `--concurrency` accepts.
+    public static let concurrencyLimit = 1...1024
 
     /// Creates the defaults (ArgumentParser fills in the rest).
     public init() {}
@@ -82,8 +98,19 @@ public struct ConsumerOptions: ParsableArguments, Sendable {
     var start: StartPosition { from.flatMap(StartPositionSyntax.parse) ?? .earliest }
 
     private func validateGroup() throws {
-        if exec != nil || concurrency != nil {
-            throw ValidationError("--exec and --concurrency are not available yet")
+        if let exec, exec.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            throw ValidationError("--exec needs a command, got '\(exec)'")
+        }
+        if let concurrency {
+            if exec == nil {
+                throw ValidationError("--concurrency needs --exec (printed messages are handled one at a time)")
+            }
+            if !Self.concurrencyLimit.contains(concurrency) {
+                throw ValidationError(
+                    "--concurrency must be from \(Self.concurrencyLimit.lowerBound) to "
+                        + "\(Self.concurrencyLimit.upperBound), got \(concurrency)"
+                )
+            }
         }
         if partition != nil { throw ValidationError("--partition cannot be used with --group: the broker assigns") }
         if let from, from != "earliest", from != "latest" {

@@ -27,8 +27,18 @@ struct ConsumerCommand: AsyncParsableCommand {
             to the group again). --from earliest|latest says where a new group starts (default latest); \
             --ordering, --max-deliveries and --ack-timeout set a new group's settings. In --format json \
             each line also has "delivery_count". With --until-end it exits once every message that existed \
-            when it started has been acknowledged or dead-lettered by the group. --exec and --concurrency \
-            are not available yet.
+            when it started has been acknowledged or dead-lettered by the group.
+
+            --exec CMD (with --group) runs /bin/sh -c CMD once per message instead of printing it: the \
+            value on standard input, and SLUICE_TOPIC, SLUICE_PARTITION, SLUICE_OFFSET, SLUICE_KEY (or \
+            SLUICE_KEY_BASE64 for a key that is not UTF-8; neither for no key), SLUICE_DELIVERY_COUNT, \
+            SLUICE_GROUP and SLUICE_TIMESTAMP in the environment; its output is the consumer's. Exit 0 \
+            acknowledges the message, exit 100 dead-letters it at once, any other exit (126 not \
+            executable, 127 not found) or a signal is a failed delivery, retried after the group's \
+            backoff and dead-lettered after --max-deliveries. A running handler's delivery is extended \
+            every half ack timeout. --concurrency N (1-1024, default 1) runs up to N handlers at once \
+            (same-key messages still one at a time with ordering key). The first SIGINT/SIGTERM lets \
+            the running handlers finish and be settled, then leaves the group; a second kills them.
             """,
         version: ToolVersion.current
     )

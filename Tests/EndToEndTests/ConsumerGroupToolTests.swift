@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `consumer --group`: each message printed once and acknowledged, `delivery_count` in JSON, the
-/// group's lag 0 afterwards; the options that are not available yet, or need --group, refused.
+/// group's lag 0 afterwards; the options that need --group (or --exec) refused.
 @Suite("consumer --group", .serialized)
 struct ConsumerGroupToolTests {
     @Test(
@@ -55,11 +55,11 @@ struct ConsumerGroupToolTests {
         #expect(again.standardOutput.isEmpty)
     }
 
-    @Test("options that need --group, or are not available yet, are refused with the flag named")
+    @Test("options that need --group, or --exec, are refused with the flag named")
     func refusedOptions() throws {
         for (arguments, expected) in [
             (["--topic", "t", "--ordering", "key"], "need --group"),
-            (["--topic", "t", "--group", "g", "--exec", "true"], "not available yet"),
+            (["--topic", "t", "--group", "g", "--concurrency", "2"], "--concurrency needs --exec"),
             (["--topic", "t", "--group", "g", "--partition", "0"], "--partition"),
             (["--topic", "t", "--group", "g", "--from", "5"], "--from"),
             (["--topic", "t", "--group", "g", "--ordering", "random"], "--ordering"),

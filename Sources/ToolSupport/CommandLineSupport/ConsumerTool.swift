@@ -77,9 +77,14 @@ public enum ConsumerTool {
         await connection.close()
     }
 
-    /// Consumes as a member of `group`: prints each message, then acknowledges it; exits after
-    /// `--count` messages, else runs until interrupted.
+    /// Consumes as a member of `group`: prints each message, then acknowledges it (with `--exec`,
+    /// runs the command for it instead: ``runExec(_:group:_:)``); exits after `--count` messages,
+    /// at the end with `--until-end`, else runs until interrupted.
     static func runGroup(_ group: String, _ options: ConsumerOptions) async throws {
+        if let command = options.exec {
+            try await runExec(command, group: group, options)
+            return
+        }
         var connectionConfiguration = ConnectionConfiguration()
         connectionConfiguration.clientName = "consumer"
         let connection = BrokerConnection(
@@ -94,22 +99,11 @@ public enum ConsumerTool {
         )
         var output = StandardOutput()
         var handled = 0
-        // With --until-end: the end of each partition now, and a watcher that leaves the group once
-        // the group's committed offsets have reached them (everything acknowledged or dead-lettered).
-        var watcher: Task<Void, any Error>?
-        if options.untilEnd {
-            let admin = Admin(transport: connection)
-            let ends = try await untilEndOffsets(options.topic, admin: admin)
-            watcher = Task {
-                while !Task.isCancelled {
-                    if try await reached(ends, group: group, admin: admin) {
-                        try await consumer.leave()
-                        return
-                    }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-            }
-        }
+        let watcher =
+            options.untilEnd
+            ? try await untilEndWatcher(options.topic, group: group, Admin(transport: connection)) {
+                try await consumer.leave()
+            } : nil
         defer { watcher?.cancel() }
         do {
             for try await message in consumer.messages() {

@@ -23,6 +23,12 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
 
         fileprivate var base: Base
 
+        /// The broker's error code, when the broker answered with one.
+        var brokerCode: ErrorCode? {
+            if case .broker(let code) = base { return code }
+            return nil
+        }
+
         /// The broker could not be reached (refused, unresolvable, timed out while connecting).
         public static let connectionFailed = Code(base: .connectionFailed)
         /// The connection closed while requests were waiting for responses.

@@ -24,7 +24,7 @@ trap cleanup EXIT
 "$BIN/brokerd" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --data-dir "$work/data" 2>"$work/brokerd.log" &
 broker_pid=$!
 for _ in $(seq 1 300); do
-    address=$(sed -n -E 's/.*broker listening.*127\.0\.0\.1:([0-9]+).*/127.0.0.1:\1/p' "$work/brokerd.log" | head -n 1)
+    address=$(sed -n -E '/broker listening/ s/.*127\.0\.0\.1:([0-9]+).*/127.0.0.1:\1/p' "$work/brokerd.log" | head -n 1)
     [ -n "$address" ] && break
     sleep 0.1
 done

@@ -238,12 +238,27 @@ public actor GroupConsumer {
 
     func ack(_ record: ConsumerRecord) async throws {
         _ = try current()
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            pendingAcks.append((record.topic, record.partition, record.offset, done))
-            if !isSendingAcks {
-                isSendingAcks = true
-                Task { await self.sendAcks() }
+        try await settled {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                pendingAcks.append((record.topic, record.partition, record.offset, done))
+                if !isSendingAcks {
+                    isSendingAcks = true
+                    Task { await self.sendAcks() }
+                }
             }
+        }
+    }
+
+    /// Runs a settle request and gives back the message's credit once the member no longer holds
+    /// it: when the broker took the settle, and also when it answered that the member did not
+    /// hold it any more (`notDelivered`: its ack timeout passed, or its topic was deleted), since
+    /// the broker does not give credits back by itself and the member would otherwise run out.
+    private func settled(_ request: () async throws -> Void) async throws {
+        do {
+            try await request()
+        } catch let error as ClientError {
+            if error.code.brokerCode != nil { await finished(1) }
+            throw error
         }
         await finished(1)
     }
@@ -295,6 +310,10 @@ public actor GroupConsumer {
     }
 
     func nack(_ record: ConsumerRecord, delay: Duration?, reason: String?) async throws {
+        try await settled { try await sendNack(record, delay: delay, reason: reason) }
+    }
+
+    private func sendNack(_ record: ConsumerRecord, delay: Duration?, reason: String?) async throws {
         let response = try await connection.send(
             NackRequest(
                 subscriptionID: try current(),
@@ -311,10 +330,13 @@ public actor GroupConsumer {
             as: NackResponse.self
         )
         try Self.check(response.entries)
-        await finished(1)
     }
 
     func reject(_ record: ConsumerRecord, reason: String?) async throws {
+        try await settled { try await sendReject(record, reason: reason) }
+    }
+
+    private func sendReject(_ record: ConsumerRecord, reason: String?) async throws {
         let response = try await connection.send(
             RejectRequest(
                 subscriptionID: try current(),
@@ -325,7 +347,6 @@ public actor GroupConsumer {
             as: RejectResponse.self
         )
         try Self.check(response.entries)
-        await finished(1)
     }
 
     func extend(_ record: ConsumerRecord) async throws {

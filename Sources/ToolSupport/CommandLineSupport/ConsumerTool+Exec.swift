@@ -122,15 +122,16 @@ extension ConsumerTool {
         }
     }
 
-    /// With `--until-end`: the end of each partition now, and a task that calls `atEnd` once the
-    /// group's committed offsets have reached them (everything acknowledged or dead-lettered).
+    /// With `--until-end`: the end of each partition now (and of what is being redriven to the
+    /// group), and a task that calls `atEnd` once the group's committed offsets have reached them
+    /// (everything acknowledged or dead-lettered).
     static func untilEndWatcher(
         _ topic: String,
         group: String,
         _ admin: Admin,
         atEnd: @escaping @Sendable () async throws -> Void
     ) async throws -> Task<Void, any Error> {
-        let ends = try await untilEndOffsets(topic, admin: admin)
+        let ends = try await untilEndOffsets(topic, group: group, admin: admin)
         return Task {
             while !Task.isCancelled {
                 if try await reached(ends, group: group, admin: admin) {

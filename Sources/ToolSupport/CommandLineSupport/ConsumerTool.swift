@@ -128,8 +128,17 @@ public enum ConsumerTool {
         await connection.close()
     }
 
-    /// The log end offset of each partition of `topic`.
-    static func untilEndOffsets(_ topic: String, admin: Admin) async throws -> [Int32: Int64] {
+    /// A partition the group reads: one of `topic`'s, or one of its dead-letter partitions that a
+    /// redrive made a source of the group.
+    struct GroupPartition: Hashable, Sendable {
+        var topic: String
+        var partition: Int32
+    }
+
+    /// Where `--until-end` stops: the log end of each partition of `topic` now, and for each
+    /// dead-letter partition being redriven to `group`, the end of what was redriven (its committed
+    /// offset plus its lag, as `describeGroup` reports it).
+    static func untilEndOffsets(_ topic: String, group: String, admin: Admin) async throws -> [GroupPartition: Int64] {
         guard let summary = try await admin.listTopics().first(where: { $0.name == topic }) else {
             throw ClientError.broker(.unknownTopic, "topic \"\(topic)\" does not exist")
         }
@@ -138,19 +147,29 @@ public enum ConsumerTool {
             partitions: Array(0..<summary.partitionCount),
             at: .latest
         )
-        return Dictionary(uniqueKeysWithValues: answers.map { ($0.partition, $0.logEndOffset) })
+        var ends: [GroupPartition: Int64] = [:]
+        for answer in answers { ends[GroupPartition(topic: topic, partition: answer.partition)] = answer.logEndOffset }
+        let deadLetters = "dlq.\(group).\(topic)"
+        if let description = try? await admin.describeGroup(group) {
+            for row in description.partitions where row.topic == deadLetters && row.lag > 0 {
+                ends[GroupPartition(topic: row.topic, partition: row.partition)] = row.committedOffset + row.lag
+            }
+        }
+        return ends
     }
 
     /// Whether the group's committed offset has reached `ends` on every partition.
-    static func reached(_ ends: [Int32: Int64], group: String, admin: Admin) async throws -> Bool {
+    static func reached(_ ends: [GroupPartition: Int64], group: String, admin: Admin) async throws -> Bool {
         let description: GroupDescription
         do {
             description = try await admin.describeGroup(group)
         } catch let error as ClientError where error.code == .broker(.unknownGroup) {
             return false  // Not created yet: the member is still joining.
         }
-        return ends.allSatisfy { partition, end in
-            description.partitions.contains { $0.partition == partition && $0.committedOffset >= end }
+        return ends.allSatisfy { key, end in
+            description.partitions.contains {
+                $0.topic == key.topic && $0.partition == key.partition && $0.committedOffset >= end
+            }
         }
     }
 

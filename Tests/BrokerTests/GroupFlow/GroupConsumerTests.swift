@@ -78,6 +78,62 @@ import Testing
         }
     }
 
+    /// A message whose ack timeout passed before its ack is taken back by the broker, which does
+    /// not give the credit back by itself: the member must, or after `prefetch` such timeouts it
+    /// would receive nothing more. With prefetch 1, one late ack is enough to show it.
+    @Test func aLateAckGivesItsCreditBack() async throws {
+        try await withBroker { _, port in
+            try await Self.produce(port, count: 1)
+            try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
+                var configuration = GroupConsumerConfiguration()
+                configuration.startAtEarliest = true
+                configuration.prefetch = 1
+                configuration.ackTimeout = .milliseconds(200)
+                let consumer = GroupConsumer(
+                    connection: connection,
+                    group: "billing",
+                    topics: ["orders"],
+                    configuration: configuration
+                )
+                let counts = try await Self.lateFirstAck(consumer)
+                #expect(counts.first == 1 && (counts.last ?? 0) >= 2, "delivery counts \(counts)")
+                try await consumer.leave()
+            }
+        }
+    }
+
+    /// Acks the first delivery after its ack timeout (refused: `notDelivered`), then waits (at most
+    /// a minute) for the message to come again; returns the delivery counts seen.
+    private static func lateFirstAck(_ consumer: GroupConsumer) async throws -> [Int] {
+        try await withThrowingTaskGroup(of: [Int].self) { tasks in
+            tasks.addTask {
+                var counts: [Int] = []
+                for try await message in consumer.messages() {
+                    counts.append(message.deliveryCount)
+                    guard counts.count == 1 else {
+                        try await message.ack()
+                        break
+                    }
+                    try await Task.sleep(for: .seconds(1))
+                    do {
+                        try await message.ack()
+                        Issue.record("a late ack was accepted")
+                    } catch let error as ClientError {
+                        #expect(error.code == .broker(.notDelivered), "\(error)")
+                    }
+                }
+                return counts
+            }
+            tasks.addTask {
+                try await Task.sleep(for: .seconds(60))
+                return []
+            }
+            let counts = try await tasks.next()!
+            tasks.cancelAll()
+            return counts
+        }
+    }
+
     @Test func theIterationEndsWithAnErrorWhenTheConnectionCloses() async throws {
         try await withBroker { _, port in
             try await Self.produce(port, count: 5)

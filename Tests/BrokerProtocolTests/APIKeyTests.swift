@@ -28,6 +28,8 @@ struct APIKeyTests {
         (.describeGroup, 29, "describeGroup"),
         (.resetGroup, 30, "resetGroup"),
         (.deleteGroup, 31, "deleteGroup"),
+        // Dead letters.
+        (.redriveDeadLetters, 60, "redriveDeadLetters"),
     ]
 
     @Test func numbersAndNamesArePinned() {

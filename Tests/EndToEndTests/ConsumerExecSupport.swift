@@ -77,6 +77,19 @@ final class ExecFixture {
         )
     }
 
+    /// `consumer --group workers --from earliest --exec COMMAND` started and left running (no
+    /// `--until-end`), with `LOG` and `DIR` in its environment.
+    func startConsumer(exec command: String) throws -> RunningTool {
+        try RunningTool(
+            "consumer",
+            [
+                "--broker", broker.address, "--topic", topic, "--group", "workers", "--from", "earliest", "--exec",
+                command,
+            ],
+            environment: ["LOG": logPath, "DIR": directory.path]
+        )
+    }
+
     /// The lines the handlers appended to `LOG`.
     func logLines() -> [String] {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""

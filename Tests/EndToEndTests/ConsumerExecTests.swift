@@ -243,14 +243,7 @@ struct ConsumerExecTests {
 
             """
         )
-        let consumer = try RunningTool(
-            "consumer",
-            [
-                "--broker", fixture.broker.address, "--topic", fixture.topic, "--group", "workers", "--from",
-                "earliest", "--exec", "sh \(handler)",
-            ],
-            environment: ["LOG": fixture.logPath, "DIR": fixture.directory.path]
-        )
+        let consumer = try fixture.startConsumer(exec: "sh \(handler)")
         #expect(consumer.wait(upTo: 60) { fixture.logLines().contains("started") }, "\(consumer.standardError)")
         kill(consumer.process.processIdentifier, SIGTERM)
         _ = FileManager.default.createFile(atPath: fixture.directory.path + "/release", contents: nil)
@@ -279,14 +272,7 @@ struct ConsumerExecTests {
 
             """
         )
-        let consumer = try RunningTool(
-            "consumer",
-            [
-                "--broker", fixture.broker.address, "--topic", fixture.topic, "--group", "workers", "--from",
-                "earliest", "--exec", ". \(handler)",
-            ],
-            environment: ["LOG": fixture.logPath, "DIR": fixture.directory.path]
-        )
+        let consumer = try fixture.startConsumer(exec: ". \(handler)")
         #expect(consumer.wait(upTo: 60) { !fixture.logLines().isEmpty }, "\(consumer.standardError)")
         kill(consumer.process.processIdentifier, SIGTERM)
         #expect(consumer.wait(upTo: 60) { consumer.standardError.contains("starting no more handlers") })
@@ -325,14 +311,7 @@ struct ConsumerExecTests {
 
             """
         )
-        let consumer = try RunningTool(
-            "consumer",
-            [
-                "--broker", fixture.broker.address, "--topic", fixture.topic, "--group", "workers", "--from",
-                "earliest", "--exec", "sh \(handler)",
-            ],
-            environment: ["LOG": fixture.logPath, "DIR": fixture.directory.path]
-        )
+        let consumer = try fixture.startConsumer(exec: "sh \(handler)")
         #expect(consumer.wait(upTo: 60) { fixture.logLines().contains("started") }, "\(consumer.standardError)")
         fixture.broker.kill()
         // The handler ignores the SIGTERM (it only notes it): SIGKILL follows 10 s later.

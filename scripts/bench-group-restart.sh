@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Restart cost of a consumer group holding ACKED acknowledged and PENDING delivered-but-unacknowledged
+# messages: time from starting brokerd until it answers a handshake, and until the group delivers one of
+# the pending messages again to a member that joins at once. Each round: a member takes PENDING messages
+# and holds them, brokerd is stopped (SIGTERM, then in the next round kill -9), started again, and
+# `broker-bench group-wait` measures. Uses the release build (builds it).
+# Usage: scripts/bench-group-restart.sh [SCRATCH_DIR] [ACKED] [PENDING] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+acked="${2:-1000000}"
+pending="${3:-10000}"
+rounds="${4:-2}"
+scratch="${1:-./bench-data}/group-restart-$acked"
+swift build -c release >/dev/null
+bin=.build/release
+port=17520
+b="--broker 127.0.0.1:$port"
+broker=""
+start_broker() {
+    "$bin/brokerd" --data-dir "$scratch/broker" --listen 127.0.0.1:$port --metrics-listen 127.0.0.1:$((port + 1)) \
+        --log-level warning &
+    broker=$!
+}
+trap '[ -n "$broker" ] && kill $broker 2>/dev/null || true' EXIT
+now_ms() { date +%s%3N; }
+
+rm -rf "$scratch" && mkdir -p "$scratch"
+start_broker
+sleep 1
+# The window must hold the pending messages: the producer tool spreads them over the 8 partitions.
+echo "## setup: $acked messages acknowledged one by one through the group, then $pending pending"
+"$bin/broker-bench" group $b --topic restart --group restart --count "$acked" --max-unfinished 10000 --consumers 2 \
+    --json
+seq 1 "$pending" | "$bin/producer" $b --topic restart --acks written >/dev/null
+for round in $(seq 1 "$rounds"); do
+    for signal in TERM KILL; do
+        "$bin/broker-bench" group-hold $b --topic restart --group restart --count "$pending" >"$scratch/hold.out" &
+        holder=$!
+        until grep -q holding "$scratch/hold.out" 2>/dev/null; do sleep 0.05; done
+        kill -$signal $broker
+        wait $broker || true
+        wait $holder || true
+        state=$(du -sk "$scratch/broker/__group_state" | cut -f1)
+        started=$(now_ms)
+        start_broker
+        result=$("$bin/broker-bench" group-wait $b --topic restart --group restart --timeout 60s)
+        serving=$(echo "$result" | sed 's/.*"serving_ms":\([0-9]*\).*/\1/')
+        first=$(echo "$result" | sed 's/.*"first_delivery_ms":\([0-9]*\).*/\1/')
+        count=$(echo "$result" | sed 's/.*"delivery_count":\([0-9]*\).*/\1/')
+        echo "round $round SIG$signal: acked=$acked pending=$pending group state ${state} KiB:" \
+            "serving after $((serving - started)) ms, first redelivery after $((first - started)) ms" \
+            "(delivery count $count)"
+    done
+done
+"$bin/brokerctl" $b groups describe restart | head -20
+kill -TERM $broker
+wait $broker

@@ -253,9 +253,10 @@ struct GroupBenchmark: AsyncParsableCommand {
                         let acknowledged = tracker.acknowledged(
                             partition: message.record.partition,
                             offset: message.record.offset,
-                            latency: clock.now - delivered
+                            deliveredAt: delivered,
+                            now: clock.now
                         )
-                        progress.add(acknowledged)
+                        if acknowledged & 4095 == 0 { progress.add(acknowledged) }
                     } catch {
                         tracker.ackFailed()
                     }

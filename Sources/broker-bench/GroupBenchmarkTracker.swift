@@ -42,17 +42,28 @@ final class GroupBenchmarkTracker: Sendable {
         self.state = Mutex(state)
     }
 
+    /// Whether a delivery was seen (checked before taking the lock for the first one).
+    private let hasDelivery = Atomic<Bool>(false)
+
     func delivered(at instant: ContinuousClock.Instant) {
+        guard !hasDelivery.load(ordering: .relaxed) else { return }
         state.withLock { state in
             if state.firstDelivery == nil { state.firstDelivery = instant }
         }
+        hasDelivery.store(true, ordering: .relaxed)
     }
 
-    /// Records an acknowledgement; returns how many distinct offsets are acknowledged.
-    func acknowledged(partition: Int32, offset: Int64, latency: Duration) -> Int {
-        let now = ContinuousClock.now
+    /// Records an acknowledgement made at `now` of a message delivered at `deliveredAt`; returns
+    /// how many distinct offsets are acknowledged.
+    func acknowledged(
+        partition: Int32,
+        offset: Int64,
+        deliveredAt: ContinuousClock.Instant,
+        now: ContinuousClock.Instant
+    ) -> Int {
+        let latency = (now - deliveredAt).milliseconds
         let (count, waiter) = state.withLock { state -> (Int, CheckedContinuation<Void, Never>?) in
-            state.latencies.append(latency.milliseconds)
+            state.latencies.append(latency)
             state.lastAck = now
             guard let (start, words) = state.bits[partition], offset >= start,
                 offset - start < Int64(words.count) * 64

@@ -366,16 +366,24 @@ final class GroupRuntime: @unchecked Sendable {
     // MARK: Reading ahead
 
     private func readAheadIfNeeded(_ key: SlotKey) {
-        guard let slot = slots[key], slot.dispatch.wantsRecords, !slot.isReading, !slot.isWaitingForData, !isClosed
-        else { return }
-        if let readAhead = slot.readAhead {
+        let partition: Partition
+        let from: Int64
+        do {
+            // A copy of the slot must not live on while its dispatcher is changed (the dispatcher's
+            // dictionaries would be copied): it ends with this scope.
+            guard let slot = slots[key], slot.dispatch.wantsRecords, !slot.isReading, !slot.isWaitingForData,
+                !isClosed
+            else { return }
+            partition = slot.partition
+            from = slot.dispatch.nextReadOffset
+        }
+        if let readAhead = slots[key]!.readAhead {
             slots[key]!.readAhead = nil
             feed(readAhead.entries, readUpTo: readAhead.nextOffset, to: key)
             return
         }
         slots[key]!.isReading = true
-        let from = slot.dispatch.nextReadOffset
-        slot.partition.readForGroup(from: from, maxBytes: Self.readAheadBytes).hop(to: loop).whenComplete {
+        partition.readForGroup(from: from, maxBytes: Self.readAheadBytes).hop(to: loop).whenComplete {
             [self] result in
             slots[key]?.isReading = false
             switch result {

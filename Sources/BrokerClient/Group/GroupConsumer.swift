@@ -49,8 +49,7 @@ public actor GroupConsumer {
     private var subscription: (id: UInt32, session: UInt64)?
     private var continuation: AsyncThrowingStream<GroupMessage, any Error>.Continuation?
     private var finishedSinceCredit = 0
-    private var pendingAcks:
-        [(topic: String, partition: Int32, offset: Int64, done: CheckedContinuation<Void, any Error>)] = []
+    private var pendingAcks: [PendingAck] = []
     private var isSendingAcks = false
     /// Set by ``leave()``: a join still under way leaves as soon as it is done.
     private var hasLeft = false
@@ -154,11 +153,19 @@ public actor GroupConsumer {
 
     private func received(_ push: DeliverPush) {
         guard let continuation, subscription?.id == push.subscriptionID else { return }
-        var records: [Int64: Record] = [:]
+        // The records in offset order (the broker sends its batches in order; sorted if not), each
+        // delivery found by a binary search: no dictionary of the push's records.
+        var records: [Record] = []
         var bytes = push.records
         do {
             while let batch = try RecordBatch.next(from: &bytes) {
-                for record in try batch.records() { records[record.offset] = record }
+                let decoded = try batch.records()
+                if let last = records.last, let first = decoded.first, first.offset <= last.offset {
+                    records += decoded
+                    records.sort { $0.offset < $1.offset }
+                } else {
+                    records += decoded
+                }
             }
         } catch {
             continuation.finish(
@@ -170,7 +177,7 @@ public actor GroupConsumer {
             return
         }
         for delivery in push.deliveries {
-            guard let record = records[delivery.offset] else { continue }
+            guard let record = Self.record(at: delivery.offset, in: records) else { continue }
             continuation.yield(
                 GroupMessage(
                     record: ConsumerRecord(
@@ -187,6 +194,17 @@ public actor GroupConsumer {
                 )
             )
         }
+    }
+
+    /// The record at `offset` in `records` (sorted by offset), if any.
+    static func record(at offset: Int64, in records: [Record]) -> Record? {
+        var low = 0
+        var high = records.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if records[middle].offset < offset { low = middle + 1 } else { high = middle }
+        }
+        return low < records.count && records[low].offset == offset ? records[low] : nil
     }
 
     private func sessionClosed() {
@@ -214,18 +232,21 @@ public actor GroupConsumer {
         return subscription.id
     }
 
-    /// Grants credits as messages finish, half the prefetch at a time. A failed grant does not fail
-    /// the ack, nack or reject that finished the message (it was done); the member then holds
-    /// fewer credits, and a connection that failed ends the iteration anyway.
-    private func finished(_ count: Int) async {
+    /// Grants credits as messages finish, half the prefetch at a time, in a request of its own
+    /// (nothing waits for it). A failed grant does not fail the ack, nack or reject that finished
+    /// the message (it was done); the member then holds fewer credits, and a connection that
+    /// failed ends the iteration anyway.
+    private func finished(_ count: Int) {
         finishedSinceCredit += count
         guard finishedSinceCredit >= max(1, configuration.prefetch / 2) else { return }
         let credits = finishedSinceCredit
         finishedSinceCredit = 0
-        do {
-            try await grant(credits)
-        } catch {
-            logger.debug("credits not granted", metadata: ["group": "\(group)", "error": "\(error)"])
+        Task {
+            do {
+                try await self.grant(credits)
+            } catch {
+                self.logger.debug("credits not granted", metadata: ["group": "\(self.group)", "error": "\(error)"])
+            }
         }
     }
 
@@ -236,16 +257,25 @@ public actor GroupConsumer {
         )
     }
 
+    /// An ack waiting to be sent, and its caller.
+    private struct PendingAck {
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+        var done: CheckedContinuation<Void, any Error>
+    }
+
     func ack(_ record: ConsumerRecord) async throws {
         _ = try current()
+        // The credit for it is granted by sendAcks once the broker has answered (no second hop
+        // to this actor per message).
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            pendingAcks.append((record.topic, record.partition, record.offset, done))
+            pendingAcks.append(PendingAck(topic: record.topic, partition: record.partition, offset: record.offset, done: done))
             if !isSendingAcks {
                 isSendingAcks = true
                 Task { await self.sendAcks() }
             }
         }
-        await finished(1)
     }
 
     /// Sends the acks waiting, coalesced into ranges per partition, until none waits.
@@ -266,14 +296,17 @@ public actor GroupConsumer {
                     AckRequest(subscriptionID: try current(), entries: entries),
                     as: AckResponse.self
                 )
+                var acknowledged = 0
                 for ack in batch {
                     let result = response.entries.first { $0.topic == ack.topic && $0.partition == ack.partition }
                     if let result, result.errorCode != .none {
                         ack.done.resume(throwing: ClientError.broker(result.errorCode, result.errorMessage))
                     } else {
                         ack.done.resume()
+                        acknowledged += 1
                     }
                 }
+                finished(acknowledged)
             } catch {
                 for ack in batch { ack.done.resume(throwing: error) }
             }
@@ -311,7 +344,7 @@ public actor GroupConsumer {
             as: NackResponse.self
         )
         try Self.check(response.entries)
-        await finished(1)
+        finished(1)
     }
 
     func reject(_ record: ConsumerRecord, reason: String?) async throws {
@@ -325,7 +358,7 @@ public actor GroupConsumer {
             as: RejectResponse.self
         )
         try Self.check(response.entries)
-        await finished(1)
+        finished(1)
     }
 
     func extend(_ record: ConsumerRecord) async throws {

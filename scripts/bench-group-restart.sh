@@ -4,14 +4,14 @@
 # the pending messages again to a member that joins at once. Each round: a member takes PENDING messages
 # and holds them, brokerd is stopped (SIGTERM, then in the next round kill -9), started again, and
 # `broker-bench group-wait` measures. Uses the release build (builds it).
-# Usage: scripts/bench-group-restart.sh [SCRATCH_DIR] [ACKED] [PENDING] [ROUNDS]
+# Usage: [SKIP_BUILD=1] scripts/bench-group-restart.sh [SCRATCH_DIR] [ACKED] [PENDING] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 acked="${2:-1000000}"
 pending="${3:-10000}"
 rounds="${4:-2}"
 scratch="${1:-./bench-data}/group-restart-$acked"
-swift build -c release >/dev/null
+[ -n "${SKIP_BUILD:-}" ] || swift build -c release >/dev/null
 bin=.build/release
 port=17520
 b="--broker 127.0.0.1:$port"
@@ -25,8 +25,11 @@ trap '[ -n "$broker" ] && kill $broker 2>/dev/null || true' EXIT
 now_ms() { date +%s%3N; }
 
 rm -rf "$scratch" && mkdir -p "$scratch"
+# The baseline: an empty data directory.
+started=$(now_ms)
 start_broker
-sleep 1
+result=$("$bin/broker-bench" group-wait $b --timeout 60s)
+echo "empty data directory: serving after $(($(echo "$result" | sed 's/.*"serving_ms":\([0-9]*\).*/\1/') - started)) ms"
 # The window must hold the pending messages: the producer tool spreads them over the 8 partitions.
 echo "## setup: $acked messages acknowledged one by one through the group, then $pending pending"
 "$bin/broker-bench" group $b --topic restart --group restart --count "$acked" --max-unfinished 10000 --consumers 2 \
@@ -38,7 +41,7 @@ for round in $(seq 1 "$rounds"); do
         holder=$!
         until grep -q holding "$scratch/hold.out" 2>/dev/null; do sleep 0.05; done
         kill -$signal $broker
-        wait $broker || true
+        { wait $broker; } 2>/dev/null || true
         wait $holder || true
         state=$(du -sk "$scratch/broker/__group_state" | cut -f1)
         started=$(now_ms)

@@ -10,13 +10,13 @@
 # storage in a fresh directory under SCRATCH_DIR and its default sync settings (nats-server 2.9 writes
 # stream and consumer state through the page cache and fsyncs it every 2 minutes: an ack is not on disk
 # when it is answered; Sluice answers an ack once it is fdatasync'ed, see docs/GROUPS.md).
-# Usage: scripts/bench-group-vs-nats.sh [SCRATCH_DIR] [ROUNDS] [COUNT]
+# Usage: [SKIP_BUILD=1] scripts/bench-group-vs-nats.sh [SCRATCH_DIR] [ROUNDS] [COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="${1:-./bench-data}/group-vs-nats"
 rounds="${2:-3}"
 count="${3:-1000000}"
-swift build -c release >/dev/null
+[ -n "${SKIP_BUILD:-}" ] || swift build -c release >/dev/null
 bin=.build/release
 rm -rf "$scratch" && mkdir -p "$scratch"
 GO111MODULE=off GOPATH=/usr/share/gocode go build -o "$scratch/nats-group-bench" scripts/nats-group-bench/main.go

@@ -65,7 +65,7 @@ struct GroupWaitProbe: AsyncParsableCommand {
         abstract: "Connect as soon as the broker answers, join a group and wait for its first delivery.",
         discussion: """
             Tries to connect every 5 ms until the broker answers a handshake, then joins --group \
-            and waits for the first message. Prints one JSON object with epoch milliseconds: \
+            (if given) and waits for the first message. Prints one JSON object with epoch milliseconds: \
             `serving_ms` (the first answered handshake), `first_delivery_ms` and that message's \
             `delivery_count`. The member leaves without acknowledging it.
             """
@@ -73,11 +73,11 @@ struct GroupWaitProbe: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "The topic.")
-    var topic: String
+    @Option(help: "The topic (with --group).")
+    var topic: String = ""
 
-    @Option(help: "The group.")
-    var group: String
+    @Option(help: "The group; without it, only the time to the first answered handshake is printed.")
+    var group: String?
 
     @Option(help: "Give up after this long (e.g. 60s).")
     var timeout: String = "60s"
@@ -109,6 +109,11 @@ struct GroupWaitProbe: AsyncParsableCommand {
             }
         }
         let serving = currentTimeMilliseconds()
+        guard let group else {
+            await connected!.close()
+            print("{\"serving_ms\":\(serving)}")
+            return
+        }
         let member = GroupConsumer(connection: connected!, group: group, topics: [topic])
         let first = try await withThrowingTaskGroup(of: GroupMessage?.self) { tasks in
             tasks.addTask {

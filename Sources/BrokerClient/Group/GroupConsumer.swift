@@ -2,6 +2,7 @@ import BrokerProtocol
 import Logging
 import NIOCore
 import RecordCodec
+import Synchronization
 
 /// How a ``GroupConsumer`` joins its group.
 public struct GroupConsumerConfiguration: Sendable {
@@ -46,11 +47,13 @@ public actor GroupConsumer {
     let connection: BrokerConnection
     let logger: Logger
 
-    private var subscription: (id: UInt32, session: UInt64)?
+    private var subscription: (id: UInt32, session: UInt64)? {
+        didSet { ackQueue.withLock { $0.isJoined = subscription != nil } }
+    }
     private var continuation: AsyncThrowingStream<GroupMessage, any Error>.Continuation?
     private var finishedSinceCredit = 0
-    private var pendingAcks: [PendingAck] = []
-    private var isSendingAcks = false
+    /// Acks waiting to be sent: ``GroupMessage/ack()`` adds to it without a hop to the actor.
+    private let ackQueue = Mutex(AckQueue())
     /// Set by ``leave()``: a join still under way leaves as soon as it is done.
     private var hasLeft = false
 
@@ -226,10 +229,12 @@ public actor GroupConsumer {
     // MARK: Settling
 
     private func current() throws -> UInt32 {
-        guard let subscription else {
-            throw ClientError(.closed, "this member is not in group '\(group)' (it left, or its connection closed)")
-        }
+        guard let subscription else { throw notJoined }
         return subscription.id
+    }
+
+    private nonisolated var notJoined: ClientError {
+        ClientError(.closed, "this member is not in group '\(group)' (it left, or its connection closed)")
     }
 
     /// Grants credits as messages finish, half the prefetch at a time, in a request of its own
@@ -258,31 +263,53 @@ public actor GroupConsumer {
     }
 
     /// An ack waiting to be sent, and its caller.
-    private struct PendingAck {
+    struct PendingAck {
         var topic: String
         var partition: Int32
         var offset: Int64
         var done: CheckedContinuation<Void, any Error>
     }
 
-    func ack(_ record: ConsumerRecord) async throws {
-        _ = try current()
-        // The credit for it is granted by sendAcks once the broker has answered (no second hop
-        // to this actor per message).
+    /// The acks waiting to be sent, shared by the callers of ``ack(_:)`` and ``sendAcks()``.
+    struct AckQueue {
+        /// Whether the member is in the group (mirrors `subscription`: an ack fails at once if not).
+        var isJoined = false
+        var pending: [PendingAck] = []
+        /// Whether ``sendAcks()`` is running (it sends until `pending` is empty).
+        var isSending = false
+    }
+
+    /// Queues the ack (without a hop to the actor: one per message would cost more than the ack)
+    /// and returns once the broker has answered it. The credit for the message is granted by
+    /// ``sendAcks()`` once the broker has answered.
+    nonisolated func ack(_ record: ConsumerRecord) async throws {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            pendingAcks.append(PendingAck(topic: record.topic, partition: record.partition, offset: record.offset, done: done))
-            if !isSendingAcks {
-                isSendingAcks = true
-                Task { await self.sendAcks() }
+            let (isJoined, startSending) = ackQueue.withLock { queue -> (Bool, Bool) in
+                guard queue.isJoined else { return (false, false) }
+                queue.pending.append(
+                    PendingAck(topic: record.topic, partition: record.partition, offset: record.offset, done: done)
+                )
+                defer { queue.isSending = true }
+                return (true, !queue.isSending)
             }
+            guard isJoined else {
+                done.resume(throwing: notJoined)
+                return
+            }
+            if startSending { Task { await self.sendAcks() } }
         }
     }
 
     /// Sends the acks waiting, coalesced into ranges per partition, until none waits.
     private func sendAcks() async {
-        while !pendingAcks.isEmpty {
-            let batch = pendingAcks
-            pendingAcks.removeAll()
+        while true {
+            let batch = ackQueue.withLock { queue -> [PendingAck] in
+                var batch: [PendingAck] = []
+                swap(&batch, &queue.pending)
+                if batch.isEmpty { queue.isSending = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
             var offsets: [String: [Int32: [Int64]]] = [:]
             for ack in batch { offsets[ack.topic, default: [:]][ack.partition, default: []].append(ack.offset) }
             var entries: [AckRequest.Entry] = []
@@ -311,7 +338,6 @@ public actor GroupConsumer {
                 for ack in batch { ack.done.resume(throwing: error) }
             }
         }
-        isSendingAcks = false
     }
 
     /// Sorted offsets as the fewest ranges.

@@ -37,6 +37,7 @@ echo "## setup: $acked messages acknowledged one by one through the group, then 
 seq 1 "$pending" | "$bin/producer" $b --topic restart --acks written >/dev/null
 for round in $(seq 1 "$rounds"); do
     for signal in TERM KILL; do
+        rm -f "$scratch/hold.out"
         "$bin/broker-bench" group-hold $b --topic restart --group restart --count "$pending" >"$scratch/hold.out" &
         holder=$!
         until grep -q holding "$scratch/hold.out" 2>/dev/null; do sleep 0.05; done

@@ -270,6 +270,12 @@ public actor GroupConsumer {
         var done: CheckedContinuation<Void, any Error>
     }
 
+    /// A topic's partition, as acks are grouped into entries.
+    struct PartitionKey: Hashable {
+        var topic: String
+        var partition: Int32
+    }
+
     /// The acks waiting to be sent, shared by the callers of ``ack(_:)`` and ``sendAcks()``.
     struct AckQueue {
         /// Whether the member is in the group (mirrors `subscription`: an ack fails at once if not).
@@ -310,13 +316,29 @@ public actor GroupConsumer {
                 return batch
             }
             guard !batch.isEmpty else { return }
-            var offsets: [String: [Int32: [Int64]]] = [:]
-            for ack in batch { offsets[ack.topic, default: [:]][ack.partition, default: []].append(ack.offset) }
-            var entries: [AckRequest.Entry] = []
-            for (topic, partitions) in offsets {
-                for (partition, list) in partitions {
-                    entries.append(.init(topic: topic, partition: partition, ranges: Self.ranges(list)))
+            // One entry per partition: its offsets, and which acks of the batch it answers.
+            var entryIndex: [PartitionKey: Int] = [:]
+            var offsets: [[Int64]] = []
+            var waiting: [[Int]] = []
+            var keys: [PartitionKey] = []
+            for (position, ack) in batch.enumerated() {
+                let key = PartitionKey(topic: ack.topic, partition: ack.partition)
+                if let index = entryIndex[key] {
+                    offsets[index].append(ack.offset)
+                    waiting[index].append(position)
+                } else {
+                    entryIndex[key] = keys.count
+                    keys.append(key)
+                    offsets.append([ack.offset])
+                    waiting.append([position])
                 }
+            }
+            let entries = keys.indices.map { index in
+                AckRequest.Entry(
+                    topic: keys[index].topic,
+                    partition: keys[index].partition,
+                    ranges: Self.ranges(offsets[index])
+                )
             }
             do {
                 let response = try await connection.send(
@@ -324,13 +346,17 @@ public actor GroupConsumer {
                     as: AckResponse.self
                 )
                 var acknowledged = 0
-                for ack in batch {
-                    let result = response.entries.first { $0.topic == ack.topic && $0.partition == ack.partition }
-                    if let result, result.errorCode != .none {
-                        ack.done.resume(throwing: ClientError.broker(result.errorCode, result.errorMessage))
-                    } else {
-                        ack.done.resume()
-                        acknowledged += 1
+                for (index, key) in keys.enumerated() {
+                    let result = response.entries.first { $0.topic == key.topic && $0.partition == key.partition }
+                    for position in waiting[index] {
+                        if let result, result.errorCode != .none {
+                            batch[position].done.resume(
+                                throwing: ClientError.broker(result.errorCode, result.errorMessage)
+                            )
+                        } else {
+                            batch[position].done.resume()
+                            acknowledged += 1
+                        }
                     }
                 }
                 finished(acknowledged)

@@ -3,7 +3,9 @@
 # JetStream (a durable pull consumer acknowledging each message, scripts/nats-group-bench) in the same run,
 # alternated ROUNDS times so that both see the same machine. Same shape: COUNT messages of 100 bytes over
 # 8 partitions (Sluice: 8 partitions, 16-byte keys, ordering key; NATS: one stream over 8 subjects),
-# published first, then drained by 2 consumers on their own connections.
+# published first, then drained by consumers on their own connections (Sluice: 2 members with prefetch 1000,
+# then 4 with prefetch 2000 and a window of 2,000 per partition; NATS: 2 pull subscribers fetching 1,000 at a
+# time, max ack pending 8,000, acks with Msg.Ack() and then with Msg.AckSync()).
 #
 # Needs Debian's nats-server, golang-go and golang-github-nats-io-go-nats-dev (the Go program is built in
 # GOPATH mode against them: nothing is downloaded). nats-server runs on 127.0.0.1 with JetStream file
@@ -39,8 +41,13 @@ for round in $(seq 1 "$rounds"); do
         --log-level warning &
     broker=$!
     sleep 1
+    # The defaults (2 members, prefetch 1000, the group's default window of 1,000 per partition), then more in
+    # flight to hide the disk's fdatasync latency (4 members, prefetch 2000, window 2,000 per partition).
     echo "round $round sluice: $("$bin/broker-bench" group --broker 127.0.0.1:$port --topic g$round --partitions 8 \
-        --message-size 100 --key-size 16 --count "$count" --consumers 2 --ordering key --json)"
+        --message-size 100 --key-size 16 --count "$count" --consumers 2 --prefetch 1000 --ordering key --json)"
+    echo "round $round sluice 4x2000: $("$bin/broker-bench" group --broker 127.0.0.1:$port --topic h$round \
+        --partitions 8 --message-size 100 --key-size 16 --count "$count" --consumers 4 --prefetch 2000 \
+        --max-unfinished 2000 --ordering key --json)"
     kill -TERM $broker && wait $broker
     broker=""
 

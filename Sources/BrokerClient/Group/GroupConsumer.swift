@@ -156,19 +156,18 @@ public actor GroupConsumer {
 
     private func received(_ push: DeliverPush) {
         guard let continuation, subscription?.id == push.subscriptionID else { return }
-        // The records in offset order (the broker sends its batches in order; sorted if not), each
-        // delivery found by a binary search: no dictionary of the push's records.
-        var records: [Record] = []
+        // Each batch's records as decoded (not copied into one array), in offset order: the broker
+        // sends them so, and they are sorted if not. Each delivery is found by binary searches.
+        var batches: [[Record]] = []
         var bytes = push.records
         do {
             while let batch = try RecordBatch.next(from: &bytes) {
-                let decoded = try batch.records()
-                if let last = records.last, let first = decoded.first, first.offset <= last.offset {
-                    records += decoded
-                    records.sort { $0.offset < $1.offset }
-                } else {
-                    records += decoded
+                var decoded = try batch.records()
+                guard !decoded.isEmpty else { continue }
+                if zip(decoded, decoded.dropFirst()).contains(where: { $0.offset > $1.offset }) {
+                    decoded.sort { $0.offset < $1.offset }
                 }
+                batches.append(decoded)
             }
         } catch {
             continuation.finish(
@@ -179,8 +178,11 @@ public actor GroupConsumer {
             )
             return
         }
+        if zip(batches, batches.dropFirst()).contains(where: { $0[0].offset > $1[0].offset }) {
+            batches.sort { $0[0].offset < $1[0].offset }
+        }
         for delivery in push.deliveries {
-            guard let record = Self.record(at: delivery.offset, in: records) else { continue }
+            guard let record = Self.record(at: delivery.offset, in: batches) else { continue }
             continuation.yield(
                 GroupMessage(
                     record: ConsumerRecord(
@@ -197,6 +199,19 @@ public actor GroupConsumer {
                 )
             )
         }
+    }
+
+    /// The record at `offset` in `batches` (each non-empty and sorted by offset, the batches sorted
+    /// by their first offset), if any.
+    static func record(at offset: Int64, in batches: [[Record]]) -> Record? {
+        // The last batch starting at or before `offset`.
+        var low = 0
+        var high = batches.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if batches[middle][0].offset <= offset { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 ? record(at: offset, in: batches[low - 1]) : nil
     }
 
     /// The record at `offset` in `records` (sorted by offset), if any.

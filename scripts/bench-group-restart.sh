@@ -16,9 +16,11 @@ bin=.build/release
 port=17520
 b="--broker 127.0.0.1:$port"
 broker=""
+# start_broker [LOG_LEVEL]: the restarts log at debug level, where the group state store says how many records
+# its open replayed.
 start_broker() {
     "$bin/brokerd" --data-dir "$scratch/broker" --listen 127.0.0.1:$port --metrics-listen 127.0.0.1:$((port + 1)) \
-        --log-level warning &
+        --log-level "${1:-warning}" >>"$scratch/brokerd.log" 2>&1 &
     broker=$!
 }
 trap '[ -n "$broker" ] && kill $broker 2>/dev/null || true' EXIT
@@ -46,14 +48,15 @@ for round in $(seq 1 "$rounds"); do
         wait $holder || true
         state=$(du -sk "$scratch/broker/__group_state" | cut -f1)
         started=$(now_ms)
-        start_broker
+        start_broker debug
         result=$("$bin/broker-bench" group-wait $b --topic restart --group restart --timeout 60s)
         serving=$(echo "$result" | sed 's/.*"serving_ms":\([0-9]*\).*/\1/')
         first=$(echo "$result" | sed 's/.*"first_delivery_ms":\([0-9]*\).*/\1/')
         count=$(echo "$result" | sed 's/.*"delivery_count":\([0-9]*\).*/\1/')
-        echo "round $round SIG$signal: acked=$acked pending=$pending group state ${state} KiB:" \
-            "serving after $((serving - started)) ms, first redelivery after $((first - started)) ms" \
-            "(delivery count $count)"
+        replayed=$(grep "group state log opened" "$scratch/brokerd.log" | tail -1 | sed 's/.*recordsRead=\([0-9]*\).*/\1/')
+        echo "round $round SIG$signal: acked=$acked pending=$pending group state ${state} KiB," \
+            "$replayed records replayed: serving after $((serving - started)) ms," \
+            "first redelivery after $((first - started)) ms (delivery count $count)"
     done
 done
 "$bin/brokerctl" $b groups describe restart | head -20

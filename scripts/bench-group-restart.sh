@@ -60,5 +60,16 @@ for round in $(seq 1 "$rounds"); do
     done
 done
 "$bin/brokerctl" $b groups describe restart | head -20
+# Control: the same topic data without the group (deleted), so that what the topic logs cost at start-up shows.
+"$bin/brokerctl" $b groups delete restart
+for signal in TERM KILL; do
+    kill -$signal $broker
+    { wait $broker; } 2>/dev/null || true
+    started=$(now_ms)
+    start_broker
+    result=$("$bin/broker-bench" group-wait $b --timeout 60s)
+    echo "control SIG$signal, no group: serving after" \
+        "$(($(echo "$result" | sed 's/.*"serving_ms":\([0-9]*\).*/\1/') - started)) ms"
+done
 kill -TERM $broker
 wait $broker

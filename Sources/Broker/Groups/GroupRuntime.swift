@@ -35,6 +35,10 @@ final class GroupRuntime: @unchecked Sendable {
         var emptyReads = 0
         /// A redriven dead-letter partition is read only below this offset (`nil`: to the end).
         var readLimit: Int64?
+        /// What the last read held beyond the window's room (the records from the dispatcher's
+        /// read position on, and where that read ended): fed before the log is read again, so
+        /// that a read is decoded once however small the room each time.
+        var readAhead: (entries: ArraySlice<GroupRead.Entry>, nextOffset: Int64)?
 
         /// Whether this is a dead-letter partition the group redrives.
         var isRedrive: Bool { readLimit != nil }
@@ -359,6 +363,7 @@ final class GroupRuntime: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard slots[key] != nil else { return }
         _ = slots[key]!.dispatch.reset(to: offset)
+        slots[key]!.readAhead = nil
         persist(key)
         // A wait for data past the old read position no longer applies.
         slots[key]!.isWaitingForData = false
@@ -377,14 +382,27 @@ final class GroupRuntime: @unchecked Sendable {
     // MARK: Reading ahead
 
     private func readAheadIfNeeded(_ key: SlotKey) {
-        guard let slot = slots[key], slot.dispatch.wantsRecords, !slot.isReading, !slot.isWaitingForData, !isClosed
-        else { return }
-        let from = slot.dispatch.nextReadOffset
+        let partition: Partition
+        let from: Int64
+        do {
+            // A copy of the slot must not live on while its dispatcher is changed (the dispatcher's
+            // dictionaries would be copied): it ends with this scope.
+            guard let slot = slots[key], slot.dispatch.wantsRecords, !slot.isReading, !slot.isWaitingForData,
+                !isClosed
+            else { return }
+            partition = slot.partition
+            from = slot.dispatch.nextReadOffset
+        }
+        if let readAhead = slots[key]!.readAhead {
+            slots[key]!.readAhead = nil
+            feed(readAhead.entries, readUpTo: readAhead.nextOffset, to: key)
+            return
+        }
         // A redriven dead-letter partition is read up to its limit only: what was written to it
         // after the redrive waits for the next one.
-        if let limit = slot.readLimit, from >= limit { return }
+        if let limit = slots[key]!.readLimit, from >= limit { return }
         slots[key]!.isReading = true
-        slot.partition.readForGroup(from: from, maxBytes: Self.readAheadBytes).hop(to: loop).whenComplete {
+        partition.readForGroup(from: from, maxBytes: Self.readAheadBytes).hop(to: loop).whenComplete {
             [self] result in
             slots[key]?.isReading = false
             switch result {
@@ -400,13 +418,7 @@ final class GroupRuntime: @unchecked Sendable {
                 }
                 if read.nextOffset > from || !read.entries.isEmpty {
                     slots[key]!.emptyReads = 0
-                    slots[key]!.dispatch.add(
-                        records: read.entries.map { ($0.offset, $0.keyHash) },
-                        readUpTo: read.nextOffset
-                    )
-                    persist(key)
-                    startDeadLetters()
-                    scheduleRound()
+                    feed(read.entries[...], readUpTo: read.nextOffset, to: key)
                 } else {
                     slots[key]!.emptyReads += 1
                     waitForData(key, after: from, retryAfter: slots[key]!.emptyReads > 1 ? .milliseconds(100) : nil)
@@ -419,6 +431,38 @@ final class GroupRuntime: @unchecked Sendable {
                 waitForData(key, after: from, retryAfter: .seconds(1))
             }
         }
+    }
+
+    /// Feeds records read from the log (up to `nextOffset`) to `key`'s dispatcher, as many as its
+    /// window has room for, and keeps the rest in the slot's `readAhead`.
+    private func feed(_ entries: ArraySlice<GroupRead.Entry>, readUpTo nextOffset: Int64, to key: SlotKey) {
+        var rest = entries
+        while slots[key]!.dispatch.wantsRecords {
+            let position = slots[key]!.dispatch.nextReadOffset
+            while let first = rest.first, first.offset < position { rest = rest.dropFirst() }
+            guard !rest.isEmpty || nextOffset > position else { break }
+            // At most the room: the records after those are not taken in anyway (the window fills).
+            let room = max(1, slots[key]!.dispatch.window - slots[key]!.dispatch.unfinishedCount)
+            let chunk = rest.prefix(room)
+            rest = rest.dropFirst(chunk.count)
+            // The offsets between the chunk and the next record are absent from the log.
+            slots[key]!.dispatch.add(
+                records: chunk.map { ($0.offset, $0.keyHash) },
+                readUpTo: rest.first?.offset ?? nextOffset
+            )
+        }
+        // From the original entries: whatever the window did not take stays (entries are sorted).
+        let position = slots[key]!.dispatch.nextReadOffset
+        var low = entries.startIndex
+        var high = entries.endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if entries[middle].offset < position { low = middle + 1 } else { high = middle }
+        }
+        slots[key]!.readAhead = low < entries.endIndex ? (entries[low...], nextOffset) : nil
+        persist(key)
+        startDeadLetters()
+        scheduleRound()
     }
 
     /// Reads again once the partition has data at `offset` (or after `retryAfter`).

@@ -73,13 +73,17 @@ extension Partition {
 extension Partition {
     /// The stored batches that hold `offsets` (ascending), on the partition's loop: what a delivery
     /// of those offsets sends. Offsets lost to damage are left out (no batch holds them).
+    ///
+    /// Reads one batch at a time, from the first offset no batch read so far holds: a delivery
+    /// usually covers one or two batches, and reading (and checking the CRC of) the batches after
+    /// them would be wasted.
     /// - Throws: `offsetOutOfRange` if retention removed one of them.
     func readBatches(holding offsets: [Int64]) -> EventLoopFuture<[RecordBatch]> {
         eventLoop.submit {
             var batches: [RecordBatch] = []
             var index = 0
             while index < offsets.count {
-                let read = try self.log.read(from: offsets[index], maxBytes: GroupRuntime.readAheadBytes)
+                let read = try self.log.read(from: offsets[index], maxBytes: 1)
                 if let lost = read.lostOffsets {
                     while index < offsets.count && offsets[index] < lost.upperBound { index += 1 }
                     continue

@@ -2,6 +2,7 @@ import BrokerProtocol
 import Logging
 import NIOCore
 import RecordCodec
+import Synchronization
 
 /// How a ``GroupConsumer`` joins its group.
 public struct GroupConsumerConfiguration: Sendable {
@@ -46,12 +47,13 @@ public actor GroupConsumer {
     let connection: BrokerConnection
     let logger: Logger
 
-    private var subscription: (id: UInt32, session: UInt64)?
+    private var subscription: (id: UInt32, session: UInt64)? {
+        didSet { ackQueue.withLock { $0.isJoined = subscription != nil } }
+    }
     private var continuation: AsyncThrowingStream<GroupMessage, any Error>.Continuation?
     private var finishedSinceCredit = 0
-    private var pendingAcks:
-        [(topic: String, partition: Int32, offset: Int64, done: CheckedContinuation<Void, any Error>)] = []
-    private var isSendingAcks = false
+    /// Acks waiting to be sent: ``GroupMessage/ack()`` adds to it without a hop to the actor.
+    private let ackQueue = Mutex(AckQueue())
     /// Set by ``leave()``: a join still under way leaves as soon as it is done.
     private var hasLeft = false
 
@@ -154,11 +156,18 @@ public actor GroupConsumer {
 
     private func received(_ push: DeliverPush) {
         guard let continuation, subscription?.id == push.subscriptionID else { return }
-        var records: [Int64: Record] = [:]
+        // Each batch's records as decoded (not copied into one array), in offset order: the broker
+        // sends them so, and they are sorted if not. Each delivery is found by binary searches.
+        var batches: [[Record]] = []
         var bytes = push.records
         do {
             while let batch = try RecordBatch.next(from: &bytes) {
-                for record in try batch.records() { records[record.offset] = record }
+                var decoded = try batch.records()
+                guard !decoded.isEmpty else { continue }
+                if zip(decoded, decoded.dropFirst()).contains(where: { $0.offset > $1.offset }) {
+                    decoded.sort { $0.offset < $1.offset }
+                }
+                batches.append(decoded)
             }
         } catch {
             continuation.finish(
@@ -169,8 +178,11 @@ public actor GroupConsumer {
             )
             return
         }
+        if zip(batches, batches.dropFirst()).contains(where: { $0[0].offset > $1[0].offset }) {
+            batches.sort { $0[0].offset < $1[0].offset }
+        }
         for delivery in push.deliveries {
-            guard let record = records[delivery.offset] else { continue }
+            guard let record = Self.record(at: delivery.offset, in: batches) else { continue }
             continuation.yield(
                 GroupMessage(
                     record: ConsumerRecord(
@@ -187,6 +199,30 @@ public actor GroupConsumer {
                 )
             )
         }
+    }
+
+    /// The record at `offset` in `batches` (each non-empty and sorted by offset, the batches sorted
+    /// by their first offset), if any.
+    static func record(at offset: Int64, in batches: [[Record]]) -> Record? {
+        // The last batch starting at or before `offset`.
+        var low = 0
+        var high = batches.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if batches[middle][0].offset <= offset { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 ? record(at: offset, in: batches[low - 1]) : nil
+    }
+
+    /// The record at `offset` in `records` (sorted by offset), if any.
+    static func record(at offset: Int64, in records: [Record]) -> Record? {
+        var low = 0
+        var high = records.count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if records[middle].offset < offset { low = middle + 1 } else { high = middle }
+        }
+        return low < records.count && records[low].offset == offset ? records[low] : nil
     }
 
     private func sessionClosed() {
@@ -208,24 +244,29 @@ public actor GroupConsumer {
     // MARK: Settling
 
     private func current() throws -> UInt32 {
-        guard let subscription else {
-            throw ClientError(.closed, "this member is not in group '\(group)' (it left, or its connection closed)")
-        }
+        guard let subscription else { throw notJoined }
         return subscription.id
     }
 
-    /// Grants credits as messages finish, half the prefetch at a time. A failed grant does not fail
-    /// the ack, nack or reject that finished the message (it was done); the member then holds
-    /// fewer credits, and a connection that failed ends the iteration anyway.
-    private func finished(_ count: Int) async {
+    private nonisolated var notJoined: ClientError {
+        ClientError(.closed, "this member is not in group '\(group)' (it left, or its connection closed)")
+    }
+
+    /// Grants credits as messages finish, half the prefetch at a time, in a request of its own
+    /// (nothing waits for it). A failed grant does not fail the ack, nack or reject that finished
+    /// the message (it was done); the member then holds fewer credits, and a connection that
+    /// failed ends the iteration anyway.
+    private func finished(_ count: Int) {
         finishedSinceCredit += count
         guard finishedSinceCredit >= max(1, configuration.prefetch / 2) else { return }
         let credits = finishedSinceCredit
         finishedSinceCredit = 0
-        do {
-            try await grant(credits)
-        } catch {
-            logger.debug("credits not granted", metadata: ["group": "\(group)", "error": "\(error)"])
+        Task {
+            do {
+                try await self.grant(credits)
+            } catch {
+                self.logger.debug("credits not granted", metadata: ["group": "\(self.group)", "error": "\(error)"])
+            }
         }
     }
 
@@ -236,64 +277,110 @@ public actor GroupConsumer {
         )
     }
 
-    func ack(_ record: ConsumerRecord) async throws {
-        _ = try current()
-        try await settled {
-            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                pendingAcks.append((record.topic, record.partition, record.offset, done))
-                if !isSendingAcks {
-                    isSendingAcks = true
-                    Task { await self.sendAcks() }
-                }
-            }
-        }
+    /// An ack waiting to be sent, and its caller.
+    struct PendingAck {
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+        /// Resumed exactly once: by ``sendAcks()`` (every ack it takes from the queue), or at once
+        /// when the member is not in the group. Unsafe (not checked) to save an allocation per ack.
+        var done: UnsafeContinuation<Void, any Error>
     }
 
-    /// Runs a settle request and gives back the message's credit once the member no longer holds
-    /// it: when the broker took the settle, and also when it answered that the member did not
-    /// hold it any more (`notDelivered`: its ack timeout passed, or its topic was deleted), since
-    /// the broker does not give credits back by itself and the member would otherwise run out.
-    private func settled(_ request: () async throws -> Void) async throws {
-        do {
-            try await request()
-        } catch let error as ClientError {
-            if error.code.brokerCode != nil { await finished(1) }
-            throw error
+    /// A topic's partition, as acks are grouped into entries.
+    struct PartitionKey: Hashable {
+        var topic: String
+        var partition: Int32
+    }
+
+    /// The acks waiting to be sent, shared by the callers of ``ack(_:)`` and ``sendAcks()``.
+    struct AckQueue {
+        /// Whether the member is in the group (mirrors `subscription`: an ack fails at once if not).
+        var isJoined = false
+        var pending: [PendingAck] = []
+        /// Whether ``sendAcks()`` is running (it sends until `pending` is empty).
+        var isSending = false
+    }
+
+    /// Queues the ack (without a hop to the actor: one per message would cost more than the ack)
+    /// and returns once the broker has answered it. The credit for the message is granted by
+    /// ``sendAcks()`` once the broker has answered.
+    nonisolated func ack(_ record: ConsumerRecord) async throws {
+        try await withUnsafeThrowingContinuation { (done: UnsafeContinuation<Void, any Error>) in
+            let (isJoined, startSending) = ackQueue.withLock { queue -> (Bool, Bool) in
+                guard queue.isJoined else { return (false, false) }
+                queue.pending.append(
+                    PendingAck(topic: record.topic, partition: record.partition, offset: record.offset, done: done)
+                )
+                defer { queue.isSending = true }
+                return (true, !queue.isSending)
+            }
+            guard isJoined else {
+                done.resume(throwing: notJoined)
+                return
+            }
+            if startSending { Task { await self.sendAcks() } }
         }
-        await finished(1)
     }
 
     /// Sends the acks waiting, coalesced into ranges per partition, until none waits.
     private func sendAcks() async {
-        while !pendingAcks.isEmpty {
-            let batch = pendingAcks
-            pendingAcks.removeAll()
-            var offsets: [String: [Int32: [Int64]]] = [:]
-            for ack in batch { offsets[ack.topic, default: [:]][ack.partition, default: []].append(ack.offset) }
-            var entries: [AckRequest.Entry] = []
-            for (topic, partitions) in offsets {
-                for (partition, list) in partitions {
-                    entries.append(.init(topic: topic, partition: partition, ranges: Self.ranges(list)))
+        while true {
+            let batch = ackQueue.withLock { queue -> [PendingAck] in
+                var batch: [PendingAck] = []
+                swap(&batch, &queue.pending)
+                if batch.isEmpty { queue.isSending = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            // One entry per partition: its offsets, and which acks of the batch it answers.
+            var entryIndex: [PartitionKey: Int] = [:]
+            var offsets: [[Int64]] = []
+            var waiting: [[Int]] = []
+            var keys: [PartitionKey] = []
+            for (position, ack) in batch.enumerated() {
+                let key = PartitionKey(topic: ack.topic, partition: ack.partition)
+                if let index = entryIndex[key] {
+                    offsets[index].append(ack.offset)
+                    waiting[index].append(position)
+                } else {
+                    entryIndex[key] = keys.count
+                    keys.append(key)
+                    offsets.append([ack.offset])
+                    waiting.append([position])
                 }
+            }
+            let entries = keys.indices.map { index in
+                AckRequest.Entry(
+                    topic: keys[index].topic,
+                    partition: keys[index].partition,
+                    ranges: Self.ranges(offsets[index])
+                )
             }
             do {
                 let response = try await connection.send(
                     AckRequest(subscriptionID: try current(), entries: entries),
                     as: AckResponse.self
                 )
-                for ack in batch {
-                    let result = response.entries.first { $0.topic == ack.topic && $0.partition == ack.partition }
-                    if let result, result.errorCode != .none {
-                        ack.done.resume(throwing: ClientError.broker(result.errorCode, result.errorMessage))
-                    } else {
-                        ack.done.resume()
+                for (index, key) in keys.enumerated() {
+                    let result = response.entries.first { $0.topic == key.topic && $0.partition == key.partition }
+                    for position in waiting[index] {
+                        if let result, result.errorCode != .none {
+                            batch[position].done.resume(
+                                throwing: ClientError.broker(result.errorCode, result.errorMessage)
+                            )
+                        } else {
+                            batch[position].done.resume()
+                        }
                     }
                 }
+                // Each message is no longer held, also when its ack was refused (`notDelivered`:
+                // the broker took it back) — see ``settled(_:)``.
+                finished(batch.count)
             } catch {
                 for ack in batch { ack.done.resume(throwing: error) }
             }
         }
-        isSendingAcks = false
     }
 
     /// Sorted offsets as the fewest ranges.
@@ -307,6 +394,20 @@ public actor GroupConsumer {
             }
         }
         return ranges
+    }
+
+    /// Runs a nack or reject and gives back the message's credit once the member no longer holds
+    /// it: when the broker took the request, and also when it answered that the member did not
+    /// hold it any more (`notDelivered`: its ack timeout passed, or its topic was deleted), since
+    /// the broker does not give credits back by itself and the member would otherwise run out.
+    private func settled(_ request: () async throws -> Void) async throws {
+        do {
+            try await request()
+        } catch let error as ClientError {
+            if error.code.brokerCode != nil { finished(1) }
+            throw error
+        }
+        finished(1)
     }
 
     func nack(_ record: ConsumerRecord, delay: Duration?, reason: String?) async throws {

@@ -1,0 +1,114 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A built executable of this package (`brokerd`, `consumer`, …) running as a child process:
+/// its standard error collected as it arrives, its standard output collected or left in a pipe
+/// nobody reads (so the process blocks once the pipe is full). Killed with SIGKILL when dropped.
+final class ChildProcess {
+    let process = Process()
+    let name: String
+    private let errors = Pipe()
+    let output = Pipe()
+    private let log = NIOLockedValueBox(Data())
+
+    /// Starts `name`; with `keepsOutput` false its standard output goes to /dev/null.
+    init(_ name: String, _ arguments: [String], keepsOutput: Bool = true) throws {
+        signal(SIGPIPE, SIG_IGN)
+        self.name = name
+        process.executableURL = try Self.executable(named: name)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        process.environment = environment
+        process.standardError = errors
+        process.standardOutput = keepsOutput ? output : FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let log = self.log
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+            } else {
+                log.withLockedValue { $0.append(data) }
+            }
+        }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        errors.fileHandleForReading.readabilityHandler = nil
+    }
+
+    /// What the process wrote to standard error so far.
+    var standardError: String { log.withLockedValue { String(decoding: $0, as: UTF8.self) } }
+
+    /// Sends `signal` and waits (bounded) for the exit; the termination status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) throws -> Int32 {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw TestFailure("\(name) still running \(timeoutSeconds) s after signal \(signal)")
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Everything in the standard output pipe, read once the process has exited.
+    func remainingOutput() -> String {
+        try? output.fileHandleForWriting.close()
+        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    /// The path of a product built beside the test bundle (`swift build` builds them all).
+    static func executable(named name: String) throws -> URL {
+        let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw TestFailure("\(name) is not built beside \(testBinary.path): run `swift build` first")
+    }
+}
+
+/// The real `brokerd` on an ephemeral 127.0.0.1 port with `dataDirectory`; `port` read from its log.
+final class BrokerdChild {
+    let child: ChildProcess
+    let port: Int
+
+    init(dataDirectory: String) throws {
+        child = try ChildProcess(
+            "brokerd",
+            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory],
+            keepsOutput: false
+        )
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            for line in child.standardError.split(separator: "\n") where line.contains("broker listening") {
+                if let range = line.range(of: #"127\.0\.0\.1:\d+"#, options: .regularExpression),
+                    let port = Int(line[range].split(separator: ":")[1])
+                {
+                    self.port = port
+                    return
+                }
+            }
+            guard child.process.isRunning else { throw TestFailure("brokerd exited: \(child.standardError)") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw TestFailure("brokerd did not start listening within 60 s: \(child.standardError)")
+    }
+}

@@ -85,15 +85,16 @@ final class ChildProcess {
     }
 }
 
-/// The real `brokerd` on an ephemeral 127.0.0.1 port with `dataDirectory`; `port` read from its log.
+/// The real `brokerd` on 127.0.0.1 (an ephemeral port unless `port` is given) with
+/// `dataDirectory`; `port` read from its log.
 final class BrokerdChild {
     let child: ChildProcess
     let port: Int
 
-    init(dataDirectory: String) throws {
+    init(dataDirectory: String, port requested: Int = 0) throws {
         child = try ChildProcess(
             "brokerd",
-            ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory],
+            ["--listen", "127.0.0.1:\(requested)", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory],
             keepsOutput: false
         )
         let deadline = Date().addingTimeInterval(60)

@@ -160,29 +160,7 @@ import Testing
     @Test("ordering partition: a failing message holds back later messages of its partition only")
     func partitionModeBlocksOnlyItsPartition() async throws {
         try await withBroker { _, port in
-            try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) {
-                connection in
-                try await Admin(transport: connection).createTopic("jobs", partitions: 2)
-                try await Producer.withProducer(transport: connection) { producer in
-                    for index in 0..<10 {
-                        _ = try await producer.enqueue(
-                            topic: "jobs",
-                            key: "a-\(index)",
-                            value: "p0 \(index)",
-                            partition: 0
-                        )
-                    }
-                    for index in 0..<20 {
-                        _ = try await producer.enqueue(
-                            topic: "jobs",
-                            key: "b-\(index)",
-                            value: "p1 \(index)",
-                            partition: 1
-                        )
-                    }
-                    try await producer.flush()
-                }
-            }
+            try await Self.produceOnTwoPartitions(port: port)
             let member = try await RawMember(port: port)
             let subscribed = try await member.subscribe(
                 group: "strict",
@@ -222,6 +200,79 @@ import Testing
             }
             #expect(acked[0] == Array(0..<10) && acked[1] == Array(0..<20))
             #expect(failures >= 3)
+        }
+    }
+
+    /// Ten messages on partition 0 (`p0 0` …) and twenty on partition 1, each with its own key.
+    private static func produceOnTwoPartitions(port: Int) async throws {
+        try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) {
+            connection in
+            try await Admin(transport: connection).createTopic("jobs", partitions: 2)
+            try await Producer.withProducer(transport: connection) { producer in
+                for index in 0..<10 {
+                    _ = try await producer.enqueue(
+                        topic: "jobs",
+                        key: "a-\(index)",
+                        value: "p0 \(index)",
+                        partition: 0
+                    )
+                }
+                for index in 0..<20 {
+                    _ = try await producer.enqueue(
+                        topic: "jobs",
+                        key: "b-\(index)",
+                        value: "p1 \(index)",
+                        partition: 1
+                    )
+                }
+                try await producer.flush()
+            }
+        }
+    }
+
+    @Test("ordering partition: a message dead-lettered after maxDeliveries releases its partition, in order")
+    func partitionModeDeadLetterReleasesThePartition() async throws {
+        try await withBroker { server, port in
+            try await Self.produceOnTwoPartitions(port: port)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(
+                group: "strict",
+                topics: ["jobs"],
+                settings: RequestedGroupSettings(
+                    ordering: .partition,
+                    maxDeliveries: 3,
+                    backoffInitialMilliseconds: 5,
+                    backoffMaxMilliseconds: 5
+                ),
+                credits: 1000
+            )
+            var acked: [Int32: [Int64]] = [0: [], 1: []]
+            var failures: [Int32] = []
+            let deadline = Date().addingTimeInterval(60)
+            while acked[0]!.count < 9 || acked[1]!.count < 20 {
+                guard Date() < deadline else { throw TestFailure("not done within 60 s: \(acked)") }
+                for delivered in try await member.nextPush() {
+                    if delivered.partition == 0 && delivered.offset == 0 {
+                        failures.append(delivered.deliveryCount)
+                        _ = try await member.nack("jobs", delivered, reason: "always fails")
+                        continue
+                    }
+                    if delivered.partition == 0 {
+                        // The partition goes on only once its first message is a dead letter.
+                        #expect(failures == [1, 2, 3], "p0/\(delivered.offset) while p0/0 was unfinished")
+                        #expect(server.topicRegistry?.topic(named: "dlq.strict.jobs") != nil)
+                        #expect(delivered.offset == Int64(acked[0]!.count) + 1, "in offset order: \(delivered)")
+                    } else {
+                        #expect(delivered.offset == Int64(acked[1]!.count), "in offset order: \(delivered)")
+                    }
+                    _ = try await member.ack("jobs", [delivered])
+                    acked[delivered.partition]!.append(delivered.offset)
+                }
+            }
+            #expect(failures == [1, 2, 3])
+            #expect(acked[0] == Array(1..<10) && acked[1] == Array(0..<20))
+            let letters = try await readTopic("dlq.strict.jobs", port: port, server: server, atLeast: 1)
+            #expect(letters.map(\.valueString) == ["p0 0"] && letters.first?.partition == 0)
         }
     }
 }

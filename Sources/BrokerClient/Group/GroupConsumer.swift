@@ -17,6 +17,14 @@ public struct GroupConsumerConfiguration: Sendable {
     public var ackTimeout: Duration?
     public var maxDeliveries: Int?
     public var maxUnfinishedPerPartition: Int?
+    /// The backoff before a failed message is delivered again: after the n-th failure,
+    /// `min(backoffInitial × backoffMultiplier^(n-1), backoffMax)` with jitter (docs/GROUPS.md);
+    /// the broker's defaults are 1 s, ×2 and 5 min. The multiplier is sent in hundredths (1.5 is
+    /// 150); the broker accepts 1 to 10, durations up to 24 h, and refuses others
+    /// (`invalidRequest`).
+    public var backoffInitial: Duration?
+    public var backoffMultiplier: Double?
+    public var backoffMax: Duration?
 
     /// The defaults: start at the end, prefetch 100, the group's settings.
     public init() {}
@@ -115,6 +123,9 @@ public actor GroupConsumer {
             settings.ackTimeoutMilliseconds = configuration.ackTimeout.map(Admin.milliseconds)
             settings.maxDeliveries = configuration.maxDeliveries.map { Int32(clamping: $0) }
             settings.maxUnfinishedPerPartition = configuration.maxUnfinishedPerPartition.map { Int32(clamping: $0) }
+            settings.backoffInitialMilliseconds = configuration.backoffInitial.map(Admin.milliseconds)
+            settings.backoffMultiplierPercent = configuration.backoffMultiplier.map(Self.percent)
+            settings.backoffMaxMilliseconds = configuration.backoffMax.map(Admin.milliseconds)
             // Joins with no credits, so that nothing is pushed before this member is listening.
             let response = try await connection.send(
                 SubscribeRequest(
@@ -150,6 +161,14 @@ public actor GroupConsumer {
         } catch {
             continuation.finish(throwing: error)
         }
+    }
+
+    /// A multiplier in hundredths, rounded; one that is not finite or out of `Int32` is sent as
+    /// `Int32.max`, which the broker refuses with the range (rather than trapping here).
+    static func percent(_ multiplier: Double) -> Int32 {
+        let hundredths = (multiplier * 100).rounded()
+        guard hundredths.isFinite, hundredths >= 0, hundredths <= Double(Int32.max) else { return Int32.max }
+        return Int32(hundredths)
     }
 
     private func received(_ push: DeliverPush) {

@@ -66,6 +66,26 @@ final class ChildProcess {
         return process.terminationStatus
     }
 
+    /// Whether a thread of the process is inside `write(1, …)`: blocked writing to its standard
+    /// output (a full pipe), read from `/proc/PID/task/*/syscall` (the syscall number, then the
+    /// arguments). `false` where that cannot be read.
+    func isBlockedWritingOutput() -> Bool {
+        #if arch(x86_64)
+        let write = "1"
+        #elseif arch(arm64)
+        let write = "64"
+        #else
+        return false
+        #endif
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+            guard let line = try? String(contentsOfFile: "\(tasks)/\(task)/syscall", encoding: .utf8) else { continue }
+            let fields = line.split(separator: " ")
+            if fields.count >= 2 && fields[0] == write && fields[1] == "0x1" { return true }
+        }
+        return false
+    }
+
     /// Everything in the standard output pipe, read once the process has exited.
     func remainingOutput() -> String {
         try? output.fileHandleForWriting.close()

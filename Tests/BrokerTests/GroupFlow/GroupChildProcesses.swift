@@ -1,3 +1,4 @@
+import BrokerClient
 import Foundation
 import NIOConcurrencyHelpers
 import Testing
@@ -132,4 +133,26 @@ final class BrokerdChild {
         }
         throw TestFailure("brokerd did not start listening within 60 s: \(child.standardError)")
     }
+}
+
+/// Every record of `topic` on the broker at `port` (a child process: nothing to ask but the wire),
+/// once it holds at least `count` (bounded wait; fewer if it never does).
+func readTopic(_ topic: String, port: Int, atLeast count: Int) async throws -> [ConsumerRecord] {
+    var records: [ConsumerRecord] = []
+    for _ in 0..<400 {
+        records = []
+        do {
+            try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
+                var configuration = ConsumerConfiguration()
+                configuration.stopsAtEnd = true
+                let consumer = Consumer(transport: connection, topic: topic, configuration: configuration)
+                for try await record in consumer.records() { records.append(record) }
+            }
+        } catch let error as ClientError where error.code == .broker(.unknownTopic) {
+            records = []
+        }
+        if records.count >= count { return records }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    return records
 }

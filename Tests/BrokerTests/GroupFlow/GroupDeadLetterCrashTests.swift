@@ -96,7 +96,7 @@ import Testing
                 if !finished { try await Task.sleep(for: .milliseconds(20)) }
             }
         }
-        let letters = try await readAll("dlq.workers.jobs", port: second.port)
+        let letters = try await readTopic("dlq.workers.jobs", port: second.port, atLeast: Self.poisons)
         let sources = letters.map {
             "\($0.headerString("sluice.dlq.partition") ?? "")/\($0.headerString("sluice.dlq.offset") ?? "")"
         }
@@ -111,20 +111,5 @@ import Testing
             described.partitions.reduce(0) { $0 + $1.deadLettered } == Int64(Self.poisons),
             "\(described.partitions)"
         )
-    }
-
-    /// Every record of `topic` (which exists), read to its end.
-    private func readAll(_ topic: String, port: Int) async throws -> [ConsumerRecord] {
-        try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
-            var configuration = ConsumerConfiguration()
-            configuration.stopsAtEnd = true
-            var records: [ConsumerRecord] = []
-            for try await record in Consumer(transport: connection, topic: topic, configuration: configuration)
-                .records()
-            {
-                records.append(record)
-            }
-            return records
-        }
     }
 }

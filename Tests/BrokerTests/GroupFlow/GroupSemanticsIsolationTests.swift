@@ -180,7 +180,9 @@ import Testing
         }
     }
 
-    @Test("a member that never reads gets nothing more once its connection is unwritable: in flight stops growing")
+    @Test(
+        "a member that never reads gets nothing more once its connection is unwritable; other members and groups flow"
+    )
     func deafMemberStopsGettingDeliveries() async throws {
         try await withBroker { server, port in
             // 2,400 messages of 16 KiB over 3 partitions (38 MiB): more than the socket buffers and
@@ -224,6 +226,34 @@ import Testing
                 "deliveries went on into a full connection: \(before) → \(after)"
             )
             #expect(stillUnwritable, "the member's connection drained without reading")
+
+            // The deaf member holds back neither another member of its group (which gets every
+            // message the deaf one does not hold) nor another group on the topic (which gets all).
+            let other = try await RawMember(port: port)
+            try await other.subscribe(group: "workers", topics: ["jobs"], credits: 100_000)
+            let otherGroup = try await RawMember(port: port)
+            try await otherGroup.subscribe(group: "auditors", topics: ["jobs"], credits: 100_000)
+            var sameGroup: Set<String> = []
+            var audited: Set<String> = []
+            let deadline = Date().addingTimeInterval(60)
+            while sameGroup.count < 2400 - after || audited.count < 2400 {
+                guard Date() < deadline else {
+                    throw TestFailure("\(sameGroup.count) of \(2400 - after) and \(audited.count) of 2400 within 60 s")
+                }
+                if other.hasPendingPush {
+                    let push = try await other.nextPush()
+                    sameGroup.formUnion(push.map { "\($0.partition)/\($0.offset)" })
+                    _ = try await other.ack("jobs", push)
+                } else if otherGroup.hasPendingPush {
+                    let push = try await otherGroup.nextPush()
+                    audited.formUnion(push.map { "\($0.partition)/\($0.offset)" })
+                    _ = try await otherGroup.ack("jobs", push)
+                } else {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            #expect(sameGroup.count == 2400 - after && audited.count == 2400)
+            #expect(try await runtime.loop.submit { inFlight() }.get() == after, "the deaf member still holds its own")
         }
     }
 }

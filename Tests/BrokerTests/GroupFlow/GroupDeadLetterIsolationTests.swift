@@ -15,9 +15,10 @@ import Testing
         .disabled(
             Comment(
                 rawValue:
-                    "defect: GroupManager.describeGroup reports deadLettered as the record count of the "
-                    + "dlq.<group>.<topic> partition (log end - log start), so a group re-created after a delete shows the "
-                    + "old group's dead letters (the topic stays), and DLQ retention or a produce to the topic changes it"
+                    "defect: GroupManager.describeGroup reports deadLettered as the record count "
+                    + "of the dlq.<group>.<topic> partition (log end - log start), so a group re-created "
+                    + "after a delete shows the old group's dead letters (the topic stays), and DLQ "
+                    + "retention or a produce to the topic changes it"
             )
         )
     )
@@ -100,11 +101,12 @@ import Testing
         .disabled(
             Comment(
                 rawValue:
-                    "defect: reject goes through the same settle path as ack "
-                    + "(RequestRouter+Groups, GroupRuntime.settle): it is answered once its failed events are durable, before the dead letters are written and "
-                    + "marked (PROTOCOL.md §5.17: answered once each dead letter is durably appended and its finished "
-                    + "mark is durable), so a dead-letter write that fails (storageError, limitExceeded) is never "
-                    + "reported and a client reading the dead-letter topic after the answer may not find the letter"
+                    "defect: reject goes through the same settle path as ack (RequestRouter+Groups, "
+                    + "GroupRuntime.settle): it is answered once its failed events are durable, before "
+                    + "the dead letters are written and marked (PROTOCOL.md §5.17: answered once each "
+                    + "dead letter is durably appended and its finished mark is durable), so a dead-letter "
+                    + "write that fails (storageError, limitExceeded) is never reported and a client "
+                    + "reading the dead-letter topic after the answer may not find the letter"
             )
         )
     )

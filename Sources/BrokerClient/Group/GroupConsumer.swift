@@ -118,6 +118,17 @@ public actor GroupConsumer {
     private func join(_ continuation: AsyncThrowingStream<GroupMessage, any Error>.Continuation) async {
         do {
             try await connection.connect()
+            // An earlier iteration that ended early (a `break`) left its subscription open, taking
+            // deliveries nobody reads: leave it, so that what it holds comes again at once (a
+            // clean leave, not a failure) instead of after the group's ack timeout.
+            if let stale = subscription {
+                subscription = nil
+                finishedSinceCredit = 0
+                connection.pushes.unsubscribe(session: stale.session, subscription: stale.id)
+                if await connection.sessionID == stale.session {
+                    _ = try? await connection.send(LeaveRequest(subscriptionID: stale.id), as: LeaveResponse.self)
+                }
+            }
             var settings = RequestedGroupSettings()
             settings.ordering = configuration.ordering
             settings.ackTimeoutMilliseconds = configuration.ackTimeout.map(Admin.milliseconds)

@@ -57,8 +57,7 @@ public actor GroupConsumer {
     private var subscription: (id: UInt32, session: UInt64)?
     private var continuation: AsyncThrowingStream<GroupMessage, any Error>.Continuation?
     private var finishedSinceCredit = 0
-    private var pendingAcks:
-        [(topic: String, partition: Int32, offset: Int64, done: CheckedContinuation<Void, any Error>)] = []
+    private var pendingAcks: [PendingAck] = []
     private var isSendingAcks = false
     /// Set by ``leave()``: a join still under way leaves as soon as it is done.
     private var hasLeft = false
@@ -244,9 +243,12 @@ public actor GroupConsumer {
         return subscription.id
     }
 
-    /// Grants credits as messages finish, half the prefetch at a time. A failed grant does not fail
-    /// the ack, nack or reject that finished the message (it was done); the member then holds
-    /// fewer credits, and a connection that failed ends the iteration anyway.
+    /// Grants credits as messages finish, half the prefetch at a time. A message whose ack, nack or
+    /// reject the broker refused (`notDelivered`: its ack timeout passed) counts too: the broker
+    /// used a credit to deliver it either way, so a member that did not grant it back would get
+    /// fewer and fewer messages, and none once `prefetch` settles had been refused. A failed grant
+    /// does not fail the ack, nack or reject that finished the message (it was done); the member
+    /// then holds fewer credits, and a connection that failed ends the iteration anyway.
     private func finished(_ count: Int) async {
         finishedSinceCredit += count
         guard finishedSinceCredit >= max(1, configuration.prefetch / 2) else { return }
@@ -266,42 +268,81 @@ public actor GroupConsumer {
         )
     }
 
+    /// An `ack()` waiting for its answer.
+    struct PendingAck {
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+        var done: CheckedContinuation<Void, any Error>
+    }
+
+    /// The most offsets re-acknowledged one by one in a request (the broker's default
+    /// `maxEntriesPerRequest`).
+    static let maxEntriesPerAck = 4096
+
     func ack(_ record: ConsumerRecord) async throws {
         _ = try current()
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            pendingAcks.append((record.topic, record.partition, record.offset, done))
-            if !isSendingAcks {
-                isSendingAcks = true
-                Task { await self.sendAcks() }
+        do {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                pendingAcks.append(
+                    PendingAck(topic: record.topic, partition: record.partition, offset: record.offset, done: done)
+                )
+                if !isSendingAcks {
+                    isSendingAcks = true
+                    Task { await self.sendAcks() }
+                }
             }
+        } catch {
+            // Refused or not sent: the broker used a credit for the delivery all the same.
+            await finished(1)
+            throw error
         }
         await finished(1)
     }
 
-    /// Sends the acks waiting, coalesced into ranges per partition, until none waits.
+    /// Sends the acks waiting, coalesced into ranges per partition, until none waits. An entry
+    /// refused with `notDelivered` names only its first such offset and still acknowledges the
+    /// others, so its acks are then sent again one offset per entry (acknowledging a finished
+    /// offset again is accepted): each `ack()` is answered with its own outcome.
     private func sendAcks() async {
         while !pendingAcks.isEmpty {
             let batch = pendingAcks
             pendingAcks.removeAll()
-            var offsets: [String: [Int32: [Int64]]] = [:]
-            for ack in batch { offsets[ack.topic, default: [:]][ack.partition, default: []].append(ack.offset) }
-            var entries: [AckRequest.Entry] = []
-            for (topic, partitions) in offsets {
-                for (partition, list) in partitions {
-                    entries.append(.init(topic: topic, partition: partition, ranges: Self.ranges(list)))
+            var groups: [[PendingAck]] = []
+            var indexOf: [String: [Int32: Int]] = [:]
+            for ack in batch {
+                if let index = indexOf[ack.topic]?[ack.partition] {
+                    groups[index].append(ack)
+                } else {
+                    indexOf[ack.topic, default: [:]][ack.partition] = groups.count
+                    groups.append([ack])
                 }
+            }
+            let entries = groups.map { acks in
+                AckRequest.Entry(
+                    topic: acks[0].topic,
+                    partition: acks[0].partition,
+                    ranges: Self.ranges(acks.map(\.offset))
+                )
             }
             do {
                 let response = try await connection.send(
                     AckRequest(subscriptionID: try current(), entries: entries),
                     as: AckResponse.self
                 )
-                for ack in batch {
-                    let result = response.entries.first { $0.topic == ack.topic && $0.partition == ack.partition }
-                    if let result, result.errorCode != .none {
-                        ack.done.resume(throwing: ClientError.broker(result.errorCode, result.errorMessage))
+                // One result per entry, in request order.
+                for (index, acks) in groups.enumerated() {
+                    let result = index < response.entries.count ? response.entries[index] : nil
+                    guard let result, result.errorCode != .none else {
+                        for ack in acks { ack.done.resume() }
+                        continue
+                    }
+                    if result.errorCode == .notDelivered && acks.count > 1 {
+                        await sendOneByOne(acks)
                     } else {
-                        ack.done.resume()
+                        for ack in acks {
+                            ack.done.resume(throwing: ClientError.broker(result.errorCode, result.errorMessage))
+                        }
                     }
                 }
             } catch {
@@ -309,6 +350,34 @@ public actor GroupConsumer {
             }
         }
         isSendingAcks = false
+    }
+
+    /// Acknowledges each of `acks` in an entry of its own and answers each with its result.
+    private func sendOneByOne(_ acks: [PendingAck]) async {
+        for start in stride(from: 0, to: acks.count, by: Self.maxEntriesPerAck) {
+            let chunk = Array(acks[start..<min(start + Self.maxEntriesPerAck, acks.count)])
+            do {
+                let response = try await connection.send(
+                    AckRequest(
+                        subscriptionID: try current(),
+                        entries: chunk.map {
+                            .init(topic: $0.topic, partition: $0.partition, ranges: [$0.offset...$0.offset])
+                        }
+                    ),
+                    as: AckResponse.self
+                )
+                for (index, ack) in chunk.enumerated() {
+                    if index < response.entries.count, response.entries[index].errorCode != .none {
+                        let result = response.entries[index]
+                        ack.done.resume(throwing: ClientError.broker(result.errorCode, result.errorMessage))
+                    } else {
+                        ack.done.resume()
+                    }
+                }
+            } catch {
+                for ack in chunk { ack.done.resume(throwing: error) }
+            }
+        }
     }
 
     /// Sorted offsets as the fewest ranges.
@@ -340,8 +409,8 @@ public actor GroupConsumer {
             ),
             as: NackResponse.self
         )
-        try Self.check(response.entries)
         await finished(1)
+        try Self.check(response.entries)
     }
 
     func reject(_ record: ConsumerRecord, reason: String?) async throws {
@@ -354,8 +423,8 @@ public actor GroupConsumer {
             ),
             as: RejectResponse.self
         )
-        try Self.check(response.entries)
         await finished(1)
+        try Self.check(response.entries)
     }
 
     func extend(_ record: ConsumerRecord) async throws {

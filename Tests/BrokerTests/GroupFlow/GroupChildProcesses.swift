@@ -56,12 +56,17 @@ final class ChildProcess {
     @discardableResult
     func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) throws -> Int32 {
         kill(process.processIdentifier, signal)
+        return try waitForExit(timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Waits (bounded) for the exit, killing the process if it does not; the termination status.
+    func waitForExit(timeoutSeconds: Double = 60) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         guard !process.isRunning else {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            throw TestFailure("\(name) still running \(timeoutSeconds) s after signal \(signal)")
+            throw TestFailure("\(name) still running after \(timeoutSeconds) s")
         }
         process.waitUntilExit()
         return process.terminationStatus

@@ -12,7 +12,6 @@ import Testing
     @Test(
         "consumer --group goes on when an ack is refused after the ack timeout",
         .disabled(
-            if: false,
             Comment(
                 rawValue:
                     "defect: ConsumerTool.runGroup lets a refused ack (notDelivered after the ack timeout, "

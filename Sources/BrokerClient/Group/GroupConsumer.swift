@@ -18,6 +18,14 @@ public struct GroupConsumerConfiguration: Sendable {
     public var ackTimeout: Duration?
     public var maxDeliveries: Int?
     public var maxUnfinishedPerPartition: Int?
+    /// The backoff before a failed message is delivered again: after the n-th failure,
+    /// `min(backoffInitial × backoffMultiplier^(n-1), backoffMax)` with jitter (docs/GROUPS.md);
+    /// the broker's defaults are 1 s, ×2 and 5 min. The multiplier is sent in hundredths (1.5 is
+    /// 150); the broker accepts 1 to 10, durations up to 24 h, and refuses others
+    /// (`invalidRequest`).
+    public var backoffInitial: Duration?
+    public var backoffMultiplier: Double?
+    public var backoffMax: Duration?
 
     /// The defaults: start at the end, prefetch 100, the group's settings.
     public init() {}
@@ -112,11 +120,25 @@ public actor GroupConsumer {
     private func join(_ continuation: AsyncThrowingStream<GroupMessage, any Error>.Continuation) async {
         do {
             try await connection.connect()
+            // An earlier iteration that ended early (a `break`) left its subscription open, taking
+            // deliveries nobody reads: leave it, so that what it holds comes again at once (a
+            // clean leave, not a failure) instead of after the group's ack timeout.
+            if let stale = subscription {
+                subscription = nil
+                finishedSinceCredit = 0
+                connection.pushes.unsubscribe(session: stale.session, subscription: stale.id)
+                if await connection.sessionID == stale.session {
+                    _ = try? await connection.send(LeaveRequest(subscriptionID: stale.id), as: LeaveResponse.self)
+                }
+            }
             var settings = RequestedGroupSettings()
             settings.ordering = configuration.ordering
             settings.ackTimeoutMilliseconds = configuration.ackTimeout.map(Admin.milliseconds)
             settings.maxDeliveries = configuration.maxDeliveries.map { Int32(clamping: $0) }
             settings.maxUnfinishedPerPartition = configuration.maxUnfinishedPerPartition.map { Int32(clamping: $0) }
+            settings.backoffInitialMilliseconds = configuration.backoffInitial.map(Admin.milliseconds)
+            settings.backoffMultiplierPercent = configuration.backoffMultiplier.map(Self.percent)
+            settings.backoffMaxMilliseconds = configuration.backoffMax.map(Admin.milliseconds)
             // Joins with no credits, so that nothing is pushed before this member is listening.
             let response = try await connection.send(
                 SubscribeRequest(
@@ -152,6 +174,14 @@ public actor GroupConsumer {
         } catch {
             continuation.finish(throwing: error)
         }
+    }
+
+    /// A multiplier in hundredths, rounded; one that is not finite or out of `Int32` is sent as
+    /// `Int32.max`, which the broker refuses with the range (rather than trapping here).
+    static func percent(_ multiplier: Double) -> Int32 {
+        let hundredths = (multiplier * 100).rounded()
+        guard hundredths.isFinite, hundredths >= 0, hundredths <= Double(Int32.max) else { return Int32.max }
+        return Int32(hundredths)
     }
 
     private func received(_ push: DeliverPush) {
@@ -253,9 +283,12 @@ public actor GroupConsumer {
     }
 
     /// Grants credits as messages finish, half the prefetch at a time, in a request of its own
-    /// (nothing waits for it). A failed grant does not fail the ack, nack or reject that finished
-    /// the message (it was done); the member then holds fewer credits, and a connection that
-    /// failed ends the iteration anyway.
+    /// (nothing waits for it). A message whose ack, nack or reject the broker refused
+    /// (`notDelivered`: its ack timeout passed) counts too: the broker used a credit to deliver it
+    /// either way, so a member that did not grant it back would get fewer and fewer messages, and
+    /// none once `prefetch` settles had been refused. A failed grant does not fail the ack, nack or
+    /// reject that finished the message (it was done); the member then holds fewer credits, and a
+    /// connection that failed ends the iteration anyway.
     private func finished(_ count: Int) {
         finishedSinceCredit += count
         guard finishedSinceCredit >= max(1, configuration.prefetch / 2) else { return }
@@ -286,6 +319,10 @@ public actor GroupConsumer {
         /// when the member is not in the group. Unsafe (not checked) to save an allocation per ack.
         var done: UnsafeContinuation<Void, any Error>
     }
+
+    /// The most offsets re-acknowledged one by one in a request (the broker's default
+    /// `maxEntriesPerRequest`).
+    static let maxEntriesPerAck = 4096
 
     /// A topic's partition, as acks are grouped into entries.
     struct PartitionKey: Hashable {
@@ -323,7 +360,10 @@ public actor GroupConsumer {
         }
     }
 
-    /// Sends the acks waiting, coalesced into ranges per partition, until none waits.
+    /// Sends the acks waiting, coalesced into ranges per partition, until none waits. An entry
+    /// refused with `notDelivered` names only its first such offset and still acknowledges the
+    /// others, so its acks are then sent again one offset per entry (acknowledging a finished
+    /// offset again is accepted): each `ack()` is answered with its own outcome.
     private func sendAcks() async {
         while true {
             let batch = ackQueue.withLock { queue -> [PendingAck] in
@@ -362,8 +402,14 @@ public actor GroupConsumer {
                     AckRequest(subscriptionID: try current(), entries: entries),
                     as: AckResponse.self
                 )
+                var refused: [PendingAck] = []
                 for (index, key) in keys.enumerated() {
                     let result = response.entries.first { $0.topic == key.topic && $0.partition == key.partition }
+                    if let result, result.errorCode == .notDelivered, waiting[index].count > 1 {
+                        // It names only the first refused offset: each ack gets its own answer.
+                        refused += waiting[index].map { batch[$0] }
+                        continue
+                    }
                     for position in waiting[index] {
                         if let result, result.errorCode != .none {
                             batch[position].done.resume(
@@ -374,11 +420,40 @@ public actor GroupConsumer {
                         }
                     }
                 }
+                if !refused.isEmpty { await sendOneByOne(refused) }
                 // Each message is no longer held, also when its ack was refused (`notDelivered`:
                 // the broker took it back) — see ``settled(_:)``.
                 finished(batch.count)
             } catch {
                 for ack in batch { ack.done.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// Acknowledges each of `acks` in an entry of its own and answers each with its result.
+    private func sendOneByOne(_ acks: [PendingAck]) async {
+        for start in stride(from: 0, to: acks.count, by: Self.maxEntriesPerAck) {
+            let chunk = Array(acks[start..<min(start + Self.maxEntriesPerAck, acks.count)])
+            do {
+                let response = try await connection.send(
+                    AckRequest(
+                        subscriptionID: try current(),
+                        entries: chunk.map {
+                            .init(topic: $0.topic, partition: $0.partition, ranges: [$0.offset...$0.offset])
+                        }
+                    ),
+                    as: AckResponse.self
+                )
+                for (index, ack) in chunk.enumerated() {
+                    if index < response.entries.count, response.entries[index].errorCode != .none {
+                        let result = response.entries[index]
+                        ack.done.resume(throwing: ClientError.broker(result.errorCode, result.errorMessage))
+                    } else {
+                        ack.done.resume()
+                    }
+                }
+            } catch {
+                for ack in chunk { ack.done.resume(throwing: error) }
             }
         }
     }

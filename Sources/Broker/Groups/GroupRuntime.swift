@@ -293,6 +293,9 @@ final class GroupRuntime: @unchecked Sendable {
         guard !isClosed else { return }
         let now = Self.monotonicNow()
         let wallClock = currentTimeMilliseconds()
+        // A push was full and its member has credits left: another round follows (nothing else
+        // may come to start one, if the member acknowledges nothing meanwhile).
+        var isCut = false
         for memberID in memberOrder {
             guard var member = members[memberID], member.credits > 0 else { continue }
             guard member.outlet.isWritable else {
@@ -319,6 +322,7 @@ final class GroupRuntime: @unchecked Sendable {
                 )
                 guard !deliveries.isEmpty else { continue }
                 member.credits -= deliveries.count
+                if deliveries.count == Self.maxDeliveriesPerPush, member.credits > 0 { isCut = true }
                 // Recorded before they are sent: a crash never loses a delivery count.
                 guard persist(key) else { continue }
                 send(deliveries, from: key, to: member)
@@ -330,6 +334,7 @@ final class GroupRuntime: @unchecked Sendable {
         if !slotOrder.isEmpty { slotOrder.append(slotOrder.removeFirst()) }
         for key in slotOrder { readAheadIfNeeded(key) }
         armTimer()
+        if isCut { scheduleRound() }
     }
 
     /// Arms the timer for the earliest ack deadline or backoff end.

@@ -114,7 +114,17 @@ public enum ConsumerTool {
                     }
                 output.writeLine(line)
                 output.flush()
-                try await message.ack()
+                do {
+                    try await message.ack()
+                } catch let error as ClientError where error.code == .broker(.notDelivered) {
+                    // Its ack timeout passed first (its output was blocked, say): the broker
+                    // delivers it again, at least once; the consumer goes on.
+                    StandardOutput.writeError(
+                        program: "consumer",
+                        "\(message.record.topic)/\(message.record.partition)@\(message.record.offset): ack refused "
+                            + "(its ack timeout had passed); it will be delivered again"
+                    )
+                }
                 handled += 1
                 if let count = options.count, handled >= count { break }
             }

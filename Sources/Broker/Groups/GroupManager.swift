@@ -117,6 +117,7 @@ final class GroupManager: Sendable {
             try check(request, against: existing)
             definition = existing
         } else {
+            try Self.refuseSharedDeadLetterTopics(request.group, request.topics, existing: store.currentView.groups)
             definition = GroupDefinition(
                 settings: try GroupSettings(request.settings.resolved(over: ResolvedGroupSettings(GroupSettings()))),
                 topics: request.topics
@@ -237,6 +238,35 @@ final class GroupManager: Sendable {
                     "the dead-letter topic '\(deadLetterTopic)' would be longer than \(TopicName.maximumLength) characters"
                 )
             }
+        }
+    }
+
+    /// Refuses a new group whose dead-letter topic for one of its topics would be another group's:
+    /// names may hold dots, so group `a.b` on topic `c` and group `a` on topic `b.c` would both
+    /// write to `dlq.a.b.c`, mixing their dead letters (and a redrive would deliver the other
+    /// group's).
+    /// - Throws: `invalidGroupName` naming the dead-letter topic and the group that has it.
+    static func refuseSharedDeadLetterTopics(
+        _ group: String,
+        _ topics: [String],
+        existing groups: [String: GroupDefinition]
+    ) throws {
+        var taken: [String: (group: String, topic: String)] = [:]
+        for (name, definition) in groups where name != group {
+            for topic in definition.topics {
+                taken[DeadLetterWriter.topicName(group: name, topic: topic)] = (name, topic)
+            }
+        }
+        for topic in Set(topics) {
+            let deadLetters = DeadLetterWriter.topicName(group: group, topic: topic)
+            if let owner = taken[deadLetters] {
+                throw BrokerError(
+                    .invalidGroupName,
+                    "group '\(group)' on topic '\(topic)' would share the dead-letter topic '\(deadLetters)' with "
+                        + "group '\(owner.group)' on topic '\(owner.topic)'"
+                )
+            }
+            taken[deadLetters] = (group, topic)
         }
     }
 

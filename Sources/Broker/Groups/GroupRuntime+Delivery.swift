@@ -129,13 +129,25 @@ extension GroupRuntime {
         }
         written.hop(to: loop).whenComplete { [self] result in
             deadLettersInProgress.remove(DeadLetterKey(slot: key, offset: letter.offset))
+            let waiting = DeadLetterKey(slot: key, offset: letter.offset)
             switch result {
             case .success:
                 guard slots[key] != nil else { return }
                 _ = slots[key]!.dispatch.deadLetterWritten(offset: letter.offset)
-                persist(key)
+                do {
+                    if let offset = try persistThrowing(key) {
+                        store.whenDurable(offset) { outcome in
+                            self.loop.execute { self.settleDeadLetterWaiters(outcome) { $0 == waiting } }
+                        }
+                    } else {
+                        settleDeadLetterWaiters(.success(())) { $0 == waiting }
+                    }
+                } catch {
+                    settleDeadLetterWaiters(.failure(BrokerError(error))) { $0 == waiting }
+                }
                 scheduleRound()
             case .failure(let error):
+                settleDeadLetterWaiters(.failure(BrokerError(error))) { $0 == waiting }
                 logger.error(
                     "dead letter not written; trying again",
                     metadata: [
@@ -146,5 +158,26 @@ extension GroupRuntime {
                 loop.scheduleTask(in: .seconds(1)) { [weak self] in self?.startDeadLetters(retrying: true) }
             }
         }
+    }
+
+    /// A future that completes once the dead letter `key` is written and marked durably.
+    func awaitDeadLetter(_ key: DeadLetterKey) -> EventLoopFuture<Void> {
+        let promise = loop.makePromise(of: Void.self)
+        deadLetterWaiters[key, default: []].append(promise)
+        return promise.futureResult
+    }
+
+    /// Completes the waiters of the dead letters `matching` with `outcome`.
+    func settleDeadLetterWaiters(_ outcome: Result<Void, BrokerError>, matching: (DeadLetterKey) -> Bool) {
+        for key in deadLetterWaiters.keys where matching(key) {
+            for promise in deadLetterWaiters.removeValue(forKey: key) ?? [] {
+                promise.completeWith(outcome.mapError { $0 })
+            }
+        }
+    }
+
+    /// Fails the waiters of the dead letters `matching` with `error`.
+    func settleDeadLetterWaiters(_ error: BrokerError, matching: (DeadLetterKey) -> Bool) {
+        settleDeadLetterWaiters(.failure(error), matching: matching)
     }
 }

@@ -67,6 +67,8 @@ final class GroupRuntime: @unchecked Sendable {
     private var timer: Scheduled<Void>?
     private var timerDeadline: Int64?
     var deadLettersInProgress: Set<DeadLetterKey> = []
+    /// Rejects waiting for their dead letters to be written (``settle(_:slot:deadLetter:_:)``).
+    var deadLetterWaiters: [DeadLetterKey: [EventLoopPromise<Void>]] = [:]
     private var isClosed = false
 
     struct DeadLetterKey: Hashable {
@@ -119,6 +121,7 @@ final class GroupRuntime: @unchecked Sendable {
     func removeSlots(of topic: String) {
         loop.preconditionInEventLoop()
         for key in slotOrder where key.topic == topic { slots[key] = nil }
+        settleDeadLetterWaiters(BrokerError(.unknownTopic, "topic '\(topic)' was deleted")) { $0.slot.topic == topic }
         slotOrder.removeAll { $0.topic == topic }
         deadLettersInProgress = deadLettersInProgress.filter { $0.slot.topic != topic }
         armTimer()
@@ -180,14 +183,19 @@ final class GroupRuntime: @unchecked Sendable {
     // MARK: Acknowledgements
 
     /// Applies `body` to the slot of each entry and answers once what it recorded is durable.
+    /// With `deadLetter` (a reject), an accepted entry is answered once the dead letter of the
+    /// message at the offset it names is written and its finished mark durable (or with the error
+    /// that kept it from being written; the write is tried again).
     func settle<Entry>(
         _ entries: [Entry],
         slot: (Entry) -> SlotKey,
+        deadLetter: ((Entry) -> Int64)? = nil,
         _ body: (inout PartitionDispatch<UInt64>, Entry) -> PartitionDispatch<UInt64>.Outcome
     ) -> EventLoopFuture<[GroupEntryResult]> {
         loop.preconditionInEventLoop()
         var results: [GroupEntryResult] = []
         var lastOffset: Int64?
+        var deadLettersAwaited: [(index: Int, written: EventLoopFuture<Void>)] = []
         for entry in entries {
             let key = slot(entry)
             guard slots[key] != nil else {
@@ -215,6 +223,10 @@ final class GroupRuntime: @unchecked Sendable {
                                 + "timed out, or taken back)"
                         )
                 )
+                if outcome == .accepted, let offset = deadLetter?(entry) {
+                    let written = awaitDeadLetter(DeadLetterKey(slot: key, offset: offset))
+                    deadLettersAwaited.append((results.count - 1, written))
+                }
             } catch {
                 let error = BrokerError(error)
                 results.append(
@@ -229,6 +241,38 @@ final class GroupRuntime: @unchecked Sendable {
         }
         startDeadLetters()
         scheduleRound()
+        let durable = answer(results, whenDurable: lastOffset)
+        guard !deadLettersAwaited.isEmpty else { return durable }
+        let loop = self.loop
+        return durable.flatMap { results in
+            let outcomes = deadLettersAwaited.map { awaited in
+                awaited.written.map { (awaited.index, nil as BrokerError?) }.recover {
+                    (awaited.index, BrokerError($0))
+                }
+            }
+            return EventLoopFuture.whenAllSucceed(outcomes, on: loop).map { outcomes in
+                var results = results
+                for case (let index, let error?) in outcomes where results[index].errorCode == .none {
+                    results[index] = GroupEntryResult(
+                        topic: results[index].topic,
+                        partition: results[index].partition,
+                        errorCode: error.code,
+                        errorMessage: "the dead letter was not written (it is tried again): \(error.message)"
+                    )
+                }
+                return results
+            }
+        }
+    }
+
+    /// `results`, once the group state log is durable up to `lastOffset` (each one an error if it
+    /// cannot be made durable).
+    private func answer(
+        _ results: [GroupEntryResult],
+        whenDurable lastOffset: Int64?
+    ) -> EventLoopFuture<
+        [GroupEntryResult]
+    > {
         guard let lastOffset else { return loop.makeSucceededFuture(results) }
         let settled = results
         let promise = loop.makePromise(of: [GroupEntryResult].self)
@@ -254,7 +298,7 @@ final class GroupRuntime: @unchecked Sendable {
     // MARK: State
 
     /// Writes the events `key`'s dispatcher recorded; `nil` if there were none.
-    private func persistThrowing(_ key: SlotKey) throws -> Int64? {
+    func persistThrowing(_ key: SlotKey) throws -> Int64? {
         let events = slots[key]!.dispatch.takeEvents()
         guard !events.isEmpty else { return nil }
         return try store.append(
@@ -368,6 +412,9 @@ final class GroupRuntime: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard slots[key] != nil else { return }
         _ = slots[key]!.dispatch.reset(to: offset)
+        settleDeadLetterWaiters(BrokerError(.offsetsLost, "the group was reset before the dead letter was written")) {
+            $0.slot == key
+        }
         slots[key]!.readAhead = nil
         persist(key)
         // A wait for data past the old read position no longer applies.
@@ -382,6 +429,7 @@ final class GroupRuntime: @unchecked Sendable {
         isClosed = true
         timer?.cancel()
         timer = nil
+        settleDeadLetterWaiters(BrokerError(.shuttingDown, "the broker is shutting down")) { _ in true }
     }
 
     // MARK: Reading ahead
@@ -420,6 +468,9 @@ final class GroupRuntime: @unchecked Sendable {
                 if read.logStartOffset > slots[key]!.dispatch.committedOffset {
                     // Retention removed messages the group had not finished.
                     _ = slots[key]!.dispatch.logStartMoved(to: read.logStartOffset)
+                    settleDeadLetterWaiters(BrokerError(.offsetsLost, "retention removed the message first")) {
+                        $0.slot == key && $0.offset < read.logStartOffset && !deadLettersInProgress.contains($0)
+                    }
                 }
                 if read.nextOffset > from || !read.entries.isEmpty {
                     slots[key]!.emptyReads = 0

@@ -49,13 +49,15 @@ extension RequestRouter {
                 )
             }
         case .reject:
+            // Answered once the dead letters are written (PROTOCOL.md §5.17).
             return try settle(
                 RejectRequest.self,
                 RejectResponse.self,
                 body,
                 from: connection,
                 on: eventLoop,
-                in: groups
+                in: groups,
+                deadLetter: { $0.offset }
             ) {
                 dispatch,
                 entry,
@@ -122,6 +124,7 @@ extension RequestRouter {
         from connection: PushOutlet,
         on eventLoop: any EventLoop,
         in groups: GroupManager,
+        deadLetter: (@Sendable (Request.Entry) -> Int64)? = nil,
         _ apply:
             @escaping @Sendable (inout PartitionDispatch<UInt64>, Request.Entry, UInt64, Int64) ->
             PartitionDispatch<
@@ -133,7 +136,11 @@ extension RequestRouter {
         let entries = request.entries
         return groups.withSubscription(request.subscriptionID, of: connection, on: eventLoop) { runtime, member in
             let now = GroupRuntime.monotonicNow()
-            return runtime.settle(entries, slot: { .init(topic: $0.topic, partition: $0.partition) }) {
+            return runtime.settle(
+                entries,
+                slot: { .init(topic: $0.topic, partition: $0.partition) },
+                deadLetter: deadLetter
+            ) {
                 dispatch,
                 entry in
                 apply(&dispatch, entry, member, now)

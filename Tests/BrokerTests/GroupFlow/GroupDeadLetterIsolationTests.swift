@@ -88,18 +88,7 @@ import Testing
     }
 
     @Test(
-        "a reject is answered once its dead letters are written and the messages finished",
-        .disabled(
-            Comment(
-                rawValue:
-                    "defect: reject goes through the same settle path as ack (RequestRouter+Groups, "
-                    + "GroupRuntime.settle): it is answered once its failed events are durable, before "
-                    + "the dead letters are written and marked (PROTOCOL.md §5.17: answered once each "
-                    + "dead letter is durably appended and its finished mark is durable), so a dead-letter "
-                    + "write that fails (storageError, limitExceeded) is never reported and a client "
-                    + "reading the dead-letter topic after the answer may not find the letter"
-            )
-        )
+        "a reject is answered once its dead letters are written and the messages finished"
     )
     func rejectIsAnsweredAfterTheDeadLetters() async throws {
         try await withBroker { server, port in

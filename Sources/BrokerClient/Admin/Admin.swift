@@ -119,6 +119,11 @@ public struct Admin: Sendable {
 
     static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        // Saturating: a duration beyond Int64 milliseconds (about 292 million years) is sent as
+        // the largest or smallest value, which the broker refuses with the setting's range.
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, overflowed) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return overflowed ? (whole < 0 ? .min : .max) : total
     }
 }

@@ -14,6 +14,14 @@ extension GroupRuntime {
         let sorted = deliveries.sorted { $0.offset < $1.offset }
         let partition = slots[key]!.partition
         partition.readBatches(holding: sorted.map(\.offset)).hop(to: loop).whenComplete { [self] result in
+            defer {
+                // Sent (or failed): the member's next deliveries, in a round that sees whether its
+                // connection took these (a full push may have left it credits and ready messages).
+                if members[member.id] != nil {
+                    members[member.id]!.sending -= 1
+                    if members[member.id]!.sending == 0 { scheduleRound() }
+                }
+            }
             switch result {
             case .success(let batches):
                 push(sorted, batches: batches, key: key, member: member)

@@ -19,6 +19,10 @@ final class GroupRuntime: @unchecked Sendable {
         var credits: Int
         /// Whether a callback for its connection becoming writable is registered (one at a time).
         var awaitsWritable = false
+        /// Sends whose records are still being read: nothing more is handed to the member until
+        /// they are pushed, so that its connection's writability has seen them (a member that does
+        /// not read gets about one round past its connection's high water mark, not its window).
+        var sending = 0
     }
 
     struct SlotKey: Hashable, Sendable {
@@ -58,7 +62,7 @@ final class GroupRuntime: @unchecked Sendable {
     let deadLetters: DeadLetterWriter
     let logger: Logger
 
-    private(set) var members: [UInt64: Member] = [:]
+    var members: [UInt64: Member] = [:]
     private var memberOrder: [UInt64] = []
     var slots: [SlotKey: Slot] = [:]
     private var slotOrder: [SlotKey] = []
@@ -337,11 +341,9 @@ final class GroupRuntime: @unchecked Sendable {
         guard !isClosed else { return }
         let now = Self.monotonicNow()
         let wallClock = currentTimeMilliseconds()
-        // A push was full and its member has credits left: another round follows (nothing else
-        // may come to start one, if the member acknowledges nothing meanwhile).
-        var isCut = false
         for memberID in memberOrder {
-            guard var member = members[memberID], member.credits > 0 else { continue }
+            // A member with sends under way gets its next deliveries in the round their end starts.
+            guard var member = members[memberID], member.credits > 0, member.sending == 0 else { continue }
             guard member.outlet.isWritable else {
                 // One callback per stall, however many rounds run meanwhile (a member that does not
                 // read must not make the broker's memory grow).
@@ -366,9 +368,9 @@ final class GroupRuntime: @unchecked Sendable {
                 )
                 guard !deliveries.isEmpty else { continue }
                 member.credits -= deliveries.count
-                if deliveries.count == Self.maxDeliveriesPerPush, member.credits > 0 { isCut = true }
                 // Recorded before they are sent: a crash never loses a delivery count.
                 guard persist(key) else { continue }
+                member.sending += 1
                 send(deliveries, from: key, to: member)
             }
             members[memberID] = member
@@ -378,7 +380,6 @@ final class GroupRuntime: @unchecked Sendable {
         if !slotOrder.isEmpty { slotOrder.append(slotOrder.removeFirst()) }
         for key in slotOrder { readAheadIfNeeded(key) }
         armTimer()
-        if isCut { scheduleRound() }
     }
 
     /// Arms the timer for the earliest ack deadline or backoff end.

@@ -72,6 +72,15 @@ final class ChildProcess {
         return process.terminationStatus
     }
 
+    /// Whether `/proc/PID/task/*/syscall` can be read here (some kernels or sandboxes hide it).
+    static let canSeeSyscalls: Bool = {
+        #if arch(x86_64) || arch(arm64)
+        return (try? String(contentsOfFile: "/proc/self/syscall", encoding: .utf8)) != nil
+        #else
+        return false
+        #endif
+    }()
+
     /// Whether a thread of the process is inside `write(1, …)`: blocked writing to its standard
     /// output (a full pipe), read from `/proc/PID/task/*/syscall` (the syscall number, then the
     /// arguments). `false` where that cannot be read.

@@ -355,41 +355,4 @@ import Testing
             #expect(try await member.connection.response(502).errorCode == .unknownSubscription)
         }
     }
-
-    @Test func aMemberThatDoesNotReadHoldsOneWritableCallbackHoweverManyRoundsRun() async throws {
-        try await withBroker { server, port in
-            // 2,400 messages of 16 KiB over 3 partitions (38 MiB): far more than the socket buffers
-            // and the connection's write buffer hold.
-            try await BrokerConnection.withConnection(to: BrokerAddress(host: "127.0.0.1", port: port)) { connection in
-                try await Admin(transport: connection).createTopic("jobs", partitions: 3)
-                try await Producer.withProducer(transport: connection) { producer in
-                    let value = [UInt8](repeating: 0x61, count: 16 << 10)
-                    for index in 0..<2400 {
-                        _ = try await producer.enqueue(topic: "jobs", key: "k\(index)", value: value)
-                    }
-                }
-            }
-            let deaf = try await RawMember(port: port)
-            try await deaf.subscribe(group: "workers", topics: ["jobs"], credits: 0)
-            try await deaf.connection.channel.setOption(.autoRead, value: false)
-            // The answer is never read: send the credits without waiting for it.
-            try await deaf.connection.send(
-                CreditRequest(subscriptionID: deaf.subscriptionID, credits: 100_000),
-                correlationID: 77
-            )
-            let runtime = try #require(server.groups?.runtime(named: "workers"))
-            // Wait (bounded) until the broker finds the member's connection unwritable.
-            var outlet: PushOutlet?
-            for _ in 0..<1000 {
-                outlet = try await runtime.loop.submit { runtime.members.values.first?.outlet }.get()
-                if outlet?.isWritable == false { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            #expect(outlet?.isWritable == false, "the connection never filled up")
-            // Many rounds meanwhile.
-            for _ in 0..<200 { try await runtime.loop.submit { runtime.scheduleRound() }.get() }
-            try await runtime.loop.submit {}.get()
-            #expect((outlet?.writableCallbackCount ?? 0) <= 1)
-        }
-    }
 }

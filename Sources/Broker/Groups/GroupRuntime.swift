@@ -40,8 +40,9 @@ final class GroupRuntime: @unchecked Sendable {
         /// A redriven dead-letter partition is read only below this offset (`nil`: to the end).
         var readLimit: Int64?
         /// What the last read held beyond the window's room (the records from the dispatcher's
-        /// read position on, and where that read ended): fed before the log is read again, so
-        /// that a read is decoded once however small the room each time.
+        /// read position on, at most ``maxReadAheadEntries`` or the window, and where they end):
+        /// fed before the log is read again, so that a read is decoded once however small the
+        /// room each time.
         var readAhead: (entries: ArraySlice<GroupRead.Entry>, nextOffset: Int64)?
 
         /// Whether this is a dead-letter partition the group redrives.
@@ -54,6 +55,9 @@ final class GroupRuntime: @unchecked Sendable {
     static let maxDeliveriesPerPush = 512
     /// How much a read ahead takes from a partition at a time.
     static let readAheadBytes = 1 << 20
+    /// The most records of a read that a partition keeps for later when its window has no room for
+    /// them (or the window, if larger): its memory stays bounded however small the records are.
+    static let maxReadAheadEntries = 8_192
 
     let name: String
     let definition: GroupDefinition
@@ -449,7 +453,7 @@ final class GroupRuntime: @unchecked Sendable {
         }
         if let readAhead = slots[key]!.readAhead {
             slots[key]!.readAhead = nil
-            feed(readAhead.entries, readUpTo: readAhead.nextOffset, to: key)
+            feed(readAhead.entries, readUpTo: readAhead.nextOffset, to: key, isFreshRead: false)
             return
         }
         // A redriven dead-letter partition is read up to its limit only: what was written to it
@@ -475,7 +479,7 @@ final class GroupRuntime: @unchecked Sendable {
                 }
                 if read.nextOffset > from || !read.entries.isEmpty {
                     slots[key]!.emptyReads = 0
-                    feed(read.entries[...], readUpTo: read.nextOffset, to: key)
+                    feed(read.entries[...], readUpTo: read.nextOffset, to: key, isFreshRead: true)
                 } else {
                     slots[key]!.emptyReads += 1
                     waitForData(key, after: from, retryAfter: slots[key]!.emptyReads > 1 ? .milliseconds(100) : nil)
@@ -492,7 +496,12 @@ final class GroupRuntime: @unchecked Sendable {
 
     /// Feeds records read from the log (up to `nextOffset`) to `key`'s dispatcher, as many as its
     /// window has room for, and keeps the rest in the slot's `readAhead`.
-    private func feed(_ entries: ArraySlice<GroupRead.Entry>, readUpTo nextOffset: Int64, to key: SlotKey) {
+    private func feed(
+        _ entries: ArraySlice<GroupRead.Entry>,
+        readUpTo nextOffset: Int64,
+        to key: SlotKey,
+        isFreshRead: Bool
+    ) {
         var rest = entries
         while slots[key]!.dispatch.wantsRecords {
             let position = slots[key]!.dispatch.nextReadOffset
@@ -516,7 +525,18 @@ final class GroupRuntime: @unchecked Sendable {
             let middle = low + (high - low) / 2
             if entries[middle].offset < position { low = middle + 1 } else { high = middle }
         }
-        slots[key]!.readAhead = low < entries.endIndex ? (entries[low...], nextOffset) : nil
+        if low == entries.endIndex {
+            slots[key]!.readAhead = nil
+        } else if !isFreshRead {
+            // Already bounded (kept from an earlier read): a slice of it.
+            slots[key]!.readAhead = (entries[low...], nextOffset)
+        } else {
+            // At most `maxReadAheadEntries` (or the window) kept, copied out of the read's array (a
+            // slice would keep all of it); the log is read again after the last record kept.
+            let kept = entries[low...].prefix(max(Self.maxReadAheadEntries, slots[key]!.dispatch.window))
+            let end = kept.endIndex < entries.endIndex ? entries[kept.endIndex].offset : nextOffset
+            slots[key]!.readAhead = (ArraySlice(Array(kept)), end)
+        }
         persist(key)
         startDeadLetters()
         scheduleRound()

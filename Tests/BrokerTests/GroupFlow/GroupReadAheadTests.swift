@@ -62,6 +62,29 @@ import Testing
         }
     }
 
+    @Test func aReadWithMoreRecordsThanAreKeptIsReadAgainAfterTheLastOneKept() async throws {
+        // One read holds all 8,400 records; the window takes 100 and at most maxReadAheadEntries
+        // (8,192) more are kept: the last ones must be read again, none skipped or repeated.
+        let count = GroupRuntime.maxReadAheadEntries + 208
+        try await withBroker { _, port in
+            try await produceOneBatch(port: port, topic: "jobs", count: count)
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], settings: windowOf(100), credits: 1000)
+            var delivered: [Int64] = []
+            while delivered.count < count {
+                let push = try await member.nextPush()
+                delivered += push.map(\.offset)
+                _ = try await member.ack("jobs", push)
+                try await member.credit(UInt32(push.count))
+            }
+            let firstWrong = zip(delivered, 0..<Int64(count)).first { $0 != $1 }
+            #expect(
+                delivered.count == count && firstWrong == nil,
+                "\(delivered.count) delivered; first wrong \(firstWrong as Any)"
+            )
+        }
+    }
+
     @Test func aResetForgetsWhatWasReadAheadBeforeIt() async throws {
         try await withBroker { _, port in
             try await produceOneBatch(port: port, topic: "jobs", count: 10)

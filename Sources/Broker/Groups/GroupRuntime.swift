@@ -204,6 +204,9 @@ final class GroupRuntime: @unchecked Sendable {
         var results: [GroupEntryResult] = []
         var lastOffset: Int64?
         var deadLettersAwaited: [(index: Int, written: EventLoopFuture<Void>)] = []
+        // The slots the entries changed, and the results that depend on their events being written.
+        var touched: [SlotKey] = []
+        var written: [Int] = []
         for entry in entries {
             let key = slot(entry)
             guard slots[key] != nil else {
@@ -218,32 +221,35 @@ final class GroupRuntime: @unchecked Sendable {
                 continue
             }
             let outcome = body(&slots[key]!.dispatch, entry)
-            do {
-                if let offset = try persistThrowing(key) { lastOffset = max(lastOffset ?? offset, offset) }
-                results.append(
-                    outcome == .accepted
-                        ? GroupEntryResult(topic: key.topic, partition: key.partition)
-                        : GroupEntryResult(
-                            topic: key.topic,
-                            partition: key.partition,
-                            errorCode: .notDelivered,
-                            errorMessage: "not in flight for this subscription (never delivered to it, "
-                                + "timed out, or taken back)"
-                        )
-                )
-                if outcome == .accepted, let offset = deadLetter?(entry) {
-                    let written = awaitDeadLetter(DeadLetterKey(slot: key, offset: offset))
-                    deadLettersAwaited.append((results.count - 1, written))
-                }
-            } catch {
-                let error = BrokerError(error)
-                results.append(
-                    GroupEntryResult(
+            if !touched.contains(key) { touched.append(key) }
+            written.append(results.count)
+            results.append(
+                outcome == .accepted
+                    ? GroupEntryResult(topic: key.topic, partition: key.partition)
+                    : GroupEntryResult(
                         topic: key.topic,
                         partition: key.partition,
-                        errorCode: error.code,
-                        errorMessage: error.message
+                        errorCode: .notDelivered,
+                        errorMessage: "not in flight for this subscription (never delivered to it, "
+                            + "timed out, or taken back)"
                     )
+            )
+            if outcome == .accepted, let offset = deadLetter?(entry) {
+                let written = awaitDeadLetter(DeadLetterKey(slot: key, offset: offset))
+                deadLettersAwaited.append((results.count - 1, written))
+            }
+        }
+        // One append for the whole request, however many partitions it names.
+        do {
+            lastOffset = try persistThrowing(touched)
+        } catch {
+            let error = BrokerError(error)
+            for index in written {
+                results[index] = GroupEntryResult(
+                    topic: results[index].topic,
+                    partition: results[index].partition,
+                    errorCode: error.code,
+                    errorMessage: error.message
                 )
             }
         }
@@ -315,6 +321,17 @@ final class GroupRuntime: @unchecked Sendable {
         )
     }
 
+    /// Writes the events the dispatchers of `keys` recorded, in one append; `nil` if there were none.
+    func persistThrowing(_ keys: [SlotKey]) throws -> Int64? {
+        guard keys.count > 1 else { return try keys.first.flatMap { try persistThrowing($0) } }
+        var records: [GroupStateRecord] = []
+        for key in keys {
+            let id = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
+            for event in slots[key]!.dispatch.takeEvents() { records.append(.partitionEvent(id, event)) }
+        }
+        return records.isEmpty ? nil : try store.append(records)
+    }
+
     /// ``persistThrowing(_:)``, logging a failure: the messages concerned are delivered again
     /// (after their ack timeout, or after a restart), which at-least-once allows.
     @discardableResult
@@ -363,6 +380,7 @@ final class GroupRuntime: @unchecked Sendable {
                 }
                 continue
             }
+            var taken: [(key: SlotKey, deliveries: [PartitionDispatch<UInt64>.Delivery])] = []
             for key in slotOrder where member.credits > 0 {
                 let deliveries = slots[key]!.dispatch.take(
                     upTo: min(member.credits, Self.maxDeliveriesPerPush),
@@ -372,10 +390,18 @@ final class GroupRuntime: @unchecked Sendable {
                 )
                 guard !deliveries.isEmpty else { continue }
                 member.credits -= deliveries.count
-                // Recorded before they are sent: a crash never loses a delivery count.
-                guard persist(key) else { continue }
-                member.sending += 1
-                send(deliveries, from: key, to: member)
+                taken.append((key, deliveries))
+            }
+            // Recorded (in one append) before they are sent: a crash never loses a delivery count.
+            // If they cannot be, they are not sent, and come back after their ack timeout.
+            do {
+                _ = try persistThrowing(taken.map(\.key))
+                for (key, deliveries) in taken {
+                    member.sending += 1
+                    send(deliveries, from: key, to: member)
+                }
+            } catch {
+                logger.error("group state not written", metadata: ["group": "\(name)", "error": "\(error)"])
             }
             members[memberID] = member
         }

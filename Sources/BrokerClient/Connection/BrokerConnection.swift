@@ -295,6 +295,11 @@ public actor BrokerConnection: BrokerTransport {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let idleTimeout {
+                        try channel.pipeline.syncOperations.addHandler(
+                            IdleStateHandler(allTimeout: TimeAmount(idleTimeout))
+                        )
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes))
                     )
@@ -313,14 +318,6 @@ public actor BrokerConnection: BrokerTransport {
                 timeout: configuration.requestTimeout
             )
             let handshake = try Self.decode(frame, as: HandshakeResponse.self, from: address)
-            // The idle timeout runs from here: between the connect and the handshake's write nothing
-            // is pending, and a loaded machine could let a short timeout close the new connection.
-            if let idleTimeout {
-                try await channel.pipeline.addHandler(
-                    IdleStateHandler(allTimeout: TimeAmount(idleTimeout)),
-                    position: .first
-                )
-            }
             var versions: [APIKey: UInt16] = [:]
             for ours in ProtocolVersions.supported {
                 guard let theirs = handshake.apis.first(where: { $0.apiKey == ours.apiKey }) else { continue }

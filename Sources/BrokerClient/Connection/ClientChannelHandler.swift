@@ -20,6 +20,8 @@ final class ClientChannelHandler: ChannelDuplexHandler {
 
     private var stateMachine = ConnectionStateMachine<Pending>()
     private var timeouts: [UInt32: Scheduled<Void>] = [:]
+    /// Whether a request has been written (the idle timeout counts only from then).
+    private var hasWritten = false
     private var closeReason: ClientError? {
         didSet { closeReasonBox?.record(closeReason) }
     }
@@ -41,6 +43,7 @@ final class ClientChannelHandler: ChannelDuplexHandler {
     var pendingCount: Int { stateMachine.pendingCount }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        hasWritten = true
         let request = unwrapOutboundIn(data)
         let pending = request.responsePromise.map { Pending(promise: $0, apiKey: request.apiKey) }
         switch stateMachine.sendRequest(pending) {
@@ -117,9 +120,11 @@ final class ClientChannelHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // IdleStateHandler (ConnectionConfiguration.idleTimeout): nothing read or written for that
-        // long. Close only when no request waits, so a slow answer is never cut off here.
+        // long. Close only when no request waits, so a slow answer is never cut off here, and not
+        // before the first request (the handshake): on a loaded machine a short timeout could
+        // otherwise pass between the connect and the handshake's write.
         if event is IdleStateHandler.IdleStateEvent {
-            if stateMachine.pendingCount == 0 {
+            if stateMachine.pendingCount == 0 && hasWritten {
                 fail(context: context, ClientError(.connectionClosed, "the connection to \(peer) was idle"))
             }
             return

@@ -38,15 +38,17 @@ struct ClientIdleTimeoutTests {
                 try await Admin(transport: $0).createTopic("idle", partitions: 1)
             }
             var configuration = ConnectionConfiguration()
-            configuration.idleTimeout = .milliseconds(100)
+            // Short against the long poll below, long enough that a loaded machine writes the fetch
+            // before it passes once the handshake is done.
+            configuration.idleTimeout = .seconds(1)
             let client = BrokerConnection(
                 address: BrokerAddress(host: "127.0.0.1", port: port),
                 configuration: configuration
             )
-            // A long poll on an empty partition waits 600 ms with nothing on the wire.
+            // A long poll on an empty partition waits 3 s with nothing on the wire: three idle periods.
             let response = try await client.send(
                 FetchRequest(
-                    maxWaitMilliseconds: 600,
+                    maxWaitMilliseconds: 3000,
                     minBytes: 1,
                     maxBytes: 1 << 20,
                     topics: [.init(topic: "idle", partitions: [.init(partition: 0, offset: 0, maxBytes: 1 << 20)])]

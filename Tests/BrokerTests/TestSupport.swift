@@ -22,6 +22,21 @@ func withBroker<T>(
     }
 }
 
+/// A TCP connection to 127.0.0.1:`port` whose frames (up to 64 MiB) go to `handler`.
+func connectFramed(port: Int, to handler: some ChannelInboundHandler & Sendable) async throws -> any Channel {
+    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandlers(
+                    ByteToMessageHandler(FrameDecoder(maxFrameBytes: 64 << 20)),
+                    handler
+                )
+            }
+        }
+        .connect(host: "127.0.0.1", port: port)
+        .get()
+}
+
 /// A bare protocol connection for tests: sends frames, collects response frames by correlation id.
 /// Independent of BrokerClient, so that broker tests do not depend on the client's behaviour.
 final class TestConnection: Sendable {
@@ -46,17 +61,7 @@ final class TestConnection: Sendable {
     init(port: Int) async throws {
         let inbox = Inbox()
         self.inbox = inbox
-        channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: 64 << 20)),
-                        inbox
-                    )
-                }
-            }
-            .connect(host: "127.0.0.1", port: port)
-            .get()
+        channel = try await connectFramed(port: port, to: inbox)
     }
 
     deinit { channel.close(promise: nil) }

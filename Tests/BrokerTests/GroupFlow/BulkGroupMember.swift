@@ -46,18 +46,7 @@ final class BulkGroupMember {
     private(set) var subscriptionID: UInt32 = 0
 
     init(port: Int) async throws {
-        let inbox = self.inbox
-        channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: 64 << 20)),
-                        inbox
-                    )
-                }
-            }
-            .connect(host: "127.0.0.1", port: port)
-            .get()
+        channel = try await connectFramed(port: port, to: inbox)
     }
 
     deinit { channel.close(promise: nil) }

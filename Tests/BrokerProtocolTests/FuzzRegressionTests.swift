@@ -14,8 +14,13 @@ struct FuzzRegressionTests {
     /// 400 streams of valid request frames, damaged by random mutations, fed in random chunks.
     @Test(arguments: 0..<4)
     func mutatedStreamsDecodeOrThrowProtocolErrors(_ batch: Int) throws {
-        var generator = SplitMix64(seed: UInt64(batch) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
-        let frames = WireSamples.requests.enumerated().map { index, sample in
+        try Self.checkMutatedStreams(of: WireSamples.requests, seed: UInt64(batch) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+    }
+
+    /// 100 streams of 1-4 frames of `samples`, damaged by random mutations, fed in random chunks.
+    static func checkMutatedStreams(of samples: [MessageSample], seed: UInt64) throws {
+        var generator = SplitMix64(seed: seed)
+        let frames = samples.enumerated().map { index, sample in
             var bytes = ByteBuffer()
             RequestFrame(
                 header: RequestHeader(apiKey: sample.apiKey, apiVersion: 0, correlationID: UInt32(index)),
@@ -28,8 +33,8 @@ struct FuzzRegressionTests {
             for _ in 0..<(1 + generator.next(below: 4)) {
                 stream += frames[generator.next(below: frames.count)]
             }
-            Self.mutate(&stream, with: &generator)
-            try Self.check(stream, chunkSeed: &generator)
+            mutate(&stream, with: &generator)
+            try check(stream, chunkSeed: &generator)
         }
     }
 

@@ -9,23 +9,10 @@ import Testing
 struct GroupFuzzTests {
     @Test(arguments: 0..<4)
     func mutatedGroupStreamsDecodeOrThrowProtocolErrors(_ batch: Int) throws {
-        var generator = SplitMix64(seed: UInt64(batch) &* 0xA076_1D64_78BD_642F &+ 3)
-        let frames = GroupWireSamples.requests.enumerated().map { index, sample in
-            var bytes = ByteBuffer()
-            RequestFrame(
-                header: RequestHeader(apiKey: sample.apiKey, apiVersion: 0, correlationID: UInt32(index)),
-                body: sample.encoded
-            ).write(into: &bytes)
-            return Array(bytes.readableBytesView)
-        }
-        for _ in 0..<100 {
-            var stream: [UInt8] = []
-            for _ in 0..<(1 + generator.next(below: 4)) {
-                stream += frames[generator.next(below: frames.count)]
-            }
-            FuzzRegressionTests.mutate(&stream, with: &generator)
-            try FuzzRegressionTests.check(stream, chunkSeed: &generator)
-        }
+        try FuzzRegressionTests.checkMutatedStreams(
+            of: GroupWireSamples.requests,
+            seed: UInt64(batch) &* 0xA076_1D64_78BD_642F &+ 3
+        )
     }
 
     /// Mutated deliver pushes: the client's decoder of the push never traps.

@@ -150,10 +150,7 @@ extension RequestRouter {
 }
 
 /// A request of ack, nack, reject or extend: a subscription and entries, each about a partition.
-protocol GroupSettleRequest: WireMessage {
-    associatedtype Entry: GroupEntryAddress
-    var subscriptionID: UInt32 { get }
-    var entries: [Entry] { get }
+protocol GroupSettleRequest: SubscriptionEntriesRequest where Entry: GroupEntryAddress {
     /// What counts against `maxEntriesPerRequest` (ack ranges count one each).
     var countedEntries: Int { get }
     /// What those are called in the limit's message.

@@ -11,7 +11,7 @@ import NIOCore
 ///                                 firstOffset > lastOffset: malformedRequest
 /// }>
 /// ```
-public struct AckRequest: WireMessage, Hashable {
+public struct AckRequest: SubscriptionEntriesRequest, Hashable {
     public static let apiKey = APIKey.ack
 
     /// The offsets acknowledged on one partition.
@@ -45,36 +45,29 @@ public struct AckRequest: WireMessage, Hashable {
         entries.reduce(0) { $0 + max(1, $1.ranges.count) }
     }
 
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(subscriptionID)
-        buffer.writeWireArray(entries) { buffer, entry in
-            buffer.writeWireString(entry.topic)
-            buffer.writeInteger(entry.partition)
-            buffer.writeWireArray(entry.ranges) { buffer, range in
-                buffer.writeInteger(range.lowerBound)
-                buffer.writeInteger(range.upperBound)
-            }
+    public static let minimumEntryBytes = 10
+
+    public static func write(_ entry: Entry, into buffer: inout ByteBuffer) {
+        buffer.writeWireString(entry.topic)
+        buffer.writeInteger(entry.partition)
+        buffer.writeWireArray(entry.ranges) { buffer, range in
+            buffer.writeInteger(range.lowerBound)
+            buffer.writeInteger(range.upperBound)
         }
     }
 
-    public init(decoding buffer: inout ByteBuffer) throws {
-        subscriptionID = try buffer.readWire(UInt32.self, "subscriptionId")
-        entries = try buffer.readWireArray("entries", minimumElementBytes: 10) { buffer in
-            Entry(
-                topic: try buffer.readWireString("topic"),
-                partition: try buffer.readWire(Int32.self, "partition"),
-                ranges: try buffer.readWireArray("ranges", minimumElementBytes: 16) { buffer in
-                    let first = try buffer.readWire(Int64.self, "firstOffset")
-                    let last = try buffer.readWire(Int64.self, "lastOffset")
-                    guard first <= last else {
-                        throw ProtocolError(
-                            .malformedRequest,
-                            "ranges: firstOffset \(first) is after lastOffset \(last)"
-                        )
-                    }
-                    return first...last
+    public static func readEntry(from buffer: inout ByteBuffer) throws -> Entry {
+        Entry(
+            topic: try buffer.readWireString("topic"),
+            partition: try buffer.readWire(Int32.self, "partition"),
+            ranges: try buffer.readWireArray("ranges", minimumElementBytes: 16) { buffer in
+                let first = try buffer.readWire(Int64.self, "firstOffset")
+                let last = try buffer.readWire(Int64.self, "lastOffset")
+                guard first <= last else {
+                    throw ProtocolError(.malformedRequest, "ranges: firstOffset \(first) is after lastOffset \(last)")
                 }
-            )
-        }
+                return first...last
+            }
+        )
     }
 }

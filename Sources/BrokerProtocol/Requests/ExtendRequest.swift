@@ -5,7 +5,7 @@ import NIOCore
 /// subscriptionId      uint32
 /// entries             array<{ topic string, partition int32, offset int64 }>
 /// ```
-public struct ExtendRequest: WireMessage, Hashable {
+public struct ExtendRequest: SubscriptionEntriesRequest, Hashable {
     public static let apiKey = APIKey.extend
 
     /// One message still being worked on.
@@ -35,23 +35,14 @@ public struct ExtendRequest: WireMessage, Hashable {
     /// What counts against the broker's `maxEntriesPerRequest`: each entry.
     public var countedEntries: Int { entries.count }
 
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(subscriptionID)
-        buffer.writeWireArray(entries) { buffer, entry in
-            buffer.writeWireString(entry.topic)
-            buffer.writeInteger(entry.partition)
-            buffer.writeInteger(entry.offset)
-        }
+    public static let minimumEntryBytes = 14
+
+    public static func write(_ entry: Entry, into buffer: inout ByteBuffer) {
+        buffer.writeDeliveryAddress(topic: entry.topic, partition: entry.partition, offset: entry.offset)
     }
 
-    public init(decoding buffer: inout ByteBuffer) throws {
-        subscriptionID = try buffer.readWire(UInt32.self, "subscriptionId")
-        entries = try buffer.readWireArray("entries", minimumElementBytes: 14) { buffer in
-            Entry(
-                topic: try buffer.readWireString("topic"),
-                partition: try buffer.readWire(Int32.self, "partition"),
-                offset: try buffer.readWire(Int64.self, "offset")
-            )
-        }
+    public static func readEntry(from buffer: inout ByteBuffer) throws -> Entry {
+        let address = try buffer.readDeliveryAddress()
+        return Entry(topic: address.topic, partition: address.partition, offset: address.offset)
     }
 }

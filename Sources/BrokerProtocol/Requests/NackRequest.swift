@@ -12,7 +12,7 @@ import NIOCore
 ///   reason            nullable string   kept as the message's last failure reason
 /// }>
 /// ```
-public struct NackRequest: WireMessage, Hashable {
+public struct NackRequest: SubscriptionEntriesRequest, Hashable {
     public static let apiKey = APIKey.nack
 
     /// One failed delivery.
@@ -48,27 +48,22 @@ public struct NackRequest: WireMessage, Hashable {
     /// What counts against the broker's `maxEntriesPerRequest`: each entry.
     public var countedEntries: Int { entries.count }
 
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(subscriptionID)
-        buffer.writeWireArray(entries) { buffer, entry in
-            buffer.writeWireString(entry.topic)
-            buffer.writeInteger(entry.partition)
-            buffer.writeInteger(entry.offset)
-            buffer.writeWireOptional(entry.delayMilliseconds)
-            buffer.writeWireMessage(entry.reason)
-        }
+    public static let minimumEntryBytes = 24
+
+    public static func write(_ entry: Entry, into buffer: inout ByteBuffer) {
+        buffer.writeDeliveryAddress(topic: entry.topic, partition: entry.partition, offset: entry.offset)
+        buffer.writeWireOptional(entry.delayMilliseconds)
+        buffer.writeWireMessage(entry.reason)
     }
 
-    public init(decoding buffer: inout ByteBuffer) throws {
-        subscriptionID = try buffer.readWire(UInt32.self, "subscriptionId")
-        entries = try buffer.readWireArray("entries", minimumElementBytes: 24) { buffer in
-            Entry(
-                topic: try buffer.readWireString("topic"),
-                partition: try buffer.readWire(Int32.self, "partition"),
-                offset: try buffer.readWire(Int64.self, "offset"),
-                delayMilliseconds: try buffer.readWireOptional(Int64.self, "delayMs"),
-                reason: try buffer.readWireNullableString("reason")
-            )
-        }
+    public static func readEntry(from buffer: inout ByteBuffer) throws -> Entry {
+        let address = try buffer.readDeliveryAddress()
+        return Entry(
+            topic: address.topic,
+            partition: address.partition,
+            offset: address.offset,
+            delayMilliseconds: try buffer.readWireOptional(Int64.self, "delayMs"),
+            reason: try buffer.readWireNullableString("reason")
+        )
     }
 }

@@ -10,7 +10,7 @@ import NIOCore
 ///   reason            nullable string   written into the dead letter's sluice.dlq.reason header
 /// }>
 /// ```
-public struct RejectRequest: WireMessage, Hashable {
+public struct RejectRequest: SubscriptionEntriesRequest, Hashable {
     public static let apiKey = APIKey.reject
 
     /// One rejected message.
@@ -43,25 +43,20 @@ public struct RejectRequest: WireMessage, Hashable {
     /// What counts against the broker's `maxEntriesPerRequest`: each entry.
     public var countedEntries: Int { entries.count }
 
-    public func encode(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(subscriptionID)
-        buffer.writeWireArray(entries) { buffer, entry in
-            buffer.writeWireString(entry.topic)
-            buffer.writeInteger(entry.partition)
-            buffer.writeInteger(entry.offset)
-            buffer.writeWireMessage(entry.reason)
-        }
+    public static let minimumEntryBytes = 16
+
+    public static func write(_ entry: Entry, into buffer: inout ByteBuffer) {
+        buffer.writeDeliveryAddress(topic: entry.topic, partition: entry.partition, offset: entry.offset)
+        buffer.writeWireMessage(entry.reason)
     }
 
-    public init(decoding buffer: inout ByteBuffer) throws {
-        subscriptionID = try buffer.readWire(UInt32.self, "subscriptionId")
-        entries = try buffer.readWireArray("entries", minimumElementBytes: 16) { buffer in
-            Entry(
-                topic: try buffer.readWireString("topic"),
-                partition: try buffer.readWire(Int32.self, "partition"),
-                offset: try buffer.readWire(Int64.self, "offset"),
-                reason: try buffer.readWireNullableString("reason")
-            )
-        }
+    public static func readEntry(from buffer: inout ByteBuffer) throws -> Entry {
+        let address = try buffer.readDeliveryAddress()
+        return Entry(
+            topic: address.topic,
+            partition: address.partition,
+            offset: address.offset,
+            reason: try buffer.readWireNullableString("reason")
+        )
     }
 }

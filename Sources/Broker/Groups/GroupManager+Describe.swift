@@ -63,22 +63,19 @@ extension GroupManager {
                 let key = GroupRuntime.SlotKey(topic: topicName, partition: index)
                 let bounds = try await partition.logBounds()
                 let stored = store.state(of: GroupPartitionID(group: name, topic: topicName, partition: index))
-                let committed = live.partitions[key]?.committed ?? stored?.committedOffset ?? bounds.start
                 var deadLettered: Int64 = 0
                 if let deadLetters = deadLetterTopic?.partition(index) {
                     let held = try await deadLetters.logBounds()
                     deadLettered = held.end - held.start
                 }
                 partitions.append(
-                    .init(
-                        topic: topicName,
-                        partition: index,
-                        committedOffset: committed,
-                        logEndOffset: bounds.end,
-                        lag: max(0, bounds.end - committed),
-                        inFlight: Int32(clamping: live.partitions[key]?.inFlight ?? 0),
-                        unfinished: Int32(clamping: live.partitions[key]?.unfinished ?? 0),
-                        deadLettered: deadLettered
+                    Self.row(
+                        key,
+                        stored: stored?.committedOffset ?? bounds.start,
+                        end: bounds.end,
+                        lagUpTo: bounds.end,
+                        deadLettered: deadLettered,
+                        live: live.partitions
                     )
                 )
             }
@@ -112,21 +109,41 @@ extension GroupManager {
             else { continue }
             let key = GroupRuntime.SlotKey(topic: topic.name, partition: index)
             let bounds = try await partition.logBounds()
-            let committed = live[key]?.committed ?? stored.committedOffset
             rows.append(
-                .init(
-                    topic: topic.name,
-                    partition: index,
-                    committedOffset: committed,
-                    logEndOffset: bounds.end,
-                    lag: max(0, limit - committed),
-                    inFlight: Int32(clamping: live[key]?.inFlight ?? 0),
-                    unfinished: Int32(clamping: live[key]?.unfinished ?? 0),
-                    deadLettered: 0
+                Self.row(
+                    key,
+                    stored: stored.committedOffset,
+                    end: bounds.end,
+                    lagUpTo: limit,
+                    deadLettered: 0,
+                    live: live
                 )
             )
         }
         return rows
+    }
+
+    /// A partition's row: the running group's figures if it runs, else its stored committed
+    /// offset; the lag is counted up to `lagUpTo`.
+    private static func row(
+        _ key: GroupRuntime.SlotKey,
+        stored: Int64,
+        end: Int64,
+        lagUpTo: Int64,
+        deadLettered: Int64,
+        live: [GroupRuntime.SlotKey: (committed: Int64, inFlight: Int, unfinished: Int)]
+    ) -> DescribeGroupResponse.PartitionState {
+        let committed = live[key]?.committed ?? stored
+        return .init(
+            topic: key.topic,
+            partition: key.partition,
+            committedOffset: committed,
+            logEndOffset: end,
+            lag: max(0, lagUpTo - committed),
+            inFlight: Int32(clamping: live[key]?.inFlight ?? 0),
+            unfinished: Int32(clamping: live[key]?.unfinished ?? 0),
+            deadLettered: deadLettered
+        )
     }
 }
 

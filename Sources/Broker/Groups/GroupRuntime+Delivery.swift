@@ -183,9 +183,4 @@ extension GroupRuntime {
             }
         }
     }
-
-    /// Fails the waiters of the dead letters `matching` with `error`.
-    func settleDeadLetterWaiters(_ error: BrokerError, matching: (DeadLetterKey) -> Bool) {
-        settleDeadLetterWaiters(.failure(error), matching: matching)
-    }
 }

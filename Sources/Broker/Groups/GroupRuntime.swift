@@ -129,7 +129,9 @@ final class GroupRuntime: @unchecked Sendable {
     func removeSlots(of topic: String) {
         loop.preconditionInEventLoop()
         for key in slotOrder where key.topic == topic { slots[key] = nil }
-        settleDeadLetterWaiters(BrokerError(.unknownTopic, "topic '\(topic)' was deleted")) { $0.slot.topic == topic }
+        settleDeadLetterWaiters(.failure(BrokerError(.unknownTopic, "topic '\(topic)' was deleted"))) {
+            $0.slot.topic == topic
+        }
         slotOrder.removeAll { $0.topic == topic }
         deadLettersInProgress = deadLettersInProgress.filter { $0.slot.topic != topic }
         armTimer()
@@ -443,7 +445,9 @@ final class GroupRuntime: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard slots[key] != nil else { return }
         _ = slots[key]!.dispatch.reset(to: offset)
-        settleDeadLetterWaiters(BrokerError(.offsetsLost, "the group was reset before the dead letter was written")) {
+        settleDeadLetterWaiters(
+            .failure(BrokerError(.offsetsLost, "the group was reset before the dead letter was written"))
+        ) {
             $0.slot == key
         }
         slots[key]!.readAhead = nil
@@ -460,7 +464,7 @@ final class GroupRuntime: @unchecked Sendable {
         isClosed = true
         timer?.cancel()
         timer = nil
-        settleDeadLetterWaiters(BrokerError(.shuttingDown, "the broker is shutting down")) { _ in true }
+        settleDeadLetterWaiters(.failure(BrokerError(.shuttingDown, "the broker is shutting down"))) { _ in true }
     }
 
     // MARK: Reading ahead
@@ -499,7 +503,8 @@ final class GroupRuntime: @unchecked Sendable {
                 if read.logStartOffset > slots[key]!.dispatch.committedOffset {
                     // Retention removed messages the group had not finished.
                     _ = slots[key]!.dispatch.logStartMoved(to: read.logStartOffset)
-                    settleDeadLetterWaiters(BrokerError(.offsetsLost, "retention removed the message first")) {
+                    settleDeadLetterWaiters(.failure(BrokerError(.offsetsLost, "retention removed the message first")))
+                    {
                         $0.slot == key && $0.offset < read.logStartOffset && !deadLettersInProgress.contains($0)
                     }
                 }

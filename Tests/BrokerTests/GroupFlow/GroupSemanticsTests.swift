@@ -35,31 +35,10 @@ import Testing
                         partition: 1,
                         messageID: "order-77"
                     )
-                    for index in 0..<30 {
-                        _ = try await producer.enqueue(
-                            topic: "jobs",
-                            key: "k-\(index)",
-                            value: "v \(index)",
-                            partition: 1
-                        )
-                    }
+                    try await Self.enqueue(0..<30, key: "k", value: "v", partition: 1, with: producer)
                     _ = try await producer.enqueue(topic: "jobs", key: "poison", value: "poison later", partition: 1)
-                    for index in 30..<40 {
-                        _ = try await producer.enqueue(
-                            topic: "jobs",
-                            key: "k-\(index)",
-                            value: "v \(index)",
-                            partition: 1
-                        )
-                    }
-                    for index in 100..<120 {
-                        _ = try await producer.enqueue(
-                            topic: "jobs",
-                            key: "k-\(index)",
-                            value: "v \(index)",
-                            partition: 0
-                        )
-                    }
+                    try await Self.enqueue(30..<40, key: "k", value: "v", partition: 1, with: producer)
+                    try await Self.enqueue(100..<120, key: "k", value: "v", partition: 0, with: producer)
                     try await producer.flush()
                 }
             }
@@ -209,22 +188,8 @@ import Testing
             connection in
             try await Admin(transport: connection).createTopic("jobs", partitions: 2)
             try await Producer.withProducer(transport: connection) { producer in
-                for index in 0..<10 {
-                    _ = try await producer.enqueue(
-                        topic: "jobs",
-                        key: "a-\(index)",
-                        value: "p0 \(index)",
-                        partition: 0
-                    )
-                }
-                for index in 0..<20 {
-                    _ = try await producer.enqueue(
-                        topic: "jobs",
-                        key: "b-\(index)",
-                        value: "p1 \(index)",
-                        partition: 1
-                    )
-                }
+                try await Self.enqueue(0..<10, key: "a", value: "p0", partition: 0, with: producer)
+                try await Self.enqueue(0..<20, key: "b", value: "p1", partition: 1, with: producer)
                 try await producer.flush()
             }
         }
@@ -273,6 +238,24 @@ import Testing
             #expect(acked[0] == Array(1..<10) && acked[1] == Array(0..<20))
             let letters = try await readTopic("dlq.strict.jobs", port: port, server: server, atLeast: 1)
             #expect(letters.map(\.valueString) == ["p0 0"] && letters.first?.partition == 0)
+        }
+    }
+
+    /// Enqueues `key-N` → `value N` for each N of `range` on `partition` of `jobs`.
+    private static func enqueue(
+        _ range: Range<Int>,
+        key: String,
+        value: String,
+        partition: Int32,
+        with producer: Producer
+    ) async throws {
+        for index in range {
+            _ = try await producer.enqueue(
+                topic: "jobs",
+                key: "\(key)-\(index)",
+                value: "\(value) \(index)",
+                partition: partition
+            )
         }
     }
 }

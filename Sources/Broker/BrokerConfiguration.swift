@@ -38,6 +38,8 @@ public struct BrokerConfiguration: Sendable {
     public var stateRecoveryBytes: Int64 = 64 << 20
     /// The named limits.
     public var limits = BrokerLimits()
+    /// Delayed delivery: the scheduler's limits and sizes (docs/SCHEDULES.md).
+    public var schedules = ScheduleSettings()
     /// The broker's version string, announced in the handshake and status.
     public var version = BrokerConfiguration.currentVersion
     /// This build's version (`brokerd --version`, `sluice_build_info`).

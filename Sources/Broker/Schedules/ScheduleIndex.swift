@@ -1,0 +1,93 @@
+/// Where the scheduler finds its entries: the active memtable, the memtable being flushed (if
+/// any), and the runs on disk, newest last (docs/SCHEDULES.md, "What is in memory").
+struct ScheduleIndex {
+    var active = ScheduleMemtable()
+    /// The memtable whose runs are being written: still consulted until they are installed.
+    var flushing: ScheduleMemtable?
+    /// Due runs, oldest first.
+    var dueRuns: [DueRun] = []
+    /// Id runs, oldest first.
+    var idRuns: [IDRun] = []
+
+    /// The latest state of every schedule whose id hashes to `hash`, newest seq first: the
+    /// memtables' states win over the runs', newer runs' over older ones'.
+    func idStates(forHash hash: UInt64) throws -> [IDEntry] {
+        var latest: [Int64: IDEntry] = [:]
+        func take(_ entries: [IDEntry]) {
+            for entry in entries where latest[entry.seq] == nil { latest[entry.seq] = entry }
+        }
+        take(active.idEntries(forHash: hash))
+        if let flushing { take(flushing.idEntries(forHash: hash)) }
+        for run in idRuns.reversed() where run.mayContain(hash) {
+            take(try run.entries(forHash: hash))
+        }
+        return latest.values.sorted { $0.seq > $1.seq }
+    }
+
+    /// The live due entries from `start` on, in key order (tombstoned keys left out).
+    func scan(from start: DueKey) -> DueScan {
+        var sources: [DueScan.Source] = dueRuns.map { .run($0.entries(from: start)) }
+        let range = start..<DueKey(due: .max, seq: .max)
+        if let flushing { sources.append(.memory(flushing.dueEntries(in: range)[...])) }
+        sources.append(.memory(active.dueEntries(in: range)[...]))
+        return DueScan(sources: sources)
+    }
+}
+
+/// A k-way merge of due entries from several places, yielding each live key once, in key order.
+struct DueScan {
+    enum Source {
+        case run(DueRunCursor)
+        case memory(ArraySlice<DueEntry>)
+
+        mutating func next() throws -> DueEntry? {
+            switch self {
+            case .run(var cursor):
+                let entry = try cursor.next()
+                self = .run(cursor)
+                return entry
+            case .memory(var slice):
+                let entry = slice.popFirst()
+                self = .memory(slice)
+                return entry
+            }
+        }
+    }
+
+    private var sources: [Source]
+    private var heads: [DueEntry?]
+    private var started = false
+
+    init(sources: [Source]) {
+        self.sources = sources
+        self.heads = Array(repeating: nil, count: sources.count)
+    }
+
+    /// Entries looked at, tombstones included (what a listing's work bound counts).
+    private(set) var examined = 0
+
+    /// The next live entry, or `nil` at the end.
+    /// - Throws: `storageError` if a run's block is damaged.
+    mutating func next() throws -> DueEntry? {
+        if !started {
+            started = true
+            for index in sources.indices { heads[index] = try sources[index].next() }
+        }
+        while true {
+            var smallest: DueKey?
+            for head in heads {
+                if let head, smallest == nil || head.key < smallest! { smallest = head.key }
+            }
+            guard let key = smallest else { return nil }
+            var live: DueEntry?
+            var tombstoned = false
+            for index in heads.indices where heads[index]?.key == key {
+                let head = heads[index]!
+                examined += 1
+                if head.isTombstone { tombstoned = true } else { live = head }
+                heads[index] = try sources[index].next()
+            }
+            if !tombstoned, let live { return live }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// The scheduler's limits and sizes (docs/SCHEDULES.md). Every limit is named here.
+public struct ScheduleSettings: Sendable, Hashable {
+    /// Pending schedules across the broker; a schedule past it is refused with `limitExceeded`
+    /// (a reschedule of a pending id does not count). Bounds the disk the schedules take and the
+    /// runs' Bloom filters in memory (about 1.3 bytes per pending schedule). Default 50,000,000
+    /// (`brokerd --max-pending-schedules`).
+    public var maxPendingSchedules: Int64 = 50_000_000
+    /// The longest schedule id, in UTF-8 bytes. Default 1,024.
+    public var maxScheduleIDBytes = 1024
+    /// The latest due time accepted, from now: 100 years.
+    public var maxDelayMilliseconds: Int64 = 100 * 365 * 86_400_000
+    /// A due time this far in the past is still taken (it fires at once: clocks differ); one
+    /// further back is refused with `invalidRequest`. Default 1 hour.
+    public var pastAllowanceMilliseconds: Int64 = 3_600_000
+    /// Changes held in memory before they are written out as runs (each schedule takes two
+    /// entries: its due entry and its id entry). Default 262,144.
+    public var memtableEntries = 262_144
+    /// How far ahead the scheduler loads due entries into memory. Default 60 s.
+    public var windowMilliseconds: Int64 = 60_000
+    /// The most due entries loaded ahead into memory (a burst due at one instant is loaded in
+    /// chunks of this size). Default 100,000.
+    public var windowEntries = 100_000
+    /// The most schedules appended to one partition in one batch. Default 512.
+    public var fireBatchSize = 512
+    /// Fire batches in flight across partitions (one per partition at a time, so a partition
+    /// receives its schedules in due order). Default 8.
+    public var fireBatchesInFlight = 8
+    /// Runs of a kind (due, id) before they are merged into one. Default 8.
+    public var runsBeforeMerge = 8
+    /// How long a fired schedule's id is remembered, so that a cancel answers `alreadyDelivered`
+    /// (after that, `unknown`). Default 7 days.
+    public var firedIDRetentionMilliseconds: Int64 = 7 * 86_400_000
+    /// The schedule log's segment size. Default 64 MiB.
+    public var logSegmentBytes = 64 << 20
+    /// After a fire batch fails (its partition refused the append), the partition's schedules wait
+    /// this long before they are tried again, doubling up to 30 s. Default 250 ms.
+    public var fireRetryMilliseconds: Int64 = 250
+
+    /// The accepted range of ``maxPendingSchedules``.
+    public static let maxPendingSchedulesRange: ClosedRange<Int64> = 1...1_000_000_000
+
+    /// The defaults.
+    public init() {}
+}

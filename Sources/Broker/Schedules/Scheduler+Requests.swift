@@ -1,0 +1,342 @@
+import BrokerProtocol
+import LogStore
+import NIOCore
+import RecordCodec
+
+extension Scheduler {
+    /// Records per batch in the schedule log: a lookup decodes one batch to read one record.
+    static let recordsPerLogBatch = 64
+    /// Due entries a listing page examines at most before it returns a cursor.
+    static let listExamineLimit = 100_000
+
+    // MARK: Schedule
+
+    /// Takes `inputs` for `topic`: each is validated, written to the schedule log and indexed; the
+    /// answer comes once `acks` is met. Per-entry failures do not fail the others.
+    /// - Throws (in the future): `unknownTopic`, `shuttingDown`.
+    func schedule(
+        topic topicName: String,
+        _ inputs: [ScheduleInput],
+        acks: Acks
+    ) -> EventLoopFuture<[Result<ScheduleAccepted, BrokerError>]> {
+        loop.flatSubmit {
+            do {
+                return try self.scheduleOnLoop(topic: topicName, inputs, acks: acks)
+            } catch {
+                return self.loop.makeFailedFuture(error)
+            }
+        }
+    }
+
+    private func scheduleOnLoop(
+        topic topicName: String,
+        _ inputs: [ScheduleInput],
+        acks: Acks
+    ) throws -> EventLoopFuture<[Result<ScheduleAccepted, BrokerError>]> {
+        try checkOpen()
+        guard let topic = registry.topic(named: topicName) else {
+            throw BrokerError(.unknownTopic, "unknown topic '\(topicName)'")
+        }
+        let now = clock()
+        var results: [Result<ScheduleAccepted, BrokerError>?] = Array(repeating: nil, count: inputs.count)
+        var records: [(input: Int, record: ScheduleRecord.Scheduled, replaced: Bool)] = []
+        var takenInRequest: [String: DueKey] = [:]
+        var added: Int64 = 0
+        let base = log.logEndOffset
+        for (position, input) in inputs.enumerated() {
+            do {
+                let due = try dueTime(of: input.time, now: now)
+                let id = try input.scheduleID.map(validatedID) ?? Self.generatedID()
+                let partition = try choosePartition(input, topic: topic)
+                try checkSize(input)
+                var replaced: DueKey?
+                if let earlier = takenInRequest[id] {
+                    replaced = earlier
+                } else if input.scheduleID != nil {
+                    replaced = try pendingKey(topic: topicName, id: id)
+                }
+                if replaced == nil {
+                    guard pendingTotal + added < settings.maxPendingSchedules else {
+                        throw BrokerError(
+                            .limitExceeded,
+                            "the broker holds its limit of \(settings.maxPendingSchedules) pending schedules "
+                                + "(maxPendingSchedules)"
+                        )
+                    }
+                    added += 1
+                }
+                let seq = base + Int64(records.count)
+                let record = ScheduleRecord.Scheduled(
+                    topic: topicName,
+                    partition: partition,
+                    scheduleID: id,
+                    due: due,
+                    producedAt: input.timestamp ?? now,
+                    replaced: replaced,
+                    key: input.key,
+                    value: input.value,
+                    headers: input.headers
+                )
+                records.append((position, record, replaced != nil))
+                takenInRequest[id] = DueKey(due: due, seq: seq)
+            } catch {
+                results[position] = .failure(BrokerError(error))
+            }
+        }
+        var lastOffset: Int64 = -1
+        var written = 0
+        var failure: BrokerError?
+        for start in stride(from: 0, to: records.count, by: Self.recordsPerLogBatch) {
+            let chunk = records[start..<min(records.count, start + Self.recordsPerLogBatch)]
+            do {
+                lastOffset = try append(chunk.map { .scheduled($0.record) }, now: now)
+                written = chunk.endIndex
+            } catch {
+                failure = BrokerError(error)
+                break
+            }
+        }
+        for (number, item) in records.enumerated() {
+            guard number < written else {
+                results[item.input] = .failure(failure ?? BrokerError(.storageError, "not written"))
+                continue
+            }
+            let seq = base + Int64(number)
+            noteApplied(apply(.scheduled(item.record), at: seq, now: now))
+            results[item.input] = .success(
+                ScheduleAccepted(
+                    scheduleID: item.record.scheduleID,
+                    partition: item.record.partition,
+                    due: item.record.due,
+                    replaced: item.replaced
+                )
+            )
+        }
+        requestFlushIfFull()
+        pumpSoon()
+        let answer = results.map { $0 ?? .failure(BrokerError(.unknownServerError, "not answered")) }
+        guard acks == .durable, lastOffset >= 0 else { return loop.makeSucceededFuture(answer) }
+        return whenDurable(lastOffset).map { answer }
+    }
+
+    /// Appends `records` as one batch; returns the last offset.
+    func append(_ records: [ScheduleRecord], now: Int64) throws -> Int64 {
+        let batch = RecordBatch(records: records.map { Record(key: nil, value: $0.encoded(), timestamp: now) })
+        do {
+            return try log.append(batch).lastOffset
+        } catch {
+            throw BrokerError(error)
+        }
+    }
+
+    /// Succeeds on the loop once everything up to `offset` is on disk.
+    func whenDurable(_ offset: Int64) -> EventLoopFuture<Void> {
+        let promise = loop.makePromise(of: Void.self)
+        log.whenDurable(offset) { result in
+            switch result {
+            case .success: promise.succeed(())
+            case .failure(let error): promise.fail(BrokerError(error))
+            }
+        }
+        return promise.futureResult
+    }
+
+    private func dueTime(of time: ScheduleTime, now: Int64) throws -> Int64 {
+        let due: Int64
+        switch time {
+        case .at(let at): due = at
+        case .after(let delay):
+            guard delay >= 0 else { throw BrokerError(.invalidRequest, "the delay \(delay) ms is negative") }
+            due = now.addingReportingOverflow(delay).overflow ? .max : now + delay
+        }
+        let earliest = now - settings.pastAllowanceMilliseconds
+        guard due >= earliest else {
+            throw BrokerError(
+                .invalidRequest,
+                "the delivery time \(due) is more than \(settings.pastAllowanceMilliseconds) ms before the broker's clock \(now)"
+            )
+        }
+        let latest =
+            now.addingReportingOverflow(settings.maxDelayMilliseconds).overflow
+            ? Int64.max : now + settings.maxDelayMilliseconds
+        guard due <= latest else {
+            throw BrokerError(
+                .invalidRequest,
+                "the delivery time \(due) is more than \(settings.maxDelayMilliseconds) ms after the broker's clock \(now)"
+            )
+        }
+        return due
+    }
+
+    private func validatedID(_ id: String) throws -> String {
+        let bytes = id.utf8.count
+        guard bytes >= 1, bytes <= settings.maxScheduleIDBytes else {
+            throw BrokerError(
+                .invalidRequest,
+                "a schedule id must have 1 to \(settings.maxScheduleIDBytes) bytes; this one has \(bytes)"
+            )
+        }
+        return id
+    }
+
+    /// 16 random bytes in hex.
+    static func generatedID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        let hex = String(high, radix: 16) + ":" + String(low, radix: 16)
+        return hex.split(separator: ":").map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
+    }
+
+    private func choosePartition(_ input: ScheduleInput, topic: Topic) throws -> Int32 {
+        let count = topic.partitionCount
+        if let partition = input.partition {
+            guard partition >= 0, partition < count else {
+                throw BrokerError(.unknownPartition, "topic '\(topic.name)' has no partition \(partition)")
+            }
+            return partition
+        }
+        if let key = input.key {
+            return Partitioner.partition(forKey: key.readableBytesView, partitionCount: count)
+        }
+        let next = roundRobin[topic.name, default: 0]
+        roundRobin[topic.name] = next &+ 1 < 0 ? 0 : next &+ 1
+        return next % count
+    }
+
+    private func checkSize(_ input: ScheduleInput) throws {
+        var bytes = (input.key?.readableBytes ?? 0) + (input.value?.readableBytes ?? 0)
+        for header in input.headers { bytes += header.key.utf8.count + (header.value?.readableBytes ?? 0) }
+        // Room for the record's framing and the schedule headers in the fired batch.
+        let limit = limits.maxBatchBytes - 4096
+        guard bytes <= limit else {
+            throw BrokerError(.recordBatchTooLarge, "the message has \(bytes) bytes; at most \(limit) can be scheduled")
+        }
+    }
+
+    func checkOpen() throws {
+        if isClosed { throw BrokerError(.shuttingDown, "the scheduler is closed") }
+    }
+
+    // MARK: Looking ids up
+
+    /// The latest state of schedule id `id` of `topic`, with its key, or `nil` if it never existed
+    /// (or is forgotten). Candidates with the id's hash are told apart by their records.
+    func latestState(topic: String, id: String) throws -> IDEntry? {
+        let hash = ScheduleIDHash.of(topic: topic, id: id)
+        for state in try index.idStates(forHash: hash) {
+            guard let record = try reader.scheduled(at: state.seq, in: log) else {
+                // Its segment is reclaimed: nothing pending lives there, so it is fired or
+                // cancelled; the 64-bit hash is trusted.
+                if state.state == .pending { continue }
+                return state
+            }
+            if record.topic == topic && record.scheduleID == id { return state }
+        }
+        return nil
+    }
+
+    /// The key of `id`'s pending schedule, if it has one that is not already firing.
+    private func pendingKey(topic: String, id: String) throws -> DueKey? {
+        guard let state = try latestState(topic: topic, id: id), state.state == .pending else { return nil }
+        let key = DueKey(due: state.due, seq: state.seq)
+        // Being appended now: it is delivered; the new schedule is a new one.
+        return firingSeqs[state.seq] == nil ? key : nil
+    }
+
+    // MARK: Cancel
+
+    /// Cancels each id of `topic`, answering once each `cancelled` is durable.
+    func cancel(topic: String, ids: [String]) -> EventLoopFuture<[Result<CancelAnswer, BrokerError>]> {
+        loop.flatSubmit {
+            do {
+                try self.checkOpen()
+                guard self.registry.topic(named: topic) != nil else {
+                    throw BrokerError(.unknownTopic, "unknown topic '\(topic)'")
+                }
+                let answers = ids.map { self.cancelOne(topic: topic, id: $0) }
+                return EventLoopFuture.whenAllComplete(answers, on: self.loop).map { results in
+                    results.map { $0.mapError { BrokerError($0) } }
+                }
+            } catch {
+                return self.loop.makeFailedFuture(error)
+            }
+        }
+    }
+
+    private func cancelOne(topic: String, id: String) -> EventLoopFuture<CancelAnswer> {
+        do {
+            guard let state = try latestState(topic: topic, id: id) else { return loop.makeSucceededFuture(.unknown) }
+            switch state.state {
+            case .fired: return loop.makeSucceededFuture(.alreadyDelivered)
+            case .cancelled, .superseded: return loop.makeSucceededFuture(.unknown)
+            case .pending: break
+            }
+            if firingSeqs[state.seq] != nil {
+                // Decided by the fire in progress: ask again once it is done.
+                let promise = loop.makePromise(of: CancelAnswer.self)
+                firingWaiters[state.seq, default: []].append {
+                    promise.completeWith(self.cancelOne(topic: topic, id: id))
+                }
+                return promise.futureResult
+            }
+            let key = DueKey(due: state.due, seq: state.seq)
+            let now = clock()
+            let record = ScheduleRecord.cancelled(.init(topic: topic, key: key, idHash: state.idHash))
+            let offset = try append([record], now: now)
+            noteApplied(apply(record, at: offset, now: now))
+            requestFlushIfFull()
+            return whenDurable(offset).map { .cancelled }
+        } catch {
+            return loop.makeFailedFuture(BrokerError(error))
+        }
+    }
+
+    // MARK: List
+
+    /// One page of `topic`'s pending schedules in due order, from `cursor`.
+    func list(
+        topic: String,
+        dueBefore: Int64?,
+        idPrefix: String?,
+        cursor: DueKey?,
+        limit: Int
+    ) -> EventLoopFuture<ScheduleListing> {
+        loop.submit {
+            try self.checkOpen()
+            guard self.registry.topic(named: topic) != nil else {
+                throw BrokerError(.unknownTopic, "unknown topic '\(topic)'")
+            }
+            let tag = ScheduleIDHash.tag(topic: topic)
+            var listing = ScheduleListing(pending: self.pendingByTopic[topic] ?? 0, entries: [], next: nil)
+            let floor = self.liveFloor()
+            var scan = self.index.scan(from: max(cursor ?? floor, floor))
+            while let entry = try scan.next() {
+                if let dueBefore, entry.due >= dueBefore { break }
+                if scan.examined > Self.listExamineLimit {
+                    listing.next = entry.key
+                    break
+                }
+                guard entry.topicTag == tag, !self.deadInWindow.contains(entry.seq),
+                    let record = try self.reader.scheduled(at: entry.seq, in: self.log), record.topic == topic
+                else { continue }
+                if let idPrefix, !record.scheduleID.hasPrefix(idPrefix) { continue }
+                listing.entries.append(
+                    ListedSchedule(
+                        scheduleID: record.scheduleID,
+                        partition: record.partition,
+                        due: record.due,
+                        producedAt: record.producedAt,
+                        key: record.key,
+                        valueBytes: Int32(clamping: record.value?.readableBytes ?? 0)
+                    )
+                )
+                if listing.entries.count >= limit {
+                    listing.next = DueKey(due: entry.due, seq: entry.seq + 1)
+                    break
+                }
+            }
+            return listing
+        }
+    }
+}

@@ -18,6 +18,8 @@ final class RequestRouter: RequestServing, Sendable {
     let logger: Logger
     /// The consumer groups, set once they are loaded (before the broker accepts connections).
     let groupManager = NIOLockedValueBox<GroupManager?>(nil)
+    /// Delayed delivery, set before the broker accepts connections.
+    let schedules = NIOLockedValueBox<SchedulerHost?>(nil)
 
     init(
         registry: TopicRegistry,

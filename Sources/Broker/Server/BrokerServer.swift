@@ -51,6 +51,16 @@ public final class BrokerServer: Service, Sendable {
 
     /// The consumer groups, once started (tests reach them through it).
     var groups: GroupManager? { groupManager.withLockedValue { $0 } }
+    /// The scheduler, if it is open (tests).
+    var scheduler: Scheduler? { schedulerHost.withLockedValue { $0 }?.current }
+
+    /// The scheduler, opened now if it is not yet (tests).
+    func openedScheduler() async throws -> Scheduler {
+        guard let host = schedulerHost.withLockedValue({ $0 }) else {
+            throw BrokerError(.shuttingDown, "the broker is not running")
+        }
+        return try await host.scheduler()
+    }
 
     /// The topics, once started (tests reach the broker's parts through it).
     var topicRegistry: TopicRegistry? { state.withLockedValue { $0.registry } }
@@ -74,6 +84,8 @@ public final class BrokerServer: Service, Sendable {
     private let phase = NIOLockedValueBox(Phase.new)
     /// The consumer groups, once started.
     private let groupManager = NIOLockedValueBox<GroupManager?>(nil)
+    /// Delayed delivery, once started.
+    private let schedulerHost = NIOLockedValueBox<SchedulerHost?>(nil)
 
     /// Listens (without accepting yet), opens every topic (recovering logs after an unclean stop),
     /// then accepts clients. A busy address fails before the data directory is touched.
@@ -131,18 +143,25 @@ public final class BrokerServer: Service, Sendable {
             throw error
         }
         let groups: GroupManager
+        let schedules = makeSchedulerHost(registry: registry, producerIDs: producerIDs)
         do {
             try await registry.load()
             groups = try await openGroups(registry: registry, producerIDs: producerIDs)
+            if PosixFileIO.shared.exists(configuration.dataDirectory + "/" + Scheduler.directoryName) {
+                _ = try await schedules.scheduler()
+            }
         } catch {
+            await schedules.current?.close()
             try? await channel.close()
             await registry.closeAll()
             try? await threadPool.shutdownGracefully()
             throw error
         }
         router.groupManager.withLockedValue { $0 = groups }
+        router.schedules.withLockedValue { $0 = schedules }
         state.withLockedValue { $0 = (channel, registry, false) }
         groupManager.withLockedValue { $0 = groups }
+        schedulerHost.withLockedValue { $0 = schedules }
         try await channel.setOption(ChannelOptions.autoRead, value: true).get()
         logger.info(
             "broker listening",
@@ -151,6 +170,32 @@ public final class BrokerServer: Service, Sendable {
                 "dataDirectory": "\(configuration.dataDirectory)",
             ]
         )
+    }
+
+    /// The scheduler, opened (on the thread pool) and settled when first needed.
+    private func makeSchedulerHost(registry: TopicRegistry, producerIDs: ProducerIDAllocator) -> SchedulerHost {
+        let directory = configuration.dataDirectory + "/" + Scheduler.directoryName
+        let configuration = self.configuration
+        let flushScheduler = self.flushScheduler
+        let threadPool = self.threadPool
+        let loop = eventLoopGroup.next()
+        let logger = self.logger
+        return SchedulerHost {
+            let scheduler = try await threadPool.runIfActive {
+                try Scheduler.open(
+                    directory: directory,
+                    settings: configuration.schedules,
+                    limits: configuration.limits,
+                    registry: registry,
+                    issued: { producerIDs.issued },
+                    loop: loop,
+                    flushScheduler: flushScheduler,
+                    logger: logger
+                )
+            }
+            await scheduler.settle()
+            return scheduler
+        }
     }
 
     /// The consumer groups: their state log is opened (replayed, on the thread pool) now if it
@@ -246,6 +291,8 @@ public final class BrokerServer: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
         connections.closeAll()
+        // Fires in flight finish (they append to partitions, closed below).
+        await schedulerHost.withLockedValue { $0 }?.current?.close()
         if let groups {
             do {
                 try groups.store?.close()

@@ -1,0 +1,182 @@
+import BrokerClient
+import BrokerProtocol
+import Foundation
+import NIOCore
+import Testing
+
+@testable import Broker
+
+/// The scheduler in an embedded broker: firing at the due time with the schedule headers, cancel,
+/// reschedule, restarts, the pending limit, delays of years, and runs (small memtables).
+@Suite("Scheduler")
+struct SchedulerTests {
+    typealias Support = ScheduleTestSupport
+
+    @Test("a schedule is invisible before its due time and appended once at it, with its headers")
+    func firesAtDueTime() async throws {
+        try await withBroker { server, port in
+            try await Support.createTopic("orders", partitions: 2, on: server)
+            let scheduler = try await server.openedScheduler()
+            let before = Support.now
+            let answers = try await Support.schedule(
+                [Support.input("timeout", key: "order-1", id: "order-timeout:1", at: .after(400))],
+                topic: "orders",
+                on: scheduler
+            )
+            let answer = try #require(answers.first)
+            #expect(answer.scheduleID == "order-timeout:1")
+            #expect(answer.replaced == false)
+            #expect(answer.due >= before + 400)
+            #expect(try await Support.read("orders", port: port).isEmpty)
+            let records = try await Support.read("orders", port: port, atLeast: 1)
+            let record = try #require(records.first)
+            #expect(record.timestamp >= answer.due)
+            #expect(record.partition == answer.partition)
+            #expect(record.keyString == "order-1")
+            #expect(record.valueString == "timeout")
+            #expect(Support.header(ScheduleHeader.id, of: record) == "order-timeout:1")
+            #expect(Support.header(ScheduleHeader.due, of: record) == "\(answer.due)")
+            #expect(Int64(Support.header(ScheduleHeader.produced, of: record) ?? "") ?? 0 >= before)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Support.read("orders", port: port).count == 1)
+            #expect(try await scheduler.cancel(topic: "orders", ids: ["order-timeout:1"]).get().map { try $0.get() } == [.alreadyDelivered])
+        }
+    }
+
+    @Test("cancel before the due time: cancelled, never delivered; then unknown")
+    func cancelBeforeDue() async throws {
+        try await withBroker { server, port in
+            try await Support.createTopic("orders", on: server)
+            let scheduler = try await server.openedScheduler()
+            try await Support.schedule(
+                [Support.input("a", id: "a", at: .after(300)), Support.input("b", id: "b", at: .after(300))],
+                topic: "orders",
+                on: scheduler
+            )
+            let answers = try await scheduler.cancel(topic: "orders", ids: ["a", "missing"]).get().map { try $0.get() }
+            #expect(answers == [.cancelled, .unknown])
+            let records = try await Support.read("orders", port: port, atLeast: 1)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(records.map(\.valueString) == ["b"])
+            #expect(try await Support.read("orders", port: port).map(\.valueString) == ["b"])
+            #expect(try await scheduler.cancel(topic: "orders", ids: ["a"]).get().map { try $0.get() } == [.unknown])
+            let pending = try await scheduler.pendingCounts.get()
+            #expect(pending["orders"] == nil)
+        }
+    }
+
+    @Test("rescheduling a pending id replaces it: later, then earlier; it fires once, at the last time")
+    func reschedule() async throws {
+        try await withBroker { server, port in
+            try await Support.createTopic("orders", on: server)
+            let scheduler = try await server.openedScheduler()
+            let first = try await Support.schedule([Support.input("v1", id: "job", at: .after(300))], topic: "orders", on: scheduler)
+            #expect(first.first?.replaced == false)
+            let later = try await Support.schedule([Support.input("v2", id: "job", at: .after(60_000))], topic: "orders", on: scheduler)
+            #expect(later.first?.replaced == true)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await Support.read("orders", port: port).isEmpty)
+            let earlier = try await Support.schedule([Support.input("v3", id: "job", at: .after(200))], topic: "orders", on: scheduler)
+            #expect(earlier.first?.replaced == true)
+            let records = try await Support.read("orders", port: port, atLeast: 1)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Support.read("orders", port: port).map(\.valueString) == ["v3"])
+            #expect(records.count == 1)
+            #expect(try await scheduler.pendingCounts.get()["orders"] == nil)
+        }
+    }
+
+    @Test("two schedules of one id in one request: the second replaces the first")
+    func sameIDTwiceInOneRequest() async throws {
+        try await withBroker { server, port in
+            try await Support.createTopic("orders", on: server)
+            let scheduler = try await server.openedScheduler()
+            let answers = try await Support.schedule(
+                [Support.input("first", id: "x", at: .after(100)), Support.input("second", id: "x", at: .after(150))],
+                topic: "orders",
+                on: scheduler
+            )
+            #expect(answers.map(\.replaced) == [false, true])
+            let records = try await Support.read("orders", port: port, atLeast: 1)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(records.map(\.valueString) == ["second"])
+            #expect(try await Support.read("orders", port: port).count == 1)
+        }
+    }
+
+    @Test("the pending limit refuses new schedules with limitExceeded; a reschedule still works")
+    func pendingLimit() async throws {
+        try await withBroker({ $0.schedules.maxPendingSchedules = 2 }) { server, _ in
+            try await Support.createTopic("orders", on: server)
+            let scheduler = try await server.openedScheduler()
+            let results = try await scheduler.schedule(
+                topic: "orders",
+                [
+                    Support.input("1", id: "1", at: .after(60_000)), Support.input("2", id: "2", at: .after(60_000)),
+                    Support.input("3", id: "3", at: .after(60_000)),
+                ],
+                acks: .durable
+            ).get()
+            #expect(try results[0].get().scheduleID == "1")
+            #expect(try results[1].get().scheduleID == "2")
+            guard case .failure(let error) = results[2] else {
+                Issue.record("the third schedule was taken past the limit")
+                return
+            }
+            #expect(error.code == .limitExceeded)
+            #expect(error.message.contains("maxPendingSchedules"))
+            let replaced = try await Support.schedule([Support.input("1b", id: "1", at: .after(60_000))], topic: "orders", on: scheduler)
+            #expect(replaced.first?.replaced == true)
+            #expect(try await scheduler.cancel(topic: "orders", ids: ["2"]).get().map { try $0.get() } == [.cancelled])
+            try await Support.schedule([Support.input("3", id: "3", at: .after(60_000))], topic: "orders", on: scheduler)
+        }
+    }
+
+    @Test("bad schedules are refused one by one with a clear error")
+    func badInput() async throws {
+        try await withBroker { server, _ in
+            try await Support.createTopic("orders", on: server)
+            let scheduler = try await server.openedScheduler()
+            let now = Support.now
+            let results = try await scheduler.schedule(
+                topic: "orders",
+                [
+                    Support.input("past", at: .at(now - 2 * 3_600_000)),
+                    Support.input("far", at: .at(Int64.max)),
+                    Support.input("id", id: String(repeating: "x", count: 1025), at: .after(1000)),
+                    Support.input("empty id", id: "", at: .after(1000)),
+                    Support.input("partition", at: .after(1000), partition: 7),
+                    Support.input("fine", at: .after(60_000)),
+                ],
+                acks: .durable
+            ).get()
+            let codes = results.map { result -> ErrorCode in
+                if case .failure(let error) = result { return error.code }
+                return .none
+            }
+            #expect(codes == [.invalidRequest, .invalidRequest, .invalidRequest, .invalidRequest, .unknownPartition, .none])
+            await #expect(throws: BrokerError.self) {
+                _ = try await scheduler.schedule(topic: "nope", [Support.input("x", at: .after(1))], acks: .durable).get()
+            }
+        }
+    }
+
+    @Test("a delay of years is kept across a restart and listed")
+    func years() async throws {
+        let directory = try ScratchDirectory()
+        let threeYears: Int64 = 3 * 365 * 86_400_000
+        try await withBroker(dataDirectory: directory.path) { server, _ in
+            try await Support.createTopic("reminders", on: server)
+            let scheduler = try await server.openedScheduler()
+            try await Support.schedule([Support.input("later", id: "r1", at: .after(threeYears))], topic: "reminders", on: scheduler)
+        }
+        try await withBroker(dataDirectory: directory.path) { server, _ in
+            let scheduler = try #require(server.scheduler)
+            let listing = try await scheduler.list(topic: "reminders", dueBefore: nil, idPrefix: nil, cursor: nil, limit: 10).get()
+            #expect(listing.pending == 1)
+            #expect(listing.entries.map(\.scheduleID) == ["r1"])
+            #expect(listing.entries.first.map { $0.due > Support.now + threeYears - 60_000 } == true)
+            #expect(try await scheduler.cancel(topic: "reminders", ids: ["r1"]).get().map { try $0.get() } == [.cancelled])
+        }
+    }
+}

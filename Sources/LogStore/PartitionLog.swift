@@ -250,7 +250,7 @@ public final class PartitionLog {
     /// Leaves the log as a crash would: no flush, no checkpoint, no marker; the directory lock is
     /// released so that the log can be opened again while this object is still referenced.
     /// For tests that simulate a crash.
-    func abandon() {
+    package func abandon() {
         isClosed = true
         scheduler.unregister(flusher)
         lock.unlock()

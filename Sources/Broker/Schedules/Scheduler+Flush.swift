@@ -51,6 +51,7 @@ extension Scheduler {
 
     private func runFlush(_ job: FlushJob) {
         background.async {
+            guard !self.halted.withLockedValue({ $0 }) else { return }
             do {
                 let installed = try self.writeRuns(job)
                 self.loop.execute { self.install(installed, job: job) }
@@ -59,6 +60,7 @@ extension Scheduler {
                     "schedule runs could not be written; trying again in a second",
                     metadata: ["error": "\(error)"]
                 )
+                guard !self.halted.withLockedValue({ $0 }) else { return }
                 self.loop.scheduleTask(in: .seconds(1)) { self.runFlush(job) }
             }
         }
@@ -122,6 +124,7 @@ extension Scheduler {
         manifest.watermark = job.watermark
         manifest.pendingByTopic = job.pendingByTopic
         manifest.liveBySegment = job.liveBySegment
+        guard !halted.withLockedValue({ $0 }) else { throw BrokerError(.shuttingDown, "the scheduler was halted") }
         try manifest.write(directory: directory, io: io)
         self.manifest = manifest
         backgroundDueRuns = due

@@ -150,6 +150,12 @@ extension Scheduler {
             }
             offset = last.lastOffset + 1
         }
+        // Schedules replayed with a key below the manifest's watermark (due in the past when they
+        // were taken) are not in any run's scanned range: they join the window directly, as they
+        // did when they were taken.
+        for entry in index.active.due.values where !entry.isTombstone && entry.key < loadedKey {
+            window.insert(entry)
+        }
         unsettled = firings.compactMap { firing in
             var firing = firing
             firing.entries.removeAll { fired.contains($0.key.seq) }

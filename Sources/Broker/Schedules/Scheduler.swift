@@ -3,6 +3,7 @@ import Dispatch
 import HeapModule
 import LogStore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Delayed delivery: takes schedules, cancels them, lists them, and appends each message to its
@@ -78,6 +79,8 @@ final class Scheduler: @unchecked Sendable {
     var unsettled: [ScheduleRecord.Firing] = []
     /// Counters for tests and metrics.
     var statistics = Statistics()
+    /// Set by ``crashForTesting()``: the background queue writes nothing more.
+    let halted = NIOLockedValueBox(false)
 
     /// Counters for operators and tests.
     struct Statistics: Hashable, Sendable {
@@ -163,4 +166,22 @@ final class Scheduler: @unchecked Sendable {
 
 extension DueEntry: Comparable {
     static func < (lhs: DueEntry, rhs: DueEntry) -> Bool { lhs.key < rhs.key }
+}
+
+extension Scheduler {
+    /// Leaves the scheduler as `kill -9` would: nothing more is written, the schedule log is not
+    /// flushed or closed (what it wrote stays, as in the page cache), fires in flight stop where
+    /// they are. For tests that reopen the directory as a restarted broker would.
+    func crashForTesting() async {
+        _ = try? await loop.submit {
+            self.isClosed = true
+            self.halted.withLockedValue { $0 = true }
+            self.timer?.cancel()
+            self.timer = nil
+            self.log.abandon()
+        }.get()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            background.async { continuation.resume() }
+        }
+    }
 }

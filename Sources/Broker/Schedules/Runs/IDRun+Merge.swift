@@ -30,6 +30,27 @@ extension IDRun {
         let inputCount = runs.reduce(0) { $0 + Int($1.entryCount) }
         var bloom = BloomFilter(expectedEntries: inputCount)
         let writer = try RunFileWriter<IDEntryCodec>(path: path, io: io)
+        // The winners of one hash, by seq; written once the hash is complete, newest first
+        // deciding: a cancelled or superseded schedule is dropped, and so are the fired ones of
+        // that hash before it (the id's latest schedule was cancelled: a cancel answers
+        // `unknown`, as it did before the merge, not the older fire's `alreadyDelivered`).
+        var group: [IDEntry] = []
+        func flush() throws {
+            var kept: [IDEntry] = []
+            var shadowed = false
+            for entry in group.reversed() {
+                switch entry.state {
+                case .pending: kept.append(entry)
+                case .cancelled, .superseded: shadowed = true
+                case .fired: if !shadowed && entry.changedAt >= cutoff { kept.append(entry) }
+                }
+            }
+            for entry in kept.reversed() {
+                try writer.append(entry)
+                bloom.insert(entry.idHash)
+            }
+            group.removeAll(keepingCapacity: true)
+        }
         do {
             while true {
                 var smallest: IDKey?
@@ -46,14 +67,12 @@ extension IDRun {
                 for index in heads.indices where heads[index]?.key == key {
                     heads[index] = try cursors[index].next()
                 }
-                switch winner.state {
-                case .pending: break
-                case .cancelled, .superseded: continue
-                case .fired: if winner.changedAt < cutoff { continue }
+                if let first = group.first, first.idHash != winner.idHash {
+                    try flush()
                 }
-                try writer.append(winner)
-                bloom.insert(winner.idHash)
+                group.append(winner)
             }
+            try flush()
             try writer.sealAll()
             if writer.entryCount == 0 {
                 bloom = BloomFilter(expectedEntries: 0)

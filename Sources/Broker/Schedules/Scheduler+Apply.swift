@@ -78,6 +78,9 @@ extension Scheduler {
     }
 
     private func adjustLive(seq: Int64, by delta: Int64) {
+        // A segment already deleted had nothing pending when it went; a start-up may replay the
+        // end of a schedule whose manifest count is older than the deletion.
+        guard seq >= log.logStartOffset else { return }
         let base = segmentBase(of: seq)
         let count = (liveBySegment[base] ?? 0) + delta
         liveBySegment[base] = count > 0 ? count : nil

@@ -65,11 +65,16 @@ extension Scheduler {
                 }
             }
             .flatMap { () -> EventLoopFuture<ProduceResponse.PartitionResult> in
+                guard !self.isClosed else {
+                    return self.loop.makeFailedFuture(BrokerError(.shuttingDown, "the scheduler is closed"))
+                }
+                self.appendsInFlight += 1
                 var buffer = ByteBuffer()
                 let now = self.clock()
                 RecordBatch.write(records: batch.map { Self.message(for: $0, now: now) }, into: &buffer)
                 return partition.append(buffer, hasMessageIDs: false, acks: .durable, issued: self.issued())
                     .hop(to: self.loop)
+                    .always { _ in self.appendsInFlight -= 1 }
             }
             .whenComplete { result in
                 switch result {

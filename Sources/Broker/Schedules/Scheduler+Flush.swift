@@ -83,7 +83,10 @@ extension Scheduler {
             return suffix == "due"
                 ? DueRun.fileName(number: manifest.nextRunNumber) : IDRun.fileName(number: manifest.nextRunNumber)
         }
-        let dueEntries = job.memtable.sortedDueEntries(droppingBelow: job.watermark)
+        // Everything, tombstones included: the watermark can come down again (a schedule due in the
+        // past), so a dead entry of an older run must keep its tombstone until a full merge drops
+        // both.
+        let dueEntries = job.memtable.sortedDueEntries(droppingBelow: .minimum)
         if !dueEntries.isEmpty {
             let name = nextName("due")
             due.append(try DueRun.write(dueEntries, to: runsDirectory + "/" + name, io: io))
@@ -136,6 +139,8 @@ extension Scheduler {
     /// obsolete run files, and the schedule log's first segments once nothing in them is pending
     /// or needed by a start-up.
     private func install(_ installed: InstalledRuns, job: FlushJob) {
+        // Closed (or crashed, in tests) meanwhile: the log is not this scheduler's any more.
+        guard !isClosed else { return }
         index.dueRuns = installed.due
         index.idRuns = installed.ids
         index.flushing = nil
@@ -165,6 +170,10 @@ extension Scheduler {
             }
         }
         guard let keepFrom, keepFrom > log.logStartOffset else { return }
+        logger.debug(
+            "deleting schedule log segments",
+            metadata: ["before": "\(keepFrom)", "live": "\(liveBySegment)", "bases": "\(bases)"]
+        )
         do {
             _ = try log.deleteSegments(before: keepFrom)
             reader.reset()

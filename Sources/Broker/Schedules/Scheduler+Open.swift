@@ -207,6 +207,8 @@ extension Scheduler {
                     self.logger.error("a settled fire could not be recorded", metadata: ["error": "\(error)"])
                 }
                 self.apply(fired, at: offset, now: now)
+                // Found in their partition: if the window took them at the open, they must not fire.
+                for entry in entries where entry.key < self.loadedKey { self.deadInWindow.insert(entry.key.seq) }
             }.get()
         }
         _ = try? await loop.submit {

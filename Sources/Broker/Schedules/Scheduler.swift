@@ -60,6 +60,8 @@ final class Scheduler: @unchecked Sendable {
     var firingSeqs: [Int64: DueKey] = [:]
     /// Cancels waiting for a fire in progress, by seq.
     var firingWaiters: [Int64: [() -> Void]] = [:]
+    /// Fire batches whose partition append has been started and has not answered.
+    var appendsInFlight = 0
     /// Partitions with a fire batch in flight.
     var busy: Set<FireTarget> = []
     /// Partitions whose last batch failed: not tried again before this time, with the next backoff.
@@ -125,7 +127,7 @@ final class Scheduler: @unchecked Sendable {
         self.loadedKey = manifest.watermark
         self.pendingByTopic = manifest.pendingByTopic
         self.pendingTotal = manifest.pendingByTopic.values.reduce(0, +)
-        self.liveBySegment = manifest.liveBySegment
+        self.liveBySegment = manifest.liveBySegment.filter { $0.key >= log.logStartOffset }
     }
 
     /// The counters now.
@@ -180,8 +182,34 @@ extension Scheduler {
             self.timer = nil
             self.log.abandon()
         }.get()
+        // A process killed cannot append any more; here, an append already handed to its partition
+        // lands before the scheduler counts as gone.
+        while (try? await loop.submit({ self.appendsInFlight }).get()) ?? 0 > 0 {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             background.async { continuation.resume() }
         }
+    }
+}
+
+extension Scheduler {
+    /// The scheduler's state in a few lines, for failing tests and debugging.
+    var stateDescription: String {
+        let window = self.window.unordered.map(\.key).sorted().prefix(20)
+        return """
+            loadedKey \(loadedKey) watermark(manifest) \(manifest.watermark) flushed \(manifest.flushedOffset) \
+            logEnd \(log.logEndOffset) segments \(log.segmentBaseOffsets) live \(liveBySegment.sorted { $0.key < $1.key })
+            window \(self.window.count): \(Array(window))
+            deadInWindow \(deadInWindow.sorted()) queued \(queuedCount) firing \(firingSeqs.keys.sorted()) busy \(busy.count)
+            memtable \(index.active.count) due: \(index.active.due.values.map { "\($0.key)\($0.isTombstone ? "†" : "")" }.sorted())
+            runs due \(index.dueRuns.map(\.path)) ids \(index.idRuns.count) pending \(pendingByTopic)
+            \(index.dueRuns.map { run in
+                var cursor = run.entries(from: .minimum)
+                var keys: [String] = []
+                while let entry = try? cursor.next() { keys.append("\(entry.due)/\(entry.seq)\(entry.isTombstone ? "†" : "")") }
+                return keys.joined(separator: " ")
+            }.joined(separator: "\n"))
+            """
     }
 }

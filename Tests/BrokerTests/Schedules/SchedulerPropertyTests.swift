@@ -22,6 +22,9 @@ struct SchedulerPropertyTests {
     typealias Support = ScheduleTestSupport
 
     static var seeds: [UInt64] {
+        if let one = ProcessInfo.processInfo.environment["SLUICE_PROPERTY_SEED"].flatMap({ UInt64($0) }) {
+            return [one]
+        }
         let count = ProcessInfo.processInfo.environment["SLUICE_PROPERTY_SEEDS"].flatMap { Int($0) } ?? 12
         return (0..<UInt64(count)).map { $0 &* 0x9e37_79b9 &+ 7 }
     }
@@ -80,6 +83,7 @@ struct SchedulerPropertyTests {
         var model: [String: IDState] = [:]
         var expected: [String: Int] = [:]  // value → times it must appear (1)
         var checked: [Int32: Int64] = [:]
+        var trace: [String] = []
         var valueNumber = 0
         let ids = (0..<6).map { "id\($0)" }
 
@@ -103,9 +107,14 @@ struct SchedulerPropertyTests {
 
         func check() async throws {
             let records = try await Support.read(topic, port: port)
+            let current = scheduler
+            let state = try await current.loop.submit { current.stateDescription }.get()
             var counts: [String: Int] = [:]
             for record in records { counts[record.valueString ?? "", default: 0] += 1 }
-            #expect(counts == expected, "seed \(seed): the topic holds \(counts), the model \(expected)")
+            #expect(
+                counts == expected,
+                "seed \(seed): the topic holds \(counts.filter { expected[$0.key] != $0.value }), the model \(expected.filter { counts[$0.key] != $0.value }); steps:\n\(trace.joined(separator: "\n"))\n\(state)"
+            )
             for record in records {
                 let due = Int64(Support.header(ScheduleHeader.due, of: record) ?? "") ?? .max
                 #expect(record.timestamp >= due, "seed \(seed): \(record.valueString ?? "") fired before its due time")
@@ -149,9 +158,14 @@ struct SchedulerPropertyTests {
                     expectReplaced.append(wasPending)
                     taken[id] = (now + delay, value)
                     if delay <= 0 { anyDueNow = true }
-                    inputs.append(Support.input(value, key: value, id: id, at: delay >= 0 ? .after(delay) : .at(now + delay)))
+                    inputs.append(
+                        Support.input(value, key: value, id: id, at: delay >= 0 ? .after(delay) : .at(now + delay))
+                    )
                 }
                 let answers = try await Support.schedule(inputs, topic: topic, on: scheduler)
+                trace.append(
+                    "\(step) schedule \(zip(inputs, answers).map { "\($0.0.scheduleID ?? "-")=\($0.0.value.map { String(buffer: $0) } ?? "") due \($0.1.due - now) seq? replaced \($0.1.replaced)" })"
+                )
                 #expect(answers.map(\.replaced) == expectReplaced, "seed \(seed) step \(step): replaced flags")
                 for (id, pending) in taken { model[id] = .pending(due: pending.0, value: pending.1) }
                 if anyDueNow { try await quiesce() }
@@ -164,11 +178,15 @@ struct SchedulerPropertyTests {
                 case .fired: wanted = .alreadyDelivered
                 case .cancelled, nil: wanted = .unknown
                 }
+                trace.append("\(step) cancel \(id) → \(String(describing: answer))")
                 #expect(answer == wanted, "seed \(seed) step \(step): cancel \(id)")
                 if case .pending = model[id] { model[id] = .cancelled }
             } else if choice < 85 {
-                clock.withLockedValue { $0 += Int64.random(in: 0...3_000, using: &random) }
+                let advance = Int64.random(in: 0...3_000, using: &random)
+                clock.withLockedValue { $0 += advance }
+                trace.append("\(step) advance \(advance) to now+\(advance)")
                 if Int.random(in: 0..<4, using: &random) == 0 {
+                    trace.append("\(step) crash mid-fire")
                     // Crash while the fires of this advance are under way.
                     let current = scheduler
                     _ = try await current.loop.submit { current.pumpSoon() }.get()
@@ -178,10 +196,12 @@ struct SchedulerPropertyTests {
                 }
                 try await quiesce()
             } else if choice < 93 {
+                trace.append("\(step) crash")
                 await scheduler.crashForTesting()
                 scheduler = try await open()
                 try await quiesce()
             } else {
+                trace.append("\(step) restart")
                 await scheduler.close()
                 scheduler = try await open()
                 try await quiesce()

@@ -39,7 +39,11 @@ struct SchedulerTests {
             #expect(Int64(Support.header(ScheduleHeader.produced, of: record) ?? "") ?? 0 >= before)
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await Support.read("orders", port: port).count == 1)
-            #expect(try await scheduler.cancel(topic: "orders", ids: ["order-timeout:1"]).get().map { try $0.get() } == [.alreadyDelivered])
+            #expect(
+                try await scheduler.cancel(topic: "orders", ids: ["order-timeout:1"]).get().map { try $0.get() } == [
+                    .alreadyDelivered
+                ]
+            )
         }
     }
 
@@ -70,13 +74,25 @@ struct SchedulerTests {
         try await withBroker { server, port in
             try await Support.createTopic("orders", on: server)
             let scheduler = try await server.openedScheduler()
-            let first = try await Support.schedule([Support.input("v1", id: "job", at: .after(300))], topic: "orders", on: scheduler)
+            let first = try await Support.schedule(
+                [Support.input("v1", id: "job", at: .after(300))],
+                topic: "orders",
+                on: scheduler
+            )
             #expect(first.first?.replaced == false)
-            let later = try await Support.schedule([Support.input("v2", id: "job", at: .after(60_000))], topic: "orders", on: scheduler)
+            let later = try await Support.schedule(
+                [Support.input("v2", id: "job", at: .after(60_000))],
+                topic: "orders",
+                on: scheduler
+            )
             #expect(later.first?.replaced == true)
             try await Task.sleep(for: .milliseconds(600))
             #expect(try await Support.read("orders", port: port).isEmpty)
-            let earlier = try await Support.schedule([Support.input("v3", id: "job", at: .after(200))], topic: "orders", on: scheduler)
+            let earlier = try await Support.schedule(
+                [Support.input("v3", id: "job", at: .after(200))],
+                topic: "orders",
+                on: scheduler
+            )
             #expect(earlier.first?.replaced == true)
             let records = try await Support.read("orders", port: port, atLeast: 1)
             try await Task.sleep(for: .milliseconds(300))
@@ -125,10 +141,18 @@ struct SchedulerTests {
             }
             #expect(error.code == .limitExceeded)
             #expect(error.message.contains("maxPendingSchedules"))
-            let replaced = try await Support.schedule([Support.input("1b", id: "1", at: .after(60_000))], topic: "orders", on: scheduler)
+            let replaced = try await Support.schedule(
+                [Support.input("1b", id: "1", at: .after(60_000))],
+                topic: "orders",
+                on: scheduler
+            )
             #expect(replaced.first?.replaced == true)
             #expect(try await scheduler.cancel(topic: "orders", ids: ["2"]).get().map { try $0.get() } == [.cancelled])
-            try await Support.schedule([Support.input("3", id: "3", at: .after(60_000))], topic: "orders", on: scheduler)
+            try await Support.schedule(
+                [Support.input("3", id: "3", at: .after(60_000))],
+                topic: "orders",
+                on: scheduler
+            )
         }
     }
 
@@ -154,9 +178,12 @@ struct SchedulerTests {
                 if case .failure(let error) = result { return error.code }
                 return .none
             }
-            #expect(codes == [.invalidRequest, .invalidRequest, .invalidRequest, .invalidRequest, .unknownPartition, .none])
+            #expect(
+                codes == [.invalidRequest, .invalidRequest, .invalidRequest, .invalidRequest, .unknownPartition, .none]
+            )
             await #expect(throws: BrokerError.self) {
-                _ = try await scheduler.schedule(topic: "nope", [Support.input("x", at: .after(1))], acks: .durable).get()
+                _ = try await scheduler.schedule(topic: "nope", [Support.input("x", at: .after(1))], acks: .durable)
+                    .get()
             }
         }
     }
@@ -168,15 +195,27 @@ struct SchedulerTests {
         try await withBroker(dataDirectory: directory.path) { server, _ in
             try await Support.createTopic("reminders", on: server)
             let scheduler = try await server.openedScheduler()
-            try await Support.schedule([Support.input("later", id: "r1", at: .after(threeYears))], topic: "reminders", on: scheduler)
+            try await Support.schedule(
+                [Support.input("later", id: "r1", at: .after(threeYears))],
+                topic: "reminders",
+                on: scheduler
+            )
         }
         try await withBroker(dataDirectory: directory.path) { server, _ in
             let scheduler = try #require(server.scheduler)
-            let listing = try await scheduler.list(topic: "reminders", dueBefore: nil, idPrefix: nil, cursor: nil, limit: 10).get()
+            let listing = try await scheduler.list(
+                topic: "reminders",
+                dueBefore: nil,
+                idPrefix: nil,
+                cursor: nil,
+                limit: 10
+            ).get()
             #expect(listing.pending == 1)
             #expect(listing.entries.map(\.scheduleID) == ["r1"])
             #expect(listing.entries.first.map { $0.due > Support.now + threeYears - 60_000 } == true)
-            #expect(try await scheduler.cancel(topic: "reminders", ids: ["r1"]).get().map { try $0.get() } == [.cancelled])
+            #expect(
+                try await scheduler.cancel(topic: "reminders", ids: ["r1"]).get().map { try $0.get() } == [.cancelled]
+            )
         }
     }
 }

@@ -20,7 +20,7 @@ public struct ScheduleListOptions: ParsableArguments, Sendable {
     )
     public var dueBefore: String?
 
-    @Option(name: .customLong("id-prefix"), help: "Only schedule ids that start with this, listed by id.")
+    @Option(name: .customLong("id-prefix"), help: "Only schedule ids that start with this.")
     public var idPrefix: String?
 
     @Option(

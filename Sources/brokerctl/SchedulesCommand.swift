@@ -39,7 +39,7 @@ struct SchedulesCommand: AsyncParsableCommand {
 struct SchedulesListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List a topic's pending schedules, by due time (by id with --id-prefix).",
+        abstract: "List a topic's pending schedules, by due time.",
         discussion: """
             Prints a table: ID, PARTITION, DUE, PRODUCED (RFC 3339, UTC), KEY (its text, or base64: \
             when it is not UTF-8; - for none), BYTES (the value's size; - for null), then a line \

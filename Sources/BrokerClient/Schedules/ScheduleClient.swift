@@ -155,7 +155,7 @@ public struct ScheduleClient: Sendable {
     /// One page of a topic's pending schedules.
     /// - Parameters:
     ///   - dueBefore: only schedules due before this time (epoch milliseconds); `nil`: any.
-    ///   - idPrefix: only ids that start with it, in id order; `nil`: any, in due order.
+    ///   - idPrefix: only ids that start with it; `nil`: any.
     ///   - limit: the most schedules on the page, 1 ... 1,000.
     ///   - cursor: the previous page's ``SchedulePage/next`` (with the same filters); `nil`: the
     ///     first page.

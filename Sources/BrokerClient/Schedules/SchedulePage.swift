@@ -38,7 +38,7 @@ public struct ScheduleCursor: Hashable, Sendable {
 public struct SchedulePage: Hashable, Sendable {
     /// The topic's pending schedules, all pages together (not only those the filters pass).
     public var pending: Int64
-    /// This page's schedules, in due order (id order with an id prefix).
+    /// This page's schedules, in due order.
     public var schedules: [PendingSchedule]
     /// The next page's start; `nil` on the last page.
     public var next: ScheduleCursor?

@@ -1,7 +1,6 @@
 import NIOCore
 
-/// `listSchedules` v0 request: one page of a topic's pending schedules, in due order (or in id order
-/// with an `idPrefix`).
+/// `listSchedules` v0 request: one page of a topic's pending schedules, in due order.
 /// ```
 /// topic               string
 /// dueBefore           int64       only schedules due before this time (epoch ms); -1: any

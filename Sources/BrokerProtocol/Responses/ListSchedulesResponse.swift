@@ -3,7 +3,7 @@ import NIOCore
 /// `listSchedules` v0 response: one page of pending schedules.
 /// ```
 /// pending             int64       the topic's pending schedules (all of them, not only this page's)
-/// entries             array<{     at most the request's limit (and 1,000), in due order (id order with idPrefix)
+/// entries             array<{     at most the request's limit (and 1,000), in due order
 ///   scheduleId        string
 ///   partition         int32
 ///   deliverAt         int64       due time, epoch ms

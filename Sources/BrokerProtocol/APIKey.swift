@@ -4,7 +4,7 @@
 /// |---|---|
 /// | 0-19 | connection, produce, fetch, offsets, topic administration, status |
 /// | 20-39 | consumer groups (20-31 served; 32-39 reserved) |
-/// | 40-59 | delayed delivery schedules (reserved) |
+/// | 40-59 | delayed delivery schedules (40-42 served; 43-59 reserved) |
 /// | 60-79 | dead letters (60 served; 61-79 reserved) |
 public struct APIKey: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
@@ -57,6 +57,12 @@ public struct APIKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let resetGroup = APIKey(rawValue: 30)
     /// Deletes a group's state (no member connected).
     public static let deleteGroup = APIKey(rawValue: 31)
+    /// Schedules messages for delivery at a later time (each under a schedule id, unique per topic).
+    public static let schedule = APIKey(rawValue: 40)
+    /// Cancels pending schedules by id.
+    public static let cancelSchedule = APIKey(rawValue: 41)
+    /// Lists a topic's pending schedules, one page at a time.
+    public static let listSchedules = APIKey(rawValue: 42)
     /// Delivers a group's dead letters of one topic again, to that group only.
     public static let redriveDeadLetters = APIKey(rawValue: 60)
 
@@ -85,6 +91,9 @@ public struct APIKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
         case .describeGroup: "describeGroup"
         case .resetGroup: "resetGroup"
         case .deleteGroup: "deleteGroup"
+        case .schedule: "schedule"
+        case .cancelSchedule: "cancelSchedule"
+        case .listSchedules: "listSchedules"
         case .redriveDeadLetters: "redriveDeadLetters"
         default: "api \(rawValue)"
         }

@@ -26,6 +26,10 @@ public enum ProtocolVersions {
         .init(apiKey: .describeGroup, minVersion: 0, maxVersion: 0),
         .init(apiKey: .resetGroup, minVersion: 0, maxVersion: 0),
         .init(apiKey: .deleteGroup, minVersion: 0, maxVersion: 0),
+        // Delayed delivery.
+        .init(apiKey: .schedule, minVersion: 0, maxVersion: 0),
+        .init(apiKey: .cancelSchedule, minVersion: 0, maxVersion: 0),
+        .init(apiKey: .listSchedules, minVersion: 0, maxVersion: 0),
         // Dead letters.
         .init(apiKey: .redriveDeadLetters, minVersion: 0, maxVersion: 0),
     ]

@@ -7,8 +7,9 @@ extension AcknowledgementLevel: ExpressibleByArgument {}
 /// The command line of `producer`, declared once: the executable parses it, ``ProducerTool``
 /// runs it, and the tests call `ProducerOptions.parse([...])`.
 ///
-/// Numbers are parsed `.unconditional`ly, so that `--partition -1` reaches ``validate()`` and is
-/// refused with a message instead of being taken for an unknown flag.
+/// Numbers, durations and times are parsed `.unconditional`ly, so that `--partition -1` or
+/// `--delay -5s` reaches ``validate()`` and is refused with a message instead of being taken for an
+/// unknown flag.
 public struct ProducerOptions: ParsableArguments, Sendable {
     @OptionGroup var connection: ConnectionOptions
 
@@ -27,13 +28,32 @@ public struct ProducerOptions: ParsableArguments, Sendable {
     @Option(help: "Acknowledgement level: none, written or durable.")
     var acks: AcknowledgementLevel = .durable
 
-    @Option(help: ArgumentHelp("Deliver after this long (not available yet).", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Schedule the messages: deliver each this long after the broker takes it (500ms, 30s, 5m, 2h, 7d).",
+            valueName: "duration"
+        )
+    )
     var delay: String?
 
-    @Option(help: ArgumentHelp("Deliver at this time (not available yet).", valueName: "time"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Schedule the messages: deliver them at this time (RFC 3339 or epoch milliseconds).",
+            valueName: "time"
+        )
+    )
     var at: String?
 
-    @Option(name: .customLong("schedule-id"), help: "The schedule id of a delayed message (not available yet).")
+    @Option(
+        name: .customLong("schedule-id"),
+        help: ArgumentHelp(
+            "The schedule id (with --delay or --at); {key} is replaced by each message's key. Scheduling an id "
+                + "that is pending replaces it.",
+            valueName: "id"
+        )
+    )
     var scheduleID: String?
 
     @Option(
@@ -53,9 +73,6 @@ public struct ProducerOptions: ParsableArguments, Sendable {
 
     /// Refuses what cannot be sent, with a message naming the flag, before anything is sent.
     public func validate() throws {
-        if delay != nil || at != nil || scheduleID != nil {
-            throw ValidationError("delayed delivery is not available yet (--delay, --at, --schedule-id)")
-        }
         if topic.isEmpty { throw ValidationError("--topic must not be empty") }
         if let partition, partition < 0 {
             throw ValidationError("--partition \(partition): partitions are numbered from 0")
@@ -73,6 +90,7 @@ public struct ProducerOptions: ParsableArguments, Sendable {
                 )
             }
         }
+        try validateSchedule()
     }
 
     /// The headers, parsed (``validate()`` has checked them).

@@ -38,15 +38,3 @@ struct BrokerctlCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// A `brokerctl` command that arrives with a later issue: shown in `--help`, fails with one line.
-protocol UnavailableCommand: AsyncParsableCommand {
-    static var feature: String { get }
-    var arguments: [String] { get }
-}
-
-extension UnavailableCommand {
-    func run() async throws {
-        throw ValidationError("\(Self.feature) are not available yet")
-    }
-}

@@ -30,7 +30,15 @@ struct ProducerCommand: AsyncParsableCommand {
             reading in the same way and exits 130 (143) once the messages already sent are \
             acknowledged and printed; a second Ctrl-C exits at once.
 
-            --delay, --at and --schedule-id (delayed delivery) are not available yet.
+            With --delay DURATION or --at TIME each message is scheduled instead: the broker holds it, \
+            invisible to readers, and appends it to its partition (chosen by key now) at its due time. \
+            Prints one line per scheduled message, in input order: scheduled ID for TIME (TIME in RFC \
+            3339, UTC, with milliseconds). The broker generates each ID unless --schedule-id names it; \
+            scheduling an id that is still pending replaces that message (reschedule), and `brokerctl \
+            schedules cancel` cancels it. An id names one message: for several, put {key} in it, replaced \
+            by each message's key (--key-separator), e.g. --schedule-id 'order-timeout:{key}'; an id \
+            without {key} takes one VALUE or one line of standard input (read to its end before sending). \
+            --delay and --at do not go together; --msg-id and --acks none do not go with either.
             """,
         version: ToolVersion.current
     )

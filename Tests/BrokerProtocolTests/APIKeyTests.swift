@@ -28,6 +28,10 @@ struct APIKeyTests {
         (.describeGroup, 29, "describeGroup"),
         (.resetGroup, 30, "resetGroup"),
         (.deleteGroup, 31, "deleteGroup"),
+        // Delayed delivery.
+        (.schedule, 40, "schedule"),
+        (.cancelSchedule, 41, "cancelSchedule"),
+        (.listSchedules, 42, "listSchedules"),
         // Dead letters.
         (.redriveDeadLetters, 60, "redriveDeadLetters"),
     ]

@@ -10,11 +10,15 @@ struct MessageCodingTests {
     @Test func everySupportedAPIHasSamples() {
         for range in ProtocolVersions.supported {
             #expect(
-                (WireSamples.requests + GroupWireSamples.requests).contains { $0.apiKey == range.apiKey },
+                (WireSamples.requests + GroupWireSamples.requests + ScheduleWireSamples.requests).contains {
+                    $0.apiKey == range.apiKey
+                },
                 "no request sample for \(range.apiKey)"
             )
             #expect(
-                (WireSamples.responses + GroupWireSamples.responses).contains { $0.apiKey == range.apiKey },
+                (WireSamples.responses + GroupWireSamples.responses + ScheduleWireSamples.responses).contains {
+                    $0.apiKey == range.apiKey
+                },
                 "no response sample for \(range.apiKey)"
             )
         }

@@ -292,13 +292,15 @@ enum WireSamples {
         ),
     ]
 
-    static let all = requests + responses + GroupWireSamples.requests + GroupWireSamples.responses
+    static let all =
+        requests + responses + GroupWireSamples.requests + GroupWireSamples.responses
+        + ScheduleWireSamples.requests + ScheduleWireSamples.responses
 
     /// Every string field set to ``marker``, so that tests can find each string's bytes and damage them.
     static let markedStrings: [MessageSample] = {
         let marker = Self.marker
         let oneRecord = ByteBuffer(bytes: [1, 2, 3])
-        return GroupWireSamples.markedStrings + [
+        return GroupWireSamples.markedStrings + ScheduleWireSamples.markedStrings + [
             .request("marked", HandshakeRequest(clientName: marker)),
             .request(
                 "marked",

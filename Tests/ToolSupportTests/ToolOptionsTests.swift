@@ -57,7 +57,7 @@ import Testing
     @Test func producerRefusesContradictions() {
         #expect(Self.refusal(ProducerOptions.self, ["--topic", "t", "--key", "k", "--key-separator", ":"]) != nil)
         #expect(Self.refusal(ProducerOptions.self, ["--topic", "t", "--header", "novalue"]) != nil)
-        #expect(Self.refusal(ProducerOptions.self, ["--topic", "t", "--delay", "5s"]) != nil)
+        #expect(Self.refusal(ProducerOptions.self, ["--topic", "t", "--delay", "5s", "--at", "1"]) != nil)
         #expect(Self.refusal(ProducerOptions.self, ["--topic", ""]) != nil)
     }
 }

@@ -53,7 +53,11 @@ public enum ProducerTool {
         )
         do {
             try await connection.connect()
-            try await send(options, connection: connection)
+            if let time = options.deliveryTime {
+                try await schedule(options, time: time, connection: connection)
+            } else {
+                try await send(options, connection: connection)
+            }
         } catch {
             await connection.close()
             throw error

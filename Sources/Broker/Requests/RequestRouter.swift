@@ -173,6 +173,8 @@ final class RequestRouter: RequestServing, Sendable {
         case .subscribe, .credit, .ack, .nack, .reject, .extend, .leave, .listGroups, .describeGroup, .resetGroup,
             .deleteGroup, .redriveDeadLetters:
             return try serveGroupMember(apiKey, body, from: connection, on: eventLoop)
+        case .schedule, .cancelSchedule, .listSchedules:
+            return try serveSchedules(apiKey, body, on: eventLoop)
         default:
             throw BrokerError(.unsupportedAPI, "API key \(apiKey.rawValue) is not served by this broker")
         }

@@ -93,6 +93,15 @@ struct BrokerdCommand: AsyncParsableCommand {
     )
     var duplicateWindow = DurationSyntax.format(.milliseconds(BrokerConfiguration().duplicateWindowMilliseconds))
 
+    @Option(
+        help: """
+            Most pending schedules (delayed messages) across the broker; a schedule past it is refused \
+            with limitExceeded (\(ScheduleSettings.maxPendingSchedulesRange.lowerBound) to \
+            \(ScheduleSettings.maxPendingSchedulesRange.upperBound)).
+            """
+    )
+    var maxPendingSchedules = ScheduleSettings().maxPendingSchedules
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -129,6 +138,12 @@ struct BrokerdCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
         _ = try duplicateWindowMilliseconds()
+        guard ScheduleSettings.maxPendingSchedulesRange.contains(maxPendingSchedules) else {
+            throw ValidationError(
+                "--max-pending-schedules must be from \(ScheduleSettings.maxPendingSchedulesRange.lowerBound) to "
+                    + "\(ScheduleSettings.maxPendingSchedulesRange.upperBound), got \(maxPendingSchedules)"
+            )
+        }
         guard maxFrameBytes <= Int(UInt32.max) else {
             throw ValidationError("--max-frame-bytes must be at most \(UInt32.max), got \(maxFrameBytes)")
         }
@@ -200,6 +215,7 @@ struct BrokerdCommand: AsyncParsableCommand {
         configuration.frameTimeoutMilliseconds = Int64(frameTimeoutMs)
         configuration.duplicateWindowMilliseconds = try duplicateWindowMilliseconds()
         configuration.limits.minSegmentBytes = minSegmentBytes
+        configuration.schedules.maxPendingSchedules = maxPendingSchedules
         var explicit: DescriptorBudget.ExplicitLimits = []
         if let maxConnections {
             configuration.limits.maxConnections = maxConnections

@@ -24,10 +24,11 @@ struct ScheduleIndex {
         return latest.values.sorted { $0.seq > $1.seq }
     }
 
-    /// The live due entries from `start` on, in key order (tombstoned keys left out).
-    func scan(from start: DueKey) -> DueScan {
+    /// The live due entries from `start` on, in key order (tombstoned keys left out). Entries at
+    /// or above `end` may be left out (the memtables' are not sorted beyond it).
+    func scan(from start: DueKey, below end: DueKey = DueKey(due: .max, seq: .max)) -> DueScan {
         var sources: [DueScan.Source] = dueRuns.map { .run($0.entries(from: start)) }
-        let range = start..<DueKey(due: .max, seq: .max)
+        let range = start..<max(start, end)
         if let flushing { sources.append(.memory(flushing.dueEntries(in: range)[...])) }
         sources.append(.memory(active.dueEntries(in: range)[...]))
         return DueScan(sources: sources)

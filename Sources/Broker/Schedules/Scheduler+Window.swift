@@ -38,11 +38,13 @@ extension Scheduler {
     func fillWindowIfNeeded(now: Int64) throws {
         let end = now.addingReportingOverflow(settings.windowMilliseconds)
         let horizon = DueKey(due: end.overflow ? .max : end.partialValue, seq: .max)
-        guard loadedKey < horizon, window.count < settings.windowEntries else { return }
+        // Loaded when the window runs low and the loaded horizon comes within half a window: what
+        // the window holds is all due before what is not loaded yet, so it fires first anyway.
         let halfway = now.addingReportingOverflow(settings.windowMilliseconds / 2)
-        guard window.count < settings.windowEntries / 2 || halfway.overflow || loadedKey.due <= halfway.partialValue
+        guard loadedKey < horizon, window.count < settings.windowEntries / 2,
+            halfway.overflow || loadedKey.due <= halfway.partialValue
         else { return }
-        var scan = index.scan(from: loadedKey)
+        var scan = index.scan(from: loadedKey, below: horizon)
         var loaded = horizon
         while let entry = try scan.next() {
             if entry.key >= horizon { break }
@@ -108,7 +110,7 @@ extension Scheduler {
         if let first = window.min { wake = min(wake, first.due) }
         for (target, retry) in retry where queued[target] != nil { wake = min(wake, retry.at) }
         let load = loadedKey.due.subtractingReportingOverflow(settings.windowMilliseconds / 2)
-        if window.count < settings.windowEntries, !load.overflow, load.partialValue > now {
+        if window.count < settings.windowEntries / 2, !load.overflow, load.partialValue > now {
             wake = min(wake, load.partialValue)
         }
         let deadline = NIODeadline.now() + .milliseconds(max(0, wake - now))

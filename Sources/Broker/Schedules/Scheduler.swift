@@ -152,10 +152,11 @@ final class Scheduler: @unchecked Sendable {
             if idle { break }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        // The background queue finishes the run it is writing.
+        // The background queue finishes the run it is writing, then writes nothing more.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             background.async { continuation.resume() }
         }
+        halted.withLockedValue { $0 = true }
         _ = try? await loop.submit {
             do {
                 try self.log.close()

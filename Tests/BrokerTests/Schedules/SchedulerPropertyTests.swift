@@ -61,6 +61,11 @@ struct SchedulerPropertyTests {
             settings.runsBeforeMerge = 2
             settings.logSegmentBytes = 4096
             settings.fireBatchSize = 3
+            if seed % 2 == 1 {
+                // A tiny window: loaded in chunks, trimmed when schedules due soon pile up.
+                settings.windowEntries = 3
+                settings.windowMilliseconds = 1_500
+            }
             return settings
         }()
         let loop = MultiThreadedEventLoopGroup.singleton.next()

@@ -224,6 +224,30 @@ struct ScheduleToolTests {
         #expect(!after.standardOutput.contains("order-timeout"))
     }
 
+    /// More messages than `ProducerTool.maxSchedulesInFlight` (64): the requests overlap, the lines
+    /// still come out in input order, one per message.
+    @Test("300 lines of standard input are scheduled and printed in input order")
+    func manyLinesInInputOrder() throws {
+        let directory = try TemporaryDirectory()
+        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { _ = try? broker.stop() }
+        try Self.createTopic(broker.address, "jobs", partitions: 4)
+        let input = (1...300).map { "job\($0):payload \($0)\n" }.joined()
+        let run = try runTool(
+            "producer",
+            [
+                "--broker", broker.address, "--topic", "jobs", "--key-separator", ":", "--delay", "1d",
+                "--schedule-id", "run:{key}",
+            ],
+            input: input
+        )
+        try #require(run.status == 0, "\(run.standardError)")
+        #expect(try run.lines.map { try Self.parseScheduled($0).id } == (1...300).map { "run:job\($0)" })
+        let list = try runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "jobs", "--limit", "1"])
+        #expect(list.status == 0, "\(list.standardError)")
+        #expect(list.lines.count == 3 && list.lines.last == "300 pending", "\(list.standardOutput)")
+    }
+
     @Test("a schedule that fired is cancelled as 'already delivered'")
     func cancelAfterDelivery() throws {
         let directory = try TemporaryDirectory()

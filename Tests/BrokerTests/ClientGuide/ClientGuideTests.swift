@@ -14,6 +14,7 @@ struct ClientGuideTests {
     /// The files holding the page's examples.
     static let exampleFiles = [
         "Tests/BrokerTests/ClientGuide/ClientGuideExamples.swift",
+        "Tests/BrokerTests/ClientGuide/ClientGuideExamples+Schedules.swift",
         "Examples/OrderService/OrderService.swift",
     ]
 

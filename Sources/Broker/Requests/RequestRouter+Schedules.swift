@@ -31,7 +31,10 @@ extension RequestRouter {
             }
             let acks = request.acks
             let topic = request.topic
+            // A missing topic is created as a produce would create it (with --auto-create-topics).
+            let resolved = resolveTopic(topic, on: eventLoop)
             let future = eventLoop.makeFutureWithTask {
+                _ = try await resolved.get()
                 let scheduler = try await host.scheduler()
                 return try await scheduler.schedule(topic: topic, inputs, acks: acks).get()
             }

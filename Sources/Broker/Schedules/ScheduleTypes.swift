@@ -49,6 +49,7 @@ struct ListedSchedule: Hashable, Sendable {
     var due: Int64
     var producedAt: Int64
     var key: ByteBuffer?
+    /// The value's size; -1 for a null value.
     var valueBytes: Int32
 }
 

@@ -328,7 +328,7 @@ extension Scheduler {
                         due: record.due,
                         producedAt: record.producedAt,
                         key: record.key,
-                        valueBytes: Int32(clamping: record.value?.readableBytes ?? 0)
+                        valueBytes: record.value.map { Int32(clamping: $0.readableBytes) } ?? -1
                     )
                 )
                 if listing.entries.count >= limit {

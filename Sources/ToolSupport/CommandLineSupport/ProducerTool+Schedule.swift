@@ -1,19 +1,24 @@
 import BrokerClient
 import NIOCore
 
-/// `producer --delay/--at`: each message is scheduled (one `schedule` request per message, up to
-/// ``ProducerTool/maxSchedulesInFlight`` in flight on the pipelined connection) and printed as
+/// `producer --delay/--at`: each message is scheduled (the lines read together go in one `schedule`
+/// request, up to ``ProducerTool/maxMessagesPerRequest``; up to ``ProducerTool/maxSchedulesInFlight``
+/// requests in flight on the pipelined connection; a line typed alone goes at once) and printed as
 /// `scheduled ID for TIME`, in input order, as ``ProducerTool/run(_:)`` prints acknowledgements:
 /// the first failure stops the reading, every answer that arrives is still printed, and one error
 /// line says which messages were scheduled.
 extension ProducerTool {
     /// The most schedule requests in flight at once.
     static let maxSchedulesInFlight = 64
+    /// The most messages in one schedule request.
+    static let maxMessagesPerRequest = 1_000
 
-    /// A message handed to the broker: its input number (from 1) and the request's answer.
+    /// Messages handed to the broker in one request: the first one's input number (from 1), how
+    /// many, and the request's answers (one per message).
     struct Scheduled: Sendable {
-        var number: Int
-        var task: Task<ScheduledMessage, any Error>
+        var firstNumber: Int
+        var count: Int
+        var task: Task<[Result<ScheduledMessage, ClientError>], any Error>
     }
 
     /// The line printed for a scheduled message: `scheduled ID for TIME` (RFC 3339, UTC, ms).
@@ -34,22 +39,30 @@ extension ProducerTool {
         var firstError: (any Error)?
         var output = StandardOutput()
         while let scheduled = await window.next() {
-            numbers.lastSent = scheduled.number
+            numbers.lastSent = scheduled.firstNumber + scheduled.count - 1
+            var answers: [Result<ScheduledMessage, ClientError>]
             do {
-                let answer = try await scheduled.task.value
-                numbers.acknowledge(scheduled.number)
-                for text in lines.acknowledged(line(for: answer)) { output.writeLine(text) }
+                answers = try await scheduled.task.value
             } catch {
-                lines.failed()
-                if firstError == nil {
-                    if let refusal = error as? ClientError, !refusal.code.isConnectionLevel {
-                        firstError = ClientError(
-                            refusal.code,
-                            "message \(scheduled.number): \(refusal.message)",
-                            cause: refusal
-                        )
+                // The whole request failed: each of its messages is reported as failed.
+                answers = Array(
+                    repeating: .failure(error as? ClientError ?? ClientError(.invalidArgument, "\(error)")),
+                    count: scheduled.count
+                )
+            }
+            for (position, answer) in answers.enumerated() {
+                let number = scheduled.firstNumber + position
+                switch answer {
+                case .success(let message):
+                    numbers.acknowledge(number)
+                    for text in lines.acknowledged(line(for: message)) { output.writeLine(text) }
+                case .failure(let refusal):
+                    lines.failed()
+                    guard firstError == nil else { continue }
+                    if !refusal.code.isConnectionLevel {
+                        firstError = ClientError(refusal.code, "message \(number): \(refusal.message)", cause: refusal)
                     } else {
-                        firstError = error
+                        firstError = refusal
                     }
                     await window.stop()
                 }
@@ -81,12 +94,11 @@ extension ProducerTool {
     ) async {
         let headers = options.parsedHeaders
         var number = 0
-        /// Sends one input; `false` when the reader must stop.
-        func send(_ input: [UInt8], place: String) async throws -> Bool {
+        var batch: [DelayedMessage] = []
+        func delayed(_ input: [UInt8], place: String) throws -> DelayedMessage {
             let message = try message(from: input, place: place, options: options)
-            let delayed: DelayedMessage
             do {
-                delayed = DelayedMessage(
+                return DelayedMessage(
                     key: message.key,
                     value: message.value,
                     headers: headers,
@@ -97,16 +109,25 @@ extension ProducerTool {
             } catch let error as ClientError {
                 throw ClientError(error.code, "\(place): \(error.message)", cause: error)
             }
+        }
+        /// Sends the messages gathered as one request; `false` when the reader must stop.
+        func send() async -> Bool {
+            guard !batch.isEmpty else { return true }
             guard await window.willSend() else { return false }
-            number += 1
-            let task = Task { try await client.schedule(topic: options.topic, [delayed], acks: options.acks)[0].get() }
-            return await window.push(Scheduled(number: number, task: task))
+            let messages = batch
+            batch.removeAll(keepingCapacity: true)
+            let first = number + 1
+            number += messages.count
+            let task = Task { try await client.schedule(topic: options.topic, messages, acks: options.acks) }
+            return await window.push(Scheduled(firstNumber: first, count: messages.count, task: task))
         }
         do {
             if !options.values.isEmpty {
                 for (index, value) in options.values.enumerated() {
-                    guard try await send(Array(value.utf8), place: "value \(index + 1)") else { break }
+                    batch.append(try delayed(Array(value.utf8), place: "value \(index + 1)"))
+                    if batch.count == maxMessagesPerRequest { guard await send() else { break } }
                 }
+                _ = await send()
             } else {
                 var lines = StandardInputLines().makeAsyncIterator()
                 var lineNumber = 0
@@ -121,11 +142,18 @@ extension ProducerTool {
                             )
                         }
                     }
-                    guard try await send(line, place: "line \(lineNumber)") else { break }
+                    batch.append(try delayed(line, place: "line \(lineNumber)"))
+                    // The lines already read go together; a line typed alone goes at once.
+                    if batch.count == maxMessagesPerRequest || !lines.hasBufferedLine {
+                        guard await send() else { break }
+                    }
                 }
+                _ = await send()
             }
             await window.finish()
         } catch {
+            // The lines before the bad one are still scheduled, as they would have been one by one.
+            _ = await send()
             await window.finish(error: error)
         }
     }

@@ -26,6 +26,9 @@ public struct StandardInputLines: AsyncSequence, Sendable {
         private var index = 0
         private var isAtEnd = false
 
+        /// Whether ``next()`` has a line without reading standard input again.
+        public var hasBufferedLine: Bool { index < ready.count }
+
         /// The next line, or `nil` at end of input.
         public mutating func next() async throws -> [UInt8]? {
             while index == ready.count {

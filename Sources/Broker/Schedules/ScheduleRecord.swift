@@ -35,8 +35,16 @@ enum ScheduleRecord: Hashable, Sendable {
         var key: ByteBuffer?
         var value: ByteBuffer?
         var headers: [RecordHeader]
+        /// When the broker took it (the log record's timestamp; not part of the encoded value).
+        var takenAt: Int64 = 0
 
         var idHash: UInt64 { ScheduleIDHash.of(topic: topic, id: scheduleID) }
+
+        /// Whether it was taken for an earlier topic of the same name (deleted since).
+        func predates(_ topic: Topic) -> Bool {
+            guard let createdAt = topic.settings.createdAt else { return false }
+            return takenAt < createdAt
+        }
     }
 
     /// A pending schedule cancelled.

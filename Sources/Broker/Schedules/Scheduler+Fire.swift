@@ -32,10 +32,22 @@ extension Scheduler {
             entries.append(next)
             bytes += size
         }
+        let topic = registry.topic(named: target.topic)
+        if let topic, entries.contains(where: { $0.scheduled.predates(topic) }) {
+            // Taken for a topic deleted since (this one has its name): dropped, not delivered to it.
+            let stale = entries.filter { $0.scheduled.predates(topic) }
+            entries.removeAll { $0.scheduled.predates(topic) }
+            logger.warning(
+                "schedules dropped: their topic was deleted and created again since they were taken",
+                metadata: ["topic": "\(target.topic)", "count": "\(stale.count)"]
+            )
+            statistics.dropped += stale.count
+            recordFired(target, stale, offsets: nil)
+        }
         guard !entries.isEmpty else { return }
         busy.insert(target)
         for entry in entries { firingSeqs[entry.entry.seq] = entry.entry.key }
-        guard let partition = registry.topic(named: target.topic)?.partition(target.partition) else {
+        guard let partition = topic?.partition(target.partition) else {
             // The topic (or partition) is gone: the schedules are dropped.
             logger.warning(
                 "schedules dropped: their topic or partition no longer exists",
@@ -118,6 +130,14 @@ extension Scheduler {
     /// applied. Applied even if writing it fails: the messages are in their partition, and a
     /// start-up finds them from the `firing` record.
     func finish(_ target: FireTarget, _ entries: [ReadyFire], offsets: [Int64]?) {
+        recordFired(target, entries, offsets: offsets)
+        if offsets != nil { statistics.fired += entries.count }
+        retry[target] = nil
+        settleBatch(target, entries)
+    }
+
+    /// Writes and applies `fired` for `entries` (appended at `offsets`, or dropped).
+    private func recordFired(_ target: FireTarget, _ entries: [ReadyFire], offsets: [Int64]?) {
         let now = clock()
         let fired = ScheduleRecord.fired(
             .init(
@@ -138,9 +158,6 @@ extension Scheduler {
             )
         }
         apply(fired, at: offset, now: now)
-        if offsets != nil { statistics.fired += entries.count }
-        retry[target] = nil
-        settleBatch(target, entries)
     }
 
     /// The partition refused the batch: its schedules go back to the front of its queue and the

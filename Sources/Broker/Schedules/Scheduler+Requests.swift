@@ -231,7 +231,11 @@ extension Scheduler {
                 if state.state == .pending { continue }
                 return state
             }
-            if record.topic == topic && record.scheduleID == id { return state }
+            if record.topic == topic && record.scheduleID == id {
+                // Taken for an earlier topic of this name: not this topic's schedule.
+                if let current = registry.topic(named: topic), record.predates(current) { return nil }
+                return state
+            }
         }
         return nil
     }
@@ -304,7 +308,7 @@ extension Scheduler {
     ) -> EventLoopFuture<ScheduleListing> {
         loop.submit {
             try self.checkOpen()
-            guard self.registry.topic(named: topic) != nil else {
+            guard let current = self.registry.topic(named: topic) else {
                 throw BrokerError(.unknownTopic, "unknown topic '\(topic)'")
             }
             let tag = ScheduleIDHash.tag(topic: topic)
@@ -318,7 +322,8 @@ extension Scheduler {
                     break
                 }
                 guard entry.topicTag == tag, !self.deadInWindow.contains(entry.seq),
-                    let record = try self.reader.scheduled(at: entry.seq, in: self.log), record.topic == topic
+                    let record = try self.reader.scheduled(at: entry.seq, in: self.log), record.topic == topic,
+                    !record.predates(current)
                 else { continue }
                 if let idPrefix, !record.scheduleID.hasPrefix(idPrefix) { continue }
                 listing.entries.append(

@@ -240,7 +240,8 @@ actor TopicRegistry {
                 "retention"
             ),
             retentionBytes: try optional(request.retentionBytes, defaults.retentionBytes, "retention bytes"),
-            segmentBytes: segmentBytes
+            segmentBytes: segmentBytes,
+            createdAt: currentTimeMilliseconds()
         )
     }
 

@@ -12,6 +12,9 @@ struct TopicSettings: Codable, Hashable, Sendable {
     var retentionMilliseconds: Int64?
     var retentionBytes: Int64?
     var segmentBytes: Int
+    /// When the topic was created (epoch ms, the broker's clock); absent in topics created before
+    /// it was recorded. Schedules taken before it belong to an earlier topic of the same name.
+    var createdAt: Int64?
 
     /// The LogStore configuration for this topic's partitions.
     func logConfiguration(broker: BrokerConfiguration) -> LogConfiguration {

@@ -223,3 +223,45 @@ struct SchedulerTests {
         }
     }
 }
+
+extension SchedulerTests {
+    @Test("schedules of a deleted topic never fire into a new topic of the same name")
+    func deletedAndRecreatedTopic() async throws {
+        try await withBroker { server, port in
+            try await Support.createTopic("orders", on: server)
+            let scheduler = try await server.openedScheduler()
+            try await Support.schedule(
+                [
+                    Support.input("old", id: "old-1", at: .after(1_000)),
+                    Support.input("old", id: "old-2", at: .after(1_000)),
+                ],
+                topic: "orders",
+                on: scheduler
+            )
+            let registry = try #require(server.topicRegistry)
+            try await registry.delete("orders")
+            try await Task.sleep(for: .milliseconds(5))
+            try await Support.createTopic("orders", on: server)
+            let listed = try await scheduler.list(
+                topic: "orders",
+                dueBefore: nil,
+                idPrefix: nil,
+                cursor: nil,
+                limit: 10
+            ).get()
+            #expect(listed.entries.isEmpty)
+            #expect(
+                try await scheduler.cancel(topic: "orders", ids: ["old-1"]).get().map { try $0.get() } == [.unknown]
+            )
+            try await Support.schedule(
+                [Support.input("new", id: "new", at: .after(1_200))],
+                topic: "orders",
+                on: scheduler
+            )
+            let records = try await Support.read("orders", port: port, atLeast: 1)
+            try await Support.waitUntil(scheduler, "the old schedules are dropped") { $0.statistics.dropped == 2 }
+            #expect(try await Support.read("orders", port: port).map(\.valueString) == ["new"])
+            #expect(records.map(\.valueString) == ["new"])
+        }
+    }
+}

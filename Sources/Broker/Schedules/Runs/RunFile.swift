@@ -116,11 +116,32 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         else {
             throw RunFileFormat.damaged(path, "footer offset \(footerOffset) out of place in a \(size)-byte file")
         }
+        // The fixed part first: its counts must account for every byte up to the end before the
+        // rest is read (a damaged offset or count never makes the reader allocate more than that).
+        let fixed = try readExactly(
+            path: path,
+            io: io,
+            descriptor: descriptor,
+            count: RunFileFormat.footerFixedBytes,
+            at: footerOffset
+        )
+        let (blockCount, bloomBlocks) = fixed.withUnsafeBytes { raw in
+            (Int64(raw.loadBigEndian(atByte: 16) as UInt32), Int64(raw.loadBigEndian(atByte: 20) as UInt32))
+        }
+        let footerBytes =
+            Int64(RunFileFormat.footerFixedBytes + RunFileFormat.tailBytes) + blockCount * Int64(RunFileFormat.keyBytes)
+            + bloomBlocks * Int64(BloomFilter.blockBytes)
+        guard footerBytes == size - footerOffset else {
+            throw RunFileFormat.damaged(
+                path,
+                "footer of \(size - footerOffset) bytes at \(footerOffset), its counts say \(footerBytes)"
+            )
+        }
         let bytes = try readExactly(
             path: path,
             io: io,
             descriptor: descriptor,
-            count: Int(size - footerOffset),
+            count: Int(footerBytes),
             at: footerOffset
         )
         return try bytes.withUnsafeBytes { raw in

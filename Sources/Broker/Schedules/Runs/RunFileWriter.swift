@@ -26,11 +26,12 @@ final class RunFileWriter<Codec: RunEntryCodec> {
         self.path = path
         self.io = io
         buffer = [UInt8](repeating: 0, count: RunFileFormat.blockBytes * RunFileFormat.blocksPerWrite)
-        do throws(FileIOError) {
-            let descriptor = try io.open(path, create: true)
-            self.descriptor = descriptor
-            try io.ftruncate(descriptor, to: 0)
-        } catch {
+        let descriptor: Int32
+        do throws(FileIOError) { descriptor = try io.open(path, create: true) } catch {
+            throw RunFileFormat.damaged(path, "\(error)")
+        }
+        self.descriptor = descriptor
+        do throws(FileIOError) { try io.ftruncate(descriptor, to: 0) } catch {
             abandon()
             throw RunFileFormat.damaged(path, "\(error)")
         }

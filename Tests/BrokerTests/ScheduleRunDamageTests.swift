@@ -2,6 +2,7 @@ import BrokerProtocol
 import Foundation
 import LogStore
 import LogStoreTesting
+import RecordCodec
 import Testing
 
 @testable import Broker
@@ -160,5 +161,44 @@ struct ScheduleRunDamageTests {
         // Only `run` is open: failed opens and writes left no descriptor behind.
         #expect(disk.openDescriptorCount == 1)
         _ = run
+    }
+
+    @Test("footers with a valid CRC but impossible contents are refused, never trusted or trapped on")
+    func craftedFooters() throws {
+        let disk = try Self.disk()
+        var random = SplitMixGenerator(seed: 16)
+        let entries = ScheduleRunSamples.dueEntries(count: 2 * RunFileFormat.entriesPerBlock + 9, using: &random)
+        let path = Self.directory + "/" + DueRun.fileName(number: 1)
+        let run = try DueRun.write(entries, to: path, io: disk)
+        let original = disk.contents(of: path)!
+        let footerOffset = original.count - run.footerBytes
+        /// `original` with the footer's bytes at `offset` (from the footer's start) replaced and its CRC redone.
+        func crafted(_ offset: Int, _ value: some FixedWidthInteger) -> [UInt8] {
+            var bytes = original
+            withUnsafeBytes(of: value.bigEndian) {
+                bytes.replaceSubrange((footerOffset + offset)..<(footerOffset + offset + $0.count), with: $0)
+            }
+            let crc = CRC32C.checksum(bytes[footerOffset..<(bytes.count - 4)])
+            withUnsafeBytes(of: crc.bigEndian) { bytes.replaceSubrange((bytes.count - 4)..., with: $0) }
+            return bytes
+        }
+        let cases: [(String, [UInt8])] = [
+            ("entryCount Int64.max", crafted(0, Int64.max)),
+            ("entryCount -1", crafted(0, Int64(-1))),
+            ("entryCount one block short", crafted(0, Int64(RunFileFormat.entriesPerBlock))),
+            ("entryCount off by one", crafted(0, Int64(entries.count + 1))),
+            ("markedCount above entryCount", crafted(8, Int64(entries.count + 1))),
+            ("blockCount 2", crafted(16, UInt32(2))),
+            ("bloomBlocks UInt32.max", crafted(20, UInt32.max)),
+            ("minKey not the first key", crafted(24, Int64.min)),
+            ("maxKey below the last block's first key", crafted(40, Int64.min)),
+            ("reserved not 0", crafted(56, UInt64(1))),
+            ("index keys out of order", crafted(64 + 16, Int64.min)),
+            ("footerOffset off by a block", crafted(run.footerBytes - 16, Int64(footerOffset - 4096))),
+        ]
+        for (name, bytes) in cases {
+            disk.overwrite(path, with: bytes)
+            expectStorageError(naming: path, name) { _ = try Self.readDue(path, io: disk) }
+        }
     }
 }

@@ -60,7 +60,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
     static func open(path: String, io: any FileIO) throws -> RunFile {
         let descriptor: Int32
         do throws(FileIOError) { descriptor = try io.open(path, create: false) } catch {
-            throw RunFileFormat.damaged(path, "\(error)")
+            throw RunFileFormat.storageError(path, "\(error)")
         }
         do {
             let footer = try readFooter(path: path, io: io, descriptor: descriptor)
@@ -74,11 +74,11 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
     private static func readFooter(path: String, io: any FileIO, descriptor: Int32) throws -> RunFooter<Codec.Key> {
         let size: Int64
         do throws(FileIOError) { size = try io.fileSize(descriptor) } catch {
-            throw RunFileFormat.damaged(path, "\(error)")
+            throw RunFileFormat.storageError(path, "\(error)")
         }
         let minimum = Int64(RunFileFormat.headerBytes + RunFileFormat.footerFixedBytes + RunFileFormat.tailBytes)
         guard size >= minimum else {
-            throw RunFileFormat.damaged(path, "\(size) bytes, too short for a run file (at least \(minimum))")
+            throw RunFileFormat.storageError(path, "\(size) bytes, too short for a run file (at least \(minimum))")
         }
         let header = try readExactly(
             path: path,
@@ -89,14 +89,14 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         )
         try header.withUnsafeBytes { raw in
             guard Array(raw[0..<4]) == Codec.magic else {
-                throw RunFileFormat.damaged(path, "not a run file of this kind (magic \(Array(raw[0..<4])))")
+                throw RunFileFormat.storageError(path, "not a run file of this kind (magic \(Array(raw[0..<4])))")
             }
             let crc: UInt32 = raw.loadBigEndian(atByte: 28)
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<28])) else {
-                throw RunFileFormat.damaged(path, "header CRC mismatch")
+                throw RunFileFormat.storageError(path, "header CRC mismatch")
             }
             guard header == RunFileFormat.header(magic: Codec.magic) else {
-                throw RunFileFormat.damaged(path, "unsupported header (version, entry or block size)")
+                throw RunFileFormat.storageError(path, "unsupported header (version, entry or block size)")
             }
         }
         let tail = try readExactly(
@@ -108,13 +108,13 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         )
         let footerOffset: Int64 = tail.withUnsafeBytes { $0.loadBigEndian(atByte: 0) }
         guard Array(tail[8..<12]) == RunFileFormat.tailMagic else {
-            throw RunFileFormat.damaged(path, "no footer at the end (truncated or damaged)")
+            throw RunFileFormat.storageError(path, "no footer at the end (truncated or damaged)")
         }
         guard footerOffset >= Int64(RunFileFormat.headerBytes),
             (footerOffset - Int64(RunFileFormat.headerBytes)) % Int64(RunFileFormat.blockBytes) == 0,
             footerOffset <= size - Int64(RunFileFormat.footerFixedBytes + RunFileFormat.tailBytes)
         else {
-            throw RunFileFormat.damaged(path, "footer offset \(footerOffset) out of place in a \(size)-byte file")
+            throw RunFileFormat.storageError(path, "footer offset \(footerOffset) out of place in a \(size)-byte file")
         }
         // The fixed part first: its counts must account for every byte up to the end before the
         // rest is read (a damaged offset or count never makes the reader allocate more than that).
@@ -132,7 +132,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             Int64(RunFileFormat.footerFixedBytes + RunFileFormat.tailBytes) + blockCount * Int64(RunFileFormat.keyBytes)
             + bloomBlocks * Int64(BloomFilter.blockBytes)
         guard footerBytes == size - footerOffset else {
-            throw RunFileFormat.damaged(
+            throw RunFileFormat.storageError(
                 path,
                 "footer of \(size - footerOffset) bytes at \(footerOffset), its counts say \(footerBytes)"
             )
@@ -147,7 +147,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         return try bytes.withUnsafeBytes { raw in
             let crc: UInt32 = raw.loadBigEndian(atByte: raw.count - 4)
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])) else {
-                throw RunFileFormat.damaged(path, "footer CRC mismatch")
+                throw RunFileFormat.storageError(path, "footer CRC mismatch")
             }
             return try decodeFooter(raw, path: path, footerOffset: footerOffset)
         }
@@ -167,7 +167,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         guard entryCount >= 0, markedCount >= 0, markedCount <= entryCount, reserved == 0,
             Int64(blockCount) == blocksInFile, RunFileFormat.blockCount(forEntries: entryCount) == blocksInFile
         else {
-            throw RunFileFormat.damaged(
+            throw RunFileFormat.storageError(
                 path,
                 "footer counts inconsistent (\(entryCount) entries, \(markedCount) marked, \(blockCount) blocks, "
                     + "\(blocksInFile) blocks in the file)"
@@ -177,14 +177,14 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             RunFileFormat.footerFixedBytes + blockCount * RunFileFormat.keyBytes + bloomBlocks * BloomFilter.blockBytes
             + RunFileFormat.tailBytes
         guard raw.count == expectedBytes else {
-            throw RunFileFormat.damaged(path, "footer is \(raw.count) bytes, expected \(expectedBytes)")
+            throw RunFileFormat.storageError(path, "footer is \(raw.count) bytes, expected \(expectedBytes)")
         }
         var firstKeys: [Codec.Key] = []
         firstKeys.reserveCapacity(blockCount)
         for index in 0..<blockCount {
             let key = Codec.decodeKey(raw, at: RunFileFormat.footerFixedBytes + index * RunFileFormat.keyBytes)
             if let previous = firstKeys.last, !(previous < key) {
-                throw RunFileFormat.damaged(path, "footer: block \(index)'s first key is out of order")
+                throw RunFileFormat.storageError(path, "footer: block \(index)'s first key is out of order")
             }
             firstKeys.append(key)
         }
@@ -192,7 +192,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         let maxKey = Codec.decodeKey(raw, at: 40)
         if let first = firstKeys.first, let last = firstKeys.last {
             guard first == minKey, last <= maxKey else {
-                throw RunFileFormat.damaged(path, "footer: key range disagrees with the block index")
+                throw RunFileFormat.storageError(path, "footer: key range disagrees with the block index")
             }
         }
         let bloomStart = RunFileFormat.footerFixedBytes + blockCount * RunFileFormat.keyBytes
@@ -246,7 +246,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             try readFully(path: path, io: io, descriptor: descriptor, into: buffer, at: position)
         }
         guard read == RunFileFormat.blockBytes else {
-            throw RunFileFormat.damaged(path, "block \(index) at \(position) is cut short (\(read) bytes)")
+            throw RunFileFormat.storageError(path, "block \(index) at \(position) is cut short (\(read) bytes)")
         }
         entries.removeAll(keepingCapacity: true)
         try scratch.withUnsafeBytes { raw in
@@ -254,12 +254,12 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             let crc: UInt32 = raw.loadBigEndian(atByte: RunFileFormat.blockBytes - 4)
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(RunFileFormat.blockBytes - 4)]))
             else {
-                throw RunFileFormat.damaged(path, "block \(index) at \(position): CRC mismatch")
+                throw RunFileFormat.storageError(path, "block \(index) at \(position): CRC mismatch")
             }
             let count = Int(raw.loadBigEndian(atByte: trailer) as UInt32)
             let number: UInt32 = raw.loadBigEndian(atByte: trailer + 4)
             guard count == footer.entryCount(ofBlock: index), number == UInt32(truncatingIfNeeded: index) else {
-                throw RunFileFormat.damaged(
+                throw RunFileFormat.storageError(
                     path,
                     "block \(index) at \(position): holds \(count) entries and number \(number), expected "
                         + "\(footer.entryCount(ofBlock: index)) and \(index)"
@@ -267,13 +267,13 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             }
             for slot in 0..<count {
                 guard let entry = Codec.decode(raw, at: slot * RunFileFormat.entryBytes) else {
-                    throw RunFileFormat.damaged(path, "block \(index) entry \(slot): invalid bytes")
+                    throw RunFileFormat.storageError(path, "block \(index) entry \(slot): invalid bytes")
                 }
                 let key = Codec.key(of: entry)
                 let inOrder =
                     if let last = entries.last { Codec.key(of: last) < key } else { key == footer.firstKeys[index] }
                 guard inOrder else {
-                    throw RunFileFormat.damaged(path, "block \(index) entry \(slot): key out of order")
+                    throw RunFileFormat.storageError(path, "block \(index) entry \(slot): key out of order")
                 }
                 entries.append(entry)
             }
@@ -281,7 +281,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             let fitsBefore =
                 index + 1 < footer.blockCount ? lastKey < footer.firstKeys[index + 1] : lastKey == footer.maxKey
             guard fitsBefore else {
-                throw RunFileFormat.damaged(path, "block \(index): last key disagrees with the footer")
+                throw RunFileFormat.storageError(path, "block \(index): last key disagrees with the footer")
             }
         }
     }
@@ -299,7 +299,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             try readFully(path: path, io: io, descriptor: descriptor, into: buffer, at: position)
         }
         guard read == count else {
-            throw RunFileFormat.damaged(
+            throw RunFileFormat.storageError(
                 path,
                 "cut short at \(position + Int64(read)) (wanted \(count) bytes at \(position))"
             )
@@ -323,7 +323,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             do throws(FileIOError) {
                 read = try io.pread(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[total...]), at: at)
             } catch {
-                throw RunFileFormat.damaged(path, "reading at \(at): \(error)")
+                throw RunFileFormat.storageError(path, "reading at \(at): \(error)")
             }
             if read == 0 { break }
             total += read

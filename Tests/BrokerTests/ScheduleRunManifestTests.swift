@@ -161,4 +161,22 @@ struct ScheduleRunManifestTests {
         #expect(found == old || found == new, "seed \(seed), stop \(stop)")
         if finished { #expect(found == new, "seed \(seed): a finished write must survive") }
     }
+
+    @Test("limits: a manifest over maximumBytes is refused unread; a name over 65,535 bytes is not written")
+    func limits() throws {
+        let disk = try Self.disk()
+        try Self.sample().write(directory: Self.directory, io: disk)
+        let path = Self.directory + "/manifest"
+        disk.overwrite(path, with: [UInt8](repeating: 0, count: ScheduleManifest.maximumBytes + 1))
+        expectStorageError(naming: path, "too big") {
+            _ = try ScheduleManifest.read(directory: Self.directory, io: disk)
+        }
+        var manifest = Self.sample()
+        manifest.pendingByTopic[String(repeating: "t", count: 65_535)] = 1
+        try manifest.write(directory: Self.directory, io: disk)
+        #expect(try ScheduleManifest.read(directory: Self.directory, io: disk) == manifest)
+        manifest.pendingByTopic[String(repeating: "t", count: 65_536)] = 1
+        #expect(throws: BrokerError.self) { try manifest.write(directory: Self.directory, io: disk) }
+        #expect(try ScheduleManifest.read(directory: Self.directory, io: disk)?.pendingByTopic.count == 5)
+    }
 }

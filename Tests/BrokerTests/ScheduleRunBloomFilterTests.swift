@@ -31,16 +31,33 @@ struct ScheduleRunBloomFilterTests {
         }
     }
 
-    @Test("an empty filter holds nothing; the on-disk bytes round-trip")
-    func encoding() {
+    @Test("an empty filter holds nothing; the bytes follow the documented layout")
+    func layout() {
         #expect(!BloomFilter(expectedEntries: 0).mayContain(0))
         #expect(BloomFilter(expectedEntries: 0).byteCount == 0)
-        var filter = BloomFilter(expectedEntries: 1_000)
-        for hash in stride(from: UInt64(0), to: 1_000 * 7919, by: 7919) { filter.insert(hash) }
-        var bytes: [UInt8] = []
-        filter.encode(into: &bytes)
-        #expect(bytes.count == filter.byteCount)
-        let decoded = bytes.withUnsafeBytes { BloomFilter(decoding: $0) }
-        #expect(decoded == filter)
+        let count = 1_000
+        var filter = BloomFilter(expectedEntries: count)
+        // The layout of docs/STORAGE.md, written independently: 64-bit words, stored big-endian.
+        func mix(_ value: UInt64) -> UInt64 {
+            var z = value
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let blocks = (count * 10 + 511) / 512
+        var words = [UInt64](repeating: 0, count: blocks * 8)
+        for hash in stride(from: UInt64(0), to: UInt64(count) * 7919, by: 7919) {
+            filter.insert(hash)
+            let a = mix(hash)
+            let b = mix(a ^ 0x9E37_79B9_7F4A_7C15)
+            let block = Int(a.multipliedFullWidth(by: UInt64(blocks)).high)
+            for k in 0..<7 {
+                let bit = Int((b >> UInt64(9 * k)) & 511)
+                words[block * 8 + bit >> 6] |= 1 << UInt64(bit & 63)
+            }
+        }
+        let expected = words.flatMap { word in withUnsafeBytes(of: word.bigEndian) { Array($0) } }
+        #expect(filter.bytes == expected)
+        #expect(BloomFilter(bytes: filter.bytes) == filter)
     }
 }

@@ -137,31 +137,42 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
                 "footer of \(size - footerOffset) bytes at \(footerOffset), its counts say \(footerBytes)"
             )
         }
-        let bytes = try readExactly(
+        // The index part, then the Bloom filter straight into its own buffer (no second copy of it).
+        let head = try readExactly(
             path: path,
             io: io,
             descriptor: descriptor,
-            count: Int(footerBytes),
+            count: RunFileFormat.footerFixedBytes + Int(blockCount) * RunFileFormat.keyBytes,
             at: footerOffset
         )
-        return try bytes.withUnsafeBytes { raw in
-            let crc: UInt32 = raw.loadBigEndian(atByte: raw.count - 4)
-            guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])) else {
-                throw RunFileFormat.storageError(path, "footer CRC mismatch")
-            }
-            return try decodeFooter(raw, path: path, footerOffset: footerOffset)
+        let bloomBytes = try readExactly(
+            path: path,
+            io: io,
+            descriptor: descriptor,
+            count: Int(bloomBlocks) * BloomFilter.blockBytes,
+            at: footerOffset + Int64(head.count)
+        )
+        var crc = head.withUnsafeBytes { CRC32C.checksum($0) }
+        crc = bloomBytes.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) }
+        crc = tail.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<12]), continuing: crc) }
+        guard crc == tail.withUnsafeBytes({ $0.loadBigEndian(atByte: 12) as UInt32 }) else {
+            throw RunFileFormat.storageError(path, "footer CRC mismatch")
+        }
+        return try head.withUnsafeBytes { raw in
+            try decodeFooter(raw, bloom: BloomFilter(bytes: bloomBytes), path: path, footerOffset: footerOffset)
         }
     }
 
+    /// Decodes the footer's fixed part and sparse index (`raw`), the CRC being checked.
     private static func decodeFooter(
         _ raw: UnsafeRawBufferPointer,
+        bloom: BloomFilter,
         path: String,
         footerOffset: Int64
     ) throws -> RunFooter<Codec.Key> {
         let entryCount: Int64 = raw.loadBigEndian(atByte: 0)
         let markedCount: Int64 = raw.loadBigEndian(atByte: 8)
         let blockCount = Int(raw.loadBigEndian(atByte: 16) as UInt32)
-        let bloomBlocks = Int(raw.loadBigEndian(atByte: 20) as UInt32)
         let reserved: UInt64 = raw.loadBigEndian(atByte: 56)
         let blocksInFile = (footerOffset - Int64(RunFileFormat.headerBytes)) / Int64(RunFileFormat.blockBytes)
         guard entryCount >= 0, markedCount >= 0, markedCount <= entryCount, reserved == 0,
@@ -172,12 +183,6 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
                 "footer counts inconsistent (\(entryCount) entries, \(markedCount) marked, \(blockCount) blocks, "
                     + "\(blocksInFile) blocks in the file)"
             )
-        }
-        let expectedBytes =
-            RunFileFormat.footerFixedBytes + blockCount * RunFileFormat.keyBytes + bloomBlocks * BloomFilter.blockBytes
-            + RunFileFormat.tailBytes
-        guard raw.count == expectedBytes else {
-            throw RunFileFormat.storageError(path, "footer is \(raw.count) bytes, expected \(expectedBytes)")
         }
         var firstKeys: [Codec.Key] = []
         firstKeys.reserveCapacity(blockCount)
@@ -195,12 +200,6 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
                 throw RunFileFormat.storageError(path, "footer: key range disagrees with the block index")
             }
         }
-        let bloomStart = RunFileFormat.footerFixedBytes + blockCount * RunFileFormat.keyBytes
-        let bloom = BloomFilter(
-            decoding: UnsafeRawBufferPointer(
-                rebasing: raw[bloomStart..<(bloomStart + bloomBlocks * BloomFilter.blockBytes)]
-            )
-        )
         return RunFooter(
             entryCount: entryCount,
             markedCount: markedCount,

@@ -158,7 +158,7 @@ final class RunFileWriter<Codec: RunEntryCodec> {
             key.withUnsafeMutableBytes { Codec.encode(key: firstKey, into: $0, at: 0) }
             bytes.append(contentsOf: key)
         }
-        bloom.encode(into: &bytes)
+        bytes.append(contentsOf: bloom.bytes)
         withUnsafeBytes(of: footerOffset.bigEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: RunFileFormat.tailMagic)
         let crc = bytes.withUnsafeBytes { CRC32C.checksum($0) }

@@ -183,4 +183,29 @@ struct ScheduleRunMergeTests {
         #expect(empty.entryCount == 0)
         #expect(try IDRun.open(path: directory.file("d.ids"), io: PosixFileIO.shared).entries(forHash: 1) == [])
     }
+
+    @Test("an id merge that keeps under half its inputs writes a filter sized for what it kept")
+    func bloomResized() throws {
+        let directory = try ScheduleRunDirectory("ids-bloom")
+        defer { directory.remove() }
+        let entries = (0..<UInt64(10_000)).map { index in
+            IDEntry(idHash: index * 3, seq: 1, due: 0, state: index % 10 == 0 ? .pending : .cancelled, changedAt: 0)
+        }
+        let run = try IDRun.write(entries, to: directory.file("a.ids"), io: PosixFileIO.shared)
+        #expect(run.footerBytes - 80 - 16 * run.blockCount == BloomFilter(expectedEntries: 10_000).byteCount)
+        let merged = try IDRun.merge(
+            [run],
+            now: 0,
+            firedRetentionMilliseconds: 0,
+            to: directory.file("b.ids"),
+            io: PosixFileIO.shared
+        )
+        let reopened = try IDRun.open(path: directory.file("b.ids"), io: PosixFileIO.shared)
+        #expect(reopened.entryCount == 1_000)
+        #expect(reopened.footerBytes - 80 - 16 * reopened.blockCount == BloomFilter(expectedEntries: 1_000).byteCount)
+        #expect(merged.footerBytes == reopened.footerBytes)
+        for entry in entries {
+            #expect(try reopened.entries(forHash: entry.idHash) == (entry.state == .pending ? [entry] : []))
+        }
+    }
 }

@@ -76,6 +76,9 @@ struct ScheduleRunBenchTests {
             hash += UInt64.random(in: 1...(1 << 40), using: &random)
             ids.append(IDEntry(idHash: hash, seq: Int64(index), due: 0, state: .pending, changedAt: 1_800_000_000_000))
         }
+        var filter = BloomFilter(expectedEntries: count)
+        let bloomInsert = Self.seconds { for entry in ids { filter.insert(entry.idHash) } }
+        print("Bloom filter: \(count) inserts \(bloomInsert) s")
         let idPath = directory.file(IDRun.fileName(number: 3))
         var idWritten: IDRun?
         let idWrite = try Self.seconds { idWritten = try IDRun.write(ids, to: idPath) }

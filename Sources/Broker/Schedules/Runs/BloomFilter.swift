@@ -42,9 +42,13 @@ struct BloomFilter: Sendable, Hashable {
     mutating func insert(_ hash: UInt64) {
         guard blockCount > 0 else { preconditionFailure("a filter with no blocks holds no hashes") }
         let (base, bits) = position(of: hash)
-        for probe in 0..<Self.probes {
-            let (byte, mask) = Self.byteAndMask(base: base, bit: Int((bits >> (9 * UInt64(probe))) & 511))
-            bytes[byte] |= mask
+        // One access to the storage for all probes: no per-probe uniqueness or exclusivity checks.
+        bytes.withUnsafeMutableBufferPointer { storage in
+            let block = UnsafeMutableBufferPointer(rebasing: storage[base..<(base + Self.blockBytes)])
+            for probe in 0..<Self.probes {
+                let (byte, mask) = Self.byteAndMask(bit: Int(truncatingIfNeeded: (bits >> (9 * UInt64(probe))) & 511))
+                block[byte] |= mask
+            }
         }
     }
 
@@ -52,17 +56,21 @@ struct BloomFilter: Sendable, Hashable {
     func mayContain(_ hash: UInt64) -> Bool {
         guard blockCount > 0 else { return false }
         let (base, bits) = position(of: hash)
-        for probe in 0..<Self.probes {
-            let (byte, mask) = Self.byteAndMask(base: base, bit: Int((bits >> (9 * UInt64(probe))) & 511))
-            if bytes[byte] & mask == 0 { return false }
+        return bytes.withUnsafeBufferPointer { storage in
+            let block = UnsafeBufferPointer(rebasing: storage[base..<(base + Self.blockBytes)])
+            for probe in 0..<Self.probes {
+                let (byte, mask) = Self.byteAndMask(bit: Int(truncatingIfNeeded: (bits >> (9 * UInt64(probe))) & 511))
+                if block[byte] & mask == 0 { return false }
+            }
+            return true
         }
-        return true
     }
 
-    /// The byte and bit of bit `bit` of the block at `base`: bit `bit & 63` of big-endian word `bit >> 6`.
+    /// The byte (within its block) and mask of bit `bit` (0-511) of a block: bit `bit & 63` of
+    /// big-endian word `bit >> 6`.
     @inline(__always)
-    private static func byteAndMask(base: Int, bit: Int) -> (Int, UInt8) {
-        (base + (bit >> 6) * 8 + 7 - ((bit & 63) >> 3), 1 << UInt8(bit & 7))
+    private static func byteAndMask(bit: Int) -> (Int, UInt8) {
+        ((bit >> 6) * 8 + 7 - ((bit & 63) >> 3), 1 << UInt8(truncatingIfNeeded: bit & 7))
     }
 
     /// The first byte of `hash`'s block, and the bits that pick its probes.

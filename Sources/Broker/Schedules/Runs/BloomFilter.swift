@@ -6,7 +6,8 @@
 /// finalizer (`z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
 /// z ^ (z >> 31)`); the block is the high 64 bits of `a × blockCount`; probe `i` (0-6) sets bit
 /// `(b >> (9 × i)) & 511` of the block. Bit `j` of a block is bit `j & 63` of its 64-bit word
-/// `j >> 6`; on disk a block is its 8 words, each big-endian.
+/// `j >> 6`; on disk a block is its 8 words, each big-endian. The filter keeps exactly those bytes
+/// in memory, so opening a run reads them into place without a second copy.
 struct BloomFilter: Sendable, Hashable {
     /// The size of one block in bytes.
     static let blockBytes = 64
@@ -14,38 +15,40 @@ struct BloomFilter: Sendable, Hashable {
     static let bitsPerEntry = 10
     /// Bits set per hash.
     static let probes = 7
-    private static let wordsPerBlock = blockBytes / 8
-
-    /// The filter's bits: ``blockCount`` blocks of 8 words.
-    private(set) var words: [UInt64]
+    /// The filter's bytes as on disk: ``blockCount`` blocks of 64 bytes.
+    private(set) var bytes: [UInt8]
 
     /// A filter sized for `expectedEntries` hashes (no blocks for 0).
     init(expectedEntries: Int) {
         precondition(expectedEntries >= 0)
         let bits = expectedEntries * Self.bitsPerEntry
         let blocks = (bits + Self.blockBytes * 8 - 1) / (Self.blockBytes * 8)
-        words = [UInt64](repeating: 0, count: blocks * Self.wordsPerBlock)
+        bytes = [UInt8](repeating: 0, count: blocks * Self.blockBytes)
     }
 
-    /// A filter read from its on-disk bytes (a multiple of ``blockBytes``).
-    init(decoding bytes: UnsafeRawBufferPointer) {
+    /// A filter from its on-disk bytes (a multiple of ``blockBytes``), kept as they are.
+    init(bytes: [UInt8]) {
         precondition(bytes.count % Self.blockBytes == 0)
-        words = (0..<(bytes.count / 8)).map { bytes.loadBigEndian(atByte: $0 * 8) as UInt64 }
+        self.bytes = bytes
     }
 
     /// The filter's blocks.
-    var blockCount: Int { words.count / Self.wordsPerBlock }
+    var blockCount: Int { bytes.count / Self.blockBytes }
 
     /// The filter's size on disk and in memory, in bytes.
-    var byteCount: Int { words.count * 8 }
+    var byteCount: Int { bytes.count }
 
     /// Adds `hash`.
     mutating func insert(_ hash: UInt64) {
         guard blockCount > 0 else { preconditionFailure("a filter with no blocks holds no hashes") }
         let (base, bits) = position(of: hash)
-        for probe in 0..<Self.probes {
-            let bit = Int((bits >> (9 * UInt64(probe))) & 511)
-            words[base + (bit >> 6)] |= 1 << UInt64(bit & 63)
+        // One access to the storage for all probes: no per-probe uniqueness or exclusivity checks.
+        bytes.withUnsafeMutableBufferPointer { storage in
+            let block = UnsafeMutableBufferPointer(rebasing: storage[base..<(base + Self.blockBytes)])
+            for probe in 0..<Self.probes {
+                let (byte, mask) = Self.byteAndMask(bit: Int(truncatingIfNeeded: (bits >> (9 * UInt64(probe))) & 511))
+                block[byte] |= mask
+            }
         }
     }
 
@@ -53,27 +56,29 @@ struct BloomFilter: Sendable, Hashable {
     func mayContain(_ hash: UInt64) -> Bool {
         guard blockCount > 0 else { return false }
         let (base, bits) = position(of: hash)
-        for probe in 0..<Self.probes {
-            let bit = Int((bits >> (9 * UInt64(probe))) & 511)
-            if words[base + (bit >> 6)] & (1 << UInt64(bit & 63)) == 0 { return false }
-        }
-        return true
-    }
-
-    /// Appends the filter's on-disk bytes to `bytes`.
-    func encode(into bytes: inout [UInt8]) {
-        bytes.reserveCapacity(bytes.count + byteCount)
-        for word in words {
-            withUnsafeBytes(of: word.bigEndian) { bytes.append(contentsOf: $0) }
+        return bytes.withUnsafeBufferPointer { storage in
+            let block = UnsafeBufferPointer(rebasing: storage[base..<(base + Self.blockBytes)])
+            for probe in 0..<Self.probes {
+                let (byte, mask) = Self.byteAndMask(bit: Int(truncatingIfNeeded: (bits >> (9 * UInt64(probe))) & 511))
+                if block[byte] & mask == 0 { return false }
+            }
+            return true
         }
     }
 
-    /// The first word of `hash`'s block, and the bits that pick its probes.
+    /// The byte (within its block) and mask of bit `bit` (0-511) of a block: bit `bit & 63` of
+    /// big-endian word `bit >> 6`.
+    @inline(__always)
+    private static func byteAndMask(bit: Int) -> (Int, UInt8) {
+        ((bit >> 6) * 8 + 7 - ((bit & 63) >> 3), 1 << UInt8(truncatingIfNeeded: bit & 7))
+    }
+
+    /// The first byte of `hash`'s block, and the bits that pick its probes.
     @inline(__always)
     private func position(of hash: UInt64) -> (base: Int, bits: UInt64) {
         let first = Self.mix(hash)
         let block = first.multipliedFullWidth(by: UInt64(blockCount)).high
-        return (Int(block) * Self.wordsPerBlock, Self.mix(first ^ 0x9E37_79B9_7F4A_7C15))
+        return (Int(block) * Self.blockBytes, Self.mix(first ^ 0x9E37_79B9_7F4A_7C15))
     }
 
     /// SplitMix64's finalizer.

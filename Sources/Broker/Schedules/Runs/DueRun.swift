@@ -49,7 +49,7 @@ final class DueRun: Sendable {
     static func open(path: String, io: any FileIO = PosixFileIO.shared) throws -> DueRun {
         let file = try RunFile<DueEntryCodec>.open(path: path, io: io)
         guard file.footer.bloom.blockCount == 0 else {
-            throw RunFileFormat.damaged(path, "a due run with a Bloom filter")
+            throw RunFileFormat.storageError(path, "a due run with a Bloom filter")
         }
         return DueRun(file: file)
     }

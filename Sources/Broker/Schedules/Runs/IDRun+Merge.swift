@@ -77,8 +77,10 @@ extension IDRun {
             if writer.entryCount == 0 {
                 bloom = BloomFilter(expectedEntries: 0)
             } else if writer.entryCount < Int64(inputCount / 2) {
-                bloom = BloomFilter(expectedEntries: Int(writer.entryCount))
-                try writer.forEachWrittenEntry { bloom.insert($0.idHash) }
+                // A separate variable: capturing `bloom` in the closure would box it for the whole merge.
+                var rebuilt = BloomFilter(expectedEntries: Int(writer.entryCount))
+                try writer.forEachWrittenEntry { rebuilt.insert($0.idHash) }
+                bloom = rebuilt
             }
             return IDRun.wrapping(try writer.finish(bloom: bloom))
         } catch {

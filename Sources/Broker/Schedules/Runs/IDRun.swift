@@ -52,7 +52,7 @@ final class IDRun: Sendable {
 
     static func checkChangedAt(_ entry: IDEntry, path: String) throws {
         guard IDEntry.changedAtRange.contains(entry.changedAt) else {
-            throw RunFileFormat.damaged(
+            throw RunFileFormat.storageError(
                 path,
                 "changedAt \(entry.changedAt) of seq \(entry.seq) does not fit in 56 bits"
             )
@@ -64,7 +64,7 @@ final class IDRun: Sendable {
     static func open(path: String, io: any FileIO = PosixFileIO.shared) throws -> IDRun {
         let file = try RunFile<IDEntryCodec>.open(path: path, io: io)
         guard (file.footer.bloom.blockCount > 0) == (file.footer.entryCount > 0) else {
-            throw RunFileFormat.damaged(
+            throw RunFileFormat.storageError(
                 path,
                 "Bloom filter of \(file.footer.bloom.blockCount) blocks for \(file.footer.entryCount) entries"
             )

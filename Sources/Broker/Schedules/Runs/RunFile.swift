@@ -60,7 +60,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
     static func open(path: String, io: any FileIO) throws -> RunFile {
         let descriptor: Int32
         do throws(FileIOError) { descriptor = try io.open(path, create: false) } catch {
-            throw RunFileFormat.damaged(path, "\(error)")
+            throw RunFileFormat.storageError(path, "\(error)")
         }
         do {
             let footer = try readFooter(path: path, io: io, descriptor: descriptor)
@@ -74,11 +74,11 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
     private static func readFooter(path: String, io: any FileIO, descriptor: Int32) throws -> RunFooter<Codec.Key> {
         let size: Int64
         do throws(FileIOError) { size = try io.fileSize(descriptor) } catch {
-            throw RunFileFormat.damaged(path, "\(error)")
+            throw RunFileFormat.storageError(path, "\(error)")
         }
         let minimum = Int64(RunFileFormat.headerBytes + RunFileFormat.footerFixedBytes + RunFileFormat.tailBytes)
         guard size >= minimum else {
-            throw RunFileFormat.damaged(path, "\(size) bytes, too short for a run file (at least \(minimum))")
+            throw RunFileFormat.storageError(path, "\(size) bytes, too short for a run file (at least \(minimum))")
         }
         let header = try readExactly(
             path: path,
@@ -89,14 +89,14 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         )
         try header.withUnsafeBytes { raw in
             guard Array(raw[0..<4]) == Codec.magic else {
-                throw RunFileFormat.damaged(path, "not a run file of this kind (magic \(Array(raw[0..<4])))")
+                throw RunFileFormat.storageError(path, "not a run file of this kind (magic \(Array(raw[0..<4])))")
             }
             let crc: UInt32 = raw.loadBigEndian(atByte: 28)
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<28])) else {
-                throw RunFileFormat.damaged(path, "header CRC mismatch")
+                throw RunFileFormat.storageError(path, "header CRC mismatch")
             }
             guard header == RunFileFormat.header(magic: Codec.magic) else {
-                throw RunFileFormat.damaged(path, "unsupported header (version, entry or block size)")
+                throw RunFileFormat.storageError(path, "unsupported header (version, entry or block size)")
             }
         }
         let tail = try readExactly(
@@ -108,62 +108,88 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         )
         let footerOffset: Int64 = tail.withUnsafeBytes { $0.loadBigEndian(atByte: 0) }
         guard Array(tail[8..<12]) == RunFileFormat.tailMagic else {
-            throw RunFileFormat.damaged(path, "no footer at the end (truncated or damaged)")
+            throw RunFileFormat.storageError(path, "no footer at the end (truncated or damaged)")
         }
         guard footerOffset >= Int64(RunFileFormat.headerBytes),
             (footerOffset - Int64(RunFileFormat.headerBytes)) % Int64(RunFileFormat.blockBytes) == 0,
             footerOffset <= size - Int64(RunFileFormat.footerFixedBytes + RunFileFormat.tailBytes)
         else {
-            throw RunFileFormat.damaged(path, "footer offset \(footerOffset) out of place in a \(size)-byte file")
+            throw RunFileFormat.storageError(path, "footer offset \(footerOffset) out of place in a \(size)-byte file")
         }
-        let bytes = try readExactly(
+        // The fixed part first: its counts must account for every byte up to the end before the
+        // rest is read (a damaged offset or count never makes the reader allocate more than that).
+        let fixed = try readExactly(
             path: path,
             io: io,
             descriptor: descriptor,
-            count: Int(size - footerOffset),
+            count: RunFileFormat.footerFixedBytes,
             at: footerOffset
         )
-        return try bytes.withUnsafeBytes { raw in
-            let crc: UInt32 = raw.loadBigEndian(atByte: raw.count - 4)
-            guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])) else {
-                throw RunFileFormat.damaged(path, "footer CRC mismatch")
-            }
-            return try decodeFooter(raw, path: path, footerOffset: footerOffset)
+        let (blockCount, bloomBlocks) = fixed.withUnsafeBytes { raw in
+            (Int64(raw.loadBigEndian(atByte: 16) as UInt32), Int64(raw.loadBigEndian(atByte: 20) as UInt32))
+        }
+        let footerBytes =
+            Int64(RunFileFormat.footerFixedBytes + RunFileFormat.tailBytes) + blockCount * Int64(RunFileFormat.keyBytes)
+            + bloomBlocks * Int64(BloomFilter.blockBytes)
+        guard footerBytes == size - footerOffset else {
+            throw RunFileFormat.storageError(
+                path,
+                "footer of \(size - footerOffset) bytes at \(footerOffset), its counts say \(footerBytes)"
+            )
+        }
+        // The index part, then the Bloom filter straight into its own buffer (no second copy of it).
+        let head = try readExactly(
+            path: path,
+            io: io,
+            descriptor: descriptor,
+            count: RunFileFormat.footerFixedBytes + Int(blockCount) * RunFileFormat.keyBytes,
+            at: footerOffset
+        )
+        let bloomBytes = try readExactly(
+            path: path,
+            io: io,
+            descriptor: descriptor,
+            count: Int(bloomBlocks) * BloomFilter.blockBytes,
+            at: footerOffset + Int64(head.count)
+        )
+        var crc = head.withUnsafeBytes { CRC32C.checksum($0) }
+        crc = bloomBytes.withUnsafeBytes { CRC32C.checksum($0, continuing: crc) }
+        crc = tail.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<12]), continuing: crc) }
+        guard crc == tail.withUnsafeBytes({ $0.loadBigEndian(atByte: 12) as UInt32 }) else {
+            throw RunFileFormat.storageError(path, "footer CRC mismatch")
+        }
+        return try head.withUnsafeBytes { raw in
+            try decodeFooter(raw, bloom: BloomFilter(bytes: bloomBytes), path: path, footerOffset: footerOffset)
         }
     }
 
+    /// Decodes the footer's fixed part and sparse index (`raw`), the CRC being checked.
     private static func decodeFooter(
         _ raw: UnsafeRawBufferPointer,
+        bloom: BloomFilter,
         path: String,
         footerOffset: Int64
     ) throws -> RunFooter<Codec.Key> {
         let entryCount: Int64 = raw.loadBigEndian(atByte: 0)
         let markedCount: Int64 = raw.loadBigEndian(atByte: 8)
         let blockCount = Int(raw.loadBigEndian(atByte: 16) as UInt32)
-        let bloomBlocks = Int(raw.loadBigEndian(atByte: 20) as UInt32)
         let reserved: UInt64 = raw.loadBigEndian(atByte: 56)
         let blocksInFile = (footerOffset - Int64(RunFileFormat.headerBytes)) / Int64(RunFileFormat.blockBytes)
         guard entryCount >= 0, markedCount >= 0, markedCount <= entryCount, reserved == 0,
             Int64(blockCount) == blocksInFile, RunFileFormat.blockCount(forEntries: entryCount) == blocksInFile
         else {
-            throw RunFileFormat.damaged(
+            throw RunFileFormat.storageError(
                 path,
                 "footer counts inconsistent (\(entryCount) entries, \(markedCount) marked, \(blockCount) blocks, "
                     + "\(blocksInFile) blocks in the file)"
             )
-        }
-        let expectedBytes =
-            RunFileFormat.footerFixedBytes + blockCount * RunFileFormat.keyBytes + bloomBlocks * BloomFilter.blockBytes
-            + RunFileFormat.tailBytes
-        guard raw.count == expectedBytes else {
-            throw RunFileFormat.damaged(path, "footer is \(raw.count) bytes, expected \(expectedBytes)")
         }
         var firstKeys: [Codec.Key] = []
         firstKeys.reserveCapacity(blockCount)
         for index in 0..<blockCount {
             let key = Codec.decodeKey(raw, at: RunFileFormat.footerFixedBytes + index * RunFileFormat.keyBytes)
             if let previous = firstKeys.last, !(previous < key) {
-                throw RunFileFormat.damaged(path, "footer: block \(index)'s first key is out of order")
+                throw RunFileFormat.storageError(path, "footer: block \(index)'s first key is out of order")
             }
             firstKeys.append(key)
         }
@@ -171,15 +197,9 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
         let maxKey = Codec.decodeKey(raw, at: 40)
         if let first = firstKeys.first, let last = firstKeys.last {
             guard first == minKey, last <= maxKey else {
-                throw RunFileFormat.damaged(path, "footer: key range disagrees with the block index")
+                throw RunFileFormat.storageError(path, "footer: key range disagrees with the block index")
             }
         }
-        let bloomStart = RunFileFormat.footerFixedBytes + blockCount * RunFileFormat.keyBytes
-        let bloom = BloomFilter(
-            decoding: UnsafeRawBufferPointer(
-                rebasing: raw[bloomStart..<(bloomStart + bloomBlocks * BloomFilter.blockBytes)]
-            )
-        )
         return RunFooter(
             entryCount: entryCount,
             markedCount: markedCount,
@@ -225,7 +245,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             try readFully(path: path, io: io, descriptor: descriptor, into: buffer, at: position)
         }
         guard read == RunFileFormat.blockBytes else {
-            throw RunFileFormat.damaged(path, "block \(index) at \(position) is cut short (\(read) bytes)")
+            throw RunFileFormat.storageError(path, "block \(index) at \(position) is cut short (\(read) bytes)")
         }
         entries.removeAll(keepingCapacity: true)
         try scratch.withUnsafeBytes { raw in
@@ -233,12 +253,12 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             let crc: UInt32 = raw.loadBigEndian(atByte: RunFileFormat.blockBytes - 4)
             guard crc == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(RunFileFormat.blockBytes - 4)]))
             else {
-                throw RunFileFormat.damaged(path, "block \(index) at \(position): CRC mismatch")
+                throw RunFileFormat.storageError(path, "block \(index) at \(position): CRC mismatch")
             }
             let count = Int(raw.loadBigEndian(atByte: trailer) as UInt32)
             let number: UInt32 = raw.loadBigEndian(atByte: trailer + 4)
             guard count == footer.entryCount(ofBlock: index), number == UInt32(truncatingIfNeeded: index) else {
-                throw RunFileFormat.damaged(
+                throw RunFileFormat.storageError(
                     path,
                     "block \(index) at \(position): holds \(count) entries and number \(number), expected "
                         + "\(footer.entryCount(ofBlock: index)) and \(index)"
@@ -246,13 +266,13 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             }
             for slot in 0..<count {
                 guard let entry = Codec.decode(raw, at: slot * RunFileFormat.entryBytes) else {
-                    throw RunFileFormat.damaged(path, "block \(index) entry \(slot): invalid bytes")
+                    throw RunFileFormat.storageError(path, "block \(index) entry \(slot): invalid bytes")
                 }
                 let key = Codec.key(of: entry)
                 let inOrder =
                     if let last = entries.last { Codec.key(of: last) < key } else { key == footer.firstKeys[index] }
                 guard inOrder else {
-                    throw RunFileFormat.damaged(path, "block \(index) entry \(slot): key out of order")
+                    throw RunFileFormat.storageError(path, "block \(index) entry \(slot): key out of order")
                 }
                 entries.append(entry)
             }
@@ -260,7 +280,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             let fitsBefore =
                 index + 1 < footer.blockCount ? lastKey < footer.firstKeys[index + 1] : lastKey == footer.maxKey
             guard fitsBefore else {
-                throw RunFileFormat.damaged(path, "block \(index): last key disagrees with the footer")
+                throw RunFileFormat.storageError(path, "block \(index): last key disagrees with the footer")
             }
         }
     }
@@ -278,7 +298,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             try readFully(path: path, io: io, descriptor: descriptor, into: buffer, at: position)
         }
         guard read == count else {
-            throw RunFileFormat.damaged(
+            throw RunFileFormat.storageError(
                 path,
                 "cut short at \(position + Int64(read)) (wanted \(count) bytes at \(position))"
             )
@@ -302,7 +322,7 @@ final class RunFile<Codec: RunEntryCodec>: Sendable {
             do throws(FileIOError) {
                 read = try io.pread(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[total...]), at: at)
             } catch {
-                throw RunFileFormat.damaged(path, "reading at \(at): \(error)")
+                throw RunFileFormat.storageError(path, "reading at \(at): \(error)")
             }
             if read == 0 { break }
             total += read

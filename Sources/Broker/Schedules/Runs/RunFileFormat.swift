@@ -64,7 +64,8 @@ enum RunFileFormat {
 
     /// The blocks needed for `entryCount` entries.
     static func blockCount(forEntries entryCount: Int64) -> Int64 {
-        (entryCount + Int64(entriesPerBlock) - 1) / Int64(entriesPerBlock)
+        // Not `(entryCount + 126) / 127`: a damaged count near Int64.max must not overflow.
+        entryCount / Int64(entriesPerBlock) + (entryCount % Int64(entriesPerBlock) == 0 ? 0 : 1)
     }
 
     /// The file offset of block `index`.
@@ -85,8 +86,9 @@ enum RunFileFormat {
         return bytes
     }
 
-    /// The error for a damaged run file.
-    static func damaged(_ path: String, _ what: String) -> BrokerError {
+    /// The error for a run file or manifest that is damaged or cannot be read or written:
+    /// `storageError`, `"<path>: <what>"`.
+    static func storageError(_ path: String, _ what: String) -> BrokerError {
         BrokerError(.storageError, "\(path): \(what)")
     }
 

@@ -26,13 +26,14 @@ final class RunFileWriter<Codec: RunEntryCodec> {
         self.path = path
         self.io = io
         buffer = [UInt8](repeating: 0, count: RunFileFormat.blockBytes * RunFileFormat.blocksPerWrite)
-        do throws(FileIOError) {
-            let descriptor = try io.open(path, create: true)
-            self.descriptor = descriptor
-            try io.ftruncate(descriptor, to: 0)
-        } catch {
+        let descriptor: Int32
+        do throws(FileIOError) { descriptor = try io.open(path, create: true) } catch {
+            throw RunFileFormat.storageError(path, "\(error)")
+        }
+        self.descriptor = descriptor
+        do throws(FileIOError) { try io.ftruncate(descriptor, to: 0) } catch {
             abandon()
-            throw RunFileFormat.damaged(path, "\(error)")
+            throw RunFileFormat.storageError(path, "\(error)")
         }
         do {
             try RunFileFormat.header(magic: Codec.magic).withUnsafeBytes { try write($0, at: 0) }
@@ -51,7 +52,7 @@ final class RunFileWriter<Codec: RunEntryCodec> {
     func append(_ entry: Codec.Entry) throws {
         let key = Codec.key(of: entry)
         if let lastKey, !(lastKey < key) {
-            throw RunFileFormat.damaged(
+            throw RunFileFormat.storageError(
                 path,
                 "entry \(entryCount) (key \(key)) is not above the previous key \(lastKey): "
                     + "run entries must be sorted by key without duplicates"
@@ -157,7 +158,7 @@ final class RunFileWriter<Codec: RunEntryCodec> {
             key.withUnsafeMutableBytes { Codec.encode(key: firstKey, into: $0, at: 0) }
             bytes.append(contentsOf: key)
         }
-        bloom.encode(into: &bytes)
+        bytes.append(contentsOf: bloom.bytes)
         withUnsafeBytes(of: footerOffset.bigEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: RunFileFormat.tailMagic)
         let crc = bytes.withUnsafeBytes { CRC32C.checksum($0) }
@@ -165,7 +166,7 @@ final class RunFileWriter<Codec: RunEntryCodec> {
         precondition(bytes.count == footer.encodedBytes)
         try bytes.withUnsafeBytes { try write($0, at: footerOffset) }
         do throws(FileIOError) { try io.fdatasync(descriptor) } catch {
-            throw RunFileFormat.damaged(path, "\(error)")
+            throw RunFileFormat.storageError(path, "\(error)")
         }
         self.descriptor = nil
         return RunFile(path: path, io: io, descriptor: descriptor, footer: footer)
@@ -189,7 +190,7 @@ final class RunFileWriter<Codec: RunEntryCodec> {
                 guard result > 0 else { throw FileIOError("pwrite", errno: 28) }  // ENOSPC: no progress
                 written += result
             } catch {
-                throw RunFileFormat.damaged(path, "writing at \(at): \(error)")
+                throw RunFileFormat.storageError(path, "writing at \(at): \(error)")
             }
         }
     }

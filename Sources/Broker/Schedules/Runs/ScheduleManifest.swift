@@ -101,11 +101,11 @@ struct ScheduleManifest: Hashable, Sendable {
             descriptor = try io.open(path, create: false)
             size = try io.fileSize(descriptor)
         } catch {
-            throw RunFileFormat.damaged(path, "\(error)")
+            throw RunFileFormat.storageError(path, "\(error)")
         }
         defer { io.close(descriptor) }
         guard size <= Int64(maximumBytes) else {
-            throw RunFileFormat.damaged(path, "\(size) bytes, more than the \(maximumBytes) a manifest may hold")
+            throw RunFileFormat.storageError(path, "\(size) bytes, more than the \(maximumBytes) a manifest may hold")
         }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         let read = try bytes.withUnsafeMutableBytes { buffer in
@@ -119,24 +119,24 @@ struct ScheduleManifest: Hashable, Sendable {
     /// - Throws: ``BrokerError`` `storageError` naming `path` when they are damaged.
     static func decode(_ bytes: [UInt8], path: String) throws -> ScheduleManifest {
         guard bytes.count >= magic.count + 6, Array(bytes[0..<4]) == magic else {
-            throw RunFileFormat.damaged(path, "not a schedule manifest (\(bytes.count) bytes, no SLSM magic)")
+            throw RunFileFormat.storageError(path, "not a schedule manifest (\(bytes.count) bytes, no SLSM magic)")
         }
         var reader = ManifestReader(bytes: bytes[0..<(bytes.count - 4)], path: path)
         let stored = bytes[(bytes.count - 4)...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         guard stored == CRC32C.checksum(bytes[0..<(bytes.count - 4)]) else {
-            throw RunFileFormat.damaged(path, "CRC mismatch")
+            throw RunFileFormat.storageError(path, "CRC mismatch")
         }
         reader.position = 4
         var manifest = ScheduleManifest()
         manifest.version = try reader.integer()
         guard manifest.version == currentVersion else {
-            throw RunFileFormat.damaged(path, "unknown manifest version \(manifest.version)")
+            throw RunFileFormat.storageError(path, "unknown manifest version \(manifest.version)")
         }
         manifest.flushedOffset = try reader.integer()
         manifest.watermark = DueKey(due: try reader.integer(), seq: try reader.integer())
         manifest.nextRunNumber = try reader.integer()
         guard manifest.flushedOffset >= 0 else {
-            throw RunFileFormat.damaged(path, "negative flushed offset \(manifest.flushedOffset)")
+            throw RunFileFormat.storageError(path, "negative flushed offset \(manifest.flushedOffset)")
         }
         for suffix in ["due", "ids"] {
             let count: UInt32 = try reader.integer()
@@ -146,7 +146,7 @@ struct ScheduleManifest: Hashable, Sendable {
                 guard let parsed = RunFileName.parse(name), parsed.suffix == suffix,
                     parsed.number < manifest.nextRunNumber
                 else {
-                    throw RunFileFormat.damaged(path, "bad run file name \"\(name)\" in the \(suffix) runs")
+                    throw RunFileFormat.storageError(path, "bad run file name \"\(name)\" in the \(suffix) runs")
                 }
                 names.append(name)
             }
@@ -157,7 +157,7 @@ struct ScheduleManifest: Hashable, Sendable {
             let topic = try reader.string()
             let pending: Int64 = try reader.integer()
             guard pending >= 0, manifest.pendingByTopic.updateValue(pending, forKey: topic) == nil else {
-                throw RunFileFormat.damaged(path, "bad pending count \(pending) for topic \"\(topic)\"")
+                throw RunFileFormat.storageError(path, "bad pending count \(pending) for topic \"\(topic)\"")
             }
         }
         let segments: UInt32 = try reader.integer()
@@ -165,11 +165,14 @@ struct ScheduleManifest: Hashable, Sendable {
             let base: Int64 = try reader.integer()
             let live: Int64 = try reader.integer()
             guard base >= 0, live >= 0, manifest.liveBySegment.updateValue(live, forKey: base) == nil else {
-                throw RunFileFormat.damaged(path, "bad live count \(live) for segment \(base)")
+                throw RunFileFormat.storageError(path, "bad live count \(live) for segment \(base)")
             }
         }
         guard reader.position == reader.bytes.endIndex else {
-            throw RunFileFormat.damaged(path, "\(reader.bytes.endIndex - reader.position) unexpected bytes at the end")
+            throw RunFileFormat.storageError(
+                path,
+                "\(reader.bytes.endIndex - reader.position) unexpected bytes at the end"
+            )
         }
         return manifest
     }
@@ -184,7 +187,7 @@ struct ScheduleManifest: Hashable, Sendable {
         do {
             try FileSystem.writeAtomically(bytes, to: path, directory: directory, io: io)
         } catch {
-            throw RunFileFormat.damaged(path, "not written: \(error)")
+            throw RunFileFormat.storageError(path, "not written: \(error)")
         }
     }
 }
@@ -203,7 +206,7 @@ private struct ManifestReader {
 
     mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
         guard count <= bytes.endIndex - position else {
-            throw RunFileFormat.damaged(path, "cut short at byte \(position) (wanted \(count) more)")
+            throw RunFileFormat.storageError(path, "cut short at byte \(position) (wanted \(count) more)")
         }
         defer { position += count }
         return bytes[position..<(position + count)]
@@ -217,7 +220,7 @@ private struct ManifestReader {
         let count: UInt16 = try integer()
         let utf8 = try take(Int(count))
         guard let string = String(validating: utf8, as: UTF8.self) else {
-            throw RunFileFormat.damaged(path, "a name that is not UTF-8 at byte \(position - Int(count))")
+            throw RunFileFormat.storageError(path, "a name that is not UTF-8 at byte \(position - Int(count))")
         }
         return string
     }

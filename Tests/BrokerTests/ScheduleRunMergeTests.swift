@@ -23,11 +23,17 @@ struct ScheduleRunMergeTests {
     static func modelIDMerge(_ runs: [[IDEntry]], now: Int64, retention: Int64) -> [IDEntry] {
         var newest: [IDKey: IDEntry] = [:]
         for run in runs { for entry in run { newest[entry.key] = entry } }
+        // A cancelled or superseded schedule hides the older fires of its hash (the id's latest
+        // schedule decides what a cancel answers).
+        var hiddenBelow: [UInt64: Int64] = [:]
+        for entry in newest.values where entry.state == .cancelled || entry.state == .superseded {
+            hiddenBelow[entry.idHash] = max(hiddenBelow[entry.idHash] ?? .min, entry.seq)
+        }
         return newest.values.filter { entry in
             switch entry.state {
             case .pending: true
             case .cancelled, .superseded: false
-            case .fired: entry.changedAt >= now - retention
+            case .fired: entry.changedAt >= now - retention && entry.seq > (hiddenBelow[entry.idHash] ?? .min)
             }
         }.sorted { $0.key < $1.key }
     }

@@ -19,10 +19,7 @@ struct ScheduleLogReader {
         guard let record = try record(at: seq, in: log) else { return nil }
         guard let value = record.value else { return nil }
         do {
-            if case .scheduled(var scheduled) = try ScheduleRecord(decoding: value) {
-                scheduled.takenAt = record.timestamp
-                return scheduled
-            }
+            if case .scheduled(let scheduled) = try ScheduleRecord(decoding: value) { return scheduled }
             return nil
         } catch {
             throw BrokerError(.storageError, "schedule log offset \(seq) does not decode: \(error)")

@@ -10,7 +10,7 @@ import RecordCodec
 /// version       uint8    0
 /// type          uint8    1 scheduled, 2 cancelled, 3 firing, 4 fired
 /// scheduled:    topic string, partition int32, scheduleId string, due int64, producedAt int64,
-///               replacedSeq int64 (-1: none), replacedDue int64,
+///               replacedSeq int64 (-1: none), replacedDue int64, topicIncarnation uint64,
 ///               key nullable bytes, value nullable bytes, headers array<{key string, value nullable bytes}>
 /// cancelled:    topic string, seq int64, due int64, idHash uint64
 /// firing:       topic string, partition int32, endOffset int64, entries array<{seq int64, due int64, idHash uint64}>
@@ -35,15 +35,14 @@ enum ScheduleRecord: Hashable, Sendable {
         var key: ByteBuffer?
         var value: ByteBuffer?
         var headers: [RecordHeader]
-        /// When the broker took it (the log record's timestamp; not part of the encoded value).
-        var takenAt: Int64 = 0
+        /// The topic's incarnation when the schedule was taken (0: unknown).
+        var topicIncarnation: UInt64 = 0
 
         var idHash: UInt64 { ScheduleIDHash.of(topic: topic, id: scheduleID) }
 
         /// Whether it was taken for an earlier topic of the same name (deleted since).
         func predates(_ topic: Topic) -> Bool {
-            guard let createdAt = topic.settings.createdAt else { return false }
-            return takenAt < createdAt
+            topicIncarnation != (topic.settings.incarnation ?? 0)
         }
     }
 
@@ -94,6 +93,7 @@ enum ScheduleRecord: Hashable, Sendable {
             buffer.writeInteger(scheduled.producedAt)
             buffer.writeInteger(scheduled.replaced?.seq ?? -1)
             buffer.writeInteger(scheduled.replaced?.due ?? -1)
+            buffer.writeInteger(scheduled.topicIncarnation)
             buffer.writeWireBytes(scheduled.key)
             buffer.writeWireBytes(scheduled.value)
             buffer.writeWireArray(scheduled.headers) { buffer, header in
@@ -148,6 +148,7 @@ enum ScheduleRecord: Hashable, Sendable {
             let producedAt = try buffer.readWire(Int64.self, "producedAt")
             let replacedSeq = try buffer.readWire(Int64.self, "replacedSeq")
             let replacedDue = try buffer.readWire(Int64.self, "replacedDue")
+            let topicIncarnation = try buffer.readWire(UInt64.self, "topicIncarnation")
             let key = try buffer.readWireBytes("key")
             let value = try buffer.readWireBytes("value")
             let headers = try buffer.readWireArray("headers", minimumElementBytes: 6) { buffer in
@@ -166,7 +167,8 @@ enum ScheduleRecord: Hashable, Sendable {
                     replaced: replacedSeq >= 0 ? DueKey(due: replacedDue, seq: replacedSeq) : nil,
                     key: key,
                     value: value,
-                    headers: headers
+                    headers: headers,
+                    topicIncarnation: topicIncarnation
                 )
             )
         case 2:

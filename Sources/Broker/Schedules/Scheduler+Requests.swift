@@ -75,7 +75,8 @@ extension Scheduler {
                     replaced: replaced,
                     key: input.key,
                     value: input.value,
-                    headers: input.headers
+                    headers: input.headers,
+                    topicIncarnation: topic.settings.incarnation ?? 0
                 )
                 records.append((position, record, replaced != nil))
                 takenInRequest[id] = DueKey(due: due, seq: seq)

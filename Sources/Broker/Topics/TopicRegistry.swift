@@ -241,7 +241,7 @@ actor TopicRegistry {
             ),
             retentionBytes: try optional(request.retentionBytes, defaults.retentionBytes, "retention bytes"),
             segmentBytes: segmentBytes,
-            createdAt: currentTimeMilliseconds()
+            incarnation: UInt64.random(in: 1...UInt64.max)
         )
     }
 

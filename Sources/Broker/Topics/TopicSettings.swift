@@ -12,9 +12,10 @@ struct TopicSettings: Codable, Hashable, Sendable {
     var retentionMilliseconds: Int64?
     var retentionBytes: Int64?
     var segmentBytes: Int
-    /// When the topic was created (epoch ms, the broker's clock); absent in topics created before
-    /// it was recorded. Schedules taken before it belong to an earlier topic of the same name.
-    var createdAt: Int64?
+    /// A random number drawn when the topic was created (absent in topics created before it was
+    /// recorded): schedules remember it, so that those of a deleted topic never fire into a new
+    /// topic of the same name.
+    var incarnation: UInt64?
 
     /// The LogStore configuration for this topic's partitions.
     func logConfiguration(broker: BrokerConfiguration) -> LogConfiguration {

@@ -1,7 +1,11 @@
 import BrokerClient
 import BrokerProtocol
 import Foundation
+import LogStore
+import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import RecordCodec
 import Testing
 
@@ -91,4 +95,62 @@ enum ScheduleTestSupport {
 
     /// Now, in epoch milliseconds.
     static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// A scheduler on a directory of its own, driven by a clock the test moves, firing into the topics
+/// of an embedded broker: what happens at a due time does not depend on how fast the machine is.
+final class ManualClockScheduler: Sendable {
+    let directory = NSTemporaryDirectory() + "sluice-manual-clock-scheduler-" + UUID().uuidString
+    /// The scheduler's clock (epoch ms); starts at the real time.
+    let clock = NIOLockedValueBox<Int64>(ScheduleTestSupport.now)
+    let settings: ScheduleSettings
+    let registry: TopicRegistry
+    let loop = MultiThreadedEventLoopGroup.singleton.next()
+    private let flushScheduler = FlushScheduler()
+
+    init(server: BrokerServer, settings: ScheduleSettings = ScheduleSettings()) throws {
+        self.registry = try #require(server.topicRegistry)
+        self.settings = settings
+    }
+
+    deinit {
+        flushScheduler.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Opens (or reopens) the scheduler on the directory and settles it.
+    func open() async throws -> Scheduler {
+        let clock = self.clock
+        let scheduler = try Scheduler.open(
+            directory: directory,
+            settings: settings,
+            limits: BrokerLimits(),
+            registry: registry,
+            issued: { IssuedProducers(idBound: 0, epoch: 0) },
+            loop: loop,
+            flushScheduler: flushScheduler,
+            logger: Logger(label: "manual-clock-scheduler"),
+            clock: { clock.withLockedValue { $0 } }
+        )
+        await scheduler.settle()
+        return scheduler
+    }
+
+    /// Moves the clock and lets `scheduler` fire what fell due, waiting until it is idle.
+    func advance(by milliseconds: Int64, _ scheduler: Scheduler) async throws {
+        clock.withLockedValue { $0 += milliseconds }
+        try await ScheduleTestSupport.waitIdle(scheduler)
+    }
+}
+
+extension ScheduleTestSupport {
+    /// Pumps `scheduler` and waits (bounded) until it has fired everything due by its clock.
+    static func waitIdle(_ scheduler: Scheduler) async throws {
+        _ = try await scheduler.loop.submit { scheduler.pumpSoon() }.get()
+        try await waitUntil(scheduler, "the scheduler is idle") { s in
+            let now = s.clock()
+            return s.busy.isEmpty && s.queuedCount == 0 && !s.isSettling && s.loadedKey.due > now
+                && (s.window.min.map { $0.due > now } ?? true)
+        }
+    }
 }

@@ -49,41 +49,24 @@ struct SchedulerPropertyTests {
         var random = GroupStateRandom(seed: seed)
         let topic = "t\(seed)"
         try await Support.createTopic(topic, partitions: 2, on: server)
-        let registry = try #require(server.topicRegistry)
-        let directory = NSTemporaryDirectory() + "sluice-scheduler-property-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let clock = NIOLockedValueBox<Int64>(Support.now)
-        let flushScheduler = FlushScheduler()
-        defer { flushScheduler.shutdown() }
-        let settings = {
-            var settings = ScheduleSettings()
-            settings.memtableEntries = 16
-            settings.runsBeforeMerge = 2
-            settings.logSegmentBytes = 4096
-            settings.fireBatchSize = 3
-            if seed % 2 == 1 {
-                // A tiny window: loaded in chunks, trimmed when schedules due soon pile up.
-                settings.windowEntries = 3
-                settings.windowMilliseconds = 1_500
-            }
-            return settings
-        }()
-        let loop = MultiThreadedEventLoopGroup.singleton.next()
-        @Sendable func open() async throws -> Scheduler {
-            let scheduler = try Scheduler.open(
-                directory: directory,
-                settings: settings,
-                limits: BrokerLimits(),
-                registry: registry,
-                issued: { IssuedProducers(idBound: 0, epoch: 0) },
-                loop: loop,
-                flushScheduler: flushScheduler,
-                logger: Logger(label: "scheduler-property"),
-                clock: { clock.withLockedValue { $0 } }
-            )
-            await scheduler.settle()
-            return scheduler
-        }
+        let manual = try ManualClockScheduler(
+            server: server,
+            settings: {
+                var settings = ScheduleSettings()
+                settings.memtableEntries = 16
+                settings.runsBeforeMerge = 2
+                settings.logSegmentBytes = 4096
+                settings.fireBatchSize = 3
+                if seed % 2 == 1 {
+                    // A tiny window: loaded in chunks, trimmed when schedules due soon pile up.
+                    settings.windowEntries = 3
+                    settings.windowMilliseconds = 1_500
+                }
+                return settings
+            }()
+        )
+        let clock = manual.clock
+        func open() async throws -> Scheduler { try await manual.open() }
         var scheduler = try await open()
         var model: [String: IDState] = [:]
         var expected: [String: Int] = [:]  // value → times it must appear (1)
@@ -93,13 +76,7 @@ struct SchedulerPropertyTests {
         let ids = (0..<6).map { "id\($0)" }
 
         func quiesce() async throws {
-            let current = scheduler
-            _ = try await current.loop.submit { current.pumpSoon() }.get()
-            try await Support.waitUntil(current, "the scheduler is idle (seed \(seed))") { s in
-                let now = s.clock()
-                return s.busy.isEmpty && s.queuedCount == 0 && !s.isSettling && s.loadedKey.due > now
-                    && (s.window.min.map { $0.due > now } ?? true)
-            }
+            try await Support.waitIdle(scheduler)
             let now = clock.withLockedValue { $0 }
             for (id, state) in model {
                 if case .pending(let due, let value) = state, due <= now {

@@ -55,7 +55,8 @@ struct SchedulerTests {
     func cancelBeforeDue() async throws {
         try await withBroker { server, port in
             try await Support.createTopic("orders", on: server)
-            let scheduler = try await server.openedScheduler()
+            let manual = try ManualClockScheduler(server: server)
+            let scheduler = try await manual.open()
             try await Support.schedule(
                 [Support.input("a", id: "a", at: .after(2_000)), Support.input("b", id: "b", at: .after(2_000))],
                 topic: "orders",
@@ -63,13 +64,20 @@ struct SchedulerTests {
             )
             let answers = try await scheduler.cancel(topic: "orders", ids: ["a", "missing"]).get().map { try $0.get() }
             #expect(answers == [.cancelled, .unknown])
-            let records = try await Support.read("orders", port: port, atLeast: 1)
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(records.map(\.valueString) == ["b"])
+            try await manual.advance(by: 1_999, scheduler)
+            #expect(try await Support.read("orders", port: port).isEmpty, "fired before its due time")
+            try await manual.advance(by: 1, scheduler)
+            #expect(try await Support.read("orders", port: port).map(\.valueString) == ["b"])
+            try await manual.advance(by: 60_000, scheduler)
             #expect(try await Support.read("orders", port: port).map(\.valueString) == ["b"])
             #expect(try await scheduler.cancel(topic: "orders", ids: ["a"]).get().map { try $0.get() } == [.unknown])
-            let pending = try await scheduler.pendingCounts.get()
-            #expect(pending["orders"] == nil)
+            #expect(
+                try await scheduler.cancel(topic: "orders", ids: ["b"]).get().map { try $0.get() } == [
+                    .alreadyDelivered
+                ]
+            )
+            #expect(try await scheduler.pendingCounts.get()["orders"] == nil)
+            await scheduler.close()
         }
     }
 
@@ -77,32 +85,27 @@ struct SchedulerTests {
     func reschedule() async throws {
         try await withBroker { server, port in
             try await Support.createTopic("orders", on: server)
-            let scheduler = try await server.openedScheduler()
-            let first = try await Support.schedule(
-                [Support.input("v1", id: "job", at: .after(1_500))],
-                topic: "orders",
-                on: scheduler
-            )
-            #expect(first.first?.replaced == false)
-            let later = try await Support.schedule(
-                [Support.input("v2", id: "job", at: .after(60_000))],
-                topic: "orders",
-                on: scheduler
-            )
-            #expect(later.first?.replaced == true)
-            try await Task.sleep(for: .milliseconds(2_000))
+            let manual = try ManualClockScheduler(server: server)
+            let scheduler = try await manual.open()
+            func schedule(_ value: String, after delay: Int64) async throws -> Bool? {
+                try await Support.schedule(
+                    [Support.input(value, id: "job", at: .after(delay))],
+                    topic: "orders",
+                    on: scheduler
+                )
+                .first?.replaced
+            }
+            #expect(try await schedule("v1", after: 300) == false)
+            #expect(try await schedule("v2", after: 60_000) == true)
+            try await manual.advance(by: 1_000, scheduler)
             #expect(try await Support.read("orders", port: port).isEmpty, "the replaced schedule fired")
-            let earlier = try await Support.schedule(
-                [Support.input("v3", id: "job", at: .after(200))],
-                topic: "orders",
-                on: scheduler
-            )
-            #expect(earlier.first?.replaced == true)
-            let records = try await Support.read("orders", port: port, atLeast: 1)
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await schedule("v3", after: 200) == true)
+            try await manual.advance(by: 199, scheduler)
+            #expect(try await Support.read("orders", port: port).isEmpty)
+            try await manual.advance(by: 100_000, scheduler)
             #expect(try await Support.read("orders", port: port).map(\.valueString) == ["v3"])
-            #expect(records.count == 1)
             #expect(try await scheduler.pendingCounts.get()["orders"] == nil)
+            await scheduler.close()
         }
     }
 
@@ -229,7 +232,8 @@ extension SchedulerTests {
     func deletedAndRecreatedTopic() async throws {
         try await withBroker { server, port in
             try await Support.createTopic("orders", on: server)
-            let scheduler = try await server.openedScheduler()
+            let manual = try ManualClockScheduler(server: server)
+            let scheduler = try await manual.open()
             try await Support.schedule(
                 [
                     Support.input("old", id: "old-1", at: .after(1_000)),
@@ -258,10 +262,10 @@ extension SchedulerTests {
                 topic: "orders",
                 on: scheduler
             )
-            let records = try await Support.read("orders", port: port, atLeast: 1)
-            try await Support.waitUntil(scheduler, "the old schedules are dropped") { $0.statistics.dropped == 2 }
+            try await manual.advance(by: 2_000, scheduler)
+            #expect(try await scheduler.currentStatistics.get().dropped == 2)
             #expect(try await Support.read("orders", port: port).map(\.valueString) == ["new"])
-            #expect(records.map(\.valueString) == ["new"])
+            await scheduler.close()
         }
     }
 }

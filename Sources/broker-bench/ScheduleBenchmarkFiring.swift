@@ -39,7 +39,12 @@ extension ScheduleBenchmark {
         let consumerConnection = BrokerConnection(address: address)
         var configuration = ConsumerConfiguration()
         configuration.maxWait = DurationSyntax.parse(fetchWait)!
-        let consumer = Consumer(transport: consumerConnection, topic: topic, from: .latest, configuration: configuration)
+        let consumer = Consumer(
+            transport: consumerConnection,
+            topic: topic,
+            from: .latest,
+            configuration: configuration
+        )
         _ = try await consumer.poll()
         let first = currentTimeMilliseconds() + 2000
         let limit = Self.wallMilliseconds() + 2000 + spreadMilliseconds + 30_000
@@ -143,7 +148,13 @@ extension ScheduleBenchmark {
         report.add(rate: load, name: "schedules", unit: "schedules/s")
         let end = lastSeen ?? Self.wallMilliseconds()
         let drainSeconds = (end - Double(due)) / 1000
-        report.figure("first_readable_ms", (firstSeen ?? end) - Double(due), decimals: 1, label: "first readable after due", unit: "ms")
+        report.figure(
+            "first_readable_ms",
+            (firstSeen ?? end) - Double(due),
+            decimals: 1,
+            label: "first readable after due",
+            unit: "ms"
+        )
         report.figure("drain_seconds", drainSeconds, decimals: 3, label: "all readable after due", unit: "s")
         report.figure(
             "drain_per_second",

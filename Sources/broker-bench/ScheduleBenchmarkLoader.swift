@@ -122,7 +122,11 @@ struct ScheduleBenchmarkLoader: Sendable {
                                         total.unexpected += tally.unexpected
                                         if total.firstError == nil { total.firstError = tally.firstError }
                                     }
-                                    progress.add(done.withLockedValue { $0 += range.count; return $0 })
+                                    progress.add(
+                                        done.withLockedValue {
+                                            $0 += range.count; return $0
+                                        }
+                                    )
                                 }
                             }
                             try await window.waitForAll()

@@ -84,12 +84,36 @@ extension ScheduleBenchmark {
             unit: "bytes"
         )
         report.figure("schedules_disk_mb", disk, decimals: 1, label: "__schedules on disk", unit: "MB")
-        report.figure("restart_connected_ms", ready.connected, decimals: 1, label: "after kill -9: handshake answered after", unit: "ms")
-        report.figure("restart_ready_ms", ready.listed, decimals: 1, label: "after kill -9: listSchedules answered after", unit: "ms")
+        report.figure(
+            "restart_connected_ms",
+            ready.connected,
+            decimals: 1,
+            label: "after kill -9: handshake answered after",
+            unit: "ms"
+        )
+        report.figure(
+            "restart_ready_ms",
+            ready.listed,
+            decimals: 1,
+            label: "after kill -9: listSchedules answered after",
+            unit: "ms"
+        )
         report.integer("restart_pending", ready.pending, label: "pending reported after the restart")
         report.figure("rss_after_restart_mb", afterReady.rss, decimals: 1, label: "RSS when ready", unit: "MB")
-        report.figure("rss_after_restart_5s_mb", afterRestart.rss, decimals: 1, label: "RSS 5 s after ready", unit: "MB")
-        report.figure("rss_after_restart_peak_mb", afterRestart.peak, decimals: 1, label: "peak RSS after the restart", unit: "MB")
+        report.figure(
+            "rss_after_restart_5s_mb",
+            afterRestart.rss,
+            decimals: 1,
+            label: "RSS 5 s after ready",
+            unit: "MB"
+        )
+        report.figure(
+            "rss_after_restart_peak_mb",
+            afterRestart.peak,
+            decimals: 1,
+            label: "peak RSS after the restart",
+            unit: "MB"
+        )
         report.figure(
             "schedule_after_restart_ms",
             scheduleAfterRestart,
@@ -131,7 +155,9 @@ extension ScheduleBenchmark {
                 let connected = broker.elapsedMilliseconds()
                 var pending = 0
                 if let topic {
-                    pending = Int(try await ScheduleClient(transport: connection).listPage(topic: topic, limit: 1).pending)
+                    pending = Int(
+                        try await ScheduleClient(transport: connection).listPage(topic: topic, limit: 1).pending
+                    )
                 }
                 let listed = broker.elapsedMilliseconds()
                 await connection.close()

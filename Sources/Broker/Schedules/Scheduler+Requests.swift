@@ -6,6 +6,8 @@ import RecordCodec
 extension Scheduler {
     /// Records per batch in the schedule log: a lookup decodes one batch to read one record.
     static let recordsPerLogBatch = 64
+    /// Message bytes per batch in the schedule log, about (a batch holds at least one record).
+    static let logBatchBytes = 16 << 20
     /// Due entries a listing page examines at most before it returns a cursor.
     static let listExamineLimit = 100_000
 
@@ -87,15 +89,24 @@ extension Scheduler {
         var lastOffset: Int64 = -1
         var written = 0
         var failure: BrokerError?
-        for start in stride(from: 0, to: records.count, by: Self.recordsPerLogBatch) {
-            let chunk = records[start..<min(records.count, start + Self.recordsPerLogBatch)]
+        var start = 0
+        while start < records.count {
+            // Up to 64 records, and at most about 16 MiB of messages, per batch.
+            var end = start + 1
+            var bytes = Self.approximateBytes(records[start].record)
+            while end < records.count, end - start < Self.recordsPerLogBatch {
+                bytes += Self.approximateBytes(records[end].record)
+                if bytes > Self.logBatchBytes { break }
+                end += 1
+            }
             do {
-                lastOffset = try append(chunk.map { .scheduled($0.record) }, now: now)
-                written = chunk.endIndex
+                lastOffset = try append(records[start..<end].map { .scheduled($0.record) }, now: now)
+                written = end
             } catch {
                 failure = BrokerError(error)
                 break
             }
+            start = end
         }
         for (number, item) in records.enumerated() {
             guard number < written else {

@@ -269,3 +269,26 @@ extension SchedulerTests {
         }
     }
 }
+
+extension SchedulerTests {
+    @Test("large messages (64 of 4 MiB in one request) are scheduled: the schedule log splits batches by size")
+    func largeMessages() async throws {
+        try await withBroker({ $0.limits.maxBatchBytes = 8 << 20 }) { server, _ in
+            try await Support.createTopic("files", on: server)
+            let scheduler = try await server.openedScheduler()
+            let value = String(repeating: "x", count: 4 << 20)
+            let inputs = (0..<64).map { Support.input(value, id: "f\($0)", at: .after(3_600_000)) }
+            let answers = try await Support.schedule(inputs, topic: "files", on: scheduler)
+            #expect(answers.count == 64)
+            let listing = try await scheduler.list(
+                topic: "files",
+                dueBefore: nil,
+                idPrefix: nil,
+                cursor: nil,
+                limit: 100
+            ).get()
+            #expect(listing.pending == 64)
+            #expect(listing.entries.allSatisfy { $0.valueBytes == 4 << 20 })
+        }
+    }
+}

@@ -270,13 +270,64 @@ extension Scheduler {
                 guard self.registry.topic(named: topic) != nil else {
                     throw BrokerError(.unknownTopic, "unknown topic '\(topic)'")
                 }
-                let answers = ids.map { self.cancelOne(topic: topic, id: $0) }
-                return EventLoopFuture.whenAllComplete(answers, on: self.loop).map { results in
-                    results.map { $0.mapError { BrokerError($0) } }
-                }
+                return self.cancelAll(topic: topic, ids: ids)
             } catch {
                 return self.loop.makeFailedFuture(error)
             }
+        }
+    }
+
+    /// Decides every id of a request, writes the `cancelled` records of the pending ones together
+    /// (one append per 1,024) and answers them once durable.
+    private func cancelAll(topic: String, ids: [String]) -> EventLoopFuture<[Result<CancelAnswer, BrokerError>]> {
+        var answers: [EventLoopFuture<CancelAnswer>] = []
+        var records: [ScheduleRecord] = []
+        var recordAnswers: [Int] = []
+        var cancelledInRequest: Set<String> = []
+        for id in ids {
+            guard !cancelledInRequest.contains(id) else {
+                // The same id twice: the first cancels it.
+                answers.append(loop.makeSucceededFuture(.unknown))
+                continue
+            }
+            do {
+                guard let state = try latestState(topic: topic, id: id), state.state == .pending,
+                    firingSeqs[state.seq] == nil
+                else {
+                    answers.append(cancelOne(topic: topic, id: id))
+                    continue
+                }
+                cancelledInRequest.insert(id)
+                records.append(
+                    .cancelled(.init(topic: topic, key: DueKey(due: state.due, seq: state.seq), idHash: state.idHash))
+                )
+                recordAnswers.append(answers.count)
+                answers.append(loop.makeSucceededFuture(.cancelled))  // replaced below
+            } catch {
+                answers.append(loop.makeFailedFuture(BrokerError(error)))
+            }
+        }
+        let now = clock()
+        var start = 0
+        while start < records.count {
+            let end = min(records.count, start + 1024)
+            let chunk = Array(records[start..<end])
+            let outcome: EventLoopFuture<CancelAnswer>
+            do {
+                let last = try append(chunk, now: now)
+                for (number, record) in chunk.enumerated() {
+                    noteApplied(apply(record, at: last - Int64(chunk.count - 1 - number), now: now))
+                }
+                outcome = whenDurable(last).map { .cancelled }
+            } catch {
+                outcome = loop.makeFailedFuture(BrokerError(error))
+            }
+            for position in recordAnswers[start..<end] { answers[position] = outcome }
+            start = end
+        }
+        requestFlushIfFull()
+        return EventLoopFuture.whenAllComplete(answers, on: loop).map { results in
+            results.map { $0.mapError { BrokerError($0) } }
         }
     }
 

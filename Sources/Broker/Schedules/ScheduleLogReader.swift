@@ -10,7 +10,7 @@ struct ScheduleLogReader {
     private var cachedRange: Range<Int64> = 0..<0
 
     /// How much one read asks the log for.
-    static let readBytes = 1 << 20
+    static let readBytes = 64 << 10
 
     /// The `scheduled` record at `seq`, or `nil` when the log no longer holds it (its segment was
     /// reclaimed) or the record there is something else.

@@ -6,7 +6,10 @@
 /// entry, and a tombstone in a newer place always means "dead" for the key in an older one.
 struct ScheduleMemtable {
     private(set) var due: [DueKey: DueEntry] = [:]
-    private(set) var ids: [UInt64: [IDEntry]] = [:]
+    /// Id entries by hash: most hashes have one, kept inline; the others go to ``moreIDs``.
+    private(set) var ids: [UInt64: IDEntry] = [:]
+    /// The further entries of hashes with more than one (several schedules of one id, or a collision).
+    private(set) var moreIDs: [UInt64: [IDEntry]] = [:]
     private(set) var idEntryCount = 0
 
     /// Entries held (due entries, tombstones and id entries): what the flush threshold counts.
@@ -30,16 +33,26 @@ struct ScheduleMemtable {
 
     /// Records the state of schedule `entry.seq` (replacing an earlier state of the same seq).
     mutating func set(_ entry: IDEntry) {
-        if let index = ids[entry.idHash]?.firstIndex(where: { $0.seq == entry.seq }) {
-            ids[entry.idHash]![index] = entry
+        guard let first = ids[entry.idHash] else {
+            ids[entry.idHash] = entry
+            idEntryCount += 1
+            return
+        }
+        if first.seq == entry.seq {
+            ids[entry.idHash] = entry
+        } else if let index = moreIDs[entry.idHash]?.firstIndex(where: { $0.seq == entry.seq }) {
+            moreIDs[entry.idHash]![index] = entry
         } else {
-            ids[entry.idHash, default: []].append(entry)
+            moreIDs[entry.idHash, default: []].append(entry)
             idEntryCount += 1
         }
     }
 
     /// The states recorded here for `hash`.
-    func idEntries(forHash hash: UInt64) -> [IDEntry] { ids[hash] ?? [] }
+    func idEntries(forHash hash: UInt64) -> [IDEntry] {
+        guard let first = ids[hash] else { return [] }
+        return [first] + (moreIDs[hash] ?? [])
+    }
 
     /// Whether this memtable says `key` is dead (a tombstone).
     func isTombstoned(_ key: DueKey) -> Bool { due[key]?.isTombstone ?? false }
@@ -58,7 +71,8 @@ struct ScheduleMemtable {
     func sortedIDEntries() -> [IDEntry] {
         var entries: [IDEntry] = []
         entries.reserveCapacity(idEntryCount)
-        for list in ids.values { entries.append(contentsOf: list) }
+        entries.append(contentsOf: ids.values)
+        for list in moreIDs.values { entries.append(contentsOf: list) }
         entries.sort { ($0.idHash, $0.seq) < ($1.idHash, $1.seq) }
         return entries
     }

@@ -104,6 +104,15 @@ struct ScheduleCrashTests {
         }
     }
 
+    /// `VmHWM` of a running process: its peak resident set, in KiB.
+    static func peakResidentKiB(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+
     /// Waits (bounded) for a child process that was sent SIGKILL.
     static func reap(_ broker: BrokerdProcess) {
         broker.kill()
@@ -137,7 +146,7 @@ struct ScheduleCrashTests {
                     seed: roundSeed
                 )
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 200...4_000, using: &generator)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...1_500, using: &generator)))
             Self.reap(broker)
             await work.value
         }
@@ -237,6 +246,9 @@ struct ScheduleCrashTests {
         broker = try BrokerdProcess(dataDirectory: data)
         defer { _ = try? broker.stop() }
         let fired = try await BrokerdClient.drained(Self.topic, at: broker.address, seconds: 120)
+        // Each queued fire once pinned a 1 MiB read of the schedule log: gigabytes for this burst.
+        let peak = try #require(Self.peakResidentKiB(of: broker.process.processIdentifier))
+        #expect(peak < 1 << 20, "brokerd's peak RSS while firing 50,000: \(peak) KiB")
         #expect(fired.count == count)
         ledger.check(fired)
         let lives = [
@@ -245,7 +257,8 @@ struct ScheduleCrashTests {
         ]
         print(
             "burst: \(fired.filter { $0.timestamp < firstRestart }.count) fired before the first kill, "
-                + "\(lives[0].1.count - lives[1].1.count) between the restarts, \(lives[1].1.count) after the second"
+                + "\(lives[0].1.count - lives[1].1.count) between the restarts, \(lives[1].1.count) after the second; "
+            + "peak RSS after the second restart \(peak / 1024) MiB"
         )
         for (life, records) in lives {
             for partition in Int32(0)..<4 {

@@ -258,7 +258,7 @@ struct ScheduleCrashTests {
         print(
             "burst: \(fired.filter { $0.timestamp < firstRestart }.count) fired before the first kill, "
                 + "\(lives[0].1.count - lives[1].1.count) between the restarts, \(lives[1].1.count) after the second; "
-            + "peak RSS after the second restart \(peak / 1024) MiB"
+                + "peak RSS after the second restart \(peak / 1024) MiB"
         )
         for (life, records) in lives {
             for partition in Int32(0)..<4 {

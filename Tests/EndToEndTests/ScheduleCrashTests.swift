@@ -146,7 +146,15 @@ struct ScheduleCrashTests {
                     seed: roundSeed
                 )
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 20...1_500, using: &generator)))
+            // Killed at a random moment once the round's first schedules are answered (so that a
+            // slow machine still kills it while it works).
+            let deadline = Date().addingTimeInterval(60)
+            while !ledger.ids.contains(where: { $0.hasPrefix("r\(round)-") && ledger.partition(of: $0) != nil }),
+                Date() < deadline
+            {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...1_500, using: &generator)))
             Self.reap(broker)
             await work.value
         }

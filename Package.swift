@@ -192,7 +192,10 @@ let package = Package(
         // End-to-end tests run the built executables (they must be built first: `swift build`).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LogStore", "RecordCodec", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "LogStore", "RecordCodec", "BrokerClient", "BrokerProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -32,7 +32,9 @@ struct ScheduleLogReader {
             guard offset >= log.logStartOffset, offset < log.logEndOffset else { return nil }
             let result: LogReadResult
             do {
-                result = try log.read(from: offset, maxBytes: Self.readBytes)
+                // One batch, the one that holds `offset` (a read returns at least one): schedules fire
+                // in due order, not log order, and each read's bytes stay pinned by the fires queued.
+                result = try log.read(from: offset, maxBytes: 1)
             } catch {
                 throw BrokerError(error)
             }

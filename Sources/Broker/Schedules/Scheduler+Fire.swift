@@ -21,11 +21,13 @@ extension Scheduler {
         var entries: [ReadyFire] = []
         var bytes = 0
         let maxBytes = limits.maxBatchBytes / 2
-        while var queue = queued[target], let next = queue.first, entries.count < settings.fireBatchSize {
+        // Taken out of the dictionary while it is worked on: no copy of the queue per removal.
+        var queue = queued.removeValue(forKey: target) ?? []
+        defer { if !queue.isEmpty { queued[target] = queue } }
+        while let next = queue.first, entries.count < settings.fireBatchSize {
             let size = Self.approximateBytes(next.scheduled)
             if !entries.isEmpty && bytes + size > maxBytes { break }
             queue.removeFirst()
-            queued[target] = queue.isEmpty ? nil : queue
             queuedCount -= 1
             queuedSeqs.remove(next.entry.seq)
             if deadInWindow.remove(next.entry.seq) != nil { continue }

@@ -57,6 +57,9 @@ extension Scheduler {
         loadedKey = loaded
     }
 
+    /// Due entries one ``pump()`` moves to the partitions' queues at most.
+    static let entriesPerPump = 4_096
+
     /// Runs ``pump()`` soon, once however often it is asked.
     func pumpSoon() {
         guard !pumpScheduled, !isClosed else { return }
@@ -73,7 +76,14 @@ extension Scheduler {
         do {
             try fillWindowIfNeeded(now: now)
             let maxQueued = 2 * settings.fireBatchSize * settings.fireBatchesInFlight
+            // At most 4,096 per turn of the loop, so that the loop's connections are served between.
+            var taken = 0
             while queuedCount < maxQueued, let first = window.min, first.due <= now {
+                taken += 1
+                if taken > Self.entriesPerPump {
+                    pumpSoon()
+                    break
+                }
                 _ = window.removeMin()
                 if deadInWindow.remove(first.seq) != nil { continue }
                 guard let scheduled = try reader.scheduled(at: first.seq, in: log) else {

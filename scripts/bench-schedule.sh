@@ -9,12 +9,16 @@
 # script reads brokerd's flush counters from /metrics (fdatasync rounds and their time) and, during the burst,
 # samples brokerd's threads with `top -H` once a second (files in SCRATCH_DIR). Prints each run's result
 # block and JSON line, then the median and range of the main figures.
-# Usage: [SKIP_BUILD=1] scripts/bench-schedule.sh [SCRATCH_DIR] [ROUNDS] [MEMORY_COUNT]
+# MODES (default "throughput lateness burst memory") picks the modes. A run that fails is reported and the
+# others go on.
+# Usage: [SKIP_BUILD=1] [MODES="burst memory"] scripts/bench-schedule.sh [SCRATCH_DIR] [ROUNDS] [MEMORY_COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="${1:-./bench-data}/schedule"
 rounds="${2:-3}"
 memory_count="${3:-10000000}"
+modes="${MODES:-throughput lateness burst memory}"
+wants() { [[ " $modes " == *" $1 "* ]]; }
 if [ -z "${SKIP_BUILD:-}" ]; then
     for product in brokerd broker-bench; do swift build -c release --product "$product" >/dev/null; done
 fi
@@ -42,12 +46,14 @@ run() {
     echo "## $name: broker-bench schedule $* (load:$(uptime | sed 's/.*load average://'))"
     local before after
     before=$(flushes)
-    "$bin/broker-bench" schedule $b "$@" 2>"$scratch/$name.err" | tee "$scratch/$name.out"
+    "$bin/broker-bench" schedule $b "$@" 2>"$scratch/$name.err" | tee "$scratch/$name.out" ||
+        echo "   FAILED: $(grep -v '^…' "$scratch/$name.err" | tail -1)"
     after=$(flushes)
     read -r c0 s0 <<<"$before"
     read -r c1 s1 <<<"$after"
     echo "   brokerd flushes during the run: $((c1 - c0)) rounds, $(echo "$s1 - $s0" | bc) s on the flush thread"
-    tail -1 "$scratch/$name.out" | sed "s/^{/{\"run\":\"$name\",\"flush_rounds\":$((c1 - c0)),/" >>"$results"
+    tail -1 "$scratch/$name.out" | grep '^{' | sed "s/^{/{\"run\":\"$name\",\"flush_rounds\":$((c1 - c0)),/" \
+        >>"$results" || true
 }
 
 "$bin/brokerd" --data-dir "$scratch/broker" --listen 127.0.0.1:$port --metrics-listen 127.0.0.1:$((port + 1)) \
@@ -55,26 +61,31 @@ run() {
 broker=$!
 sleep 1
 for round in $(seq 1 "$rounds"); do
+    wants throughput || break
     run "throughput-$round" --mode throughput --topic tp$round --count 1000000
 done
 for round in $(seq 1 "$rounds"); do
+    wants lateness || break
     # The first round loads the 1,000,000 far-future schedules; the next ones find them there.
     run "lateness-$round" --mode lateness --topic late --pending 1000000 --count 20000 --spread 10s
 done
 for round in $(seq 1 "$rounds"); do
+    wants burst || break
     top -b -H -d 1 -n 150 -p $broker >"$scratch/top-burst-$round.txt" &
     top=$!
-    run "burst-$round" --mode burst --topic burst$round --partitions 8 --count 1000000 --lead 60s
+    run "burst-$round" --mode burst --topic burst$round --partitions 8 --count 1000000 --lead 30s
     kill $top 2>/dev/null || true
     wait $top 2>/dev/null || true
 done
 kill -TERM $broker && wait $broker || true
 broker=""
 for round in $(seq 1 "$rounds"); do
+    wants memory || break
     echo "## memory-$round (load:$(uptime | sed 's/.*load average://'))"
     "$bin/broker-bench" schedule --mode memory --count "$memory_count" --port $((port + 10)) \
-        --data-dir "$scratch/memory-$round" 2>"$scratch/memory-$round.err" | tee "$scratch/memory-$round.out"
-    tail -1 "$scratch/memory-$round.out" | sed "s/^{/{\"run\":\"memory-$round\",/" >>"$results"
+        --data-dir "$scratch/memory-$round" 2>"$scratch/memory-$round.err" | tee "$scratch/memory-$round.out" ||
+        echo "   FAILED: $(grep -v '^…' "$scratch/memory-$round.err" | tail -1)"
+    tail -1 "$scratch/memory-$round.out" | grep '^{' | sed "s/^{/{\"run\":\"memory-$round\",/" >>"$results" || true
     rm -rf "$scratch/memory-$round/data"
 done
 
@@ -83,6 +94,7 @@ import json, sys
 runs = [json.loads(line) for line in open(sys.argv[1])]
 def show(mode, label, get):
     values = sorted(get(r) for r in runs if r["mode"] == mode)
+    values = [v for v in values if v is not None]
     if values:
         print(f"  {label:<52} median {values[(len(values) - 1) // 2]:>12}  range {values[0]} - {values[-1]}")
 print("medians:")
@@ -96,6 +108,8 @@ show("burst", "first readable after due ms", lambda r: r["first_readable_ms"])
 show("burst", "produce p99 ms during the drain", lambda r: r["produce_during_ms"]["p99"])
 show("burst", "produce max ms during the drain", lambda r: r["produce_during_ms"]["max"])
 show("burst", "produce-to-fetch p99 ms during the drain", lambda r: r["fetch_during_ms"]["p99"])
+show("burst", "produce-to-fetch max ms during the drain", lambda r: r["fetch_during_ms"]["max"])
+show("burst", "describeTopic max ms during the drain", lambda r: r["describe_during_ms"]["max"])
 show("memory", "RSS MB settled with all pending (target <= 512)", lambda r: r["rss_settled_mb"])
 show("memory", "peak RSS MB while scheduling", lambda r: r["rss_peak_mb"])
 show("memory", "ready ms after kill -9 (target <= 2000)", lambda r: r["restart_ready_ms"])

@@ -114,19 +114,20 @@ extension ScheduleBenchmark {
         // consumer reading it.
         try await Task.sleep(for: .milliseconds(due - 2000 - currentTimeMilliseconds()))
         let stop = NIOLockedValueBox(false)
-        let producing = Task { try await Self.produceOneByOne(to: control, address: address, until: stop) }
+        let producing = Task { await Self.produceOneByOne(to: control, address: address, until: stop) }
         let wait = DurationSyntax.parse(fetchWait)!
-        let fetching = Task { try await Self.readControl(control, address: address, wait: wait, until: stop) }
+        let fetching = Task { await Self.readControl(control, address: address, wait: wait, until: stop) }
 
         note("waiting for the due time, then for every message to be readable")
         var firstSeen: Double?
         var lastSeen: Double?
         var readable = 0
+        var watch = Watch(address: address)
         let giveUp = Double(due) + 600_000
         while Self.wallMilliseconds() < giveUp {
             let now = Self.wallMilliseconds()
-            if now >= Double(due) - 5 {
-                readable = try await Self.endOffsets(of: topic, on: admin) - base
+            if now >= Double(due) - 5, let ends = await watch.endOffsets(of: topic) {
+                readable = ends - base
                 let seen = Self.wallMilliseconds()
                 if readable > 0, firstSeen == nil { firstSeen = seen }
                 if readable >= count {
@@ -136,10 +137,11 @@ extension ScheduleBenchmark {
             }
             try await Task.sleep(for: .milliseconds(5))
         }
+        await watch.connection.close()
         try await Task.sleep(for: .seconds(1))
         stop.withLockedValue { $0 = true }
-        let produced = try await producing.value
-        let fetched = try await fetching.value
+        let (produced, produceErrors) = await producing.value
+        let (fetched, fetchErrors) = await fetching.value
 
         var report = ScheduleBenchmarkReport(
             mode: "burst",
@@ -184,6 +186,14 @@ extension ScheduleBenchmark {
             fetched.filter { window.contains($0.sent) }.map(\.latency),
             label: "control produce-to-fetch during the drain"
         )
+        report.latency(
+            "describe_during_ms",
+            watch.latencies,
+            label: "the watcher's describeTopic requests (5 s timeout) from the due time"
+        )
+        report.integer("describe_timeouts", watch.failures, label: "describeTopic requests failed or timed out")
+        report.integer("control_produce_errors", produceErrors, label: "control produce requests failed (30 s timeout)")
+        report.integer("control_fetch_errors", fetchErrors, label: "control fetches failed (30 s timeout)")
         report.check(
             "every scheduled message readable",
             readable >= count && load.failures == 0,
@@ -205,51 +215,109 @@ extension ScheduleBenchmark {
         var latency: Double
     }
 
-    /// Produces 100-byte messages with acks durable, one request at a time, until `stop`.
+    /// Watches the topic's end offsets on a connection of its own with a 5 s request timeout: a
+    /// request that fails is counted and sent again on a new connection.
+    struct Watch {
+        let address: BrokerAddress
+        var connection: BrokerConnection
+        var latencies: [Double] = []
+        var failures = 0
+
+        static var configuration: ConnectionConfiguration {
+            var configuration = ConnectionConfiguration()
+            configuration.requestTimeout = .seconds(5)
+            return configuration
+        }
+
+        init(address: BrokerAddress) {
+            self.address = address
+            connection = BrokerConnection(address: address, configuration: Self.configuration)
+        }
+
+        /// The sum of the topic's log end offsets; `nil` when the request failed.
+        mutating func endOffsets(of topic: String) async -> Int? {
+            let sent = ScheduleBenchmark.wallMilliseconds()
+            do {
+                let ends = try await ScheduleBenchmark.endOffsets(of: topic, on: connection)
+                latencies.append(ScheduleBenchmark.wallMilliseconds() - sent)
+                return ends
+            } catch {
+                failures += 1
+                latencies.append(ScheduleBenchmark.wallMilliseconds() - sent)
+                FileHandle.standardError.write(Data("broker-bench: describeTopic failed: \(error)\n".utf8))
+                await connection.close()
+                connection = BrokerConnection(address: address, configuration: Self.configuration)
+                return nil
+            }
+        }
+    }
+
+    /// Produces 100-byte messages with acks durable, one request at a time, until `stop`; a
+    /// request that fails is counted (and its time kept as a sample) and the next one goes on a
+    /// new connection.
     static func produceOneByOne(
         to topic: String,
         address: BrokerAddress,
         until stop: NIOLockedValueBox<Bool>
-    ) async throws -> [Sample] {
-        let connection = BrokerConnection(address: address)
-        defer { Task { await connection.close() } }
+    ) async -> ([Sample], Int) {
+        var connection = BrokerConnection(address: address)
         var samples: [Sample] = []
+        var errors = 0
         while !stop.withLockedValue({ $0 }) {
             let sent = wallMilliseconds()
             let value = ByteBuffer(repeating: UInt8(ascii: "c"), count: 100)
             let batch = RecordBatch(records: [Record(key: nil, value: value, timestamp: Int64(sent))])
-            let response = try await connection.send(
-                ProduceRequest(acks: .durable, topic: topic, partitions: [.init(partition: 0, records: batch.buffer)]),
-                as: ProduceResponse.self
-            )
-            if let failure = response.partitions.first(where: { $0.errorCode != .none }) {
-                throw ValidationError("control produce failed: \(failure.errorMessage ?? "\(failure.errorCode)")")
+            do {
+                let response = try await connection.send(
+                    ProduceRequest(
+                        acks: .durable,
+                        topic: topic,
+                        partitions: [.init(partition: 0, records: batch.buffer)]
+                    ),
+                    as: ProduceResponse.self
+                )
+                if let failure = response.partitions.first(where: { $0.errorCode != .none }) {
+                    throw ValidationError("control produce failed: \(failure.errorMessage ?? "\(failure.errorCode)")")
+                }
+            } catch {
+                errors += 1
+                FileHandle.standardError.write(Data("broker-bench: control produce failed: \(error)\n".utf8))
+                await connection.close()
+                connection = BrokerConnection(address: address)
             }
             samples.append(Sample(sent: sent, latency: wallMilliseconds() - sent))
         }
-        return samples
+        await connection.close()
+        return (samples, errors)
     }
 
-    /// Reads the control topic from its end until `stop`: per record, its arrival minus its timestamp.
+    /// Reads the control topic from its end until `stop`: per record, its arrival minus its
+    /// timestamp. A fetch that fails is counted and the consumer goes on from where it was.
     static func readControl(
         _ topic: String,
         address: BrokerAddress,
         wait: Duration,
         until stop: NIOLockedValueBox<Bool>
-    ) async throws -> [Sample] {
+    ) async -> ([Sample], Int) {
         let connection = BrokerConnection(address: address)
-        defer { Task { await connection.close() } }
         var configuration = ConsumerConfiguration()
         configuration.maxWait = wait
         let consumer = Consumer(transport: connection, topic: topic, from: .latest, configuration: configuration)
         var samples: [Sample] = []
+        var errors = 0
         while !stop.withLockedValue({ $0 }) {
-            let records = try await consumer.poll()
-            let arrived = wallMilliseconds()
-            for record in records {
-                samples.append(Sample(sent: Double(record.timestamp), latency: arrived - Double(record.timestamp)))
+            do {
+                let records = try await consumer.poll()
+                let arrived = wallMilliseconds()
+                for record in records {
+                    samples.append(Sample(sent: Double(record.timestamp), latency: arrived - Double(record.timestamp)))
+                }
+            } catch {
+                errors += 1
+                FileHandle.standardError.write(Data("broker-bench: control fetch failed: \(error)\n".utf8))
             }
         }
-        return samples
+        await connection.close()
+        return (samples, errors)
     }
 }

@@ -81,8 +81,13 @@ struct BrokerBenchScheduleTests {
         #expect(json?["mode"] as? String == "burst")
         #expect((json?["drain_per_second"] as? Int ?? 0) > 0, "\(run.standardOutput)")
         #expect(json?["drain_seconds"] is Double || json?["drain_seconds"] is Int)
-        for key in ["produce_before_ms", "produce_during_ms", "fetch_before_ms", "fetch_during_ms"] {
+        for key in [
+            "produce_before_ms", "produce_during_ms", "fetch_before_ms", "fetch_during_ms", "describe_during_ms",
+        ] {
             expectLatency(json?[key], key)
+        }
+        for key in ["describe_timeouts", "control_produce_errors", "control_fetch_errors"] {
+            #expect(json?[key] is Int, "\(key): \(run.standardOutput)")
         }
         #expect(((json?["produce_before_ms"] as? [String: Any])?["count"] as? Int ?? 0) > 0)
         #expect(json?["complete"] as? Bool == true)

@@ -139,7 +139,7 @@ struct ScheduleCrashTests {
                 await Self.work(
                     ledger,
                     prefix: "r\(round)-",
-                    count: 5_000,
+                    count: 2_500,
                     dues: 5_000,
                     20_000,
                     at: address,
@@ -202,13 +202,13 @@ struct ScheduleCrashTests {
     /// again at a random moment while the burst fires. After the last restart every schedule is
     /// in its partition exactly once, and what was appended after the first restart is in due
     /// order per partition (due, then seq: they were scheduled in random due order).
-    @Test("kill -9 before and in the middle of a burst of 50,000: none lost, none twice, in due order per partition")
+    @Test("kill -9 before and in the middle of a burst of 20,000: none lost, none twice, in due order per partition")
     func burstSurvivesKill9() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path + "/data"
         var broker = try BrokerdProcess(dataDirectory: data)
         try await BrokerdClient.createTopic(Self.topic, partitions: 4, at: broker.address)
-        let count = 50_000
+        let count = 20_000
         let ledger = ScheduleLedger()
         var generator = SeededGenerator(seed: 11)
         let instant = BrokerdClient.now + 15_000

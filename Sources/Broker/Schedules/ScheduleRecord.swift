@@ -103,27 +103,20 @@ enum ScheduleRecord: Hashable, Sendable {
         case .cancelled(let cancelled):
             buffer.writeInteger(UInt8(2))
             buffer.writeWireString(cancelled.topic)
-            buffer.writeInteger(cancelled.key.seq)
-            buffer.writeInteger(cancelled.key.due)
-            buffer.writeInteger(cancelled.idHash)
+            Self.write(cancelled.key, cancelled.idHash, into: &buffer)
         case .firing(let firing):
             buffer.writeInteger(UInt8(3))
             buffer.writeWireString(firing.topic)
             buffer.writeInteger(firing.partition)
             buffer.writeInteger(firing.endOffset)
-            buffer.writeWireArray(firing.entries) { buffer, entry in
-                buffer.writeInteger(entry.key.seq)
-                buffer.writeInteger(entry.key.due)
-                buffer.writeInteger(entry.idHash)
+            buffer.writeWireArray(firing.entries) { buffer, entry in Self.write(entry.key, entry.idHash, into: &buffer)
             }
         case .fired(let fired):
             buffer.writeInteger(UInt8(4))
             buffer.writeWireString(fired.topic)
             buffer.writeInteger(fired.partition)
             buffer.writeWireArray(fired.entries) { buffer, entry in
-                buffer.writeInteger(entry.key.seq)
-                buffer.writeInteger(entry.key.due)
-                buffer.writeInteger(entry.idHash)
+                Self.write(entry.key, entry.idHash, into: &buffer)
                 buffer.writeInteger(entry.offset)
             }
         }
@@ -173,35 +166,42 @@ enum ScheduleRecord: Hashable, Sendable {
             )
         case 2:
             let topic = try buffer.readWireString("topic")
-            let seq = try buffer.readWire(Int64.self, "seq")
-            let due = try buffer.readWire(Int64.self, "due")
-            let idHash = try buffer.readWire(UInt64.self, "idHash")
-            self = .cancelled(Cancelled(topic: topic, key: DueKey(due: due, seq: seq), idHash: idHash))
+            let (key, idHash) = try Self.readKeyAndHash(&buffer)
+            self = .cancelled(Cancelled(topic: topic, key: key, idHash: idHash))
         case 3:
             let topic = try buffer.readWireString("topic")
             let partition = try buffer.readWire(Int32.self, "partition")
             let endOffset = try buffer.readWire(Int64.self, "endOffset")
             let entries = try buffer.readWireArray("entries", minimumElementBytes: 24) { buffer in
-                let seq = try buffer.readWire(Int64.self, "seq")
-                let due = try buffer.readWire(Int64.self, "due")
-                return FireEntry(key: DueKey(due: due, seq: seq), idHash: try buffer.readWire(UInt64.self, "idHash"))
+                let (key, idHash) = try Self.readKeyAndHash(&buffer)
+                return FireEntry(key: key, idHash: idHash)
             }
             self = .firing(Firing(topic: topic, partition: partition, endOffset: endOffset, entries: entries))
         case 4:
             let topic = try buffer.readWireString("topic")
             let partition = try buffer.readWire(Int32.self, "partition")
             let entries = try buffer.readWireArray("entries", minimumElementBytes: 32) { buffer in
-                let seq = try buffer.readWire(Int64.self, "seq")
-                let due = try buffer.readWire(Int64.self, "due")
-                let idHash = try buffer.readWire(UInt64.self, "idHash")
-                let offset = try buffer.readWire(Int64.self, "offset")
-                return FireEntry(key: DueKey(due: due, seq: seq), idHash: idHash, offset: offset)
+                let (key, idHash) = try Self.readKeyAndHash(&buffer)
+                return FireEntry(key: key, idHash: idHash, offset: try buffer.readWire(Int64.self, "offset"))
             }
             self = .fired(Fired(topic: topic, partition: partition, entries: entries))
         default:
             throw ProtocolError(.malformedRequest, "schedule record type \(type) is unknown")
         }
         try buffer.expectFullyRead("schedule record")
+    }
+
+    /// `seq` int64, `due` int64, `idHash` uint64: how cancelled, firing and fired name a schedule.
+    private static func write(_ key: DueKey, _ idHash: UInt64, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(key.seq)
+        buffer.writeInteger(key.due)
+        buffer.writeInteger(idHash)
+    }
+
+    private static func readKeyAndHash(_ buffer: inout ByteBuffer) throws -> (DueKey, UInt64) {
+        let seq = try buffer.readWire(Int64.self, "seq")
+        let due = try buffer.readWire(Int64.self, "due")
+        return (DueKey(due: due, seq: seq), try buffer.readWire(UInt64.self, "idHash"))
     }
 }
 

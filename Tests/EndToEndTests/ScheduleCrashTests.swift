@@ -248,8 +248,18 @@ struct ScheduleCrashTests {
         while BrokerdClient.now < instant + 500 { try await Task.sleep(for: .milliseconds(50)) }
         let firstRestart = BrokerdClient.now
         broker = try BrokerdProcess(dataDirectory: data)
-        try await Task.sleep(for: .milliseconds(Int.random(in: 20...1_500, using: &generator)))
+        // Killed as soon as the first fired messages are in their partitions, while the rest of the
+        // burst is still firing (bounded: 10 s of polling the end offsets, on one connection).
+        let watcher = try BrokerdClient.connection(broker.address)
+        let admin = Admin(transport: watcher)
+        let pollUntil = Date().addingTimeInterval(10)
+        while Date() < pollUntil {
+            let ends = try? await admin.listOffsets(topic: Self.topic, partitions: [0, 1, 2, 3], at: .latest)
+            if let ends, ends.contains(where: { $0.logEndOffset > 0 }) { break }
+            try await Task.sleep(for: .milliseconds(1))
+        }
         Self.reap(broker)
+        await watcher.close()
         let secondRestart = BrokerdClient.now
         broker = try BrokerdProcess(dataDirectory: data)
         defer { _ = try? broker.stop() }

@@ -26,6 +26,10 @@ public final class BrokerServer: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let threadPool = NIOThreadPool(numberOfThreads: 2)
+    /// The scheduler's own event loop: its work (taking schedules, firing) does not share a thread
+    /// with connections and partitions, which decode, encode and append beside it.
+    /// Created when the broker starts, shut down when it stops (or fails to start).
+    private let schedulerLoopGroup = NIOLockedValueBox<MultiThreadedEventLoopGroup?>(nil)
     private let flushScheduler = FlushScheduler(flushObserver: BrokerMetrics.recordFlush)
     private let connections = ConnectionRegistry()
     private let statistics = BrokerStatistics()
@@ -155,6 +159,7 @@ public final class BrokerServer: Service, Sendable {
             try? await channel.close()
             await registry.closeAll()
             try? await threadPool.shutdownGracefully()
+            try? await schedulerLoopGroup.withLockedValue { $0 }?.shutdownGracefully()
             throw error
         }
         router.groupManager.withLockedValue { $0 = groups }
@@ -178,7 +183,9 @@ public final class BrokerServer: Service, Sendable {
         let configuration = self.configuration
         let flushScheduler = self.flushScheduler
         let threadPool = self.threadPool
-        let loop = eventLoopGroup.next()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        schedulerLoopGroup.withLockedValue { $0 = group }
+        let loop = group.next()
         let logger = self.logger
         return SchedulerHost {
             let scheduler = try await threadPool.runIfActive {
@@ -303,6 +310,7 @@ public final class BrokerServer: Service, Sendable {
         await registry?.closeAll()
         flushScheduler.shutdown()
         try await threadPool.shutdownGracefully()
+        try? await schedulerLoopGroup.withLockedValue { $0 }?.shutdownGracefully()
         logger.info("broker stopped")
     }
 

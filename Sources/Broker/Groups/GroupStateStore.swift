@@ -61,14 +61,7 @@ public final class GroupStateStore: @unchecked Sendable {
         }
 
         var logConfiguration: LogConfiguration {
-            var configuration = LogConfiguration()
-            configuration.segmentBytes = segmentBytes
-            configuration.maxBatchBytes = maxBatchBytes
-            configuration.segmentMilliseconds = nil
-            configuration.retentionMilliseconds = nil
-            configuration.retentionBytes = nil
-            configuration.flushPolicy = .durable
-            return configuration
+            .internalLog(segmentBytes: segmentBytes, maxBatchBytes: maxBatchBytes)
         }
     }
 

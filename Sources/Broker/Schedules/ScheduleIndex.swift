@@ -35,9 +35,11 @@ struct ScheduleIndex {
     }
 }
 
-/// A k-way merge of due entries from several places, yielding each live key once, in key order.
+/// A k-way merge of due entries from several places, oldest first, yielding each live key once, in
+/// key order. A key is live in one place only and a tombstone is only ever newer than the entry it
+/// hides, so the newest entry of a key decides: a tombstone means the key is dead.
 struct DueScan {
-    enum Source {
+    enum Source: SortedCursor {
         case run(DueRunCursor)
         case memory(ArraySlice<DueEntry>)
 
@@ -55,13 +57,10 @@ struct DueScan {
         }
     }
 
-    private var sources: [Source]
-    private var heads: [DueEntry?]
-    private var started = false
+    private var merge: NewestWinsMerge<Source, DueKey>
 
     init(sources: [Source]) {
-        self.sources = sources
-        self.heads = Array(repeating: nil, count: sources.count)
+        merge = NewestWinsMerge(sources, key: \.key)
     }
 
     /// Entries looked at, tombstones included (what a listing's work bound counts).
@@ -70,25 +69,10 @@ struct DueScan {
     /// The next live entry, or `nil` at the end.
     /// - Throws: `storageError` if a run's block is damaged.
     mutating func next() throws -> DueEntry? {
-        if !started {
-            started = true
-            for index in sources.indices { heads[index] = try sources[index].next() }
+        while let (newest, holders) = try merge.next() {
+            examined += holders
+            if !newest.isTombstone { return newest }
         }
-        while true {
-            var smallest: DueKey?
-            for head in heads {
-                if let head, smallest == nil || head.key < smallest! { smallest = head.key }
-            }
-            guard let key = smallest else { return nil }
-            var live: DueEntry?
-            var tombstoned = false
-            for index in heads.indices where heads[index]?.key == key {
-                let head = heads[index]!
-                examined += 1
-                if head.isTombstone { tombstoned = true } else { live = head }
-                heads[index] = try sources[index].next()
-            }
-            if !tombstoned, let live { return live }
-        }
+        return nil
     }
 }

@@ -25,13 +25,10 @@ extension Scheduler {
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = currentTimeMilliseconds
     ) throws -> Scheduler {
-        var configuration = LogConfiguration()
-        configuration.segmentBytes = settings.logSegmentBytes
-        configuration.maxBatchBytes = 64 << 20
-        configuration.segmentMilliseconds = nil
-        configuration.retentionMilliseconds = nil
-        configuration.retentionBytes = nil
-        configuration.flushPolicy = .durable
+        let configuration = LogConfiguration.internalLog(
+            segmentBytes: settings.logSegmentBytes,
+            maxBatchBytes: 64 << 20
+        )
         if !io.exists(directory) {
             do { try io.mkdir(directory) } catch { throw BrokerError(.storageError, "\(directory): \(error)") }
         }

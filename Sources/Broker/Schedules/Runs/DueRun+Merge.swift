@@ -19,28 +19,10 @@ extension DueRun {
         to path: String,
         io: any FileIO = PosixFileIO.shared
     ) throws -> DueRun {
-        var cursors = runs.map { $0.entries(from: watermark) }
-        var heads: [DueEntry?] = []
-        heads.reserveCapacity(cursors.count)
-        for index in cursors.indices { heads.append(try cursors[index].next()) }
+        var merge = NewestWinsMerge(runs.map { $0.entries(from: watermark) }, key: \.key)
         let writer = try RunFileWriter<DueEntryCodec>(path: path, io: io)
         do {
-            while true {
-                // The smallest key among the heads, and the newest run holding it.
-                var smallest: DueKey?
-                var newest = -1
-                for (index, head) in heads.enumerated() {
-                    guard let key = head?.key else { continue }
-                    if smallest == nil || key <= smallest! {
-                        smallest = key
-                        newest = index
-                    }
-                }
-                guard let key = smallest else { break }
-                let winner = heads[newest]!
-                for index in heads.indices where heads[index]?.key == key {
-                    heads[index] = try cursors[index].next()
-                }
+            while let (winner, _) = try merge.next() {
                 if !winner.isTombstone { try writer.append(winner) }
             }
             return DueRun.wrapping(try writer.finish())

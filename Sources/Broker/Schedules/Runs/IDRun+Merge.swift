@@ -23,10 +23,7 @@ extension IDRun {
     ) throws -> IDRun {
         let (firedCutoff, overflow) = now.subtractingReportingOverflow(firedRetentionMilliseconds)
         let cutoff = overflow ? (firedRetentionMilliseconds > 0 ? Int64.min : Int64.max) : firedCutoff
-        var cursors = runs.map { $0.entries() }
-        var heads: [IDEntry?] = []
-        heads.reserveCapacity(cursors.count)
-        for index in cursors.indices { heads.append(try cursors[index].next()) }
+        var merge = NewestWinsMerge(runs.map { $0.entries() }, key: \.key)
         let inputCount = runs.reduce(0) { $0 + Int($1.entryCount) }
         var bloom = BloomFilter(expectedEntries: inputCount)
         let writer = try RunFileWriter<IDEntryCodec>(path: path, io: io)
@@ -52,21 +49,7 @@ extension IDRun {
             group.removeAll(keepingCapacity: true)
         }
         do {
-            while true {
-                var smallest: IDKey?
-                var newest = -1
-                for (index, head) in heads.enumerated() {
-                    guard let key = head?.key else { continue }
-                    if smallest == nil || key <= smallest! {
-                        smallest = key
-                        newest = index
-                    }
-                }
-                guard let key = smallest else { break }
-                let winner = heads[newest]!
-                for index in heads.indices where heads[index]?.key == key {
-                    heads[index] = try cursors[index].next()
-                }
+            while let (winner, _) = try merge.next() {
                 if let first = group.first, first.idHash != winner.idHash {
                     try flush()
                 }

@@ -15,14 +15,19 @@ import NIOCore
 /// cannot make a reader allocate.
 extension ByteBuffer {
     /// Reads a fixed-width integer.
-    public mutating func readWire<T: FixedWidthInteger>(_ type: T.Type = T.self, _ field: String) throws -> T {
+    @inlinable
+    public mutating func readWire<T: FixedWidthInteger>(
+        _ type: T.Type = T.self,
+        _ field: @autoclosure () -> String
+    ) throws -> T {
         guard let value = readInteger(as: T.self) else {
-            throw ProtocolError(.malformedRequest, "\(field): expected \(MemoryLayout<T>.size) bytes")
+            throw ProtocolError(.malformedRequest, "\(field()): expected \(MemoryLayout<T>.size) bytes")
         }
         return value
     }
 
     /// Writes a `string`.
+    @inlinable
     public mutating func writeWireString(_ string: String) {
         let utf8 = string.utf8
         precondition(utf8.count <= Frame.maxStringBytes, "string too long for the wire")
@@ -31,6 +36,7 @@ extension ByteBuffer {
     }
 
     /// Writes a `nullable string`.
+    @inlinable
     public mutating func writeWireNullableString(_ string: String?) {
         if let string {
             writeWireString(string)
@@ -47,27 +53,30 @@ extension ByteBuffer {
     }
 
     /// Reads a `string`.
-    public mutating func readWireString(_ field: String = "string") throws -> String {
-        guard let string = try readWireNullableString(field) else {
-            throw ProtocolError(.malformedRequest, "\(field): null where a string is required")
+    @inlinable
+    public mutating func readWireString(_ field: @autoclosure () -> String = "string") throws -> String {
+        guard let string = try readWireNullableString(field()) else {
+            throw ProtocolError(.malformedRequest, "\(field()): null where a string is required")
         }
         return string
     }
 
     /// Reads a `nullable string`.
-    public mutating func readWireNullableString(_ field: String = "string") throws -> String? {
-        let length = try readWire(UInt16.self, "\(field) length")
+    @inlinable
+    public mutating func readWireNullableString(_ field: @autoclosure () -> String = "string") throws -> String? {
+        let length = try readWire(UInt16.self, "\(field()) length")
         if length == .max { return nil }
         guard let bytes = readSlice(length: Int(length)) else {
-            throw ProtocolError(.malformedRequest, "\(field): \(length) bytes announced, \(readableBytes) left")
+            throw ProtocolError(.malformedRequest, "\(field()): \(length) bytes announced, \(readableBytes) left")
         }
         guard let string = String(validating: bytes.readableBytesView, as: UTF8.self) else {
-            throw ProtocolError(.malformedRequest, "\(field): not valid UTF-8")
+            throw ProtocolError(.malformedRequest, "\(field()): not valid UTF-8")
         }
         return string
     }
 
     /// Writes `bytes`.
+    @inlinable
     public mutating func writeWireBytes(_ bytes: ByteBuffer?) {
         if let bytes {
             writeInteger(Int32(bytes.readableBytes))
@@ -78,30 +87,33 @@ extension ByteBuffer {
     }
 
     /// Reads `bytes` as a slice (no copy).
-    public mutating func readWireBytes(_ field: String = "bytes") throws -> ByteBuffer? {
-        let length = try readWire(Int32.self, "\(field) length")
+    @inlinable
+    public mutating func readWireBytes(_ field: @autoclosure () -> String = "bytes") throws -> ByteBuffer? {
+        let length = try readWire(Int32.self, "\(field()) length")
         if length == -1 { return nil }
         guard length >= 0, let bytes = readSlice(length: Int(length)) else {
-            throw ProtocolError(.malformedRequest, "\(field): length \(length) with \(readableBytes) bytes left")
+            throw ProtocolError(.malformedRequest, "\(field()): length \(length) with \(readableBytes) bytes left")
         }
         return bytes
     }
 
     /// Writes an `array`.
+    @inlinable
     public mutating func writeWireArray<C: Collection>(_ elements: C, _ write: (inout ByteBuffer, C.Element) -> Void) {
         writeInteger(UInt32(elements.count))
         for element in elements { write(&self, element) }
     }
 
     /// Reads an `array` whose elements take at least `minimumElementBytes` each.
+    @inlinable
     public mutating func readWireArray<T>(
-        _ field: String,
+        _ field: @autoclosure () -> String,
         minimumElementBytes: Int = 1,
         _ read: (inout ByteBuffer) throws -> T
     ) throws -> [T] {
-        let count = try readWire(UInt32.self, "\(field) count")
+        let count = try readWire(UInt32.self, "\(field()) count")
         guard Int(count) <= readableBytes / max(1, minimumElementBytes) else {
-            throw ProtocolError(.malformedRequest, "\(field): \(count) elements cannot fit in \(readableBytes) bytes")
+            throw ProtocolError(.malformedRequest, "\(field()): \(count) elements cannot fit in \(readableBytes) bytes")
         }
         var elements: [T] = []
         elements.reserveCapacity(Int(count))
@@ -110,9 +122,10 @@ extension ByteBuffer {
     }
 
     /// Throws unless every byte was consumed: trailing bytes mean a version mismatch or a bug.
-    public func expectFullyRead(_ message: String) throws {
+    @inlinable
+    public func expectFullyRead(_ message: @autoclosure () -> String) throws {
         guard readableBytes == 0 else {
-            throw ProtocolError(.malformedRequest, "\(message): \(readableBytes) unexpected trailing bytes")
+            throw ProtocolError(.malformedRequest, "\(message()): \(readableBytes) unexpected trailing bytes")
         }
     }
 }

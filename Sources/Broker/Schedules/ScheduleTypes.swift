@@ -69,9 +69,24 @@ struct FireTarget: Hashable, Sendable {
 }
 
 /// A due schedule taken from the window, with its message, waiting for its partition.
+///
+/// The message is shared, not copied field by field, as the fire moves from its partition's
+/// queue to a batch and to its `fired` record: a copy costs one retain.
 struct ReadyFire: Sendable {
     var entry: DueEntry
-    var scheduled: ScheduleRecord.Scheduled
+    private let message: Message
+
+    init(entry: DueEntry, scheduled: ScheduleRecord.Scheduled) {
+        self.entry = entry
+        self.message = Message(scheduled)
+    }
+
+    var scheduled: ScheduleRecord.Scheduled { message.scheduled }
+
+    private final class Message: Sendable {
+        let scheduled: ScheduleRecord.Scheduled
+        init(_ scheduled: ScheduleRecord.Scheduled) { self.scheduled = scheduled }
+    }
 }
 
 /// The headers a fired message gets after its own.

@@ -65,8 +65,8 @@ extension Scheduler {
                     )
                 )
                 adjustLive(seq: entry.key.seq, by: -1)
-                adjustPending(fired.topic, by: -1)
             }
+            adjustPending(fired.topic, by: -Int64(fired.entries.count))
         }
         return applied
     }

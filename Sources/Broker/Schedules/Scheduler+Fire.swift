@@ -8,7 +8,9 @@ extension Scheduler {
     /// waiting to retry, up to ``ScheduleSettings/fireBatchesInFlight``.
     func startBatches(now: Int64) {
         guard busy.count < settings.fireBatchesInFlight else { return }
-        for target in queued.keys where !busy.contains(target) {
+        // A copy of the keys: iterating the dictionary itself would keep its storage shared, and
+        // every removal in startBatch would copy it and the queue taken out.
+        for target in Array(queued.keys) where !busy.contains(target) {
             guard busy.count < settings.fireBatchesInFlight else { return }
             if let retry = retry[target], retry.at > now { continue }
             startBatch(target, now: now)
@@ -24,13 +26,14 @@ extension Scheduler {
         // Taken out of the dictionary while it is worked on: no copy of the queue per removal.
         var queue = queued.removeValue(forKey: target) ?? []
         defer { if !queue.isEmpty { queued[target] = queue } }
-        while let next = queue.first, entries.count < settings.fireBatchSize {
-            let size = Self.approximateBytes(next.scheduled)
+        while entries.count < settings.fireBatchSize,
+            let size = queue.first.map({ Self.approximateBytes($0.scheduled) })
+        {
             if !entries.isEmpty && bytes + size > maxBytes { break }
-            queue.removeFirst()
+            let next = queue.removeFirst()
             queuedCount -= 1
             queuedSeqs.remove(next.entry.seq)
-            if deadInWindow.remove(next.entry.seq) != nil { continue }
+            if !deadInWindow.isEmpty, deadInWindow.remove(next.entry.seq) != nil { continue }
             entries.append(next)
             bytes += size
         }
@@ -61,50 +64,54 @@ extension Scheduler {
         }
         let fireEntries = entries.map { ScheduleRecord.FireEntry(key: $0.entry.key, idHash: $0.entry.idHash) }
         let batch = entries
-        partition.eventLoop.submit { partition.log.logEndOffset }
-            .hop(to: loop)
-            .flatMap { endOffset -> EventLoopFuture<Void> in
-                do {
-                    let firing = ScheduleRecord.firing(
-                        .init(
-                            topic: target.topic,
-                            partition: target.partition,
-                            endOffset: endOffset,
-                            entries: fireEntries
-                        )
+        // The messages are built on the partition's loop, beside reading its end offset: the
+        // scheduler's loop only decides and records.
+        partition.eventLoop.submit { () -> (endOffset: Int64, messages: ByteBuffer) in
+            var messages = ByteBuffer()
+            let now = self.clock()
+            RecordBatch.write(records: batch.map { Self.message(for: $0, now: now) }, into: &messages)
+            return (partition.log.logEndOffset, messages)
+        }
+        .hop(to: loop)
+        .flatMap { endOffset, messages -> EventLoopFuture<ByteBuffer> in
+            do {
+                let firing = ScheduleRecord.firing(
+                    .init(
+                        topic: target.topic,
+                        partition: target.partition,
+                        endOffset: endOffset,
+                        entries: fireEntries
                     )
-                    return self.whenDurable(try self.append([firing], now: self.clock()))
-                } catch {
-                    return self.loop.makeFailedFuture(error)
-                }
+                )
+                return self.whenDurable(try self.append([firing], now: self.clock())).map { messages }
+            } catch {
+                return self.loop.makeFailedFuture(error)
             }
-            .flatMap { () -> EventLoopFuture<ProduceResponse.PartitionResult> in
-                guard !self.isClosed else {
-                    return self.loop.makeFailedFuture(BrokerError(.shuttingDown, "the scheduler is closed"))
-                }
-                self.appendsInFlight += 1
-                var buffer = ByteBuffer()
-                let now = self.clock()
-                RecordBatch.write(records: batch.map { Self.message(for: $0, now: now) }, into: &buffer)
-                return partition.append(buffer, hasMessageIDs: false, acks: .durable, issued: self.issued())
-                    .hop(to: self.loop)
-                    .always { _ in self.appendsInFlight -= 1 }
+        }
+        .flatMap { messages -> EventLoopFuture<ProduceResponse.PartitionResult> in
+            guard !self.isClosed else {
+                return self.loop.makeFailedFuture(BrokerError(.shuttingDown, "the scheduler is closed"))
             }
-            .whenComplete { result in
-                switch result {
-                case .success(let answer) where answer.errorCode == .none:
-                    let offsets = batch.indices.map { answer.baseOffset + Int64($0) }
-                    self.finish(target, batch, offsets: offsets)
-                case .success(let answer):
-                    self.failed(
-                        target,
-                        batch,
-                        BrokerError(answer.errorCode, answer.errorMessage ?? "\(answer.errorCode)")
-                    )
-                case .failure(let error):
-                    self.failed(target, batch, BrokerError(error))
-                }
+            self.appendsInFlight += 1
+            return partition.append(messages, hasMessageIDs: false, acks: .durable, issued: self.issued())
+                .hop(to: self.loop)
+                .always { _ in self.appendsInFlight -= 1 }
+        }
+        .whenComplete { result in
+            switch result {
+            case .success(let answer) where answer.errorCode == .none:
+                let offsets = batch.indices.map { answer.baseOffset + Int64($0) }
+                self.finish(target, batch, offsets: offsets)
+            case .success(let answer):
+                self.failed(
+                    target,
+                    batch,
+                    BrokerError(answer.errorCode, answer.errorMessage ?? "\(answer.errorCode)")
+                )
+            case .failure(let error):
+                self.failed(target, batch, BrokerError(error))
             }
+        }
     }
 
     /// The message a schedule fires: its key, value and headers, then the schedule's headers;

@@ -48,7 +48,7 @@ extension Scheduler {
         for (position, input) in inputs.enumerated() {
             do {
                 let due = try dueTime(of: input.time, now: now)
-                let id = try input.scheduleID.map(validatedID) ?? Self.generatedID()
+                let id = try input.scheduleID.map(validatedID) ?? idGenerator.next()
                 let partition = try choosePartition(input, topic: topic)
                 try checkSize(input)
                 var replaced: DueKey?
@@ -189,15 +189,6 @@ extension Scheduler {
             )
         }
         return id
-    }
-
-    /// 16 random bytes in hex.
-    static func generatedID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        let hex = String(high, radix: 16) + ":" + String(low, radix: 16)
-        return hex.split(separator: ":").map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
     }
 
     private func choosePartition(_ input: ScheduleInput, topic: Topic) throws -> Int32 {

@@ -85,7 +85,7 @@ extension Scheduler {
                     break
                 }
                 _ = window.removeMin()
-                if deadInWindow.remove(first.seq) != nil { continue }
+                if !deadInWindow.isEmpty, deadInWindow.remove(first.seq) != nil { continue }
                 guard let scheduled = try reader.scheduled(at: first.seq, in: log) else {
                     logger.error(
                         "a pending schedule's record is missing from the schedule log; it cannot fire",

@@ -77,6 +77,7 @@ final class Scheduler: @unchecked Sendable {
     var timerDeadline: NIODeadline?
     var isClosed = false
     var reader = ScheduleLogReader()
+    var idGenerator = ScheduleIDGenerator()
     /// Firings found without `fired` at start-up, settled before anything fires.
     var unsettled: [ScheduleRecord.Firing] = []
     /// Counters for tests and metrics.

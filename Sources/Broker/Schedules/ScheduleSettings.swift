@@ -32,6 +32,11 @@ public struct ScheduleSettings: Sendable, Hashable {
     public var firedIDRetentionMilliseconds: Int64 = 7 * 86_400_000
     /// The schedule log's segment size. Default 64 MiB.
     public var logSegmentBytes = 64 << 20
+    /// When the schedule log's first segment is kept only by pending schedules that are at most
+    /// this share of its records, they are written again at the log's end (same id, due time and
+    /// message) and the segment is deleted; 0 turns this off. Default 0.5: a record is rewritten
+    /// only once most of its segment is dead, so rewriting costs at most as much as writing did.
+    public var relocateLiveRatio = 0.5
     /// After a fire batch fails (its partition refused the append), the partition's schedules wait
     /// this long before they are tried again, doubling up to 30 s. Default 250 ms.
     public var fireRetryMilliseconds: Int64 = 250

@@ -154,6 +154,7 @@ extension Scheduler {
             }
         }
         reclaimLogSegments(below: job.flushedOffset)
+        relocateIfWorthIt(flushedOffset: job.flushedOffset)
         requestFlushIfFull()
         pumpSoon()
     }

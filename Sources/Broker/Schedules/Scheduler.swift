@@ -78,6 +78,8 @@ final class Scheduler: @unchecked Sendable {
     var isClosed = false
     var reader = ScheduleLogReader()
     var idGenerator = ScheduleIDGenerator()
+    /// The relocation pass under way, if any.
+    var relocation: Relocation?
     /// Firings found without `fired` at start-up, settled before anything fires.
     var unsettled: [ScheduleRecord.Firing] = []
     /// Counters for tests and metrics.
@@ -95,6 +97,7 @@ final class Scheduler: @unchecked Sendable {
         var merges = 0
         var settledFound = 0
         var settledRefired = 0
+        var relocated = 0
     }
 
     init(

@@ -31,15 +31,21 @@ extension RequestRouter {
             }
             let acks = request.acks
             let topic = request.topic
+            let durableWithin: TimeAmount? =
+                acks == .durable && request.timeoutMilliseconds > 0
+                ? .milliseconds(Int64(request.timeoutMilliseconds)) : nil
             // A missing topic is created as a produce would create it (with --auto-create-topics).
             let resolved = resolveTopic(topic, on: eventLoop)
             let future = eventLoop.makeFutureWithTask {
                 _ = try await resolved.get()
                 let scheduler = try await host.scheduler()
-                return try await scheduler.schedule(topic: topic, inputs, acks: acks).get()
+                return try await scheduler.schedule(topic: topic, inputs, acks: acks, durableWithin: durableWithin)
+                    .get()
             }
+            let refused = answers
             return future.map { results -> (any WireMessage)? in
                 guard acks != .none else { return nil }
+                var answers = refused
                 for (result, position) in zip(results, positions) {
                     switch result {
                     case .success(let accepted):

@@ -16,14 +16,18 @@ extension Scheduler {
     /// Takes `inputs` for `topic`: each is validated, written to the schedule log and indexed; the
     /// answer comes once `acks` is met. Per-entry failures do not fail the others.
     /// - Throws (in the future): `unknownTopic`, `shuttingDown`.
+    ///
+    /// With `durableWithin` (`acks` `durable`), entries whose record is not durable that long after
+    /// it was appended are answered `requestTimedOut`; they are taken and may still become durable.
     func schedule(
         topic topicName: String,
         _ inputs: [ScheduleInput],
-        acks: Acks
+        acks: Acks,
+        durableWithin: TimeAmount? = nil
     ) -> EventLoopFuture<[Result<ScheduleAccepted, BrokerError>]> {
         loop.flatSubmit {
             do {
-                return try self.scheduleOnLoop(topic: topicName, inputs, acks: acks)
+                return try self.scheduleOnLoop(topic: topicName, inputs, acks: acks, durableWithin: durableWithin)
             } catch {
                 return self.loop.makeFailedFuture(error)
             }
@@ -33,7 +37,8 @@ extension Scheduler {
     private func scheduleOnLoop(
         topic topicName: String,
         _ inputs: [ScheduleInput],
-        acks: Acks
+        acks: Acks,
+        durableWithin: TimeAmount?
     ) throws -> EventLoopFuture<[Result<ScheduleAccepted, BrokerError>]> {
         try checkOpen()
         guard let topic = registry.topic(named: topicName) else {
@@ -128,7 +133,33 @@ extension Scheduler {
         pumpSoon()
         let answer = results.map { $0 ?? .failure(BrokerError(.unknownServerError, "not answered")) }
         guard acks == .durable, lastOffset >= 0 else { return loop.makeSucceededFuture(answer) }
-        return whenDurable(lastOffset).map { answer }
+        return Self.answer(answer, durable: whenDurable(lastOffset), within: durableWithin, on: loop)
+    }
+
+    /// `answers` once `durable` succeeds (its failure fails every entry taken); if that takes longer
+    /// than `timeout`, the entries taken are answered `requestTimedOut` instead. As for a produce,
+    /// a timed-out schedule is not undone: it is taken and may still become durable.
+    static func answer(
+        _ answers: [Result<ScheduleAccepted, BrokerError>],
+        durable: EventLoopFuture<Void>,
+        within timeout: TimeAmount?,
+        on loop: any EventLoop
+    ) -> EventLoopFuture<[Result<ScheduleAccepted, BrokerError>]> {
+        guard let timeout else { return durable.map { answers } }
+        let promise = loop.makePromise(of: [Result<ScheduleAccepted, BrokerError>].self)
+        let timer = loop.scheduleTask(in: timeout) {
+            let error = BrokerError(
+                .requestTimedOut,
+                "not durable within timeoutMilliseconds (\(timeout.nanoseconds / 1_000_000) ms); "
+                    + "the schedule is taken and may still become durable"
+            )
+            promise.succeed(answers.map { $0.flatMap { _ in .failure(error) } })
+        }
+        durable.hop(to: loop).whenComplete { result in
+            timer.cancel()
+            promise.completeWith(result.map { answers })
+        }
+        return promise.futureResult
     }
 
     /// Appends `records` as one batch; returns the last offset.

@@ -149,8 +149,18 @@ public struct KafkaFetchResponse: KafkaResponseBody {
         return partition
     }
 
-    /// Encodes the body as `version` (the records are copied into `buffer`).
+    /// Encodes the body as `version` (the records are copied into `buffer`; see
+    /// ``encodeFrameSegments(version:correlationID:)`` for a frame that does not copy them).
     public func encode(into buffer: inout ByteBuffer, version: Int16) {
+        encode(into: &buffer, version: version) { buffer, records in buffer.writeKafkaNullableBytes(records) }
+    }
+
+    /// Encodes the body, writing each partition's NULLABLE_BYTES records with `writeRecords`.
+    func encode(
+        into buffer: inout ByteBuffer,
+        version: Int16,
+        writeRecords: (inout ByteBuffer, ByteBuffer?) -> Void
+    ) {
         KafkaAPIVersions.requireSupported(Self.apiKey, version: version)
         buffer.writeInteger(throttleTimeMs)
         if version >= 7 {
@@ -170,7 +180,7 @@ public struct KafkaFetchResponse: KafkaResponseBody {
                     buffer.writeInteger(aborted.firstOffset)
                 }
                 if version >= 11 { buffer.writeInteger(partition.preferredReadReplica) }
-                buffer.writeKafkaNullableBytes(partition.records)
+                writeRecords(&buffer, partition.records)
             }
         }
     }

@@ -66,6 +66,28 @@ struct KafkaPythonProtocolCrossCheckTests {
         #expect(compared == expected.count, "the script wrote \(expected.count) samples, \(compared) compared")
     }
 
+    /// kafka-python 2.3 asks ApiVersions v4; Sluice's answer, in the v0 layout with
+    /// UNSUPPORTED_VERSION, must be what kafka-python's own decoding of that answer reads.
+    @Test(arguments: [Int16(4), 3, 0])
+    func unsupportedVersionAnswerDecodesInKafkaPython(askedVersion: Int16) throws {
+        var body = ByteBuffer()
+        KafkaAPIVersionsResponse.unsupportedVersion().encode(into: &body, version: 0)
+        let hex = body.readableBytesView.map { String(format: "%02x", $0) }.joined()
+        struct Decoded: Decodable {
+            var `class`: String
+            var error_code: Int16
+            var api_versions: [[Int16]]
+        }
+        let output = try Self.runScript(arguments: ["decode-api-versions", String(askedVersion), hex])
+        let decoded = try JSONDecoder().decode(Decoded.self, from: output)
+        #expect(decoded.class == "ApiVersionsResponse_v0")
+        #expect(decoded.error_code == 35)
+        #expect(
+            decoded.api_versions
+                == KafkaAPIVersions.supported.map { [$0.apiKey.rawValue, $0.minimumVersion, $0.maximumVersion] }
+        )
+    }
+
     // The samples of kafka_protocol.py: every field of every version (a version drops the ones
     // it does not have when encoding).
 
@@ -240,6 +262,11 @@ struct KafkaPythonProtocolCrossCheckTests {
 
     /// Runs the script and returns its samples (name to hex).
     static func runScript() throws -> [String: String] {
+        try JSONDecoder().decode([String: String].self, from: try runScript(arguments: []))
+    }
+
+    /// Runs the script with `arguments` and returns its standard output.
+    static func runScript(arguments: [String]) throws -> Data {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("kafka-protocol-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -256,7 +283,7 @@ struct KafkaPythonProtocolCrossCheckTests {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptURL.path]
+        process.arguments = ["python3", scriptURL.path] + arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = errors
@@ -273,6 +300,6 @@ struct KafkaPythonProtocolCrossCheckTests {
         case (let reason, let status):
             throw ScriptFailure(description: "kafka_protocol.py ended with \(reason) \(status):\n\(stderr)")
         }
-        return try JSONDecoder().decode([String: String].self, from: try Data(contentsOf: outputURL))
+        return try Data(contentsOf: outputURL)
     }
 }

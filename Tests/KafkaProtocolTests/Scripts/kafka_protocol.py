@@ -8,6 +8,10 @@ its size prefix (header + body, correlation id 7, client id "kc"), a response it
 Each sample is a superset of every version's fields (kafka-python's field names); a version takes
 the fields its schema has. The Swift side builds the same superset with its own types.
 
+With the arguments `decode-api-versions VERSION HEX`, decodes HEX as the body of the ApiVersions
+response to a request of VERSION, as kafka-python's client does (it falls back to the v0 layout
+when the error code is not 0), and prints {"class", "error_code", "api_versions"}.
+
 Exit status 3: kafka-python 2.x is not installed (pip install 'kafka-python==2.*').
 """
 import json
@@ -131,7 +135,19 @@ SAMPLES = {
 }
 
 
+def decode_api_versions(version, hex_body):
+    response = api_versions.ApiVersionsResponse[version].decode(bytes.fromhex(hex_body))
+    json.dump({
+        "class": type(response).__name__,
+        "error_code": response.error_code,
+        "api_versions": [list(entry[:3]) for entry in response.api_versions],
+    }, sys.stdout)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "decode-api-versions":
+        decode_api_versions(int(sys.argv[2]), sys.argv[3])
+        return
     out = {}
     for api, (requests, request_versions, request, responses, response_versions, response) in SAMPLES.items():
         for version in request_versions:

@@ -1,7 +1,7 @@
 extension KafkaClassicGroup {
     /// Handles a Heartbeat: the member's session starts again.
     ///
-    /// - Returns: `.none` (CompletingRebalance, Stable), `REBALANCE_IN_PROGRESS` (PreparingRebalance: the member
+    /// - Returns: `.noError` (CompletingRebalance, Stable), `REBALANCE_IN_PROGRESS` (PreparingRebalance: the member
     ///   must rejoin; its session is still renewed), `UNKNOWN_MEMBER_ID`, `FENCED_INSTANCE_ID`, `ILLEGAL_GENERATION`
     ///   or `COORDINATOR_NOT_AVAILABLE` (Dead); and the answers the deadlines due at `now` produced.
     public mutating func heartbeat(
@@ -23,7 +23,7 @@ extension KafkaClassicGroup {
                 member.sessionDeadline = now + Int64(member.sessionTimeoutMilliseconds)
                 members[request.memberID] = member
             }
-            return (state == .preparingRebalance ? .rebalanceInProgress : .none, outputs)
+            return (state == .preparingRebalance ? .rebalanceInProgress : .noError, outputs)
         }
     }
 
@@ -54,7 +54,7 @@ extension KafkaClassicGroup {
             )
         }
         applyDeadlines(now: now, into: &outputs)
-        return (KafkaLeaveGroupResponse(errorCode: .none, members: results), outputs)
+        return (KafkaLeaveGroupResponse(errorCode: .noError, members: results), outputs)
     }
 
     private mutating func removeLeavingMember(
@@ -76,11 +76,11 @@ extension KafkaClassicGroup {
             if state == .preparingRebalance && hasAllMembersJoined {
                 completeJoin(now: now, into: &outputs)
             }
-            return .none
+            return .noError
         }
         guard members[memberID] != nil else { return .unknownMemberID }
         removeMemberAndRebalance(memberID: memberID, answering: .unknownMemberID, now: now, into: &outputs)
-        return .none
+        return .noError
     }
 
     /// Decides whether an OffsetCommit may be stored (Kafka's `validateOffsetCommit`; the offsets are stored by
@@ -128,7 +128,7 @@ extension KafkaClassicGroup {
         guard state == .empty else { return state == .dead ? .coordinatorNotAvailable : .nonEmptyGroup }
         pendingMembers.removeAll()
         transition(to: .dead, now: now)
-        return .none
+        return .noError
     }
 
     /// Unloads the group (broker shutdown): every parked join and sync is answered `NOT_COORDINATOR` (clients

@@ -181,7 +181,7 @@ extension KafkaClassicGroup {
         -> KafkaJoinGroupResponse
     {
         KafkaJoinGroupResponse(
-            errorCode: .none,
+            errorCode: .noError,
             generationID: generationID,
             protocolType: protocolType,
             protocolName: protocolName,

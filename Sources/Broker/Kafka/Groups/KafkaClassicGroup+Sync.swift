@@ -59,7 +59,9 @@ extension KafkaClassicGroup {
             guard var member = members[memberID] else { return fail(.unknownMemberID) }
             member.sessionDeadline = now + Int64(member.sessionTimeoutMilliseconds)
             members[memberID] = member
-            outputs.append(.respondSync(token, KafkaSyncGroupResponse(errorCode: .none, assignment: member.assignment)))
+            outputs.append(
+                .respondSync(token, KafkaSyncGroupResponse(errorCode: .noError, assignment: member.assignment))
+            )
         }
     }
 
@@ -88,7 +90,9 @@ extension KafkaClassicGroup {
     private mutating func propagateAssignment(now: Int64, into outputs: inout [Output]) {
         for memberID in memberOrder {
             guard var member = members[memberID], let token = member.awaitingSync else { continue }
-            outputs.append(.respondSync(token, KafkaSyncGroupResponse(errorCode: .none, assignment: member.assignment)))
+            outputs.append(
+                .respondSync(token, KafkaSyncGroupResponse(errorCode: .noError, assignment: member.assignment))
+            )
             member.awaitingSync = nil
             member.sessionDeadline = now + Int64(member.sessionTimeoutMilliseconds)
             members[memberID] = member

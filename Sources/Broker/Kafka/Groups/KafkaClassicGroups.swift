@@ -117,7 +117,7 @@ public struct KafkaClassicGroups: Sendable {
                     errorCode: .unknownMemberID
                 )
             }
-            return (KafkaLeaveGroupResponse(errorCode: .none, members: members), [])
+            return (KafkaLeaveGroupResponse(errorCode: .noError, members: members), [])
         }
         let result = groups[request.groupID]!.leave(request, now: now)
         dropIfIdle(request.groupID)
@@ -146,12 +146,12 @@ public struct KafkaClassicGroups: Sendable {
         )
     }
 
-    /// Deletes an empty group (DeleteGroups): `NON_EMPTY_GROUP` if it has members; an unknown group is `.none`
+    /// Deletes an empty group (DeleteGroups): `NON_EMPTY_GROUP` if it has members; an unknown group is `.noError`
     /// here (the caller decides from its stored offsets whether the group exists).
     public mutating func delete(groupID: String, now: Int64) -> KafkaGroupErrorCode {
-        guard groups[groupID] != nil else { return .none }
+        guard groups[groupID] != nil else { return .noError }
         let error = groups[groupID]!.delete(now: now)
-        if error == .none { groups[groupID] = nil }
+        if error == .noError { groups[groupID] = nil }
         return error
     }
 

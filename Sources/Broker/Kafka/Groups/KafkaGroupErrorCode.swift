@@ -3,8 +3,8 @@
 /// The coordinator is a pure state machine in the `Broker` target and does not depend on the Kafka codec target, so
 /// it names its own codes; the listener writes `rawValue` as the response's `ErrorCode` field.
 public enum KafkaGroupErrorCode: Int16, Sendable, Hashable, CustomStringConvertible {
-    /// No error.
-    case none = 0
+    /// No error (Kafka's `NONE`; not named `none`, which would read as `Optional.none` in comparisons).
+    case noError = 0
     /// An unexpected failure on the broker.
     case unknownServerError = -1
     /// The coordinator cannot serve the group now (a dead group, or the group limit reached); clients retry.
@@ -37,7 +37,7 @@ public enum KafkaGroupErrorCode: Int16, Sendable, Hashable, CustomStringConverti
     /// Kafka's name of the code (as in `Errors`), for logs and messages.
     public var description: String {
         switch self {
-        case .none: "NONE"
+        case .noError: "NONE"
         case .unknownServerError: "UNKNOWN_SERVER_ERROR"
         case .coordinatorNotAvailable: "COORDINATOR_NOT_AVAILABLE"
         case .notCoordinator: "NOT_COORDINATOR"

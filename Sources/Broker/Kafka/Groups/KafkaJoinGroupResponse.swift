@@ -17,7 +17,7 @@ public struct KafkaJoinGroupResponse: Sendable, Hashable {
         }
     }
 
-    /// The error, `.none` on success.
+    /// The error, `.noError` on success.
     public var errorCode: KafkaGroupErrorCode
     /// The generation the member joined, -1 on error.
     public var generationID: Int32

@@ -9,7 +9,7 @@ public struct KafkaLeaveGroupResponse: Sendable, Hashable {
         public var memberID: String
         /// The static member's `group.instance.id` as the request named it.
         public var groupInstanceID: String?
-        /// `.none`, `.unknownMemberID` or `.fencedInstanceID`.
+        /// `.noError`, `.unknownMemberID` or `.fencedInstanceID`.
         public var errorCode: KafkaGroupErrorCode
 
         /// A member outcome.
@@ -20,9 +20,9 @@ public struct KafkaLeaveGroupResponse: Sendable, Hashable {
         }
     }
 
-    /// The group-level error (`.none` when the group could be looked at; per-member errors are in `members`).
+    /// The group-level error (`.noError` when the group could be looked at; per-member errors are in `members`).
     public var errorCode: KafkaGroupErrorCode
-    /// One outcome per requested member, in request order (empty when `errorCode` is not `.none`).
+    /// One outcome per requested member, in request order (empty when `errorCode` is not `.noError`).
     public var members: [Member]
 
     /// A LeaveGroup answer.
@@ -33,6 +33,6 @@ public struct KafkaLeaveGroupResponse: Sendable, Hashable {
 
     /// The error code of a version 0-2 answer: the group-level error, or else the first member's.
     public var singleMemberErrorCode: KafkaGroupErrorCode {
-        errorCode != .none ? errorCode : (members.first?.errorCode ?? .none)
+        errorCode != .noError ? errorCode : (members.first?.errorCode ?? .noError)
     }
 }

@@ -6,10 +6,10 @@ public enum KafkaOffsetCommitDecision: Sendable, Hashable {
     /// Do not store them; answer every partition of the request with this error.
     case reject(KafkaGroupErrorCode)
 
-    /// The error code to answer each partition with (`.none` when accepted).
+    /// The error code to answer each partition with (`.noError` when accepted).
     public var errorCode: KafkaGroupErrorCode {
         switch self {
-        case .accept: .none
+        case .accept: .noError
         case .reject(let code): code
         }
     }

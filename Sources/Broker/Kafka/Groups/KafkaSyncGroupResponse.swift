@@ -1,6 +1,6 @@
 /// The coordinator's answer to a SyncGroup request (the fields of SyncGroup response v0-3).
 public struct KafkaSyncGroupResponse: Sendable, Hashable {
-    /// The error, `.none` on success.
+    /// The error, `.noError` on success.
     public var errorCode: KafkaGroupErrorCode
     /// The member's assignment from the leader, empty on error.
     public var assignment: [UInt8]

@@ -135,6 +135,12 @@ struct KafkaGroupHarness {
         return joinAnswer(token)
     }
 
+    /// Sends a SyncGroup and returns its answer if it came at once.
+    mutating func syncNow(memberID: String, generation: Int32, instance: String? = nil) -> KafkaSyncGroupResponse? {
+        let token = sync(memberID: memberID, generation: generation, instance: instance)
+        return syncAnswer(token)
+    }
+
     /// Completes an initial rebalance that several members joined at once: its delay, extended once.
     mutating func completeInitialJoin() {
         advance(by: Int64(group.configuration.initialRebalanceDelayMilliseconds))

@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "RecordCodec", targets: ["RecordCodec"]),
         .library(name: "LogStore", targets: ["LogStore"]),
         .library(name: "BrokerProtocol", targets: ["BrokerProtocol"]),
+        .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
         .library(name: "Broker", targets: ["Broker"]),
         .library(name: "BrokerClient", targets: ["BrokerClient"]),
         .executable(name: "brokerd", targets: ["brokerd"]),
@@ -45,6 +46,9 @@ let package = Package(
         .target(name: "LogStoreTesting", dependencies: ["LogStore"]),
         // The wire format, shared by the server and the clients.
         .target(name: "BrokerProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // Kafka's wire protocol: primitives, headers and the request/response codecs of the APIs the
+        // Kafka listener serves. Pure codecs, no sockets (docs/KAFKA.md).
+        .target(name: "KafkaProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // The server.
         .target(
             name: "Broker",
@@ -152,6 +156,10 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             exclude: ["Scripts"]  // partitioner_vectors.py generates the murmur2 vectors from kafka-python
+        ),
+        .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "BrokerTests",

@@ -5,7 +5,7 @@ import Testing
 /// LeaveGroup (single and batch), static membership and offset commit decisions.
 @Suite struct KafkaClassicGroupMembershipTests {
     typealias H = KafkaGroupHarness
-    typealias Leaving = KafkaLeaveGroupRequest.Member
+    typealias Leaving = KafkaClassicGroup.LeaveRequest.Member
 
     @Test func singleMemberLeaveStartsARebalance() {
         var h = H()

@@ -119,7 +119,7 @@ import Testing
                     client.rebalance = Int32.random(in: 200...2_000, using: &random)
                     clients[index] = client
                 }
-                let request = KafkaJoinGroupRequest(
+                let request = KafkaClassicGroup.JoinRequest(
                     apiVersion: client.instance == nil ? Int16.random(in: 3...5, using: &random) : 5,
                     groupID: "g",
                     sessionTimeoutMilliseconds: client.session,
@@ -127,18 +127,20 @@ import Testing
                     memberID: client.memberID,
                     groupInstanceID: client.instance,
                     protocolType: "consumer",
-                    protocols: client.protocols.map { KafkaGroupProtocol(name: $0, metadata: [UInt8(index)]) },
+                    protocols: client.protocols.map {
+                        KafkaClassicGroup.MemberProtocol(name: $0, metadata: [UInt8(index)])
+                    },
                     clientID: "client\(index)"
                 )
                 apply(group.join(request, token: issue(index), now: now), group)
             case 25..<45:
                 let assignments = client.membersIfLeader.map {
-                    KafkaSyncGroupRequest.Assignment(
+                    KafkaClassicGroup.SyncRequest.Assignment(
                         memberID: $0,
                         assignment: [UInt8(truncatingIfNeeded: client.generation)]
                     )
                 }
-                let request = KafkaSyncGroupRequest(
+                let request = KafkaClassicGroup.SyncRequest(
                     groupID: "g",
                     generationID: client.generation,
                     memberID: client.memberID,
@@ -147,7 +149,7 @@ import Testing
                 )
                 apply(group.sync(request, token: issue(index), now: now), group)
             case 45..<70:
-                let request = KafkaHeartbeatRequest(
+                let request = KafkaClassicGroup.HeartbeatRequest(
                     groupID: "g",
                     generationID: client.generation,
                     memberID: client.memberID,
@@ -160,8 +162,14 @@ import Testing
                     clients[index].generation = -1
                 }
             case 70..<75:
-                let leaving = KafkaLeaveGroupRequest.Member(memberID: client.memberID, groupInstanceID: client.instance)
-                let (_, outputs) = group.leave(KafkaLeaveGroupRequest(groupID: "g", members: [leaving]), now: now)
+                let leaving = KafkaClassicGroup.LeaveRequest.Member(
+                    memberID: client.memberID,
+                    groupInstanceID: client.instance
+                )
+                let (_, outputs) = group.leave(
+                    KafkaClassicGroup.LeaveRequest(groupID: "g", members: [leaving]),
+                    now: now
+                )
                 apply(outputs, group)
                 clients[index].memberID = ""
                 clients[index].generation = -1

@@ -14,8 +14,8 @@ import Testing
         #expect(h.group.state == .completingRebalance)
         let leaderSync = h.sync(memberID: leader, generation: 1, assignments: [leader: [1, 1], follower: [2, 2]])
         #expect(h.group.state == .stable)
-        #expect(h.syncAnswer(followerSync) == KafkaSyncGroupResponse(errorCode: .noError, assignment: [2, 2]))
-        #expect(h.syncAnswer(leaderSync) == KafkaSyncGroupResponse(errorCode: .noError, assignment: [1, 1]))
+        #expect(h.syncAnswer(followerSync) == KafkaClassicGroup.SyncResponse(errorCode: .noError, assignment: [2, 2]))
+        #expect(h.syncAnswer(leaderSync) == KafkaClassicGroup.SyncResponse(errorCode: .noError, assignment: [1, 1]))
         #expect(h.group.describe().members.map(\.assignmentGenerationID) == [1, 1])
     }
 
@@ -24,7 +24,7 @@ import Testing
         let (leader, follower) = h.twoMembersJoined()
         _ = h.sync(memberID: leader, generation: 1, assignments: [leader: [5], "ghost": [9]])
         let late = h.sync(memberID: follower, generation: 1)  // Stable: answered at once
-        #expect(h.syncAnswer(late) == KafkaSyncGroupResponse(errorCode: .noError, assignment: []))
+        #expect(h.syncAnswer(late) == KafkaClassicGroup.SyncResponse(errorCode: .noError, assignment: []))
         #expect(h.group.memberCount == 2)
     }
 

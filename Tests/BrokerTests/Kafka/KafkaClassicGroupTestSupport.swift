@@ -34,8 +34,8 @@ struct KafkaGroupHarness {
         metadata: [UInt8] = [1],
         protocolType: String = "consumer",
         clientID: String = "client"
-    ) -> KafkaJoinGroupRequest {
-        KafkaJoinGroupRequest(
+    ) -> KafkaClassicGroup.JoinRequest {
+        KafkaClassicGroup.JoinRequest(
             apiVersion: version,
             groupID: "g",
             sessionTimeoutMilliseconds: session,
@@ -43,7 +43,7 @@ struct KafkaGroupHarness {
             memberID: memberID,
             groupInstanceID: instance,
             protocolType: protocolType,
-            protocols: protocols.map { KafkaGroupProtocol(name: $0, metadata: metadata) },
+            protocols: protocols.map { KafkaClassicGroup.MemberProtocol(name: $0, metadata: metadata) },
             clientID: clientID
         )
     }
@@ -64,7 +64,7 @@ struct KafkaGroupHarness {
 
     /// Sends a JoinGroup; returns its token.
     @discardableResult
-    mutating func join(_ request: KafkaJoinGroupRequest) -> KafkaGroupRequestToken {
+    mutating func join(_ request: KafkaClassicGroup.JoinRequest) -> KafkaGroupRequestToken {
         let token = makeToken()
         record(group.join(request, token: token, now: now))
         return token
@@ -79,13 +79,13 @@ struct KafkaGroupHarness {
         assignments: [String: [UInt8]] = [:]
     ) -> KafkaGroupRequestToken {
         let token = makeToken()
-        let request = KafkaSyncGroupRequest(
+        let request = KafkaClassicGroup.SyncRequest(
             groupID: "g",
             generationID: generation,
             memberID: memberID,
             groupInstanceID: instance,
             assignments: assignments.sorted { $0.key < $1.key }.map {
-                KafkaSyncGroupRequest.Assignment(memberID: $0.key, assignment: $0.value)
+                KafkaClassicGroup.SyncRequest.Assignment(memberID: $0.key, assignment: $0.value)
             }
         )
         record(group.sync(request, token: token, now: now))
@@ -94,7 +94,7 @@ struct KafkaGroupHarness {
 
     mutating func heartbeat(memberID: String, generation: Int32, instance: String? = nil) -> KafkaGroupErrorCode {
         let result = group.heartbeat(
-            KafkaHeartbeatRequest(
+            KafkaClassicGroup.HeartbeatRequest(
                 groupID: "g",
                 generationID: generation,
                 memberID: memberID,
@@ -106,8 +106,8 @@ struct KafkaGroupHarness {
         return result.errorCode
     }
 
-    mutating func leave(_ members: [KafkaLeaveGroupRequest.Member]) -> KafkaLeaveGroupResponse {
-        let result = group.leave(KafkaLeaveGroupRequest(groupID: "g", members: members), now: now)
+    mutating func leave(_ members: [KafkaClassicGroup.LeaveRequest.Member]) -> KafkaClassicGroup.LeaveResponse {
+        let result = group.leave(KafkaClassicGroup.LeaveRequest(groupID: "g", members: members), now: now)
         record(result.outputs)
         return result.response
     }
@@ -130,13 +130,17 @@ struct KafkaGroupHarness {
     }
 
     /// Sends a JoinGroup and returns its answer if it came at once.
-    mutating func joinNow(_ request: KafkaJoinGroupRequest) -> KafkaJoinGroupResponse? {
+    mutating func joinNow(_ request: KafkaClassicGroup.JoinRequest) -> KafkaClassicGroup.JoinResponse? {
         let token = join(request)
         return joinAnswer(token)
     }
 
     /// Sends a SyncGroup and returns its answer if it came at once.
-    mutating func syncNow(memberID: String, generation: Int32, instance: String? = nil) -> KafkaSyncGroupResponse? {
+    mutating func syncNow(
+        memberID: String,
+        generation: Int32,
+        instance: String? = nil
+    ) -> KafkaClassicGroup.SyncResponse? {
         let token = sync(memberID: memberID, generation: generation, instance: instance)
         return syncAnswer(token)
     }
@@ -147,12 +151,12 @@ struct KafkaGroupHarness {
         advance(by: Int64(group.configuration.initialRebalanceDelayMilliseconds))
     }
 
-    func joinAnswer(_ token: KafkaGroupRequestToken) -> KafkaJoinGroupResponse? {
+    func joinAnswer(_ token: KafkaGroupRequestToken) -> KafkaClassicGroup.JoinResponse? {
         if case .respondJoin(_, let response) = answers[token] { return response }
         return nil
     }
 
-    func syncAnswer(_ token: KafkaGroupRequestToken) -> KafkaSyncGroupResponse? {
+    func syncAnswer(_ token: KafkaGroupRequestToken) -> KafkaClassicGroup.SyncResponse? {
         if case .respondSync(_, let response) = answers[token] { return response }
         return nil
     }

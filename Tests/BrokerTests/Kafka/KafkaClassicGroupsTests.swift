@@ -4,20 +4,20 @@ import Testing
 
 /// The group table: routing, unknown groups, the group limit, ticks across groups.
 @Suite struct KafkaClassicGroupsTests {
-    static func request(_ groupID: String, memberID: String = "", version: Int16 = 5) -> KafkaJoinGroupRequest {
-        KafkaJoinGroupRequest(
+    static func request(_ groupID: String, memberID: String = "", version: Int16 = 5) -> KafkaClassicGroup.JoinRequest {
+        KafkaClassicGroup.JoinRequest(
             apiVersion: version,
             groupID: groupID,
             sessionTimeoutMilliseconds: 10_000,
             rebalanceTimeoutMilliseconds: 30_000,
             memberID: memberID,
             protocolType: "consumer",
-            protocols: [KafkaGroupProtocol(name: "range", metadata: [])],
+            protocols: [KafkaClassicGroup.MemberProtocol(name: "range", metadata: [])],
             clientID: "c"
         )
     }
 
-    static func joinAnswer(_ outputs: [KafkaClassicGroupOutput]) -> KafkaJoinGroupResponse? {
+    static func joinAnswer(_ outputs: [KafkaClassicGroupOutput]) -> KafkaClassicGroup.JoinResponse? {
         if case .respondJoin(_, let response)? = outputs.first { return response }
         return nil
     }
@@ -27,15 +27,20 @@ import Testing
         let token = KafkaGroupRequestToken(1)
         #expect(Self.joinAnswer(groups.join(Self.request(""), token: token, now: 0))?.errorCode == .invalidGroupID)
         #expect(
-            groups.sync(KafkaSyncGroupRequest(groupID: "", generationID: 1, memberID: "m"), token: token, now: 0)
+            groups.sync(
+                KafkaClassicGroup.SyncRequest(groupID: "", generationID: 1, memberID: "m"),
+                token: token,
+                now: 0
+            )
                 == [.respondSync(token, .failure(.invalidGroupID))]
         )
         #expect(
-            groups.heartbeat(KafkaHeartbeatRequest(groupID: "", generationID: 1, memberID: "m"), now: 0).errorCode
+            groups.heartbeat(KafkaClassicGroup.HeartbeatRequest(groupID: "", generationID: 1, memberID: "m"), now: 0)
+                .errorCode
                 == .invalidGroupID
         )
         #expect(
-            groups.leave(KafkaLeaveGroupRequest(groupID: "", memberID: "m"), now: 0).response.errorCode
+            groups.leave(KafkaClassicGroup.LeaveRequest(groupID: "", memberID: "m"), now: 0).response.errorCode
                 == .invalidGroupID
         )
         #expect(
@@ -54,15 +59,21 @@ import Testing
                 == .unknownMemberID
         )
         #expect(
-            groups.sync(KafkaSyncGroupRequest(groupID: "g", generationID: 1, memberID: "m"), token: token, now: 0)
+            groups.sync(
+                KafkaClassicGroup.SyncRequest(groupID: "g", generationID: 1, memberID: "m"),
+                token: token,
+                now: 0
+            )
                 == [.respondSync(token, .failure(.unknownMemberID))]
         )
         #expect(
-            groups.heartbeat(KafkaHeartbeatRequest(groupID: "g", generationID: 1, memberID: "m"), now: 0).errorCode
+            groups.heartbeat(KafkaClassicGroup.HeartbeatRequest(groupID: "g", generationID: 1, memberID: "m"), now: 0)
+                .errorCode
                 == .unknownMemberID
         )
         #expect(
-            groups.leave(KafkaLeaveGroupRequest(groupID: "g", memberID: "m"), now: 0).response.singleMemberErrorCode
+            groups.leave(KafkaClassicGroup.LeaveRequest(groupID: "g", memberID: "m"), now: 0).response
+                .singleMemberErrorCode
                 == .unknownMemberID
         )
         #expect(
@@ -105,7 +116,7 @@ import Testing
             Issue.record("group a has no member")
             return
         }
-        _ = groups.leave(KafkaLeaveGroupRequest(groupID: "a", memberID: member), now: 3_000)
+        _ = groups.leave(KafkaClassicGroup.LeaveRequest(groupID: "a", memberID: member), now: 3_000)
         #expect(groups.describe(groupID: "a")?.state == .empty)
         let admitted = groups.join(Self.request("c", version: 3), token: .init(4), now: 3_000)
         #expect(admitted.isEmpty)  // parked in c's initial delay

@@ -10,7 +10,7 @@ extension KafkaClassicGroup {
     ///   - now: the current time in milliseconds.
     /// - Returns: the answers to send.
     public mutating func join(
-        _ request: KafkaJoinGroupRequest,
+        _ request: KafkaClassicGroup.JoinRequest,
         token: KafkaGroupRequestToken,
         now: Int64
     ) -> [KafkaClassicGroupOutput] {
@@ -22,7 +22,7 @@ extension KafkaClassicGroup {
     }
 
     private mutating func handleJoin(
-        _ request: KafkaJoinGroupRequest,
+        _ request: KafkaClassicGroup.JoinRequest,
         token: KafkaGroupRequestToken,
         now: Int64,
         into outputs: inout [Output]
@@ -87,8 +87,8 @@ extension KafkaClassicGroup {
     /// A known member joins again: it waits for a rebalance it triggers or joins, or, when nothing changed, it is
     /// answered with the current generation at once.
     private mutating func rejoin(
-        _ request: KafkaJoinGroupRequest,
-        _ protocols: [KafkaGroupProtocol],
+        _ request: KafkaClassicGroup.JoinRequest,
+        _ protocols: [KafkaClassicGroup.MemberProtocol],
         token: KafkaGroupRequestToken,
         now: Int64,
         into outputs: inout [Output]
@@ -115,8 +115,8 @@ extension KafkaClassicGroup {
     /// Adds a new member with its join parked, then starts a rebalance or completes the join phase.
     private mutating func addMember(
         _ memberID: String,
-        _ request: KafkaJoinGroupRequest,
-        _ protocols: [KafkaGroupProtocol],
+        _ request: KafkaClassicGroup.JoinRequest,
+        _ protocols: [KafkaClassicGroup.MemberProtocol],
         token: KafkaGroupRequestToken,
         now: Int64,
         into outputs: inout [Output]
@@ -148,8 +148,8 @@ extension KafkaClassicGroup {
     private mutating func replaceStaticMember(
         oldID: String,
         newID: String,
-        _ request: KafkaJoinGroupRequest,
-        _ protocols: [KafkaGroupProtocol],
+        _ request: KafkaClassicGroup.JoinRequest,
+        _ protocols: [KafkaClassicGroup.MemberProtocol],
         token: KafkaGroupRequestToken,
         now: Int64,
         into outputs: inout [Output]
@@ -190,8 +190,8 @@ extension KafkaClassicGroup {
     /// `REBALANCE_IN_PROGRESS`: the newer request replaces it).
     private mutating func updateMember(
         _ memberID: String,
-        _ request: KafkaJoinGroupRequest,
-        _ protocols: [KafkaGroupProtocol],
+        _ request: KafkaClassicGroup.JoinRequest,
+        _ protocols: [KafkaClassicGroup.MemberProtocol],
         token: KafkaGroupRequestToken,
         into outputs: inout [Output]
     ) {
@@ -223,9 +223,9 @@ extension KafkaClassicGroup {
     }
 
     /// The leader's member list for the current generation.
-    func currentMembersForLeader() -> [KafkaJoinGroupResponse.Member] {
+    func currentMembersForLeader() -> [KafkaClassicGroup.JoinResponse.Member] {
         memberOrder.compactMap { members[$0] }.map { member in
-            KafkaJoinGroupResponse.Member(
+            KafkaClassicGroup.JoinResponse.Member(
                 memberID: member.memberID,
                 groupInstanceID: member.groupInstanceID,
                 metadata: protocolName.flatMap { member.metadata(for: $0) } ?? []
@@ -234,7 +234,7 @@ extension KafkaClassicGroup {
     }
 
     /// The protocols with repeated names dropped (the first occurrence wins).
-    static func uniqueProtocols(_ protocols: [KafkaGroupProtocol]) -> [KafkaGroupProtocol] {
+    static func uniqueProtocols(_ protocols: [KafkaClassicGroup.MemberProtocol]) -> [KafkaClassicGroup.MemberProtocol] {
         var seen: Set<String> = []
         return protocols.filter { seen.insert($0.name).inserted }
     }

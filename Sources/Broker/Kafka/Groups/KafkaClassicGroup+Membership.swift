@@ -5,7 +5,7 @@ extension KafkaClassicGroup {
     ///   must rejoin; its session is still renewed), `UNKNOWN_MEMBER_ID`, `FENCED_INSTANCE_ID`, `ILLEGAL_GENERATION`
     ///   or `COORDINATOR_NOT_AVAILABLE` (Dead); and the answers the deadlines due at `now` produced.
     public mutating func heartbeat(
-        _ request: KafkaHeartbeatRequest,
+        _ request: KafkaClassicGroup.HeartbeatRequest,
         now: Int64
     ) -> (errorCode: KafkaGroupErrorCode, outputs: [KafkaClassicGroupOutput]) {
         var outputs: [Output] = []
@@ -34,19 +34,19 @@ extension KafkaClassicGroup {
     /// is `FENCED_INSTANCE_ID`; an unknown member is `UNKNOWN_MEMBER_ID`. A Dead group answers
     /// `COORDINATOR_NOT_AVAILABLE` for the whole request.
     public mutating func leave(
-        _ request: KafkaLeaveGroupRequest,
+        _ request: KafkaClassicGroup.LeaveRequest,
         now: Int64
-    ) -> (response: KafkaLeaveGroupResponse, outputs: [KafkaClassicGroupOutput]) {
+    ) -> (response: KafkaClassicGroup.LeaveResponse, outputs: [KafkaClassicGroupOutput]) {
         var outputs: [Output] = []
         applyDeadlines(now: now, into: &outputs)
         guard state != .dead else {
-            return (KafkaLeaveGroupResponse(errorCode: .coordinatorNotAvailable, members: []), outputs)
+            return (KafkaClassicGroup.LeaveResponse(errorCode: .coordinatorNotAvailable, members: []), outputs)
         }
-        var results: [KafkaLeaveGroupResponse.Member] = []
+        var results: [KafkaClassicGroup.LeaveResponse.Member] = []
         for leaving in request.members {
             let error = removeLeavingMember(leaving, now: now, into: &outputs)
             results.append(
-                KafkaLeaveGroupResponse.Member(
+                KafkaClassicGroup.LeaveResponse.Member(
                     memberID: leaving.memberID,
                     groupInstanceID: leaving.groupInstanceID,
                     errorCode: error
@@ -54,11 +54,11 @@ extension KafkaClassicGroup {
             )
         }
         applyDeadlines(now: now, into: &outputs)
-        return (KafkaLeaveGroupResponse(errorCode: .noError, members: results), outputs)
+        return (KafkaClassicGroup.LeaveResponse(errorCode: .noError, members: results), outputs)
     }
 
     private mutating func removeLeavingMember(
-        _ leaving: KafkaLeaveGroupRequest.Member,
+        _ leaving: KafkaClassicGroup.LeaveRequest.Member,
         now: Int64,
         into outputs: inout [Output]
     ) -> KafkaGroupErrorCode {

@@ -175,12 +175,12 @@ extension KafkaClassicGroup {
     /// A successful JoinGroup answer for the current generation.
     func joinAnswer(
         for memberID: String,
-        members: [KafkaJoinGroupResponse.Member],
+        members: [KafkaClassicGroup.JoinResponse.Member],
         leader: String? = nil
     )
-        -> KafkaJoinGroupResponse
+        -> KafkaClassicGroup.JoinResponse
     {
-        KafkaJoinGroupResponse(
+        KafkaClassicGroup.JoinResponse(
             errorCode: .noError,
             generationID: generationID,
             protocolType: protocolType,

@@ -12,7 +12,7 @@ extension KafkaClassicGroup {
     ///   - now: the current time in milliseconds.
     /// - Returns: the answers to send.
     public mutating func sync(
-        _ request: KafkaSyncGroupRequest,
+        _ request: KafkaClassicGroup.SyncRequest,
         token: KafkaGroupRequestToken,
         now: Int64
     ) -> [KafkaClassicGroupOutput] {
@@ -24,7 +24,7 @@ extension KafkaClassicGroup {
     }
 
     private mutating func handleSync(
-        _ request: KafkaSyncGroupRequest,
+        _ request: KafkaClassicGroup.SyncRequest,
         token: KafkaGroupRequestToken,
         now: Int64,
         into outputs: inout [Output]
@@ -60,7 +60,7 @@ extension KafkaClassicGroup {
             member.sessionDeadline = now + Int64(member.sessionTimeoutMilliseconds)
             members[memberID] = member
             outputs.append(
-                .respondSync(token, KafkaSyncGroupResponse(errorCode: .noError, assignment: member.assignment))
+                .respondSync(token, KafkaClassicGroup.SyncResponse(errorCode: .noError, assignment: member.assignment))
             )
         }
     }
@@ -75,7 +75,7 @@ extension KafkaClassicGroup {
 
     /// Stores the leader's assignment for the current generation: the first entry per member, empty for members
     /// it left out, entries for unknown ids ignored.
-    private mutating func applyLeaderAssignment(_ assignments: [KafkaSyncGroupRequest.Assignment]) {
+    private mutating func applyLeaderAssignment(_ assignments: [KafkaClassicGroup.SyncRequest.Assignment]) {
         var byMember: [String: [UInt8]] = [:]
         for entry in assignments where byMember[entry.memberID] == nil {
             byMember[entry.memberID] = entry.assignment
@@ -91,7 +91,7 @@ extension KafkaClassicGroup {
         for memberID in memberOrder {
             guard var member = members[memberID], let token = member.awaitingSync else { continue }
             outputs.append(
-                .respondSync(token, KafkaSyncGroupResponse(errorCode: .noError, assignment: member.assignment))
+                .respondSync(token, KafkaClassicGroup.SyncResponse(errorCode: .noError, assignment: member.assignment))
             )
             member.awaitingSync = nil
             member.sessionDeadline = now + Int64(member.sessionTimeoutMilliseconds)

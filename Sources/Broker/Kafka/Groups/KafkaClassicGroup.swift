@@ -176,7 +176,8 @@ public struct KafkaClassicGroup: Sendable {
 
     /// Whether a member with this protocol type and these protocols can be in the group: any non-empty type and
     /// protocol list while the group is empty; otherwise the group's type and a protocol every other member supports.
-    func supportsProtocols(type: String, protocols: [KafkaGroupProtocol], joiningMemberID: String) -> Bool {
+    func supportsProtocols(type: String, protocols: [KafkaClassicGroup.MemberProtocol], joiningMemberID: String) -> Bool
+    {
         guard !type.isEmpty, !protocols.isEmpty else { return false }
         let others = members.values.filter { $0.memberID != joiningMemberID }
         if state == .empty || others.isEmpty {

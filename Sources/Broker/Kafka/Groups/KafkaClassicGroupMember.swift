@@ -8,7 +8,7 @@ struct KafkaClassicGroupMember: Sendable, Hashable {
     var sessionTimeoutMilliseconds: Int32
     let protocolType: String
     /// Supported protocols, most preferred first, names unique.
-    var protocols: [KafkaGroupProtocol]
+    var protocols: [KafkaClassicGroup.MemberProtocol]
     /// The leader's assignment for this member and the generation it belongs to (-1: none yet).
     var assignment: [UInt8] = []
     var assignmentGenerationID: Int32 = -1
@@ -33,7 +33,7 @@ struct KafkaClassicGroupMember: Sendable, Hashable {
     }
 
     /// Whether the member's protocols (names, order and metadata) are exactly these.
-    func matches(_ other: [KafkaGroupProtocol]) -> Bool {
+    func matches(_ other: [KafkaClassicGroup.MemberProtocol]) -> Bool {
         protocols == other
     }
 

@@ -53,7 +53,7 @@ public struct KafkaClassicGroups: Sendable {
     /// member id for an unknown group is `UNKNOWN_MEMBER_ID`; a new group beyond `maxGroups`, when no empty group
     /// can be forgotten, is `COORDINATOR_NOT_AVAILABLE`.
     public mutating func join(
-        _ request: KafkaJoinGroupRequest,
+        _ request: KafkaClassicGroup.JoinRequest,
         token: KafkaGroupRequestToken,
         now: Int64
     ) -> [KafkaClassicGroupOutput] {
@@ -81,7 +81,7 @@ public struct KafkaClassicGroups: Sendable {
 
     /// Handles a SyncGroup (see `KafkaClassicGroup.sync`); an unknown group is `UNKNOWN_MEMBER_ID`.
     public mutating func sync(
-        _ request: KafkaSyncGroupRequest,
+        _ request: KafkaClassicGroup.SyncRequest,
         token: KafkaGroupRequestToken,
         now: Int64
     ) -> [KafkaClassicGroupOutput] {
@@ -92,7 +92,7 @@ public struct KafkaClassicGroups: Sendable {
 
     /// Handles a Heartbeat (see `KafkaClassicGroup.heartbeat`); an unknown group is `UNKNOWN_MEMBER_ID`.
     public mutating func heartbeat(
-        _ request: KafkaHeartbeatRequest,
+        _ request: KafkaClassicGroup.HeartbeatRequest,
         now: Int64
     ) -> (errorCode: KafkaGroupErrorCode, outputs: [KafkaClassicGroupOutput]) {
         guard !request.groupID.isEmpty else { return (.invalidGroupID, []) }
@@ -103,21 +103,21 @@ public struct KafkaClassicGroups: Sendable {
     /// Handles a LeaveGroup (see `KafkaClassicGroup.leave`); for an unknown group every member is
     /// `UNKNOWN_MEMBER_ID`.
     public mutating func leave(
-        _ request: KafkaLeaveGroupRequest,
+        _ request: KafkaClassicGroup.LeaveRequest,
         now: Int64
-    ) -> (response: KafkaLeaveGroupResponse, outputs: [KafkaClassicGroupOutput]) {
+    ) -> (response: KafkaClassicGroup.LeaveResponse, outputs: [KafkaClassicGroupOutput]) {
         guard !request.groupID.isEmpty else {
-            return (KafkaLeaveGroupResponse(errorCode: .invalidGroupID, members: []), [])
+            return (KafkaClassicGroup.LeaveResponse(errorCode: .invalidGroupID, members: []), [])
         }
         guard groups[request.groupID] != nil else {
             let members = request.members.map {
-                KafkaLeaveGroupResponse.Member(
+                KafkaClassicGroup.LeaveResponse.Member(
                     memberID: $0.memberID,
                     groupInstanceID: $0.groupInstanceID,
                     errorCode: .unknownMemberID
                 )
             }
-            return (KafkaLeaveGroupResponse(errorCode: .noError, members: members), [])
+            return (KafkaClassicGroup.LeaveResponse(errorCode: .noError, members: members), [])
         }
         let result = groups[request.groupID]!.leave(request, now: now)
         dropIfIdle(request.groupID)

@@ -18,6 +18,7 @@ let package = Package(
                 .product(name: "RecordCodec", package: "Sluice"),
                 .product(name: "LogStore", package: "Sluice"),
                 .product(name: "BrokerProtocol", package: "Sluice"),
+                .product(name: "KafkaProtocol", package: "Sluice"),
             ]
         ),
         // Each executable defines `LLVMFuzzerTestOneInput` and no `main`: libFuzzer supplies it.
@@ -25,5 +26,6 @@ let package = Package(
         .executableTarget(name: "FuzzLogRecovery", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzFrames", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "FuzzRequests", dependencies: ["FuzzSupport"]),
+        .executableTarget(name: "FuzzKafkaRequests", dependencies: ["FuzzSupport"]),
     ]
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer harness of the Fuzz/ package.
 # Usage: scripts/fuzz.sh [TARGET] [SECONDS] [extra libFuzzer flags...]
-#   TARGET   FuzzRecordBatch (default), FuzzLogRecovery, FuzzFrames or FuzzRequests
+#   TARGET   FuzzRecordBatch (default), FuzzLogRecovery, FuzzFrames, FuzzRequests or FuzzKafkaRequests
 #   SECONDS  -max_total_time, default 60
 # The working corpus grows in fuzz-corpus/<TARGET>/ (git-ignored), seeded from the committed
 # Fuzz/Corpus/<TARGET>/, which the harness itself rewrites first (SLUICE_FUZZ_WRITE_SEEDS).
@@ -14,9 +14,9 @@ target="${1:-FuzzRecordBatch}"
 seconds="${2:-60}"
 shift $(($# < 2 ? $# : 2))
 case "$target" in
-FuzzRecordBatch | FuzzLogRecovery | FuzzFrames | FuzzRequests) ;;
+FuzzRecordBatch | FuzzLogRecovery | FuzzFrames | FuzzRequests | FuzzKafkaRequests) ;;
 *)
-    echo "unknown target $target (FuzzRecordBatch, FuzzLogRecovery, FuzzFrames or FuzzRequests)" >&2
+    echo "unknown target $target (FuzzRecordBatch, FuzzLogRecovery, FuzzFrames, FuzzRequests or FuzzKafkaRequests)" >&2
     exit 2
     ;;
 esac
@@ -39,7 +39,7 @@ SLUICE_FUZZ_WRITE_SEEDS="$seeds" "$binary"
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 # Request bodies are not capped by a small frame limit: let inputs grow to reach long arrays.
 max_len=4096
-if [ "$target" = FuzzRequests ]; then max_len=65536; fi
+if [ "$target" = FuzzRequests ] || [ "$target" = FuzzKafkaRequests ]; then max_len=65536; fi
 jobs=()
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then jobs=(-fork="$FUZZ_JOBS"); fi
 exec "$binary" "$corpus" "$seeds" \

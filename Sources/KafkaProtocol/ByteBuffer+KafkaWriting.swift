@@ -68,6 +68,13 @@ extension ByteBuffer {
         writeKafkaString(value, flexible: flexible)
     }
 
+    /// Writes a free-form message (an `ErrorMessage` field) as a NULLABLE_STRING, or a
+    /// COMPACT_NULLABLE_STRING if `flexible`, cut to 32,767 bytes if longer
+    /// (``Swift/String/truncatedForKafka``): messages may quote client input and must not trap.
+    public mutating func writeKafkaNullableMessage(_ message: String?, flexible: Bool = false) {
+        writeKafkaNullableString(message?.truncatedForKafka, flexible: flexible)
+    }
+
     /// Writes BYTES (INT32 length), or COMPACT_BYTES if `flexible`; copies `value`'s readable
     /// bytes.
     public mutating func writeKafkaBytes(_ value: ByteBuffer, flexible: Bool = false) {

@@ -15,6 +15,7 @@ public struct KafkaDecodingError: Error, Hashable, Sendable, CustomStringConvert
             case malformedVarint
             case invalidUTF8
             case invalidValue
+            case frameTooLarge
         }
 
         private let base: Base
@@ -31,6 +32,8 @@ public struct KafkaDecodingError: Error, Hashable, Sendable, CustomStringConvert
         public static let invalidUTF8 = Code(.invalidUTF8)
         /// A field has a value its type or API does not allow.
         public static let invalidValue = Code(.invalidValue)
+        /// A frame's size prefix is over the decoder's limit (``KafkaFrameDecoder``).
+        public static let frameTooLarge = Code(.frameTooLarge)
 
         /// A short name for the code.
         public var description: String {
@@ -40,6 +43,7 @@ public struct KafkaDecodingError: Error, Hashable, Sendable, CustomStringConvert
             case .malformedVarint: "malformed varint"
             case .invalidUTF8: "invalid UTF-8"
             case .invalidValue: "invalid value"
+            case .frameTooLarge: "frame too large"
             }
         }
     }

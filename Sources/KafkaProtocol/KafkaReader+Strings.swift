@@ -113,12 +113,9 @@ extension KafkaReader {
 
     private mutating func readUTF8(_ field: String, length: Int) throws -> String {
         let bytes = try readSlice(field, length: length)
-        let string = bytes.readableBytesView.withContiguousStorageIfAvailable {
-            String(validating: $0, as: UTF8.self)
-        }
-        guard let decoded = string ?? String(validating: Array(bytes.readableBytesView), as: UTF8.self) else {
+        guard let string = String(validating: bytes.readableBytesView, as: UTF8.self) else {
             throw KafkaDecodingError(.invalidUTF8, field: field, "the \(length) string bytes are not valid UTF-8")
         }
-        return decoded
+        return string
     }
 }

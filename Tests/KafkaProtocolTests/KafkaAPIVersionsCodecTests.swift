@@ -126,4 +126,23 @@ import Testing
         // A codec called with a version it does not serve.
         #expect(bodyDecodingError(KafkaAPIVersionsRequest.self, version: 4, [])?.code == .invalidValue)
     }
+
+    @Test func clientSoftwareIsCheckedAsKafkaDoes() {
+        let valid: [(String, String)] = [
+            ("librdkafka", "2.0.2"), ("confluent-kafka-python", "2.6.0-rdkafka-2.6.0"), ("kafka-python", "2.3.3"),
+            ("a", "1"),
+        ]
+        for (name, version) in valid {
+            let request = KafkaAPIVersionsRequest(clientSoftwareName: name, clientSoftwareVersion: version)
+            #expect(request.hasValidClientSoftware(version: 3), "\(name) \(version)")
+        }
+        let invalid: [(String, String)] = [
+            ("", "1"), ("kc", ""), ("-kc", "1"), ("kc.", "1"), ("k c", "1"), ("kc", "1_0"), ("é", "1"),
+        ]
+        for (name, version) in invalid {
+            let request = KafkaAPIVersionsRequest(clientSoftwareName: name, clientSoftwareVersion: version)
+            #expect(!request.hasValidClientSoftware(version: 3), "\(name) \(version)")
+            #expect(request.hasValidClientSoftware(version: 2))
+        }
+    }
 }

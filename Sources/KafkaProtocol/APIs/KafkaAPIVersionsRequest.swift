@@ -23,6 +23,28 @@ public struct KafkaAPIVersionsRequest: KafkaRequestBody {
         self.clientSoftwareVersion = clientSoftwareVersion
     }
 
+    /// Whether the client software name and version are acceptable at `version`: always before
+    /// v3; from v3 both must be ASCII letters and digits, with `-` and `.` allowed inside (not
+    /// first or last), as Kafka checks. Kafka answers a request that fails this with
+    /// ``KafkaErrorCode/invalidRequest``.
+    public func hasValidClientSoftware(version: Int16) -> Bool {
+        version < 3
+            || (Self.isValidSoftwareField(clientSoftwareName) && Self.isValidSoftwareField(clientSoftwareVersion))
+    }
+
+    private static func isValidSoftwareField(_ value: String) -> Bool {
+        let bytes = Array(value.utf8)
+        func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard let first = bytes.first, let last = bytes.last, isAlphanumeric(first), isAlphanumeric(last) else {
+            return false
+        }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+    }
+
     /// Decodes the body of `version`.
     public init(from reader: inout KafkaReader, version: Int16) throws {
         try KafkaAPIVersions.checkSupported(Self.apiKey, version: version)

@@ -140,9 +140,9 @@ public struct KafkaProduceResponse: KafkaResponseBody {
                 if version >= 8 {
                     buffer.writeKafkaArray(partition.recordErrors, flexible: false) { buffer, recordError in
                         buffer.writeInteger(recordError.batchIndex)
-                        buffer.writeKafkaNullableString(recordError.message)
+                        buffer.writeKafkaNullableMessage(recordError.message)
                     }
-                    buffer.writeKafkaNullableString(partition.errorMessage)
+                    buffer.writeKafkaNullableMessage(partition.errorMessage)
                 }
             }
         }

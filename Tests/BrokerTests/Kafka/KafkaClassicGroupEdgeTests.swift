@@ -1,0 +1,95 @@
+import Testing
+
+@testable import Broker
+
+/// Less common paths: the size limit during a rebalance, static sessions ending, describe, idle groups.
+@Suite struct KafkaClassicGroupEdgeTests {
+    typealias H = KafkaGroupHarness
+
+    @Test func aFullRebalanceRefusesAMemberThatHasNotRejoinedAndDropsIt() {
+        var h = H(configuration: KafkaClassicGroupConfiguration(maxMembersPerGroup: 2))
+        let (a, b) = h.stableGroupOfTwo()
+        let aJoin = h.join(H.request(memberID: a))  // PreparingRebalance, one rejoined
+        let newcomer = h.join(H.request(version: 3))  // a new member fills the rebalance (2 rejoined)
+        #expect(h.answers[newcomer] == nil)
+        let late = h.joinNow(H.request(memberID: b))  // b rejoins too late: refused and dropped
+        #expect(late?.errorCode == .groupMaxSizeReached)
+        #expect(h.joinAnswer(aJoin)?.generationID == 2)  // the others had all rejoined: the phase completes
+        #expect(h.joinAnswer(newcomer)?.generationID == 2)
+        #expect(h.group.memberCount == 2)
+        #expect(!h.group.describe().members.map(\.memberID).contains(b))
+    }
+
+    @Test func aStaticMemberWhoseSessionEndsFreesItsInstanceID() {
+        var h = H()
+        let token = h.join(H.request(instance: "pod-1"))
+        h.advance(by: 3_000)
+        let first = h.joinAnswer(token)?.memberID ?? ""
+        _ = h.sync(memberID: first, generation: 1, instance: "pod-1")
+        #expect(h.group.state == .stable)
+        h.advance(by: 10_000)  // no heartbeat for the whole session
+        #expect(h.group.memberCount == 0)
+        #expect(h.group.state == .preparingRebalance || h.group.state == .empty)
+        #expect(h.group.staticMembers.isEmpty)
+        #expect(h.heartbeat(memberID: first, generation: 1, instance: "pod-1") == .unknownMemberID)
+        let again = h.join(H.request(instance: "pod-1"))
+        h.advance(by: 3_000)
+        #expect(h.joinAnswer(again)?.errorCode == .noError)
+        #expect(h.joinAnswer(again)?.memberID != first)
+    }
+
+    @Test func describeShowsTheSelectedProtocolsMetadataAndAssignments() {
+        var h = H()
+        let first = h.join(H.request(version: 3, protocols: ["a", "b"], metadata: [7], clientID: "one"))
+        _ = h.join(H.request(version: 3, protocols: ["b"], metadata: [9], clientID: "two"))
+        let pending = h.joinNow(H.request(version: 4, protocols: ["b"]))
+        #expect(pending?.errorCode == .memberIDRequired)
+        // The pending id holds back nothing in an initial rebalance (it waits for its delay anyway).
+        h.completeInitialJoin()
+        let leader = h.joinAnswer(first)?.memberID ?? ""
+        var description = h.group.describe()
+        #expect(description.state == .completingRebalance)
+        #expect(description.protocolType == "consumer" && description.protocolName == "b")
+        #expect(description.leaderID == leader)
+        #expect(description.members.map(\.clientID) == ["one", "two"])
+        #expect(description.members.map(\.metadata) == [[7], [9]])
+        #expect(description.pendingMemberCount == 1)
+        let follower = description.members[1].memberID
+        _ = h.sync(memberID: leader, generation: 1, assignments: [leader: [1], follower: [2]])
+        description = h.group.describe()
+        #expect(description.members.map(\.assignment) == [[1], [2]])
+        #expect(description.members.map(\.assignmentGenerationID) == [1, 1])
+    }
+
+    @Test func anEmptyGroupHasNoDeadlineAndTicksDoNothing() {
+        var h = H()
+        #expect(h.group.nextDeadline == nil)
+        #expect(h.group.isEmptyAndIdle)
+        h.advance(by: 1_000_000)
+        #expect(h.answers.isEmpty)
+        #expect(h.group.state == .empty && h.group.generationID == 0)
+    }
+
+    @Test func joinsToAnEmptyGroupWithAnOldMemberIDAreUnknown() {
+        var h = H()
+        let (a, b) = h.stableGroupOfTwo()
+        _ = h.leave([.init(memberID: a), .init(memberID: b)])
+        #expect(h.group.state == .empty)
+        #expect(h.joinNow(H.request(memberID: a))?.errorCode == .unknownMemberID)
+        #expect(h.syncNow(memberID: a, generation: 2)?.errorCode == .unknownMemberID)
+        #expect(h.heartbeat(memberID: a, generation: 2) == .unknownMemberID)
+        #expect(h.commit(memberID: a, generation: 2) == .reject(.unknownMemberID))
+        #expect(h.commit(memberID: "", generation: -1) == .accept)
+    }
+
+    @Test func aGroupCanChangeItsProtocolTypeOnlyWhileEmpty() {
+        var h = H()
+        let (a, b) = h.stableGroupOfTwo()
+        #expect(h.joinNow(H.request(protocolType: "connect"))?.errorCode == .inconsistentGroupProtocol)
+        _ = h.leave([.init(memberID: a), .init(memberID: b)])
+        let connect = h.join(H.request(version: 3, protocolType: "connect"))
+        h.advance(by: 3_000)
+        #expect(h.joinAnswer(connect)?.errorCode == .noError)
+        #expect(h.group.protocolType == "connect")
+    }
+}

@@ -93,3 +93,20 @@ import Testing
         #expect(h.group.protocolType == "connect")
     }
 }
+
+extension KafkaClassicGroupEdgeTests {
+    @Test func aStaticMemberRestartsInAFullGroup() {
+        var h = H(configuration: KafkaClassicGroupConfiguration(maxMembersPerGroup: 2))
+        let a = h.join(H.request(instance: "a"))
+        let b = h.join(H.request(instance: "b"))
+        h.completeInitialJoin()
+        let aID = h.joinAnswer(a)?.memberID ?? "", bID = h.joinAnswer(b)?.memberID ?? ""
+        _ = h.sync(memberID: bID, generation: 1, instance: "b")
+        _ = h.sync(memberID: aID, generation: 1, instance: "a", assignments: [aID: [1], bID: [2]])
+        #expect(h.joinNow(H.request(instance: "c"))?.errorCode == .groupMaxSizeReached)
+        let restart = h.joinNow(H.request(instance: "b"))
+        #expect(restart?.errorCode == .noError)
+        #expect(restart?.generationID == 1)
+        #expect(h.group.memberCount == 2)
+    }
+}

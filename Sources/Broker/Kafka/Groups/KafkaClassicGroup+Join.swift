@@ -38,7 +38,7 @@ extension KafkaClassicGroup {
         let metadataBytes = protocols.reduce(0) { $0 + $1.name.utf8.count + $1.metadata.count }
         guard metadataBytes <= configuration.maxMemberMetadataBytes else { return fail(.invalidRequest) }
         guard state != .dead else { return fail(.coordinatorNotAvailable) }
-        guard acceptsJoiningMember(request.memberID) else {
+        guard acceptsJoiningMember(request.memberID, groupInstanceID: request.groupInstanceID) else {
             if members[request.memberID] != nil {
                 removeMemberAndRebalance(
                     memberID: request.memberID,
@@ -207,17 +207,21 @@ extension KafkaClassicGroup {
     }
 
     /// Kafka's `acceptJoiningMember` with pending member ids counted too (so `MEMBER_ID_REQUIRED` cannot grow the
-    /// group without bound): while rebalancing, rejoined members count; otherwise all members.
-    private func acceptsJoiningMember(_ memberID: String) -> Bool {
+    /// group without bound): while rebalancing, rejoined members count; otherwise all members. A static member
+    /// taking over its own instance id does not grow the group and is always accepted (Kafka refuses it in a full
+    /// group).
+    private func acceptsJoiningMember(_ memberID: String, groupInstanceID: String?) -> Bool {
         let limit = configuration.maxMembersPerGroup
+        if pendingMembers[memberID] != nil { return true }
+        if memberID.isEmpty, let instance = groupInstanceID, staticMembers[instance] != nil { return true }
         switch state {
         case .empty, .dead:
-            return pendingMembers[memberID] != nil || pendingMembers.count < limit
+            return pendingMembers.count < limit
         case .preparingRebalance:
-            if members[memberID]?.awaitingJoin != nil || pendingMembers[memberID] != nil { return true }
+            if members[memberID]?.awaitingJoin != nil { return true }
             return awaitingJoinCount + pendingMembers.count < limit
         case .completingRebalance, .stable:
-            if members[memberID] != nil || pendingMembers[memberID] != nil { return true }
+            if members[memberID] != nil { return true }
             return members.count + pendingMembers.count < limit
         }
     }

@@ -127,10 +127,10 @@ import Testing
         var groups = KafkaClassicGroups(memberIDGenerator: .seeded(1))
         _ = groups.join(Self.request("a", version: 3), token: .init(1), now: 0)
         _ = groups.join(Self.request("b", version: 3), token: .init(2), now: 1_000)
-        #expect(groups.nextDeadline == 3_000)
+        #expect(groups.nextDeadline() == 3_000)
         #expect(groups.tick(now: 2_999).isEmpty)
         #expect(groups.tick(now: 3_000).map(\.token) == [.init(1)])
-        #expect(groups.nextDeadline == 4_000)
+        #expect(groups.nextDeadline() == 4_000)
         #expect(groups.tick(now: 4_000).map(\.token) == [.init(2)])
     }
 
@@ -156,5 +156,75 @@ import Testing
         let d = Self.joinAnswer(system.join(Self.request("g"), token: .init(2), now: 0))?.memberID
         #expect(c != d)
         #expect(c?.hasPrefix("c-") == true)
+    }
+
+    @Test func theDeadlineIndexAgreesWithAScanUnderRandomOperations() {
+        var random = SplitMixForGroups(state: 42)
+        var groups = KafkaClassicGroups(
+            configuration: KafkaClassicGroupConfiguration(
+                minSessionTimeoutMilliseconds: 100,
+                initialRebalanceDelayMilliseconds: 50,
+                maxGroups: 8
+            ),
+            memberIDGenerator: .seeded(3)
+        )
+        var now: Int64 = 0
+        var token: UInt64 = 0
+        var renewedSessions = 0
+        for _ in 0..<3_000 {
+            let groupID = "g\(Int.random(in: 0..<12, using: &random))"
+            let description = groups.describe(groupID: groupID)
+            let member = description?.members.randomElement(using: &random)?.memberID
+            token += 1
+            switch Int.random(in: 0..<6, using: &random) {
+            case 0:
+                var request = Self.request(groupID, version: 3)
+                request.sessionTimeoutMilliseconds = Int32.random(in: 100...2_000, using: &random)
+                request.rebalanceTimeoutMilliseconds = Int32.random(in: 100...2_000, using: &random)
+                _ = groups.join(request, token: .init(token), now: now)
+            case 1:
+                if let member, let generation = description?.generationID {
+                    let sync = KafkaClassicGroup.SyncRequest(
+                        groupID: groupID,
+                        generationID: generation,
+                        memberID: member
+                    )
+                    _ = groups.sync(sync, token: .init(token), now: now)
+                }
+            case 2, 3:
+                if let member, let generation = description?.generationID {
+                    let request = KafkaClassicGroup.HeartbeatRequest(
+                        groupID: groupID,
+                        generationID: generation,
+                        memberID: member
+                    )
+                    let error = groups.heartbeat(request, now: now).errorCode
+                    if error == .noError || error == .rebalanceInProgress { renewedSessions += 1 }
+                }
+            case 4:
+                if let member, Int.random(in: 0..<4, using: &random) == 0 {
+                    _ = groups.leave(.init(groupID: groupID, memberID: member), now: now)
+                }
+            default:
+                now += Int64.random(in: 0...150, using: &random)
+                _ = groups.tick(now: now)
+            }
+            #expect(groups.nextDeadline() == groups.scannedNextDeadline)
+            #expect(groups.deadlineEntryCount <= 2 * 12 + 16 + 1)
+            #expect(groups.count <= 8)
+        }
+        #expect(renewedSessions > 300, "\(renewedSessions)")
+    }
+}
+
+/// SplitMix64 for the group table's random test.
+struct SplitMixForGroups: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -8,6 +8,7 @@ public struct KafkaClassicGroups: Sendable {
     public let configuration: KafkaClassicGroupConfiguration
     private var groups: [String: KafkaClassicGroup] = [:]
     private var memberIDGenerator: KafkaMemberIDGenerator
+    private var deadlines = KafkaGroupDeadlineIndex()
 
     /// No groups.
     /// - Parameters:
@@ -33,20 +34,39 @@ public struct KafkaClassicGroups: Sendable {
         groups[groupID]?.describe()
     }
 
-    /// The earliest deadline of any group.
-    /// - Complexity: O(groups + members).
-    public var nextDeadline: Int64? {
+    /// The earliest deadline of any group: when the caller should call `tick(now:)` next (`nil`: nothing is
+    /// scheduled). Mutating only to drop stale entries of its index.
+    /// - Complexity: O(log groups) amortized.
+    public mutating func nextDeadline() -> Int64? {
+        deadlines.earliest()?.deadline
+    }
+
+    /// Applies the deadlines due at `now` of every group that has one.
+    /// - Complexity: O(log groups + members) per group due.
+    public mutating func tick(now: Int64) -> [KafkaClassicGroupOutput] {
+        var outputs: [KafkaClassicGroupOutput] = []
+        while let (deadline, groupID) = deadlines.earliest(), deadline <= now {
+            guard groups[groupID] != nil else {
+                deadlines.update(groupID, deadline: nil)
+                continue
+            }
+            outputs += groups[groupID]!.tick(now: now)
+            refresh(groupID)
+        }
+        return outputs
+    }
+
+    /// The earliest deadline found by scanning every group and member (the index's reference, for tests).
+    var scannedNextDeadline: Int64? {
         groups.values.compactMap(\.nextDeadline).min()
     }
 
-    /// Applies every group's deadlines due at `now`.
-    public mutating func tick(now: Int64) -> [KafkaClassicGroupOutput] {
-        var outputs: [KafkaClassicGroupOutput] = []
-        for groupID in groups.keys.sorted() {
-            guard let deadline = groups[groupID]?.nextDeadline, deadline <= now else { continue }
-            outputs += groups[groupID]!.tick(now: now)
-        }
-        return outputs
+    /// The deadline index's entry count, current and stale (for tests of its bound).
+    var deadlineEntryCount: Int { deadlines.entryCount }
+
+    /// Re-reads a group's next deadline into the index after an operation on it.
+    private mutating func refresh(_ groupID: String) {
+        deadlines.update(groupID, deadline: groups[groupID]?.nextDeadline)
     }
 
     /// Handles a JoinGroup (see `KafkaClassicGroup.join`). An empty group id is `INVALID_GROUP_ID`; a non-empty
@@ -76,6 +96,7 @@ public struct KafkaClassicGroups: Sendable {
         }
         let outputs = groups[request.groupID]!.join(request, token: token, now: now)
         dropIfIdle(request.groupID)
+        refresh(request.groupID)
         return outputs
     }
 
@@ -87,7 +108,9 @@ public struct KafkaClassicGroups: Sendable {
     ) -> [KafkaClassicGroupOutput] {
         guard !request.groupID.isEmpty else { return [.respondSync(token, .failure(.invalidGroupID))] }
         guard groups[request.groupID] != nil else { return [.respondSync(token, .failure(.unknownMemberID))] }
-        return groups[request.groupID]!.sync(request, token: token, now: now)
+        let outputs = groups[request.groupID]!.sync(request, token: token, now: now)
+        refresh(request.groupID)
+        return outputs
     }
 
     /// Handles a Heartbeat (see `KafkaClassicGroup.heartbeat`); an unknown group is `UNKNOWN_MEMBER_ID`.
@@ -97,7 +120,9 @@ public struct KafkaClassicGroups: Sendable {
     ) -> (errorCode: KafkaGroupErrorCode, outputs: [KafkaClassicGroupOutput]) {
         guard !request.groupID.isEmpty else { return (.invalidGroupID, []) }
         guard groups[request.groupID] != nil else { return (.unknownMemberID, []) }
-        return groups[request.groupID]!.heartbeat(request, now: now)
+        let result = groups[request.groupID]!.heartbeat(request, now: now)
+        refresh(request.groupID)
+        return result
     }
 
     /// Handles a LeaveGroup (see `KafkaClassicGroup.leave`); for an unknown group every member is
@@ -121,6 +146,7 @@ public struct KafkaClassicGroups: Sendable {
         }
         let result = groups[request.groupID]!.leave(request, now: now)
         dropIfIdle(request.groupID)
+        refresh(request.groupID)
         return result
     }
 
@@ -138,12 +164,14 @@ public struct KafkaClassicGroups: Sendable {
         guard groups[groupID] != nil else {
             return (generationID < 0 ? .accept : .reject(.illegalGeneration), [])
         }
-        return groups[groupID]!.validateOffsetCommit(
+        let result = groups[groupID]!.validateOffsetCommit(
             memberID: memberID,
             groupInstanceID: groupInstanceID,
             generationID: generationID,
             now: now
         )
+        refresh(groupID)
+        return result
     }
 
     /// Deletes an empty group (DeleteGroups): `NON_EMPTY_GROUP` if it has members; an unknown group is `.noError`
@@ -152,6 +180,7 @@ public struct KafkaClassicGroups: Sendable {
         guard groups[groupID] != nil else { return .noError }
         let error = groups[groupID]!.delete(now: now)
         if error == .noError { groups[groupID] = nil }
+        refresh(groupID)
         return error
     }
 
@@ -162,6 +191,7 @@ public struct KafkaClassicGroups: Sendable {
             outputs += groups[groupID]!.shutdown(now: now)
         }
         groups.removeAll()
+        deadlines = KafkaGroupDeadlineIndex()
         return outputs
     }
 
@@ -173,6 +203,7 @@ public struct KafkaClassicGroups: Sendable {
             return false
         }
         groups[oldest.groupID] = nil
+        refresh(oldest.groupID)
         return true
     }
 

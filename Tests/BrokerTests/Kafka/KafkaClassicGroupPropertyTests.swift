@@ -64,6 +64,8 @@ import Testing
         var answered: Set<KafkaGroupRequestToken> = []
         var previousGeneration: Int32 = 0
         var statesSeen: Set<KafkaClassicGroupState> = []
+        /// The member id and generation each SyncGroup was sent with.
+        var syncs: [KafkaGroupRequestToken: (memberID: String, generation: Int32, isStatic: Bool)] = [:]
 
         func apply(_ outputs: [KafkaClassicGroupOutput], _ group: KafkaClassicGroup) {
             for output in outputs {
@@ -71,6 +73,16 @@ import Testing
                 guard let index = owner[output.token] else {
                     Issue.record("seed \(seed): answer to a token never issued")
                     continue
+                }
+                if case .respondSync(let token, let response) = output, response.errorCode == .noError,
+                    let sent = syncs[token], !response.assignment.isEmpty
+                {
+                    // The leader assigns [generation] + the member id to each member: the answer is this
+                    // member's (a restarted static member keeps the assignment of its previous member id).
+                    #expect(response.assignment.first == UInt8(truncatingIfNeeded: sent.generation), "seed \(seed)")
+                    if !sent.isStatic {
+                        #expect(Array(response.assignment.dropFirst()) == Array(sent.memberID.utf8), "seed \(seed)")
+                    }
                 }
                 guard case .respondJoin(_, let response) = output else { continue }
                 switch response.errorCode {
@@ -137,7 +149,7 @@ import Testing
                 let assignments = client.membersIfLeader.map {
                     KafkaClassicGroup.SyncRequest.Assignment(
                         memberID: $0,
-                        assignment: [UInt8(truncatingIfNeeded: client.generation)]
+                        assignment: [UInt8(truncatingIfNeeded: client.generation)] + Array($0.utf8)
                     )
                 }
                 let request = KafkaClassicGroup.SyncRequest(
@@ -147,7 +159,9 @@ import Testing
                     groupInstanceID: client.instance,
                     assignments: assignments
                 )
-                apply(group.sync(request, token: issue(index), now: now), group)
+                let token = issue(index)
+                syncs[token] = (client.memberID, client.generation, client.instance != nil)
+                apply(group.sync(request, token: token, now: now), group)
             case 45..<70:
                 let request = KafkaClassicGroup.HeartbeatRequest(
                     groupID: "g",

@@ -27,13 +27,17 @@ import Testing
         var rebalance: Int32 = 1_000
     }
 
-    static let configuration = KafkaClassicGroupConfiguration(
-        minSessionTimeoutMilliseconds: 100,
-        maxSessionTimeoutMilliseconds: 1_000,
-        initialRebalanceDelayMilliseconds: 300,
-        newMemberJoinTimeoutMilliseconds: 2_000,
-        maxMembersPerGroup: 5
-    )
+    /// The configuration of a seed: every other seed has no initial delay (joins complete inside the join call),
+    /// every third a group limit of 2 (joins refused, late members dropped).
+    static func configuration(seed: UInt64) -> KafkaClassicGroupConfiguration {
+        KafkaClassicGroupConfiguration(
+            minSessionTimeoutMilliseconds: 100,
+            maxSessionTimeoutMilliseconds: 1_000,
+            initialRebalanceDelayMilliseconds: seed % 2 == 0 ? 300 : 0,
+            newMemberJoinTimeoutMilliseconds: 2_000,
+            maxMembersPerGroup: seed % 3 == 0 ? 2 : 5
+        )
+    }
 
     @Test func randomOperationsKeepTheInvariants() {
         var seedsReachingStable = 0
@@ -49,7 +53,7 @@ import Testing
         var random = SplitMix(state: seed)
         var group = KafkaClassicGroup(
             groupID: "g",
-            configuration: configuration,
+            configuration: configuration(seed: seed),
             memberIDGenerator: .seeded(seed),
             now: 0
         )
@@ -278,7 +282,7 @@ import Testing
         }
         // Nobody lingers: every member not held by a parked request is inside its session.
         let longest = Int64(
-            max(configuration.maxSessionTimeoutMilliseconds, configuration.newMemberJoinTimeoutMilliseconds)
+            max(group.configuration.maxSessionTimeoutMilliseconds, group.configuration.newMemberJoinTimeoutMilliseconds)
         )
         for member in members.values where !member.isKeptAliveByParkedRequest {
             #expect(member.sessionDeadline > now, "seed \(seed): member past its session")

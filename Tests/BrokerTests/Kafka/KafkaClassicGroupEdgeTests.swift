@@ -110,3 +110,23 @@ extension KafkaClassicGroupEdgeTests {
         #expect(h.group.memberCount == 2)
     }
 }
+
+extension KafkaClassicGroupEdgeTests {
+    /// A new member parked in a join may heartbeat (generation 1 is current while the group rebalances); its
+    /// session then ends sooner than its new-member join timeout, and the group's next deadline must follow.
+    @Test func aHeartbeatThatBringsADeadlineForwardIsStillApplied() {
+        var h = H()
+        let (a, b) = h.stableGroupOfTwo()
+        // A pending member id keeps the join phase open until the rebalance timeout.
+        #expect(h.joinNow(H.request(session: 1_800_000))?.errorCode == .memberIDRequired)
+        let newcomer = h.joinNewMember(session: 10_000, rebalance: 100_000)
+        _ = h.join(H.request(memberID: a, rebalance: 100_000))
+        _ = h.join(H.request(memberID: b, rebalance: 100_000))
+        #expect(h.group.nextDeadline == h.now + 100_000)  // the join phase; the newcomer has 300,000
+        #expect(h.heartbeat(memberID: newcomer.memberID, generation: 1) == .rebalanceInProgress)
+        #expect(h.group.nextDeadline == h.now + 10_000)
+        h.advance(by: 10_000)
+        #expect(h.joinAnswer(newcomer.token)?.errorCode == .unknownMemberID)
+        #expect(h.group.memberCount == 2)
+    }
+}

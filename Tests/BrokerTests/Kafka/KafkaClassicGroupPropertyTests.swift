@@ -294,5 +294,9 @@ import Testing
         if let next = group.nextDeadline {
             #expect(next > now, "seed \(seed): a due deadline was not applied")
         }
+        // The recorded next deadline is never later than the real one (heartbeats may leave it earlier).
+        if let scanned = group.scanNextDeadline() {
+            #expect(group.nextDeadline.map { $0 <= scanned } == true, "seed \(seed): next deadline too late")
+        }
     }
 }

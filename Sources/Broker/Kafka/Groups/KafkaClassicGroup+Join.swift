@@ -17,7 +17,7 @@ extension KafkaClassicGroup {
         var outputs: [Output] = []
         applyDeadlines(now: now, into: &outputs)
         handleJoin(request, token: token, now: now, into: &outputs)
-        applyDeadlines(now: now, into: &outputs)
+        settle(now: now, into: &outputs)
         return outputs
     }
 

@@ -22,6 +22,9 @@ extension KafkaClassicGroup {
             if var member = members[request.memberID] {
                 member.sessionDeadline = now + Int64(member.sessionTimeoutMilliseconds)
                 members[request.memberID] = member
+                // Usually later than before, so the recorded next deadline stays a valid lower bound without a
+                // rescan; a new member's first heartbeat can bring its deadline earlier.
+                nextDeadline = min(nextDeadline ?? member.sessionDeadline, member.sessionDeadline)
             }
             return (state == .preparingRebalance ? .rebalanceInProgress : .noError, outputs)
         }
@@ -53,7 +56,7 @@ extension KafkaClassicGroup {
                 )
             )
         }
-        applyDeadlines(now: now, into: &outputs)
+        settle(now: now, into: &outputs)
         return (KafkaClassicGroup.LeaveResponse(errorCode: .noError, members: results), outputs)
     }
 
@@ -128,6 +131,7 @@ extension KafkaClassicGroup {
         guard state == .empty else { return state == .dead ? .coordinatorNotAvailable : .nonEmptyGroup }
         pendingMembers.removeAll()
         transition(to: .dead, now: now)
+        nextDeadline = nil
         return .noError
     }
 
@@ -143,6 +147,7 @@ extension KafkaClassicGroup {
         initialDelay = nil
         syncDeadline = nil
         transition(to: .dead, now: now)
+        nextDeadline = nil
         return outputs
     }
 }

@@ -10,12 +10,14 @@ extension KafkaClassicGroup {
         return outputs
     }
 
-    /// Applies the due deadlines, earliest first, until none is due. Every step removes a member or ends a phase
-    /// and new deadlines lie at `now` plus a timeout, so the loop ends; the bound only guards against a defect.
+    /// Applies the due deadlines, earliest first, until none is due, then records the next one. Costs nothing
+    /// while `nextDeadline` (a lower bound) lies ahead. Every step removes a member or ends a phase and new
+    /// deadlines lie at `now` plus a timeout, so the loop ends; the bound only guards against a defect.
     mutating func applyDeadlines(now: Int64, into outputs: inout [Output]) {
+        guard let bound = nextDeadline, bound <= now else { return }
         var steps = 0
         let stepLimit = 4 * (members.count + pendingMembers.count) + 16
-        while steps < stepLimit, let deadline = nextDeadline, deadline <= now {
+        while steps < stepLimit, let deadline = scanNextDeadline(), deadline <= now {
             steps += 1
             if let expired = pendingMembers.first(where: { $0.value == deadline }) {
                 remove(memberID: expired.key, answering: .unknownMemberID, into: &outputs)
@@ -33,6 +35,14 @@ extension KafkaClassicGroup {
                 syncDeadlineReached(now: now, into: &outputs)
             }
         }
+        nextDeadline = scanNextDeadline()
+    }
+
+    /// After an operation changed the group: records the exact next deadline and applies it if it is already due
+    /// (a zero timeout or initial delay).
+    mutating func settle(now: Int64, into outputs: inout [Output]) {
+        nextDeadline = scanNextDeadline()
+        applyDeadlines(now: now, into: &outputs)
     }
 
     /// Removes a member (its parked requests answered with `error`) and starts a rebalance, or completes the join

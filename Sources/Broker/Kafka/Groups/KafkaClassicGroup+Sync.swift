@@ -19,7 +19,7 @@ extension KafkaClassicGroup {
         var outputs: [Output] = []
         applyDeadlines(now: now, into: &outputs)
         handleSync(request, token: token, now: now, into: &outputs)
-        applyDeadlines(now: now, into: &outputs)
+        settle(now: now, into: &outputs)
         return outputs
     }
 

@@ -72,10 +72,15 @@ public struct KafkaClassicGroup: Sendable {
     /// Whether the group is empty and holds nothing a client could come back for (no pending member ids).
     public var isEmptyAndIdle: Bool { state == .empty && pendingMembers.isEmpty }
 
-    /// The earliest time at which `tick(now:)` has something to do, `nil` if nothing is scheduled.
-    ///
+    /// When to call `tick(now:)` next, `nil` if nothing is scheduled: never later than the earliest deadline
+    /// (session, pending member id, join phase, sync), and exact after every operation but a heartbeat, which may
+    /// push the earliest deadline later without a rescan (a tick at the old time then finds nothing to do and
+    /// recomputes). Kept up to date by every operation, so reading it costs nothing.
+    public internal(set) var nextDeadline: Int64?
+
+    /// The earliest deadline, found by scanning every member.
     /// - Complexity: O(members).
-    public var nextDeadline: Int64? {
+    func scanNextDeadline() -> Int64? {
         var earliest = joinDeadline
         func consider(_ deadline: Int64?) {
             guard let deadline else { return }

@@ -44,13 +44,17 @@ public struct KafkaClassicGroups: Sendable {
     /// Applies the deadlines due at `now` of every group that has one.
     /// - Complexity: O(log groups + members) per group due.
     public mutating func tick(now: Int64) -> [KafkaClassicGroupOutput] {
-        var outputs: [KafkaClassicGroupOutput] = []
+        // Each due group is ticked once per call, so no group can hold the loop.
+        var due: [String] = []
         while let (deadline, groupID) = deadlines.earliest(), deadline <= now {
-            guard groups[groupID] != nil else {
-                deadlines.update(groupID, deadline: nil)
-                continue
+            due.append(groupID)
+            deadlines.update(groupID, deadline: nil)
+        }
+        var outputs: [KafkaClassicGroupOutput] = []
+        for groupID in due {
+            if groups[groupID] != nil {
+                outputs += groups[groupID]!.tick(now: now)
             }
-            outputs += groups[groupID]!.tick(now: now)
             refresh(groupID)
         }
         return outputs

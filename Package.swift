@@ -56,6 +56,7 @@ let package = Package(
                 "LogStore",
                 "RecordCodec",
                 "BrokerProtocol",
+                "KafkaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

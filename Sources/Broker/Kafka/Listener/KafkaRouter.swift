@@ -15,7 +15,9 @@ final class KafkaRouter: Sendable {
     let logger: Logger
 
     /// The APIs this listener serves (a subset of the codecs in `KafkaAPIVersions.supported`).
-    static let servedAPIs: Set<KafkaAPIKey> = [.apiVersions, .metadata]
+    static let servedAPIs: Set<KafkaAPIKey> = [
+        .apiVersions, .metadata, .produce, .fetch, .listOffsets, .initProducerID,
+    ]
 
     /// The node id of the single broker every partition is led by in Metadata answers.
     static let nodeID: Int32 = 0
@@ -78,6 +80,14 @@ final class KafkaRouter: Sendable {
             return metadata(body, advertising: address, on: eventLoop).map {
                 .frame([$0.encodeFrame(version: version, correlationID: correlationID)])
             }
+        case .produce(let body):
+            return produce(body, version: version, correlationID: correlationID, on: eventLoop)
+        case .fetch(let body):
+            return fetch(body, version: version, correlationID: correlationID, on: eventLoop)
+        case .listOffsets(let body):
+            return listOffsets(body, version: version, correlationID: correlationID, on: eventLoop)
+        case .initProducerID(let body):
+            return initProducerID(body, version: version, correlationID: correlationID, on: eventLoop)
         default:
             return eventLoop.makeSucceededFuture(.close(reason: "\(header.apiKey) is not served by this listener"))
         }

@@ -158,7 +158,9 @@ public final class BrokerServer: Service, Sendable {
             KafkaListener(
                 configuration: $0,
                 limits: configuration.limits,
+                idleTimeout: .milliseconds(configuration.idleTimeoutMilliseconds),
                 router: router,
+                connections: connections,
                 statistics: statistics,
                 eventLoopGroup: eventLoopGroup,
                 logger: logger
@@ -316,7 +318,7 @@ public final class BrokerServer: Service, Sendable {
         guard !wasStopped else { return }
         logger.info("broker shutting down")
         try? await channel?.close()
-        await kafkaListener.withLockedValue { $0 }?.close()
+        await kafkaListener.withLockedValue { $0 }?.stopAccepting()
         registry?.endLongPolls()
         let groups = groupManager.withLockedValue { $0 }
         // Groups stop dispatching first; members' in-flight requests (acks) are still answered,

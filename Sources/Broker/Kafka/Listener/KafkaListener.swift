@@ -13,6 +13,8 @@ import NIOPosix
 final class KafkaListener: Sendable {
     private let configuration: KafkaListenerConfiguration
     private let limits: BrokerLimits
+    private let idleTimeout: TimeAmount
+    private let connections: ConnectionRegistry
     private let router: KafkaRouter
     private let statistics: BrokerStatistics
     private let eventLoopGroup: any EventLoopGroup
@@ -24,13 +26,17 @@ final class KafkaListener: Sendable {
     init(
         configuration: KafkaListenerConfiguration,
         limits: BrokerLimits,
+        idleTimeout: TimeAmount,
         router: RequestRouter,
+        connections: ConnectionRegistry,
         statistics: BrokerStatistics,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger
     ) {
         self.configuration = configuration
         self.limits = limits
+        self.idleTimeout = idleTimeout
+        self.connections = connections
         self.router = KafkaRouter(router: router, logger: logger)
         self.statistics = statistics
         self.eventLoopGroup = eventLoopGroup
@@ -59,19 +65,32 @@ final class KafkaListener: Sendable {
         )
     }
 
-    /// Stops accepting and closes every Kafka connection (requests in flight are not answered;
-    /// Kafka clients retry on another connection).
-    func close() async {
-        let (server, connections) = state.withLockedValue { state in
-            defer { state = (nil, [:]) }
-            return (state.server, Array(state.connections.values))
+    /// Stops accepting. The connections are the broker's (``ConnectionRegistry``): a graceful
+    /// shutdown drains them with the native ones.
+    func stopAccepting() async {
+        let server = state.withLockedValue { state in
+            defer { state.server = nil }
+            return state.server
         }
         try? await server?.close()
-        for connection in connections { try? await connection.close() }
+    }
+
+    /// Stops accepting and closes every Kafka connection at once (a broker that failed to start).
+    func close() async {
+        await stopAccepting()
+        for connection in state.withLockedValue({ Array($0.connections.values) }) { try? await connection.close() }
     }
 
     private func makeBootstrap() -> ServerBootstrap {
         let limits = self.limits
+        let handlerLimits = KafkaConnectionHandler.Limits(
+            maxFrameBytes: limits.maxFrameBytes,
+            maxInFlightRequests: max(1, limits.maxInFlightRequestsPerConnection),
+            maxInFlightBytes: max(1, limits.maxInFlightBytesPerConnection),
+            maxFetchBytes: limits.maxFetchBytes,
+            idleTimeout: idleTimeout
+        )
+        let connections = self.connections
         let router = self.router
         let statistics = self.statistics
         let logger = self.logger
@@ -103,8 +122,8 @@ final class KafkaListener: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         KafkaConnectionHandler(
                             router: router,
-                            maxFrameBytes: limits.maxFrameBytes,
-                            maxInFlightRequests: limits.maxInFlightRequestsPerConnection,
+                            registry: connections,
+                            limits: handlerLimits,
                             logger: logger
                         )
                     )

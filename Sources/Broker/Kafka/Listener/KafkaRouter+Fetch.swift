@@ -46,18 +46,57 @@ extension KafkaRouter {
                 )
             )
         }
-        return router.fetch(native, on: eventLoop).map { response in
-            let topics = response.topics.map { topic in
-                KafkaFetchResponse.Topic(
-                    name: topic.topic,
-                    partitions: topic.partitions.map(Self.partition)
+        let registry = router.registry
+        let maxFetchBytes = router.configuration.limits.maxFetchBytes
+        return router.fetch(native, on: eventLoop).flatMap { response in
+            let topics = zip(response.topics, native.topics).map { topic, query in
+                let partitions = zip(topic.partitions, query.partitions).map { data, partitionQuery in
+                    guard data.lostOffsets != nil,
+                        let partition = registry.topic(named: topic.topic)?.partition(data.partition)
+                    else { return eventLoop.makeSucceededFuture(data) }
+                    return Self.stepOverLostOffsets(
+                        data,
+                        partition: partition,
+                        maxBytes: min(Int(partitionQuery.maxBytes), maxFetchBytes)
+                    )
+                    .hop(to: eventLoop)
+                }
+                return EventLoopFuture.whenAllSucceed(partitions, on: eventLoop).map {
+                    KafkaFetchResponse.Topic(name: topic.topic, partitions: $0.map(Self.partition))
+                }
+            }
+            return EventLoopFuture.whenAllSucceed(topics, on: eventLoop).map { topics in
+                .frame(
+                    KafkaFetchResponse(topics: topics).encodeFrameSegments(
+                        version: version,
+                        correlationID: correlationID
+                    )
                 )
             }
-            return .frame(
-                KafkaFetchResponse(topics: topics).encodeFrameSegments(version: version, correlationID: correlationID)
-            )
         }.recover { error in
             .close(reason: "fetch failed: \(error)")
+        }
+    }
+
+    /// The most lost ranges one fetch steps over in one partition before answering
+    /// KAFKA_STORAGE_ERROR.
+    static let maxLostRangesSkipped = 8
+
+    /// A read that met offsets lost to damage on disk, read again from the first offset after
+    /// them: Kafka has no "offsets lost" answer, and its clients accept batches that start after
+    /// the offset they fetched (as after a gap in a compacted log), so they step over the gap.
+    /// Sluice's own clients get `offsetsLost` with the range instead and say so.
+    static func stepOverLostOffsets(
+        _ data: FetchResponse.PartitionData,
+        partition: Partition,
+        maxBytes: Int,
+        skipped: Int = 0
+    ) -> EventLoopFuture<FetchResponse.PartitionData> {
+        guard let lost = data.lostOffsets, skipped < maxLostRangesSkipped else {
+            return partition.eventLoop.makeSucceededFuture(data)
+        }
+        return partition.read(from: lost.upperBound, maxBytes: max(1, maxBytes)).flatMap { next in
+            stepOverLostOffsets(next, partition: partition, maxBytes: maxBytes, skipped: skipped + 1)
         }
     }
 

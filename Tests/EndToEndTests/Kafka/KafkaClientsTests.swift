@@ -94,6 +94,39 @@ import Testing
 
     /// brokerd as uid 65534 (its Kafka listener, auto-created topic and logs); the client runs as
     /// the test's user, whose Python installation uid 65534 may not be able to read.
+    /// What kafka-python's admin client reports.
+    struct AdminReport: Decodable {
+        var created: [[Value]]
+        var configs: [String: String]
+        var listed: Bool
+        var after_delete: Bool
+
+        enum Value: Decodable, Equatable {
+            case text(String)
+            case number(Int)
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let number = try? container.decode(Int.self) {
+                    self = .number(number)
+                } else {
+                    self = .text(try container.decode(String.self))
+                }
+            }
+        }
+    }
+
+    @Test func kafkaPythonAdminCreatesDescribesAndDeletesATopic() throws {
+        try Self.withBroker { native, kafka in
+            let report = try KafkaClients.run(["kp-admin", kafka, "admin-made", "4"], as: AdminReport.self)
+            #expect(report.created == [[.text("admin-made"), .number(0)]])
+            #expect(report.configs["retention.ms"] == "3600000")
+            #expect(report.configs["cleanup.policy"] == "delete")
+            #expect(report.listed)
+            #expect(!report.after_delete)
+        }
+    }
+
     @Test func kafkaPythonAgainstAnUnprivilegedBroker() throws {
         guard Unprivileged.isAvailable else {
             print(Unprivileged.unavailableReason)

@@ -17,6 +17,7 @@ final class KafkaRouter: Sendable {
     /// The APIs this listener serves (a subset of the codecs in `KafkaAPIVersions.supported`).
     static let servedAPIs: Set<KafkaAPIKey> = [
         .apiVersions, .metadata, .produce, .fetch, .listOffsets, .initProducerID,
+        .createTopics, .deleteTopics, .describeConfigs,
     ]
 
     /// The node id of the single broker every partition is led by in Metadata answers.
@@ -88,6 +89,16 @@ final class KafkaRouter: Sendable {
             return listOffsets(body, version: version, correlationID: correlationID, on: eventLoop)
         case .initProducerID(let body):
             return initProducerID(body, version: version, correlationID: correlationID, on: eventLoop)
+        case .createTopics(let body):
+            return createTopics(body, version: version, on: eventLoop).map {
+                .frame([$0.encodeFrame(version: version, correlationID: correlationID)])
+            }
+        case .deleteTopics(let body):
+            return deleteTopics(body, on: eventLoop).map {
+                .frame([$0.encodeFrame(version: version, correlationID: correlationID)])
+            }
+        case .describeConfigs(let body):
+            return reply(describeConfigs(body, version: version))
         default:
             return eventLoop.makeSucceededFuture(.close(reason: "\(header.apiKey) is not served by this listener"))
         }

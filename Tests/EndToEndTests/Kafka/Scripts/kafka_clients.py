@@ -11,6 +11,9 @@ Usage: kafka_clients.py COMMAND BOOTSTRAP TOPIC [ARGS...]; prints one JSON docum
   ck-produce TOPIC N           confluent-kafka idempotent producer, partitioner murmur2_random,
                                same messages as kp-produce.
   ck-consume TOPIC N           confluent-kafka consumer with assign from the beginning.
+  kp-admin TOPIC N            kafka-python KafkaAdminClient: creates TOPIC with N partitions and
+                               retention.ms 3600000, describes its configs, lists topics, deletes
+                               it; prints {"created", "configs", "listed", "after_delete"}.
 
 Messages are printed as {"partition", "offset", "key", "value", "headers": [[k, v]],
 "timestamp"}, keys and values decoded as UTF-8. Every client call is bounded by a timeout.
@@ -158,6 +161,29 @@ def ck_consume(bootstrap, topic, count):
     return messages
 
 
+def kp_admin(bootstrap, topic, partitions):
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=20_000)
+    created = admin.create_topics(
+        [NewTopic(topic, num_partitions=partitions, replication_factor=1,
+                  topic_configs={"retention.ms": "3600000"})],
+        timeout_ms=20_000,
+    )
+    created_errors = [[name, code] for name, code, *_ in created.topic_errors]
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    configs = {}
+    for response in described:
+        for _code, _message, _type, _name, entries in response.resources:
+            for entry in entries:
+                configs[entry[0]] = entry[1]
+    listed = topic in admin.list_topics()
+    admin.delete_topics([topic], timeout_ms=20_000)
+    after_delete = topic in admin.list_topics()
+    admin.close()
+    return {"created": created_errors, "configs": configs, "listed": listed, "after_delete": after_delete}
+
+
 def main():
     command, bootstrap, topic = sys.argv[1:4]
     rest = sys.argv[4:]
@@ -169,6 +195,8 @@ def main():
         result = ck_produce(bootstrap, topic, int(rest[0]))
     elif command == "ck-consume":
         result = ck_consume(bootstrap, topic, int(rest[0]))
+    elif command == "kp-admin":
+        result = kp_admin(bootstrap, topic, int(rest[0]))
     else:
         raise SystemExit(f"unknown command {command}")
     json.dump(result, sys.stdout)

@@ -13,6 +13,7 @@ public struct KafkaListenerBindError: Error, CustomStringConvertible {
         self.underlying = underlying
     }
 
+    /// The address and the reason, on one line.
     public var description: String {
         "cannot listen for Kafka clients on \(configuration.host):\(configuration.port): \(underlying)"
     }

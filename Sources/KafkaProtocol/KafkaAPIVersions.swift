@@ -39,6 +39,54 @@ public enum KafkaAPIVersions {
         Range(apiKey: .metadata, minimumVersion: 0, maximumVersion: 8),
         Range(apiKey: .apiVersions, minimumVersion: 0, maximumVersion: 3),
         Range(apiKey: .initProducerID, minimumVersion: 0, maximumVersion: 1),
+        // The group and admin codecs state their own ranges.
+        Range(
+            apiKey: .offsetCommit,
+            minimumVersion: KafkaOffsetCommitRequest.versions.lowerBound,
+            maximumVersion: KafkaOffsetCommitRequest.versions.upperBound
+        ),
+        // The codec has 6-7 too (flexible); the clients tested use 5 when it is the maximum.
+        Range(apiKey: .offsetFetch, minimumVersion: 0, maximumVersion: 5),
+        Range(
+            apiKey: .findCoordinator,
+            minimumVersion: KafkaFindCoordinatorRequest.versions.lowerBound,
+            maximumVersion: KafkaFindCoordinatorRequest.versions.upperBound
+        ),
+        Range(
+            apiKey: .joinGroup,
+            minimumVersion: KafkaJoinGroupRequest.versions.lowerBound,
+            maximumVersion: KafkaJoinGroupRequest.versions.upperBound
+        ),
+        Range(
+            apiKey: .heartbeat,
+            minimumVersion: KafkaHeartbeatRequest.versions.lowerBound,
+            maximumVersion: KafkaHeartbeatRequest.versions.upperBound
+        ),
+        Range(
+            apiKey: .leaveGroup,
+            minimumVersion: KafkaLeaveGroupRequest.versions.lowerBound,
+            maximumVersion: KafkaLeaveGroupRequest.versions.upperBound
+        ),
+        Range(
+            apiKey: .syncGroup,
+            minimumVersion: KafkaSyncGroupRequest.versions.lowerBound,
+            maximumVersion: KafkaSyncGroupRequest.versions.upperBound
+        ),
+        Range(
+            apiKey: .createTopics,
+            minimumVersion: KafkaCreateTopicsRequest.versions.lowerBound,
+            maximumVersion: KafkaCreateTopicsRequest.versions.upperBound
+        ),
+        Range(
+            apiKey: .deleteTopics,
+            minimumVersion: KafkaDeleteTopicsRequest.versions.lowerBound,
+            maximumVersion: KafkaDeleteTopicsRequest.versions.upperBound
+        ),
+        Range(
+            apiKey: .describeConfigs,
+            minimumVersion: KafkaDescribeConfigsRequest.versions.lowerBound,
+            maximumVersion: KafkaDescribeConfigsRequest.versions.upperBound
+        ),
     ]
 
     /// The supported range of `apiKey`, or nil if the API is not served.

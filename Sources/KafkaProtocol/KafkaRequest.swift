@@ -30,12 +30,56 @@ public struct KafkaRequest: Hashable, Sendable {
         case listOffsets(KafkaListOffsetsRequest)
         /// InitProducerId (22).
         case initProducerID(KafkaInitProducerIDRequest)
+        /// OffsetCommit (8).
+        case offsetCommit(KafkaOffsetCommitRequest)
+        /// OffsetFetch (9).
+        case offsetFetch(KafkaOffsetFetchRequest)
+        /// FindCoordinator (10).
+        case findCoordinator(KafkaFindCoordinatorRequest)
+        /// JoinGroup (11).
+        case joinGroup(KafkaJoinGroupRequest)
+        /// Heartbeat (12).
+        case heartbeat(KafkaHeartbeatRequest)
+        /// LeaveGroup (13).
+        case leaveGroup(KafkaLeaveGroupRequest)
+        /// SyncGroup (14).
+        case syncGroup(KafkaSyncGroupRequest)
+        /// CreateTopics (19).
+        case createTopics(KafkaCreateTopicsRequest)
+        /// DeleteTopics (20).
+        case deleteTopics(KafkaDeleteTopicsRequest)
+        /// DescribeConfigs (32).
+        case describeConfigs(KafkaDescribeConfigsRequest)
         /// The API key is not served (unknown, or known but without a codec here). The body was
         /// not read.
         case unsupportedAPI
         /// The API is served, but not at the header's version; the associated value is the
         /// served range. The body was not read.
         case unsupportedVersion(KafkaAPIVersions.Range)
+    }
+
+    /// The typed body, or nil for an unsupported API or version: for code that treats every API
+    /// alike (re-encoding in tests and fuzzers, logging).
+    public var message: (any KafkaRequestBody)? {
+        switch body {
+        case .apiVersions(let body): body
+        case .metadata(let body): body
+        case .produce(let body): body
+        case .fetch(let body): body
+        case .listOffsets(let body): body
+        case .initProducerID(let body): body
+        case .offsetCommit(let body): body
+        case .offsetFetch(let body): body
+        case .findCoordinator(let body): body
+        case .joinGroup(let body): body
+        case .heartbeat(let body): body
+        case .leaveGroup(let body): body
+        case .syncGroup(let body): body
+        case .createTopics(let body): body
+        case .deleteTopics(let body): body
+        case .describeConfigs(let body): body
+        case .unsupportedAPI, .unsupportedVersion: nil
+        }
     }
 
     /// The request header (for an unsupported API or version, read as header v1: the client id
@@ -100,6 +144,16 @@ public struct KafkaRequest: Hashable, Sendable {
         case .fetch: return .fetch(try KafkaFetchRequest(from: &reader, version: version))
         case .listOffsets: return .listOffsets(try KafkaListOffsetsRequest(from: &reader, version: version))
         case .initProducerID: return .initProducerID(try KafkaInitProducerIDRequest(from: &reader, version: version))
+        case .offsetCommit: return .offsetCommit(try KafkaOffsetCommitRequest(from: &reader, version: version))
+        case .offsetFetch: return .offsetFetch(try KafkaOffsetFetchRequest(from: &reader, version: version))
+        case .findCoordinator: return .findCoordinator(try KafkaFindCoordinatorRequest(from: &reader, version: version))
+        case .joinGroup: return .joinGroup(try KafkaJoinGroupRequest(from: &reader, version: version))
+        case .heartbeat: return .heartbeat(try KafkaHeartbeatRequest(from: &reader, version: version))
+        case .leaveGroup: return .leaveGroup(try KafkaLeaveGroupRequest(from: &reader, version: version))
+        case .syncGroup: return .syncGroup(try KafkaSyncGroupRequest(from: &reader, version: version))
+        case .createTopics: return .createTopics(try KafkaCreateTopicsRequest(from: &reader, version: version))
+        case .deleteTopics: return .deleteTopics(try KafkaDeleteTopicsRequest(from: &reader, version: version))
+        case .describeConfigs: return .describeConfigs(try KafkaDescribeConfigsRequest(from: &reader, version: version))
         default:
             // KafkaAPIVersions.supported lists an API without a case here: a bug in this module.
             preconditionFailure("\(header.apiKey) is listed as supported but has no decoder")

@@ -61,46 +61,11 @@ struct SeededGenerator: RandomNumberGenerator {
             return false
         }
         let version = request.header.apiVersion
-        let reencoded: ByteBuffer? =
-            switch request.body {
-            case .apiVersions(let body):
-                body.encodeFrame(
-                    version: version,
-                    correlationID: request.header.correlationID,
-                    clientID: request.header.clientID
-                )
-            case .metadata(let body):
-                body.encodeFrame(
-                    version: version,
-                    correlationID: request.header.correlationID,
-                    clientID: request.header.clientID
-                )
-            case .produce(let body):
-                body.encodeFrame(
-                    version: version,
-                    correlationID: request.header.correlationID,
-                    clientID: request.header.clientID
-                )
-            case .fetch(let body):
-                body.encodeFrame(
-                    version: version,
-                    correlationID: request.header.correlationID,
-                    clientID: request.header.clientID
-                )
-            case .listOffsets(let body):
-                body.encodeFrame(
-                    version: version,
-                    correlationID: request.header.correlationID,
-                    clientID: request.header.clientID
-                )
-            case .initProducerID(let body):
-                body.encodeFrame(
-                    version: version,
-                    correlationID: request.header.correlationID,
-                    clientID: request.header.clientID
-                )
-            case .unsupportedAPI, .unsupportedVersion: nil
-            }
+        let reencoded = request.message?.encodeFrame(
+            version: version,
+            correlationID: request.header.correlationID,
+            clientID: request.header.clientID
+        )
         if var reencoded {
             reencoded.moveReaderIndex(forwardBy: 4)
             do {

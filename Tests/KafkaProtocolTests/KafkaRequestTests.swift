@@ -16,9 +16,9 @@ import Testing
     }
 
     @Test func knownAPIWithoutCodecIsUnsupported() throws {
-        // JoinGroup is a known key, not (yet) served by this module.
+        // DescribeGroups is a known key, not (yet) served by this module.
         var frame = ByteBuffer()
-        KafkaRequestHeader(apiKey: .joinGroup, apiVersion: 5, correlationID: 2, clientID: nil)
+        KafkaRequestHeader(apiKey: .describeGroups, apiVersion: 4, correlationID: 2, clientID: nil)
             .encode(into: &frame, headerVersion: 1)
         #expect(try KafkaRequest.decode(frame: frame).body == .unsupportedAPI)
     }

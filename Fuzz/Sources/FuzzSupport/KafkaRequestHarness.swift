@@ -37,6 +37,16 @@ public enum KafkaRequestHarness {
         case .fetch(let body): checkRequestRoundTrip(request, body, version: version)
         case .listOffsets(let body): checkRequestRoundTrip(request, body, version: version)
         case .initProducerID(let body): checkRequestRoundTrip(request, body, version: version)
+        case .offsetCommit(let body): checkRequestRoundTrip(request, body, version: version)
+        case .offsetFetch(let body): checkRequestRoundTrip(request, body, version: version)
+        case .findCoordinator(let body): checkRequestRoundTrip(request, body, version: version)
+        case .joinGroup(let body): checkRequestRoundTrip(request, body, version: version)
+        case .heartbeat(let body): checkRequestRoundTrip(request, body, version: version)
+        case .leaveGroup(let body): checkRequestRoundTrip(request, body, version: version)
+        case .syncGroup(let body): checkRequestRoundTrip(request, body, version: version)
+        case .createTopics(let body): checkRequestRoundTrip(request, body, version: version)
+        case .deleteTopics(let body): checkRequestRoundTrip(request, body, version: version)
+        case .describeConfigs(let body): checkRequestRoundTrip(request, body, version: version)
         case .unsupportedAPI:
             precondition(KafkaAPIVersions.range(for: request.header.apiKey) == nil, "a served API came out unsupported")
         case .unsupportedVersion(let range):
@@ -79,6 +89,16 @@ public enum KafkaRequestHarness {
         case .fetch: checkResponseRoundTrip(KafkaFetchResponse.self, body, version: version)
         case .listOffsets: checkResponseRoundTrip(KafkaListOffsetsResponse.self, body, version: version)
         case .initProducerID: checkResponseRoundTrip(KafkaInitProducerIDResponse.self, body, version: version)
+        case .offsetCommit: checkResponseRoundTrip(KafkaOffsetCommitResponse.self, body, version: version)
+        case .offsetFetch: checkResponseRoundTrip(KafkaOffsetFetchResponse.self, body, version: version)
+        case .findCoordinator: checkResponseRoundTrip(KafkaFindCoordinatorResponse.self, body, version: version)
+        case .joinGroup: checkResponseRoundTrip(KafkaJoinGroupResponse.self, body, version: version)
+        case .heartbeat: checkResponseRoundTrip(KafkaHeartbeatResponse.self, body, version: version)
+        case .leaveGroup: checkResponseRoundTrip(KafkaLeaveGroupResponse.self, body, version: version)
+        case .syncGroup: checkResponseRoundTrip(KafkaSyncGroupResponse.self, body, version: version)
+        case .createTopics: checkResponseRoundTrip(KafkaCreateTopicsResponse.self, body, version: version)
+        case .deleteTopics: checkResponseRoundTrip(KafkaDeleteTopicsResponse.self, body, version: version)
+        case .describeConfigs: checkResponseRoundTrip(KafkaDescribeConfigsResponse.self, body, version: version)
         default: preconditionFailure("\(apiKey) is served but has no response decoder in the harness")
         }
     }

@@ -74,11 +74,22 @@ struct FireTarget: Hashable, Sendable {
 /// queue to a batch and to its `fired` record: a copy costs one retain.
 struct ReadyFire: Sendable {
     var entry: DueEntry
+    /// About how many bytes the message takes in a batch (``Scheduler/approximateBytes(_:)``).
+    let approximateBytes: Int
+    /// The topic's incarnation when the schedule was taken.
+    let topicIncarnation: UInt64
     private let message: Message
 
     init(entry: DueEntry, scheduled: ScheduleRecord.Scheduled) {
         self.entry = entry
+        self.approximateBytes = Scheduler.approximateBytes(scheduled)
+        self.topicIncarnation = scheduled.topicIncarnation
         self.message = Message(scheduled)
+    }
+
+    /// Whether it was taken for an earlier topic of the same name (deleted since).
+    func predates(_ topic: Topic) -> Bool {
+        topicIncarnation != (topic.settings.incarnation ?? 0)
     }
 
     var scheduled: ScheduleRecord.Scheduled { message.scheduled }

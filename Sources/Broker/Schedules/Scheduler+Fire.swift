@@ -27,7 +27,7 @@ extension Scheduler {
         var queue = queued.removeValue(forKey: target) ?? []
         defer { if !queue.isEmpty { queued[target] = queue } }
         while entries.count < settings.fireBatchSize,
-            let size = queue.first.map({ Self.approximateBytes($0.scheduled) })
+            let size = queue.first?.approximateBytes
         {
             if !entries.isEmpty && bytes + size > maxBytes { break }
             let next = queue.removeFirst()
@@ -38,10 +38,10 @@ extension Scheduler {
             bytes += size
         }
         let topic = registry.topic(named: target.topic)
-        if let topic, entries.contains(where: { $0.scheduled.predates(topic) }) {
+        if let topic, entries.contains(where: { $0.predates(topic) }) {
             // Taken for a topic deleted since (this one has its name): dropped, not delivered to it.
-            let stale = entries.filter { $0.scheduled.predates(topic) }
-            entries.removeAll { $0.scheduled.predates(topic) }
+            let stale = entries.filter { $0.predates(topic) }
+            entries.removeAll { $0.predates(topic) }
             logger.warning(
                 "schedules dropped: their topic was deleted and created again since they were taken",
                 metadata: ["topic": "\(target.topic)", "count": "\(stale.count)"]
@@ -120,12 +120,14 @@ extension Scheduler {
         func header(_ key: String, _ value: String) -> RecordHeader {
             RecordHeader(key: key, value: ByteBuffer(string: value))
         }
-        var headers = fire.scheduled.headers
-        headers.append(header(ScheduleHeader.id, fire.scheduled.scheduleID))
-        headers.append(header(ScheduleHeader.due, "\(fire.scheduled.due)"))
-        headers.append(header(ScheduleHeader.produced, "\(fire.scheduled.producedAt)"))
+        let scheduled = fire.scheduled
+        var headers = scheduled.headers
+        headers.reserveCapacity(headers.count + 4)
+        headers.append(header(ScheduleHeader.id, scheduled.scheduleID))
+        headers.append(header(ScheduleHeader.due, "\(scheduled.due)"))
+        headers.append(header(ScheduleHeader.produced, "\(scheduled.producedAt)"))
         headers.append(header(ScheduleHeader.seq, "\(fire.entry.seq)"))
-        return Record(key: fire.scheduled.key, value: fire.scheduled.value, headers: headers, timestamp: now)
+        return Record(key: scheduled.key, value: scheduled.value, headers: headers, timestamp: now)
     }
 
     static func approximateBytes(_ scheduled: ScheduleRecord.Scheduled) -> Int {

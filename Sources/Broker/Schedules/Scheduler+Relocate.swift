@@ -25,7 +25,9 @@ extension Scheduler {
     /// most ``ScheduleSettings/relocateLiveRatio`` of the records. Moving them frees all these
     /// segments; segments without pending schedules are not even read.
     func relocateIfWorthIt(flushedOffset: Int64) {
-        guard relocation == nil, !isClosed, settings.relocateLiveRatio > 0 else { return }
+        // Not while schedules fire: what keeps the segments then is mostly about to fire anyway,
+        // and the pass would compete with the drain for the loop.
+        guard relocation == nil, !isClosed, settings.relocateLiveRatio > 0, !isFiring else { return }
         let bases = log.segmentBaseOffsets
         var pinned: [Range<Int64>] = []
         var records: Int64 = 0
@@ -57,7 +59,8 @@ extension Scheduler {
             relocation = nil
             return
         }
-        guard !isSettling else {
+        guard !isSettling, !isFiring else {
+            // Paused while a start-up settles or schedules fire; the pass resumes after.
             loop.scheduleTask(in: .milliseconds(100)) { self.relocateStep() }
             return
         }
@@ -71,8 +74,11 @@ extension Scheduler {
                     ? try log.read(from: pass.next, maxBytes: Self.relocationReadBytes) : nil
                 for batch in result?.batches ?? [] where batch.lastOffset >= pass.next {
                     for record in try batch.records() where segment.contains(record.offset) {
+                        // Due below the loaded horizon: fired, dead, or firing within the window
+                        // anyway; not worth a lookup, let alone a move.
                         guard record.offset >= pass.next, let value = record.value,
                             case .scheduled(var scheduled) = try ScheduleRecord(decoding: value),
+                            DueKey(due: scheduled.due, seq: record.offset) >= loadedKey,
                             try isIdlePending(seq: record.offset, idHash: scheduled.idHash)
                         else { continue }
                         scheduled.replaced = DueKey(due: scheduled.due, seq: record.offset)
@@ -120,6 +126,9 @@ extension Scheduler {
             self.pumpSoon()
         }
     }
+
+    /// Schedules are being fired or wait for their partitions.
+    private var isFiring: Bool { !busy.isEmpty || queuedCount > 0 }
 
     /// Whether the schedule whose `scheduled` record is at `seq` is pending and not being fired.
     private func isIdlePending(seq: Int64, idHash: UInt64) throws -> Bool {

@@ -75,10 +75,9 @@ extension Scheduler {
         let now = clock()
         do {
             try fillWindowIfNeeded(now: now)
-            let maxQueued = 2 * settings.fireBatchSize * settings.fireBatchesInFlight
             // At most 4,096 per turn of the loop, so that the loop's connections are served between.
             var taken = 0
-            while queuedCount < maxQueued, let first = window.min, first.due <= now {
+            while !queuesAreFull, let first = window.min, first.due <= now {
                 taken += 1
                 if taken > Self.entriesPerPump {
                     pumpSoon()
@@ -102,10 +101,15 @@ extension Scheduler {
         } catch {
             logger.error("the scheduler could not read its schedules", metadata: ["error": "\(error)"])
         }
-        if !flushRequested { startBatches(now: now) }
+        // A flush waits for the batches in flight; once it has started, batches go on.
         if flushRequested && busy.isEmpty { startFlush() }
+        if !flushRequested { startBatches(now: now) }
         armTimer(now: now)
     }
+
+    /// Due schedules taken and waiting for their partitions are at their bound: the next are
+    /// taken when a fire batch ends (which pumps), not by the timer.
+    var queuesAreFull: Bool { queuedCount >= 2 * settings.fireBatchSize * settings.fireBatchesInFlight }
 
     /// The deadline of wall-clock time `due` on the loop's monotonic clock.
     func wallDeadline(_ due: Int64) -> NIODeadline {
@@ -117,7 +121,10 @@ extension Scheduler {
     /// or the next window load; at most a second away (so that a wall-clock jump is noticed).
     func armTimer(now: Int64) {
         var wake = now + 1_000
-        if let first = window.min { wake = min(wake, first.due) }
+        // A due entry the pump could not take yet needs no timer: a pump is already coming
+        // (more than one pump's worth was due), or a fire batch ends and pumps (the queues are
+        // full). Arming one at `now` would spin the loop through timers until then.
+        if let first = window.min, !pumpScheduled, !queuesAreFull { wake = min(wake, first.due) }
         for (target, retry) in retry where queued[target] != nil { wake = min(wake, retry.at) }
         let load = loadedKey.due.subtractingReportingOverflow(settings.windowMilliseconds / 2)
         if window.count < settings.windowEntries / 2, !load.overflow, load.partialValue > now {

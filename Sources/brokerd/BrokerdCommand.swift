@@ -285,6 +285,10 @@ struct StartedBroker: Service {
     func run() async throws {
         do {
             try await broker.start()
+        } catch let error as KafkaListenerBindError {
+            try? await broker.shutdown()
+            let kafka = error.configuration
+            throw StartupFailure(listening: "\(kafka.host):\(kafka.port)", option: "--kafka-listen", error.underlying)
         } catch {
             try? await broker.shutdown()
             throw StartupFailure(starting: address, error)

@@ -47,11 +47,17 @@ final class KafkaListener: Sendable {
     var localPort: Int? { state.withLockedValue { $0.server?.localAddress?.port } }
 
     /// Binds the socket without accepting yet (``startAccepting()`` does, once topics are loaded).
+    /// - Throws: ``KafkaListenerBindError``.
     func bind() async throws {
-        let channel = try await makeBootstrap()
-            .serverChannelOption(ChannelOptions.autoRead, value: false)
-            .bind(host: configuration.host, port: configuration.port)
-            .get()
+        let channel: any Channel
+        do {
+            channel = try await makeBootstrap()
+                .serverChannelOption(ChannelOptions.autoRead, value: false)
+                .bind(host: configuration.host, port: configuration.port)
+                .get()
+        } catch {
+            throw KafkaListenerBindError(configuration: configuration, underlying: error)
+        }
         state.withLockedValue { $0.server = channel }
     }
 

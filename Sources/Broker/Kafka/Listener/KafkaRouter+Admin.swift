@@ -44,7 +44,8 @@ extension KafkaRouter {
         var counts: [String: Int] = [:]
         for topic in request.topics { counts[topic.name, default: 0] += 1 }
         let results = request.topics.map { topic -> EventLoopFuture<KafkaCreateTopicsResponse.Topic> in
-            func answer(_ code: KafkaErrorCode, _ message: String?) -> EventLoopFuture<KafkaCreateTopicsResponse.Topic> {
+            func answer(_ code: KafkaErrorCode, _ message: String?) -> EventLoopFuture<KafkaCreateTopicsResponse.Topic>
+            {
                 eventLoop.makeSucceededFuture(.init(name: topic.name, errorCode: code, errorMessage: message))
             }
             if counts[topic.name, default: 0] > 1 {
@@ -195,7 +196,11 @@ extension KafkaRouter {
         return KafkaDescribeConfigsResponse(results: results)
     }
 
-    private static func config(_ name: String, _ value: String, readOnly: Bool = false) -> KafkaDescribeConfigsResponse.Config {
+    private static func config(
+        _ name: String,
+        _ value: String,
+        readOnly: Bool = false
+    ) -> KafkaDescribeConfigsResponse.Config {
         KafkaDescribeConfigsResponse.Config(
             name: name,
             value: value,

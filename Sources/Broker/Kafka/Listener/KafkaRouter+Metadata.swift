@@ -18,9 +18,12 @@ extension KafkaRouter {
         let registry = router.registry
         let names = request.topics ?? registry.allTopics().map(\.name)
         let autoCreate = request.allowAutoTopicCreation && router.configuration.autoCreateTopics
+        let topicOperations = request.includeTopicAuthorizedOperations ? Self.topicOperations : Int32.min
         let topics = names.map { name -> EventLoopFuture<KafkaMetadataResponse.Topic> in
             if let topic = registry.topic(named: name) {
-                return eventLoop.makeSucceededFuture(Self.describe(name: name, partitionCount: topic.partitionCount))
+                return eventLoop.makeSucceededFuture(
+                    Self.describe(name: name, partitionCount: topic.partitionCount, operations: topicOperations)
+                )
             }
             guard autoCreate else {
                 return eventLoop.makeSucceededFuture(
@@ -28,7 +31,7 @@ extension KafkaRouter {
                 )
             }
             return router.resolveTopic(name, on: eventLoop).map { topic in
-                Self.describe(name: name, partitionCount: topic.partitionCount)
+                Self.describe(name: name, partitionCount: topic.partitionCount, operations: topicOperations)
             }.recover { error in
                 let code = KafkaErrorMapping.kafkaCode(for: BrokerError(error).code)
                 return .init(errorCode: code, name: name, partitions: [])
@@ -39,13 +42,27 @@ extension KafkaRouter {
                 brokers: [.init(nodeID: Self.nodeID, host: address.host, port: address.port)],
                 clusterID: Self.clusterID,
                 controllerID: Self.nodeID,
-                topics: topics
+                topics: topics,
+                clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
+                    ? Self.clusterOperations : Int32.min
             )
         }
     }
 
+    /// The operations a client may perform (Metadata v8 asks for them): Sluice has no access
+    /// control yet, so every operation Kafka defines for the resource. Bits are Kafka's
+    /// `AclOperation` codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
+    /// CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12. Int32.min
+    /// ("omitted") when asked would be read by kafka-python as operation 31 and fail its client.
+    static let topicOperations: Int32 = [3, 4, 5, 6, 7, 8, 10, 11].reduce(0) { $0 | (1 << $1) }
+    static let clusterOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | (1 << $1) }
+
     /// A topic led entirely by this broker: one replica, in sync, leader epoch 0.
-    static func describe(name: String, partitionCount: Int32) -> KafkaMetadataResponse.Topic {
+    static func describe(
+        name: String,
+        partitionCount: Int32,
+        operations: Int32 = Int32.min
+    ) -> KafkaMetadataResponse.Topic {
         KafkaMetadataResponse.Topic(
             name: name,
             partitions: (0..<max(0, partitionCount)).map { index in
@@ -56,7 +73,8 @@ extension KafkaRouter {
                     replicaNodes: [nodeID],
                     isrNodes: [nodeID]
                 )
-            }
+            },
+            topicAuthorizedOperations: operations
         )
     }
 }

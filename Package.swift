@@ -173,6 +173,7 @@ let package = Package(
                 "Broker",
                 "BrokerClient",
                 "BrokerProtocol",
+                "KafkaProtocol",
                 "LogStore",
                 "LogStoreTesting",
                 "RecordCodec",
@@ -209,7 +210,8 @@ let package = Package(
             dependencies: [
                 "LogStore", "RecordCodec", "BrokerClient", "BrokerProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["Kafka/Scripts"]  // kafka_clients.py, the real Kafka clients the Kafka tests run
         ),
     ]
 )

@@ -36,6 +36,9 @@ public struct BrokerConfiguration: Sendable {
     /// idempotent-producer state and message-id window, so that a retry crossing a restart is still
     /// recognised. Default 64 MiB.
     public var stateRecoveryBytes: Int64 = 64 << 20
+    /// The Kafka wire-protocol listener (docs/KAFKA.md), beside the native one; `nil` (the
+    /// default) serves no Kafka clients.
+    public var kafkaListener: KafkaListenerConfiguration? = nil
     /// The named limits.
     public var limits = BrokerLimits()
     /// Delayed delivery: the scheduler's limits and sizes (docs/SCHEDULES.md).

@@ -25,6 +25,12 @@ struct BrokerdCommand: AsyncParsableCommand {
     @Option(help: "Address for clients, HOST:PORT.")
     var listen = "127.0.0.1:7420"
 
+    @Option(
+        help:
+            "Also serve Kafka clients (kafka-python, librdkafka, kcat) at HOST:PORT, e.g. 127.0.0.1:9092. Off unless given."
+    )
+    var kafkaListen: String?
+
     @Option(help: "Directory for topics and their logs.")
     var dataDir = "./data"
 
@@ -138,6 +144,7 @@ struct BrokerdCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
         _ = try duplicateWindowMilliseconds()
+        if let kafkaListen { _ = try HostAndPort(kafkaListen, option: "--kafka-listen") }
         guard ScheduleSettings.maxPendingSchedulesRange.contains(maxPendingSchedules) else {
             throw ValidationError(
                 "--max-pending-schedules must be from \(ScheduleSettings.maxPendingSchedulesRange.lowerBound) to "
@@ -204,6 +211,10 @@ struct BrokerdCommand: AsyncParsableCommand {
         let address = try HostAndPort(listen, option: "--listen")
         var configuration = BrokerConfiguration(dataDirectory: dataDir, host: address.host, port: address.port)
         configuration.autoCreateTopics = autoCreateTopics
+        if let kafkaListen {
+            let kafka = try HostAndPort(kafkaListen, option: "--kafka-listen")
+            configuration.kafkaListener = KafkaListenerConfiguration(host: kafka.host, port: kafka.port)
+        }
         configuration.flushIntervalMilliseconds = flushIntervalMs
         configuration.limits.maxFrameBytes = maxFrameBytes
         configuration.limits.maxBatchBytes = maxMessageBytes
@@ -274,6 +285,10 @@ struct StartedBroker: Service {
     func run() async throws {
         do {
             try await broker.start()
+        } catch let error as KafkaListenerBindError {
+            try? await broker.shutdown()
+            let kafka = error.configuration
+            throw StartupFailure(listening: "\(kafka.host):\(kafka.port)", option: "--kafka-listen", error.underlying)
         } catch {
             try? await broker.shutdown()
             throw StartupFailure(starting: address, error)

@@ -53,6 +53,14 @@ public final class BrokerServer: Service, Sendable {
         state.withLockedValue { $0.channel?.localAddress?.port }
     }
 
+    /// The port the Kafka listener listens on, once started with ``BrokerConfiguration/kafkaListener``.
+    public var kafkaLocalPort: Int? {
+        kafkaListener.withLockedValue { $0 }?.localPort
+    }
+
+    /// The Kafka wire-protocol listener, when configured.
+    private let kafkaListener = NIOLockedValueBox<KafkaListener?>(nil)
+
     /// The consumer groups, once started (tests reach them through it).
     var groups: GroupManager? { groupManager.withLockedValue { $0 } }
     /// The scheduler, if it is open (tests).
@@ -146,6 +154,26 @@ public final class BrokerServer: Service, Sendable {
             try? await threadPool.shutdownGracefully()
             throw error
         }
+        let kafka = configuration.kafkaListener.map {
+            KafkaListener(
+                configuration: $0,
+                limits: configuration.limits,
+                idleTimeout: .milliseconds(configuration.idleTimeoutMilliseconds),
+                router: router,
+                connections: connections,
+                statistics: statistics,
+                eventLoopGroup: eventLoopGroup,
+                logger: logger
+            )
+        }
+        do {
+            try await kafka?.bind()
+        } catch {
+            await kafka?.close()
+            try? await channel.close()
+            try? await threadPool.shutdownGracefully()
+            throw error
+        }
         let groups: GroupManager
         let schedules = makeSchedulerHost(registry: registry, producerIDs: producerIDs)
         do {
@@ -156,6 +184,7 @@ public final class BrokerServer: Service, Sendable {
             }
         } catch {
             await schedules.current?.close()
+            await kafka?.close()
             try? await channel.close()
             await registry.closeAll()
             try? await threadPool.shutdownGracefully()
@@ -167,7 +196,9 @@ public final class BrokerServer: Service, Sendable {
         state.withLockedValue { $0 = (channel, registry, false) }
         groupManager.withLockedValue { $0 = groups }
         schedulerHost.withLockedValue { $0 = schedules }
+        kafkaListener.withLockedValue { $0 = kafka }
         try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+        try await kafka?.startAccepting()
         logger.info(
             "broker listening",
             metadata: [
@@ -287,6 +318,7 @@ public final class BrokerServer: Service, Sendable {
         guard !wasStopped else { return }
         logger.info("broker shutting down")
         try? await channel?.close()
+        await kafkaListener.withLockedValue { $0 }?.stopAccepting()
         registry?.endLongPolls()
         let groups = groupManager.withLockedValue { $0 }
         // Groups stop dispatching first; members' in-flight requests (acks) are still answered,

@@ -1,0 +1,14 @@
+/// Where the Kafka wire-protocol listener binds (``BrokerConfiguration/kafkaListener``;
+/// `brokerd --kafka-listen HOST:PORT`). Without one, the broker does not speak Kafka's protocol.
+public struct KafkaListenerConfiguration: Sendable, Hashable {
+    /// The address to listen on, for example `127.0.0.1`.
+    public var host: String
+    /// The port; `0` picks an ephemeral port (tests). Kafka's usual port is 9092.
+    public var port: Int
+
+    /// Creates a listener address.
+    public init(host: String = "127.0.0.1", port: Int = 9092) {
+        self.host = host
+        self.port = port
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+/// Unmodified Kafka clients against `brokerd --kafka-listen`: kafka-python 2.x and
+/// confluent-kafka 2.x (librdkafka) produce and consume, and what they write is what Sluice's own
+/// tools read, and the other way round. Needs python3 with both packages (.ci/run installs them).
+@Suite(.serialized) struct KafkaClientsTests {
+    static func withBroker(_ body: (_ native: String, _ kafka: String) throws -> Void) throws {
+        let directory = try TemporaryDirectory()
+        let broker = try BrokerdProcess(
+            dataDirectory: directory.path + "/data",
+            extraArguments: ["--kafka-listen", "127.0.0.1:0"]
+        )
+        try body(broker.address, try KafkaClients.kafkaAddress(of: broker))
+        #expect(try broker.stop() == 0)
+    }
+
+    @Test(arguments: ["0", "1", "all"])
+    func kafkaPythonProducesAndSluiceReadsTheSameRecords(acks: String) throws {
+        try Self.withBroker { native, kafka in
+            let topic = "kp-acks-\(acks)"
+            try KafkaClients.createTopic(topic, partitions: 3, broker: native)
+            let deliveries = try KafkaClients.run(
+                ["kp-produce", kafka, topic, acks, "8"],
+                as: [KafkaClients.Delivery].self
+            )
+            #expect(deliveries.count == 8)
+            for (i, delivery) in deliveries.enumerated() {
+                // kafka-python's default partitioner is murmur2, as Sluice's.
+                #expect(delivery.partition == KafkaClients.murmur2Partition(i, partitionCount: 3))
+                #expect(acks == "0" ? delivery.offset == -1 : delivery.offset >= 0)
+            }
+            let read = try KafkaClients.sluiceMessages(broker: native, topic: topic, count: 8)
+            let expected = deliveries.enumerated().map { i, delivery in
+                KafkaClients.sent(i, partition: delivery.partition, offset: delivery.offset)
+            }
+            if acks == "0" {
+                // No offsets come back with acks 0: compare everything else.
+                let withoutOffsets = { (m: KafkaClients.Message) in
+                    [m.key, m.value, "\(m.partition)", "\(m.timestamp)"]
+                }
+                #expect(Set(read.map(withoutOffsets)) == Set(expected.map(withoutOffsets)))
+                #expect(read.allSatisfy { $0.headers.count == 1 })
+            } else {
+                let sorted = expected.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+                #expect(read == sorted)
+            }
+        }
+    }
+
+    @Test func sluiceKeysLandOnKafkaPythonsPartitionsAndKafkaPythonReadsSluicesRecords() throws {
+        try Self.withBroker { native, kafka in
+            try KafkaClients.createTopic("mixed", partitions: 4, broker: native)
+            // Sluice's producer, keyed: the same partition kafka-python's murmur2 picks.
+            for i in 0..<6 {
+                let run = try runTool(
+                    "producer",
+                    ["--broker", native, "--topic", "mixed", "--key", "key-\(i)", "--header", "h=\(i)", "value-\(i)"]
+                )
+                #expect(run.status == 0, "\(run.standardError)")
+                let partition = KafkaClients.murmur2Partition(i, partitionCount: 4)
+                #expect(run.standardOutput.hasPrefix("mixed/\(partition)@"), "\(run.standardOutput)")
+            }
+            let byKafkaPython = try KafkaClients.run(
+                ["kp-consume", kafka, "mixed", "6"],
+                as: [KafkaClients.Message].self
+            )
+            let bySluice = try KafkaClients.sluiceMessages(broker: native, topic: "mixed", count: 6)
+            let sortedKafka = byKafkaPython.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+            // Key, value, headers, timestamp, partition and offset: the same record both ways.
+            #expect(sortedKafka == bySluice)
+            #expect(Set(bySluice.compactMap(\.value)) == Set((0..<6).map { "value-\($0)" }))
+        }
+    }
+
+    @Test func confluentKafkaProducesIdempotentlyWithMurmur2AndConsumesWithAssign() throws {
+        try Self.withBroker { native, kafka in
+            try KafkaClients.createTopic("ck", partitions: 3, broker: native)
+            let deliveries = try KafkaClients.run(["ck-produce", kafka, "ck", "10"], as: [KafkaClients.Delivery].self)
+            #expect(deliveries.count == 10)
+            for (i, delivery) in deliveries.enumerated() {
+                #expect(delivery.error == nil)
+                #expect(delivery.partition == KafkaClients.murmur2Partition(i, partitionCount: 3))
+            }
+            let expected = deliveries.enumerated().map { i, delivery in
+                KafkaClients.sent(i, partition: delivery.partition, offset: delivery.offset)
+            }.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+            let bySluice = try KafkaClients.sluiceMessages(broker: native, topic: "ck", count: 10)
+            #expect(bySluice == expected)
+            let byConfluent = try KafkaClients.run(["ck-consume", kafka, "ck", "10"], as: [KafkaClients.Message].self)
+            #expect(byConfluent.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) } == expected)
+        }
+    }
+
+    /// brokerd as uid 65534 (its Kafka listener, auto-created topic and logs); the client runs as
+    /// the test's user, whose Python installation uid 65534 may not be able to read.
+    /// What kafka-python's admin client reports.
+    struct AdminReport: Decodable {
+        var created: [[Value]]
+        var configs: [String: String]
+        var listed: Bool
+        var after_delete: Bool
+
+        enum Value: Decodable, Equatable {
+            case text(String)
+            case number(Int)
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let number = try? container.decode(Int.self) {
+                    self = .number(number)
+                } else {
+                    self = .text(try container.decode(String.self))
+                }
+            }
+        }
+    }
+
+    @Test func kafkaPythonAdminCreatesDescribesAndDeletesATopic() throws {
+        try Self.withBroker { native, kafka in
+            let report = try KafkaClients.run(["kp-admin", kafka, "admin-made", "4"], as: AdminReport.self)
+            #expect(report.created == [[.text("admin-made"), .number(0)]])
+            #expect(report.configs["retention.ms"] == "3600000")
+            #expect(report.configs["cleanup.policy"] == "delete")
+            #expect(report.listed)
+            #expect(!report.after_delete)
+        }
+    }
+
+    @Test func kafkaPythonAgainstAnUnprivilegedBroker() throws {
+        guard Unprivileged.isAvailable else {
+            print(Unprivileged.unavailableReason)
+            return
+        }
+        let directory = try Unprivileged.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let broker = try unprivilegedBrokerd(
+            dataDirectory: directory + "/data",
+            extraArguments: ["--kafka-listen", "127.0.0.1:0", "--auto-create-topics"]
+        )
+        let kafka = try KafkaClients.kafkaAddress(of: broker)
+        let deliveries = try KafkaClients.run(
+            ["kp-produce", kafka, "plain", "1", "3"],
+            as: [KafkaClients.Delivery].self
+        )
+        #expect(deliveries.map(\.offset) == [0, 1, 2])
+        let read = try KafkaClients.run(
+            ["kp-consume", kafka, "plain", "3"],
+            as: [KafkaClients.Message].self
+        )
+        #expect(read == (0..<3).map { KafkaClients.sent($0, partition: 0, offset: Int64($0)) })
+        #expect(try broker.stop() == 0)
+    }
+}

@@ -5,6 +5,14 @@ extension RecordBatch {
     /// define.
     public var compression: RecordCompression? { RecordCompression(rawValue: compressionCodec) }
 
+    /// Checks that Sluice reads the batch's codec (none or gzip), reading only the attributes: a
+    /// Kafka listener calls it on each batch of a produce to answer `UNSUPPORTED_COMPRESSION_TYPE`
+    /// before the broker sees the batch (the broker's own answer is `corruptRecordBatch`).
+    /// - Throws: ``RecordBatchError`` `unsupportedCompression`, naming the codec, at byte 21.
+    public func checkCompression() throws {
+        guard let compression, compression.isSupported else { throw RecordCompression.unsupported(compressionCodec) }
+    }
+
     /// Encodes `records` as one batch whose records section is compressed with `compression`
     /// (``RecordCompression/none`` gives the same bytes as ``init(records:baseOffset:producer:allocator:)``).
     ///

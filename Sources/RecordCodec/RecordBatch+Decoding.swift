@@ -98,12 +98,9 @@ extension RecordBatch {
     /// The header checks that need no decompression come first, so that a batch whose count is
     /// wrong is refused without inflating anything.
     private func recordBytes(maxDecompressedBytes: Int) throws -> (ByteBuffer, Int) {
-        let codec = compressionCodec
-        guard codec == RecordCompression.none.rawValue || codec == RecordCompression.gzip.rawValue else {
-            throw RecordCompression.unsupported(codec)
-        }
+        try checkCompression()
         try checkRecordCount()
-        guard codec == RecordCompression.gzip.rawValue else { return (buffer, Self.headerSize) }
+        guard compression == .gzip else { return (buffer, Self.headerSize) }
         let compressed = buffer.getSlice(
             at: buffer.readerIndex + Self.headerSize,
             length: buffer.readableBytes - Self.headerSize

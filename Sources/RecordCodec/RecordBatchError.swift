@@ -45,7 +45,7 @@ public struct RecordBatchError: Error, Sendable, CustomStringConvertible {
         /// short, or followed by other bytes (Kafka: `CORRUPT_MESSAGE`).
         public static let corruptCompressedData = Code(base: .corruptCompressedData)
         /// The records of a compressed batch decompress to more bytes than the limit the batch
-        /// was read with (`maxDecompressedBytes`; Kafka: `RECORD_LIST_TOO_LARGE`).
+        /// was read with (`maxDecompressedBytes`; Kafka: `MESSAGE_TOO_LARGE`).
         public static let decompressedTooLarge = Code(base: .decompressedTooLarge)
         /// The batch is well formed but not acceptable (for example, it is empty).
         public static let invalidBatch = Code(base: .invalidBatch)

@@ -57,6 +57,8 @@ struct GzipBatchTests {
         var batch = try RecordBatch(records: records, compression: .gzip, baseOffset: 0)
         #expect(batch.compression == .gzip)
         #expect(batch.compressionCodec == 1)
+        try batch.checkCompression()
+        try RecordBatch(records: records).checkCompression()
         batch.baseOffset = 5_000
         let validated = try RecordBatch(validating: batch.buffer)
         try validated.validateRecords()
@@ -240,7 +242,7 @@ struct GzipBatchTests {
     func refusedCodecs(codec: Int, name: String) throws {
         let plain = RecordBatch(records: RecordBatchTests.sampleRecords())
         let batch = Self.batch(like: plain, codec: Int16(codec), section: [1, 2, 3, 4])
-        for body in [{ try batch.validateRecords() }, { _ = try batch.records() }] {
+        for body in [{ try batch.validateRecords() }, { _ = try batch.records() }, { try batch.checkCompression() }] {
             do {
                 try body()
                 Issue.record("codec \(codec) was accepted")

@@ -427,7 +427,10 @@ struct RecordBatchTests {
     }
 
     // Codec 1 (gzip) is read: GzipBatchTests. An uncompressed section under codec 1 is not gzip.
-    @Test("a batch compressed with snappy, lz4, zstd or an undefined codec is unsupported at position 21", arguments: 2...7)
+    @Test(
+        "a batch compressed with snappy, lz4, zstd or an undefined codec is unsupported at position 21",
+        arguments: 2...7
+    )
     func unsupportedCompression(codec: Int) throws {
         var bytes = Self.bytes(of: RecordBatch(records: Self.sampleRecords()))
         Self.put(Int16(codec) | 0x10, at: 21, in: &bytes)

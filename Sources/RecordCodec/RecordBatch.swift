@@ -21,7 +21,7 @@ import NIOCore
 ///     51    2 producerEpoch         -1 when not idempotent
 ///     53    4 baseSequence          -1 when not idempotent
 ///     57    4 recordCount
-///     61    … records              (codec 1: one gzip stream of them)
+///     61    … records               codec 1 (gzip): one gzip stream holding them
 /// ```
 ///
 /// Each record (all varints zig-zag encoded):

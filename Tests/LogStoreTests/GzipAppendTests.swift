@@ -51,6 +51,22 @@ struct GzipAppendTests {
         }
     }
 
+    @Test("a time lookup reads inside a gzip batch, with the log's decompressed limit")
+    func timeLookup() throws {
+        let records = (0..<20).map { Record(value: ByteBuffer(string: "at \($0)"), timestamp: 1_000 + Int64($0) * 10) }
+        let batch = try RecordBatch(records: records, compression: .gzip)
+        try withStorageFixture { fixture in
+            var configuration = LogConfiguration()
+            configuration.maxDecompressedBatchBytes = 1 << 10
+            let log = try fixture.open(configuration)
+            defer { try? log.close() }
+            try log.append(batch)
+            #expect(try log.offset(atOrAfterTimestamp: 1_095) == 10)
+            #expect(try log.offset(atOrAfterTimestamp: 1_000) == 0)
+            #expect(try log.offset(atOrAfterTimestamp: 1_191) == nil)
+        }
+    }
+
     @Test("a negative maxDecompressedBatchBytes is an invalid configuration")
     func negativeLimit() {
         var configuration = LogConfiguration()

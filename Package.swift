@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // gzip for compressed Kafka record batches (zlib underneath: docs/ARCHITECTURE.md).
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .target(name: "CRC32C"),
@@ -31,7 +33,11 @@ let package = Package(
         // storage engine and the clients (as Kafka keeps common/record apart from its log).
         .target(
             name: "RecordCodec",
-            dependencies: ["CRC32C", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "CRC32C",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
         ),
         // Storage engine: segments, indexes, recovery, retention, flush.
         .target(

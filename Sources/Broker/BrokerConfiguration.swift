@@ -1,5 +1,6 @@
 import BrokerProtocol
 import LogStore
+import RecordCodec
 
 /// Everything a broker needs to start: where to listen, where the data lives, topic defaults and
 /// every limit, each named here.
@@ -88,6 +89,12 @@ public struct BrokerLimits: Sendable, Hashable {
     public var maxFrameBytes: Int = Frame.defaultMaxFrameBytes
     /// The largest record batch accepted. Default 8 MiB.
     public var maxBatchBytes: Int = 8 << 20
+    /// The most bytes the records of one compressed (gzip) batch may decompress to. A produced
+    /// batch over it is refused with `recordBatchTooLarge` as soon as decompression passes it (a
+    /// "zip bomb" is never inflated whole); the broker's own readers (group delivery, dead
+    /// letters) read stored batches with the same bound. Default 32 MiB, four times
+    /// ``maxBatchBytes``' default.
+    public var maxDecompressedBatchBytes: Int = RecordBatch.defaultMaxDecompressedBytes
     /// Open client connections; more are closed at once. Default 10,000.
     public var maxConnections: Int = 10_000
     /// Bytes a connection may have in flight: the request bytes of the requests being served, the

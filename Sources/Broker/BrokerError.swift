@@ -57,9 +57,9 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
     static func code(for error: LogStoreError) -> ErrorCode {
         switch error.code {
         case .offsetOutOfRange: .offsetOutOfRange
-        case .batchTooLarge: .recordBatchTooLarge
+        case .batchTooLarge, .decompressedTooLarge: .recordBatchTooLarge
         case .badMagic, .badLength, .checksumMismatch, .recordCountMismatch, .truncatedRecord, .varintOverflow,
-            .unsupportedCompression, .invalidBatch:
+            .unsupportedCompression, .corruptCompressedData, .invalidBatch:
             .corruptRecordBatch
         case .invalidTimestamp: .invalidTimestamp
         case .invalidConfiguration: .invalidTopicConfiguration

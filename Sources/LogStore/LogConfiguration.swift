@@ -18,6 +18,10 @@ public struct LogConfiguration: Sendable, Hashable {
     /// to ``segmentBytesLimit`` whatever this says, so lowering it never makes stored data look
     /// damaged.
     public var maxBatchBytes: Int = 8 << 20
+    /// The most bytes the records of one compressed (gzip) batch may decompress to when an
+    /// append checks them; past it the append fails with `decompressedTooLarge` and nothing is
+    /// inflated further. Default 32 MiB (``RecordBatch/defaultMaxDecompressedBytes``).
+    public var maxDecompressedBatchBytes: Int = RecordBatch.defaultMaxDecompressedBytes
     /// Delete segments whose largest timestamp is older than this. `nil`: keep forever.
     /// Default 7 days.
     public var retentionMilliseconds: Int64? = 7 * 24 * 3_600_000
@@ -49,6 +53,10 @@ public struct LogConfiguration: Sendable, Hashable {
         try require(
             maxBatchBytes >= RecordBatch.headerSize && maxBatchBytes <= Self.segmentBytesLimit,
             "maxBatchBytes \(maxBatchBytes) must be between \(RecordBatch.headerSize) and \(Self.segmentBytesLimit)"
+        )
+        try require(
+            maxDecompressedBatchBytes >= 0,
+            "maxDecompressedBatchBytes \(maxDecompressedBatchBytes) must not be negative"
         )
         try require(retentionMilliseconds.map { $0 > 0 } ?? true, "retentionMilliseconds must be positive")
         try require(retentionBytes.map { $0 >= 0 } ?? true, "retentionBytes must not be negative")

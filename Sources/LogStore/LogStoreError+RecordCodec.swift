@@ -13,6 +13,8 @@ extension LogStoreError {
             case .truncatedRecord: .truncatedRecord
             case .varintOverflow: .varintOverflow
             case .unsupportedCompression: .unsupportedCompression
+            case .corruptCompressedData: .corruptCompressedData
+            case .decompressedTooLarge: .decompressedTooLarge
             case .batchTooLarge: .batchTooLarge
             case .invalidTimestamp: .invalidTimestamp
             default: .invalidBatch

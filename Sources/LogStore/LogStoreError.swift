@@ -14,6 +14,8 @@ public struct LogStoreError: Error, Sendable, CustomStringConvertible {
             case truncatedRecord
             case varintOverflow
             case unsupportedCompression
+            case corruptCompressedData
+            case decompressedTooLarge
             case invalidBatch
             case invalidTimestamp
             case batchTooLarge
@@ -40,8 +42,14 @@ public struct LogStoreError: Error, Sendable, CustomStringConvertible {
         public static let truncatedRecord = Code(base: .truncatedRecord)
         /// A varint is longer than 5 bytes (varlong: 10 bytes).
         public static let varintOverflow = Code(base: .varintOverflow)
-        /// The batch is compressed; Sluice stores and decodes uncompressed batches only.
+        /// The batch uses a compression codec Sluice does not read (snappy, lz4, zstd, or an
+        /// undefined id); Sluice reads uncompressed and gzip batches.
         public static let unsupportedCompression = Code(base: .unsupportedCompression)
+        /// A gzip batch's records section does not inflate (damaged, cut short, or followed by
+        /// other bytes).
+        public static let corruptCompressedData = Code(base: .corruptCompressedData)
+        /// A gzip batch's records decompress to more than the log's `maxDecompressedBatchBytes`.
+        public static let decompressedTooLarge = Code(base: .decompressedTooLarge)
         /// The batch is well formed but not acceptable for appending (for example, it is empty).
         public static let invalidBatch = Code(base: .invalidBatch)
         /// A timestamp is outside the range asked of ``RecordBatch/validatingRecords(timestampsWithin:)``,

@@ -136,7 +136,9 @@ public final class PartitionLog {
                 try RecordBatch(validating: batch.buffer, maxBatchBytes: configuration.maxBatchBytes)
             }
         }
-        try decodingBatch { try batch.validateRecords() }
+        try decodingBatch {
+            try batch.validateRecords(maxDecompressedBytes: configuration.maxDecompressedBatchBytes)
+        }
         guard batch.recordCount > 0 else { throw LogStoreError(.invalidBatch, "batch has no records") }
 
         // A failed write that could not be undone must be undone before anything else is written,

@@ -169,7 +169,8 @@ extension Segment {
             do {
                 while let (batch, _) = try scanner.next() {
                     guard batch.maxTimestamp >= timestamp, batch.lastOffset >= startOffset else { continue }
-                    for record in try decodingBatch({ try batch.records() })
+                    let limit = configuration.maxDecompressedBatchBytes
+                    for record in try decodingBatch({ try batch.records(maxDecompressedBytes: limit) })
                     where record.timestamp >= timestamp && record.offset >= startOffset {
                         return record.offset
                     }

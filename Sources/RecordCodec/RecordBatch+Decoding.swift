@@ -1,33 +1,48 @@
 import NIOCore
 
 extension RecordBatch {
+    /// The default most bytes the records of one compressed batch may decompress to: 32 MiB,
+    /// four times the default 8 MiB `maxBatchBytes`. Past it, decoding stops with
+    /// ``RecordBatchError/Code/decompressedTooLarge`` (a "zip bomb" is refused, not inflated).
+    public static let defaultMaxDecompressedBytes = 32 << 20
+
     /// Checks that the records fill the batch exactly: `recordCount` records, each with offset
     /// delta equal to its index and well-formed lengths, `lastOffsetDelta == recordCount - 1`,
     /// and no bytes left over; and that the header's `maxTimestamp` is the largest record
     /// timestamp (it drives time lookups and retention, so it must not lie). Batches with the
     /// log-append-time attribute are exempt from the timestamp check. Allocates nothing for
-    /// records without headers.
+    /// uncompressed records without headers.
+    ///
+    /// A gzip batch's records section is decompressed first (at most `maxDecompressedBytes`),
+    /// and the checks apply to the decompressed records; the stream must end exactly at the end
+    /// of the batch.
     ///
     /// - Throws: ``RecordBatchError`` (`recordCountMismatch`, `truncatedRecord`, `varintOverflow`,
-    ///   `unsupportedCompression`, `invalidBatch`) with the byte position relative to the batch.
-    public func validateRecords() throws {
+    ///   `unsupportedCompression`, `corruptCompressedData`, `decompressedTooLarge`, `invalidBatch`)
+    ///   with the byte position relative to the batch (for a record inside compressed data: the
+    ///   start of the records section; the message gives the position in the decompressed bytes).
+    public func validateRecords(maxDecompressedBytes: Int = RecordBatch.defaultMaxDecompressedBytes) throws {
         guard !areRecordsValidated else { return }
-        try walkRecords { _, _, _ in }
+        let (bytes, start) = try recordBytes(maxDecompressedBytes: maxDecompressedBytes)
+        try walkRecords(in: bytes, from: start) { _, _, _ in }
     }
 
-    /// Checks the records as ``validateRecords()`` does, and also that every timestamp (each
-    /// record's `baseTimestamp + timestampDelta`, and the header's `maxTimestamp`) lies in
-    /// `range` and is computed without overflowing `Int64`. Deltas may be negative: Kafka's Java
-    /// client takes the first record's timestamp as the base.
+    /// Checks the records as ``validateRecords(maxDecompressedBytes:)`` does, and also that every
+    /// timestamp (each record's `baseTimestamp + timestampDelta`, and the header's `maxTimestamp`)
+    /// lies in `range` and is computed without overflowing `Int64`. Deltas may be negative:
+    /// Kafka's Java client takes the first record's timestamp as the base.
     ///
     /// The codec itself accepts any `Int64` timestamp (a log written earlier is still readable);
     /// a broker calls this on what producers send (Sluice accepts `-1`, "none", and
     /// `0 ... now + maxTimestampAheadMilliseconds`).
-    /// - Returns: the batch, marked so that ``validateRecords()`` (which ``PartitionLog/append(_:)``
-    ///   calls) does not walk the records again.
-    /// - Throws: as ``validateRecords()``, and ``RecordBatchError`` `invalidTimestamp` with the byte
-    ///   position of the field at fault.
-    public func validatingRecords(timestampsWithin range: ClosedRange<Int64>) throws -> RecordBatch {
+    /// - Returns: the batch, marked so that ``validateRecords(maxDecompressedBytes:)`` (which
+    ///   ``PartitionLog/append(_:)`` calls) does not walk (or decompress) the records again.
+    /// - Throws: as ``validateRecords(maxDecompressedBytes:)``, and ``RecordBatchError``
+    ///   `invalidTimestamp` with the byte position of the field at fault.
+    public func validatingRecords(
+        timestampsWithin range: ClosedRange<Int64>,
+        maxDecompressedBytes: Int = RecordBatch.defaultMaxDecompressedBytes
+    ) throws -> RecordBatch {
         guard range.contains(maxTimestamp) else {
             throw RecordBatchError(
                 .invalidTimestamp,
@@ -35,24 +50,31 @@ extension RecordBatch {
                 position: Int64(Field.maxTimestamp)
             )
         }
-        try walkRecords(timestampsWithin: range) { _, _, _ in }
+        let (bytes, start) = try recordBytes(maxDecompressedBytes: maxDecompressedBytes)
+        try walkRecords(in: bytes, from: start, timestampsWithin: range) { _, _, _ in }
         var validated = self
         validated.areRecordsValidated = true
         return validated
     }
 
-    /// Decodes every record. Keys, values and header values share the batch's storage.
+    /// Decodes every record, decompressing a gzip batch first (at most `maxDecompressedBytes`).
+    /// Keys, values and header values share the batch's storage (for a gzip batch: the
+    /// decompressed bytes). Offsets are `baseOffset + offsetDelta`, compressed or not.
     ///
-    /// - Throws: as ``validateRecords()``.
-    public func records() throws -> [Record] {
+    /// - Throws: as ``validateRecords(maxDecompressedBytes:)``.
+    public func records(maxDecompressedBytes: Int = RecordBatch.defaultMaxDecompressedBytes) throws -> [Record] {
         var result: [Record] = []
         result.reserveCapacity(Int(max(0, min(recordCount, 1 << 16))))
         let baseOffset = self.baseOffset
         let baseTimestamp = self.baseTimestamp
-        try walkRecords { index, timestampDelta, layout in
+        let (bytes, start) = try recordBytes(maxDecompressedBytes: maxDecompressedBytes)
+        func slice(_ range: Range<Int>) -> ByteBuffer {
+            bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!
+        }
+        try walkRecords(in: bytes, from: start) { index, timestampDelta, layout in
             let headers = layout.headers.map { header in
                 RecordHeader(
-                    key: buffer.getString(at: buffer.readerIndex + header.key.lowerBound, length: header.key.count)
+                    key: bytes.getString(at: bytes.readerIndex + header.key.lowerBound, length: header.key.count)
                         ?? "",
                     value: header.value.map { slice($0) }
                 )
@@ -70,31 +92,23 @@ extension RecordBatch {
         return result
     }
 
-    private func slice(_ range: Range<Int>) -> ByteBuffer {
-        buffer.getSlice(at: buffer.readerIndex + range.lowerBound, length: range.count)!
+    /// The bytes the records are read from and where the first record starts: the batch itself
+    /// from byte 61, or the decompressed records section from byte 0.
+    ///
+    /// The header checks that need no decompression come first, so that a batch whose count is
+    /// wrong is refused without inflating anything.
+    private func recordBytes(maxDecompressedBytes: Int) throws -> (ByteBuffer, Int) {
+        try checkCompression()
+        try checkRecordCount()
+        guard compression == .gzip else { return (buffer, Self.headerSize) }
+        let compressed = buffer.getSlice(
+            at: buffer.readerIndex + Self.headerSize,
+            length: buffer.readableBytes - Self.headerSize
+        )!
+        return (try Gzip.decompress(compressed, limit: maxDecompressedBytes), 0)
     }
 
-    /// Where one record's parts lie, as byte ranges relative to the batch start.
-    struct RecordLayout {
-        var key: Range<Int>?
-        var value: Range<Int>?
-        var headers: [(key: Range<Int>, value: Range<Int>?)]
-    }
-
-    /// Walks the records, checking every length, and calls `body` with each record's index,
-    /// timestamp delta and layout; at the end checks the header's `maxTimestamp` against the
-    /// records (unless the batch uses log-append time).
-    private func walkRecords(
-        timestampsWithin range: ClosedRange<Int64>? = nil,
-        _ body: (Int, Int64, RecordLayout) throws -> Void
-    ) throws {
-        guard compressionCodec == 0 else {
-            throw RecordBatchError(
-                .unsupportedCompression,
-                "batch uses compression codec \(compressionCodec); only uncompressed batches are supported",
-                position: Int64(Field.attributes)
-            )
-        }
+    private func checkRecordCount() throws {
         let count = recordCount
         guard count >= 0 else {
             throw RecordBatchError(
@@ -110,9 +124,50 @@ extension RecordBatch {
                 position: Int64(Field.lastOffsetDelta)
             )
         }
+    }
+
+    /// Where one record's parts lie, as byte ranges relative to the batch start.
+    struct RecordLayout {
+        var key: Range<Int>?
+        var value: Range<Int>?
+        var headers: [(key: Range<Int>, value: Range<Int>?)]
+    }
+
+    /// Walks the records in `bytes` from `start`, checking every length, and calls `body` with
+    /// each record's index, timestamp delta and layout (ranges relative to `bytes`); at the end
+    /// checks the header's `maxTimestamp` against the records (unless the batch uses log-append
+    /// time). For decompressed records (`bytes` is not the batch), an error inside them is
+    /// placed at the start of the records section and its message gives the decompressed position.
+    private func walkRecords(
+        in bytes: ByteBuffer,
+        from start: Int,
+        timestampsWithin range: ClosedRange<Int64>? = nil,
+        _ body: (Int, Int64, RecordLayout) throws -> Void
+    ) throws {
+        guard start == 0 else {
+            return try walkRecordBytes(in: bytes, from: start, timestampsWithin: range, body)
+        }
+        do {
+            try walkRecordBytes(in: bytes, from: start, timestampsWithin: range, body)
+        } catch var error as RecordBatchError where error.position.map({ $0 >= 0 }) ?? false {
+            if error.code != .invalidBatch || error.position != Int64(Field.maxTimestamp) {
+                error.message = "\(error.message) (at byte \(error.position!) of the decompressed records)"
+                error.position = Int64(Self.headerSize)
+            }
+            throw error
+        }
+    }
+
+    private func walkRecordBytes(
+        in bytes: ByteBuffer,
+        from start: Int,
+        timestampsWithin range: ClosedRange<Int64>?,
+        _ body: (Int, Int64, RecordLayout) throws -> Void
+    ) throws {
+        let count = recordCount
         var largestTimestampDelta = Int64.min
-        try buffer.withUnsafeReadableBytes { bytes in
-            var cursor = ByteCursor(bytes, position: Self.headerSize)
+        try bytes.withUnsafeReadableBytes { bytes in
+            var cursor = ByteCursor(bytes, position: start)
             for index in 0..<Int(count) {
                 guard cursor.remaining > 0 else {
                     throw RecordBatchError(

@@ -12,7 +12,7 @@ import NIOCore
 ///     12    4 partitionLeaderEpoch  -1 unless set
 ///     16    1 magic                 always 2
 ///     17    4 crc                   CRC-32C (Castagnoli) of bytes 21..<end, as UInt32
-///     21    2 attributes            bits 0-2 compression (0 = none; only 0 is accepted),
+///     21    2 attributes            bits 0-2 compression (0 none, 1 gzip; others refused),
 ///                                   bit 3 timestamp type, bit 4 transactional, bit 5 control
 ///     23    4 lastOffsetDelta       recordCount - 1
 ///     27    8 baseTimestamp         first record's timestamp (epoch ms)
@@ -21,7 +21,7 @@ import NIOCore
 ///     51    2 producerEpoch         -1 when not idempotent
 ///     53    4 baseSequence          -1 when not idempotent
 ///     57    4 recordCount
-///     61    … records
+///     61    … records               codec 1 (gzip): one gzip stream holding them
 /// ```
 ///
 /// Each record (all varints zig-zag encoded):

@@ -19,6 +19,8 @@ public struct RecordBatchError: Error, Sendable, CustomStringConvertible {
             case invalidBatch
             case batchTooLarge
             case invalidTimestamp
+            case corruptCompressedData
+            case decompressedTooLarge
         }
 
         let base: Base
@@ -35,8 +37,16 @@ public struct RecordBatchError: Error, Sendable, CustomStringConvertible {
         public static let truncatedRecord = Code(base: .truncatedRecord)
         /// A varint is longer than 5 bytes (varlong: 10 bytes).
         public static let varintOverflow = Code(base: .varintOverflow)
-        /// The batch is compressed; Sluice stores and decodes uncompressed batches only.
+        /// The batch uses a compression codec Sluice does not read: snappy, lz4, zstd, or an id
+        /// Kafka does not define (Sluice reads uncompressed and gzip batches). A Kafka listener
+        /// answers it with `UNSUPPORTED_COMPRESSION_TYPE` (76).
         public static let unsupportedCompression = Code(base: .unsupportedCompression)
+        /// The compressed records section does not inflate: the gzip stream is damaged, cut
+        /// short, or followed by other bytes (Kafka: `CORRUPT_MESSAGE`).
+        public static let corruptCompressedData = Code(base: .corruptCompressedData)
+        /// The records of a compressed batch decompress to more bytes than the limit the batch
+        /// was read with (`maxDecompressedBytes`; Kafka: `MESSAGE_TOO_LARGE`).
+        public static let decompressedTooLarge = Code(base: .decompressedTooLarge)
         /// The batch is well formed but not acceptable (for example, it is empty).
         public static let invalidBatch = Code(base: .invalidBatch)
         /// The batch is larger than the `maxBatchBytes` limit it was read with.

@@ -4,6 +4,18 @@ import RecordCodec
 
 extension AcknowledgementLevel: ExpressibleByArgument {}
 
+extension RecordCompression: ExpressibleByArgument {
+    /// Parses a codec by Kafka's name (`none`, `gzip`, `snappy`, `lz4`, `zstd`); ``ProducerOptions``
+    /// then refuses those Sluice does not write.
+    public init?(argument: String) {
+        guard let codec = Self.allCases.first(where: { $0.description == argument }) else { return nil }
+        self = codec
+    }
+
+    /// Kafka's names, for the help text.
+    public static var allValueStrings: [String] { supported.map(\.description) }
+}
+
 /// The command line of `producer`, declared once: the executable parses it, ``ProducerTool``
 /// runs it, and the tests call `ProducerOptions.parse([...])`.
 ///
@@ -27,6 +39,9 @@ public struct ProducerOptions: ParsableArguments, Sendable {
 
     @Option(help: "Acknowledgement level: none, written or durable.")
     var acks: AcknowledgementLevel = .durable
+
+    @Option(help: "Compress each batch sent: none or gzip.")
+    var compression: RecordCompression = .none
 
     @Option(
         parsing: .unconditional,
@@ -79,6 +94,14 @@ public struct ProducerOptions: ParsableArguments, Sendable {
         }
         for header in headers where HeaderSyntax.parse(header) == nil {
             throw ValidationError("--header \(header) is not KEY=VALUE")
+        }
+        if !compression.isSupported {
+            throw ValidationError("--compression \(compression): Sluice writes none or gzip batches only")
+        }
+        if compression != .none, delay != nil || at != nil {
+            throw ValidationError(
+                "--compression does not go with --delay or --at: the broker writes scheduled messages"
+            )
         }
         if let keySeparator, keySeparator.isEmpty { throw ValidationError("--key-separator must not be empty") }
         if keySeparator != nil, key != nil { throw ValidationError("--key and --key-separator do not go together") }

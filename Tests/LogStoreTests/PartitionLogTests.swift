@@ -490,7 +490,7 @@ struct PartitionLogTests {
             case .tooLarge:
                 return makeLogBatch(count: 2, valueSize: 600)
             case .compressed:
-                set(Int16(1), at: RecordBatch.Field.attributes, in: &bytes)  // gzip
+                set(Int16(4), at: RecordBatch.Field.attributes, in: &bytes)  // zstd (gzip is read: GzipAppendTests)
                 return resealedBatch(bytes)
             case .badChecksum:
                 bytes[bytes.count - 5] ^= 0x40  // a value byte

@@ -426,13 +426,24 @@ struct RecordBatchTests {
         try Self.expectRecordError(.truncatedRecord, at: 61, in: Self.resealed(bytes))
     }
 
-    @Test("a compressed batch is unsupported at position 21", arguments: 1...7)
+    // Codec 1 (gzip) is read: GzipBatchTests. An uncompressed section under codec 1 is not gzip.
+    @Test(
+        "a batch compressed with snappy, lz4, zstd or an undefined codec is unsupported at position 21",
+        arguments: 2...7
+    )
     func unsupportedCompression(codec: Int) throws {
         var bytes = Self.bytes(of: RecordBatch(records: Self.sampleRecords()))
         Self.put(Int16(codec) | 0x10, at: 21, in: &bytes)
         let batch = try RecordBatch(validating: ByteBuffer(bytes: Self.resealed(bytes)))
         #expect(batch.compressionCodec == codec)
         try Self.expectRecordError(.unsupportedCompression, at: 21, in: Self.resealed(bytes))
+    }
+
+    @Test("records that are not gzip under codec 1 are corruptCompressedData at the records section")
+    func plainRecordsUnderGzipCodec() throws {
+        var bytes = Self.bytes(of: RecordBatch(records: Self.sampleRecords()))
+        Self.put(Int16(1) | 0x10, at: 21, in: &bytes)
+        try Self.expectRecordError(.corruptCompressedData, at: 61, in: Self.resealed(bytes))
     }
 
     @Test(

@@ -119,7 +119,9 @@ extension GroupRuntime {
         let written = partition.readBatches(holding: [letter.offset]).flatMap { batches in
             partition.eventLoop.makeFutureWithTask { () async throws -> Int64 in
                 guard let batch = batches.first,
-                    let record = try batch.records().first(where: { $0.offset == letter.offset })
+                    let record = try batch.records(
+                        maxDecompressedBytes: partition.configuration.limits.maxDecompressedBatchBytes
+                    ).first(where: { $0.offset == letter.offset })
                 else {
                     throw BrokerError(.offsetsLost, "no stored batch holds offset \(letter.offset) any more")
                 }

@@ -60,7 +60,10 @@ extension Partition {
             }
             for batch in result.batches {
                 read.batches.append(batch)
-                for record in try batch.records() where record.offset >= start {
+                for record in try batch.records(
+                    maxDecompressedBytes: self.configuration.limits.maxDecompressedBatchBytes
+                )
+                where record.offset >= start {
                     read.entries.append(GroupRead.Entry(offset: record.offset, keyHash: record.key.map(KeyHash.of)))
                 }
                 read.nextOffset = max(read.nextOffset, batch.lastOffset + 1)

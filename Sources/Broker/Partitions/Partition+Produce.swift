@@ -144,7 +144,8 @@ extension Partition {
             let batch: RecordBatch
             do {
                 batch = try sentBatch.validatingRecords(
-                    timestampsWithin: RecordBatch.noTimestamp...max(RecordBatch.noTimestamp, latestAllowed)
+                    timestampsWithin: RecordBatch.noTimestamp...max(RecordBatch.noTimestamp, latestAllowed),
+                    maxDecompressedBytes: configuration.limits.maxDecompressedBatchBytes
                 )
             } catch let error as RecordBatchError where error.code == .invalidTimestamp {
                 throw BrokerError(
@@ -182,7 +183,7 @@ extension Partition {
                 nextOffset += Int64(count)
                 continue
             }
-            let records = try batch.records()
+            let records = try batch.records(maxDecompressedBytes: configuration.limits.maxDecompressedBatchBytes)
             var offsets: [Int64] = []
             offsets.reserveCapacity(count)
             var fresh: [Record] = []
@@ -247,7 +248,8 @@ extension Partition {
         )
         guard hasMessageIDs else { throw refusal }
         let range = entry.baseOffset...entry.lastOffset
-        let known = try batch.records().map { record in
+        let known = try batch.records(maxDecompressedBytes: configuration.limits.maxDecompressedBatchBytes).map {
+            record in
             record.messageID.flatMap { messageIDs.lookup(Array($0.readableBytesView)) }
         }
         let claimed = Set(known.compactMap { $0 }.filter { range.contains($0) })

@@ -106,7 +106,7 @@ final class Partition: @unchecked Sendable {
                 let window = configuration.duplicateWindowMilliseconds
                 guard now.saturatingSubtract(batch.maxTimestamp) <= window else { continue }
                 let oldestKept = now.saturatingSubtract(window)
-                for record in try batch.records() {
+                for record in try batch.records(maxDecompressedBytes: configuration.limits.maxDecompressedBatchBytes) {
                     guard let id = record.messageID else { continue }
                     let seenAt = min(now, max(oldestKept, record.timestamp))
                     messageIDs.insert(Array(id.readableBytesView), offset: record.offset, now: seenAt)

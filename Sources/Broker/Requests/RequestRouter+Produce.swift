@@ -49,7 +49,8 @@ extension RequestRouter {
         guard entry.partition == ProduceRequest.anyPartition else { return entry.partition }
         let count = topic.partitionCount
         let batches = try Partition.split(entry.records, maxBatchBytes: configuration.limits.maxBatchBytes)
-        let records = try batches.flatMap { try $0.records() }
+        let limit = configuration.limits.maxDecompressedBatchBytes
+        let records = try batches.flatMap { try $0.records(maxDecompressedBytes: limit) }
         let keys = Set(records.map(\.key))
         if keys.count > 1 {
             throw BrokerError(

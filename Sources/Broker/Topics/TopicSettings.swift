@@ -24,6 +24,7 @@ struct TopicSettings: Codable, Hashable, Sendable {
         configuration.retentionMilliseconds = retentionMilliseconds
         configuration.retentionBytes = retentionBytes
         configuration.maxBatchBytes = broker.limits.maxBatchBytes
+        configuration.maxDecompressedBatchBytes = broker.limits.maxDecompressedBatchBytes
         configuration.flushPolicy = .interval(milliseconds: broker.flushIntervalMilliseconds)
         return configuration
     }

@@ -160,7 +160,8 @@ public actor Consumer {
                 let decoded = try Self.decode(
                     data.records,
                     from: position,
-                    before: configuration.stopsAtEnd ? endOffsets[data.partition] : nil
+                    before: configuration.stopsAtEnd ? endOffsets[data.partition] : nil,
+                    maxDecompressedBytes: configuration.maxDecompressedBatchBytes
                 )
                 positions[data.partition] = decoded.nextOffset
                 for record in decoded.records {
@@ -300,13 +301,15 @@ public actor Consumer {
         return ClientError.broker(data.errorCode, data.errorMessage)
     }
 
-    /// Decodes the batches in `buffer` and keeps the records in `offset..<end`.
+    /// Decodes the batches in `buffer` (gzip ones decompressed, up to `maxDecompressedBytes` each)
+    /// and keeps the records in `offset..<end`.
     /// - Returns: the records, and the offset after the last batch read (at least `offset`).
     /// - Throws: ``ClientError`` (`protocolViolation`) for a batch that fails validation.
     static func decode(
         _ buffer: ByteBuffer,
         from offset: Int64,
-        before end: Int64?
+        before end: Int64?,
+        maxDecompressedBytes: Int = RecordBatch.defaultMaxDecompressedBytes
     ) throws -> (records: [Record], nextOffset: Int64) {
         var buffer = buffer
         var records: [Record] = []
@@ -315,7 +318,8 @@ public actor Consumer {
             // A batch cut short at the end of a response (`next` returns nil) is read again by the
             // next fetch.
             while let batch = try RecordBatch.next(from: &buffer) {
-                for record in try batch.records() where record.offset >= offset {
+                for record in try batch.records(maxDecompressedBytes: maxDecompressedBytes)
+                where record.offset >= offset {
                     if let end, record.offset >= end { break }
                     records.append(record)
                 }

@@ -1,3 +1,5 @@
+import RecordCodec
+
 /// How a ``Consumer`` fetches.
 public struct ConsumerConfiguration: Sendable {
     /// How long a fetch waits for new records (long polling).
@@ -12,6 +14,10 @@ public struct ConsumerConfiguration: Sendable {
     public var maxRetries: Int = 5
     /// The wait before the first retry; it doubles after each.
     public var retryBackoff: Duration = .milliseconds(200)
+    /// The most bytes the records of one compressed (gzip) batch may decompress to; a batch over
+    /// it fails the poll with `protocolViolation` instead of being inflated. Default 32 MiB, the
+    /// broker's default `maxDecompressedBatchBytes`.
+    public var maxDecompressedBatchBytes: Int = RecordBatch.defaultMaxDecompressedBytes
 
     /// The defaults.
     public init() {}

@@ -26,6 +26,10 @@ public struct GroupConsumerConfiguration: Sendable {
     public var backoffInitial: Duration?
     public var backoffMultiplier: Double?
     public var backoffMax: Duration?
+    /// The most bytes the records of one compressed (gzip) batch may decompress to; a pushed
+    /// batch over it ends the message stream with `protocolViolation` instead of being inflated.
+    /// Default 32 MiB, the broker's default `maxDecompressedBatchBytes`.
+    public var maxDecompressedBatchBytes: Int = RecordBatch.defaultMaxDecompressedBytes
 
     /// The defaults: start at the end, prefetch 100, the group's settings.
     public init() {}
@@ -192,7 +196,7 @@ public actor GroupConsumer {
         var bytes = push.records
         do {
             while let batch = try RecordBatch.next(from: &bytes) {
-                var decoded = try batch.records()
+                var decoded = try batch.records(maxDecompressedBytes: configuration.maxDecompressedBatchBytes)
                 guard !decoded.isEmpty else { continue }
                 if zip(decoded, decoded.dropFirst()).contains(where: { $0.offset > $1.offset }) {
                     decoded.sort { $0.offset < $1.offset }

@@ -133,7 +133,18 @@ extension Producer {
         configuration: ProducerConfiguration
     ) -> ProduceRequest {
         var records = ByteBuffer()
-        RecordBatch.write(records: batch.records, producer: producer, into: &records)
+        if configuration.compression != .none,
+            let compressed = try? RecordBatch(
+                records: batch.records,
+                compression: configuration.compression,
+                producer: producer
+            )
+        {
+            records = compressed.buffer
+        } else {
+            // Uncompressed, or zlib could not deflate (out of memory): the same records, sent plain.
+            RecordBatch.write(records: batch.records, producer: producer, into: &records)
+        }
         let timeout = Admin.milliseconds(configuration.produceTimeout)
         return ProduceRequest(
             acks: configuration.acks.wireValue,

@@ -94,6 +94,10 @@ public actor Producer {
     ) {
         precondition(configuration.batchBytes > 0 && configuration.maxBufferedBytes > 0)
         precondition(configuration.maxRetries >= 0)
+        precondition(
+            configuration.compression.isSupported,
+            "compression \(configuration.compression) is not supported: use none or gzip"
+        )
         self.transport = transport
         self.configuration = configuration
         self.eventLoop = eventLoopGroup.any()

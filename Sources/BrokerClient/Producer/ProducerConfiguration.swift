@@ -1,3 +1,5 @@
+import RecordCodec
+
 /// How a ``Producer`` batches, acknowledges and retries.
 public struct ProducerConfiguration: Sendable {
     /// How far a batch must get before the broker answers.
@@ -30,6 +32,12 @@ public struct ProducerConfiguration: Sendable {
     /// (1 KiB by default). The broker refuses a whole batch for one longer id, so the producer
     /// refuses that record alone, before it joins a batch with other callers' records.
     public var maxMessageIDBytes: Int = 1024
+
+    /// How each batch's records are compressed before they are sent: ``RecordCompression/none``
+    /// (the default) or ``RecordCompression/gzip`` (smaller requests and stored batches, for the
+    /// CPU of one deflate per batch here and one inflate per read on the broker and consumers).
+    /// Only codecs in ``RecordCompression/supported`` are accepted (`Producer.init` checks).
+    public var compression: RecordCompression = .none
 
     /// The defaults.
     public init() {}

@@ -70,6 +70,7 @@ public enum ProducerTool {
         let endsBefore = options.messageID == nil ? [:] : try await endOffsets(of: options.topic, on: connection)
         var configuration = ProducerConfiguration()
         configuration.acks = options.acks
+        configuration.compression = options.compression
         let producer = Producer(transport: connection, configuration: configuration)
         let sender = Task { try await producer.run() }
         let window = AcknowledgementWindow<Sent>(capacity: maxUnprintedMessages)

@@ -3,8 +3,10 @@
 
 Usage:
   kafka_codec.py decode BATCHES        decode the batches concatenated in BATCHES; print them as JSON
-  kafka_codec.py encode BATCHES SEED   build batches with DefaultRecordBatchBuilder, write them to
-                                       BATCHES and print what was given to the builder as JSON
+  kafka_codec.py encode BATCHES SEED [COMPRESSION]
+                                       build batches with DefaultRecordBatchBuilder, write them to
+                                       BATCHES and print what was given to the builder as JSON;
+                                       COMPRESSION is none (the default) or gzip
   kafka_codec.py crc32c INPUT          INPUT holds a JSON list of base64 strings; print their CRC-32C
                                        values from kafka-python's own implementations as JSON
   kafka_codec.py varints INPUT         INPUT holds a JSON list of integers; print kafka-python's
@@ -116,7 +118,13 @@ def random_bytes(rng, sizes=(0, 1, 7, 100, 300, 20000)):
     return rng.randbytes(rng.randint(0, rng.choice(sizes)))
 
 
-def encode(path, seed):
+COMPRESSION_TYPES = {"none": 0, "gzip": 1}
+
+
+def encode(path, seed, compression="none"):
+    if compression not in COMPRESSION_TYPES:
+        fail("unknown compression %r: use one of %s" % (compression, ", ".join(COMPRESSION_TYPES)))
+    compression_type = COMPRESSION_TYPES[compression]
     rng = random.Random(seed)
     header_keys = ["", "a", "trace-id", "ключ", "\U0001F642 emoji", "long" * 40]
     batches = []
@@ -128,7 +136,7 @@ def encode(path, seed):
                 producer = (rng.randint(0, 2**63 - 1), rng.randint(0, 2**15 - 1), rng.randint(0, 2**31 - 1))
             builder = DefaultRecordBatchBuilder(
                 magic=2,
-                compression_type=0,
+                compression_type=compression_type,
                 is_transactional=False,
                 producer_id=producer[0],
                 producer_epoch=producer[1],
@@ -158,7 +166,8 @@ def encode(path, seed):
                     "leader_epoch": 0,  # DefaultRecordBatchBuilder writes 0
                     "magic": 2,
                     "crc": struct.unpack_from(">I", data, 17)[0],
-                    "attributes": 0,
+                    # kafka-python keeps a batch uncompressed when gzip would not make it smaller
+                    "attributes": struct.unpack_from(">h", data, 21)[0],
                     "last_offset_delta": count - 1,
                     "first_timestamp": timestamps[0],
                     "max_timestamp": max(timestamps),
@@ -192,8 +201,8 @@ def varints(path):
 def main(arguments):
     if len(arguments) == 2 and arguments[0] == "decode":
         decode(arguments[1])
-    elif len(arguments) == 3 and arguments[0] == "encode":
-        encode(arguments[1], int(arguments[2]))
+    elif len(arguments) in (3, 4) and arguments[0] == "encode":
+        encode(arguments[1], int(arguments[2]), *arguments[3:])
     elif len(arguments) == 2 and arguments[0] == "crc32c":
         crc32c(arguments[1])
     elif len(arguments) == 2 and arguments[0] == "varints":

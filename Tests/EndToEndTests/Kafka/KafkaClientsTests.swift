@@ -94,6 +94,22 @@ import Testing
 
     /// brokerd as uid 65534 (its Kafka listener, auto-created topic and logs); the client runs as
     /// the test's user, whose Python installation uid 65534 may not be able to read.
+    @Test func kafkaPythonGzipBatchesAreStoredAndReadBySluice() throws {
+        try Self.withBroker { native, kafka in
+            try KafkaClients.createTopic("zipped", partitions: 2, broker: native)
+            let deliveries = try KafkaClients.run(
+                ["kp-produce", kafka, "zipped", "all", "40", "gzip"],
+                as: [KafkaClients.Delivery].self
+            )
+            #expect(deliveries.count == 40)
+            let read = try KafkaClients.sluiceMessages(broker: native, topic: "zipped", count: 40)
+            let expected = deliveries.enumerated().map { i, delivery in
+                KafkaClients.sent(i, partition: delivery.partition, offset: delivery.offset)
+            }
+            #expect(read == expected.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) })
+        }
+    }
+
     /// What kafka-python's admin client reports.
     struct AdminReport: Decodable {
         var created: [[Value]]

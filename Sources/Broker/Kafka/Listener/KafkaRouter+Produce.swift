@@ -1,6 +1,7 @@
 import BrokerProtocol
 import KafkaProtocol
 import NIOCore
+import RecordCodec
 
 extension KafkaRouter {
     /// Produce 3-8 on the native produce path: each topic's entries go through
@@ -69,7 +70,14 @@ extension KafkaRouter {
         timeoutMs: Int32,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<KafkaProduceResponse.Topic> {
-        let valid = topic.partitions.filter { $0.partitionIndex >= 0 }
+        // A codec Sluice does not read is UNSUPPORTED_COMPRESSION_TYPE, found from the batch
+        // headers before the broker sees the bytes (its own answer would be corruptRecordBatch).
+        let unsupported: [Int32: String] = topic.partitions.reduce(into: [:]) { found, entry in
+            if let records = entry.records, let problem = Self.unsupportedCompression(in: records) {
+                found[entry.partitionIndex] = problem
+            }
+        }
+        let valid = topic.partitions.filter { $0.partitionIndex >= 0 && unsupported[$0.partitionIndex] == nil }
         let native = ProduceRequest(
             acks: acks,
             timeoutMilliseconds: UInt32(clamping: max(0, timeoutMs)),
@@ -83,6 +91,14 @@ extension KafkaRouter {
         return produced.map { response in
             var results = response.partitions[...]
             let partitions = topic.partitions.map { entry -> KafkaProduceResponse.Partition in
+                if let problem = unsupported[entry.partitionIndex] {
+                    return .init(
+                        partitionIndex: entry.partitionIndex,
+                        errorCode: .unsupportedCompressionType,
+                        baseOffset: -1,
+                        errorMessage: problem
+                    )
+                }
                 guard entry.partitionIndex >= 0, let result = results.popFirst() else {
                     return .init(
                         partitionIndex: entry.partitionIndex,
@@ -100,5 +116,28 @@ extension KafkaRouter {
             }
             return KafkaProduceResponse.Topic(name: topic.name, partitions: partitions)
         }
+    }
+
+    /// Why the batches in `records` cannot be stored, if one of them uses a compression codec
+    /// Sluice does not read (snappy, lz4, zstd, or an undefined one). Reads only each batch's
+    /// length and attributes; whatever else is wrong is left to the produce validation.
+    static func unsupportedCompression(in records: ByteBuffer) -> String? {
+        var position = records.readerIndex
+        let end = records.writerIndex
+        // baseOffset int64, batchLength int32, ..., attributes int16 at byte 21.
+        while position + 23 <= end,
+            let length = records.getInteger(at: position + 8, as: Int32.self),
+            let attributes = records.getInteger(at: position + 21, as: Int16.self)
+        {
+            let codec = Int(attributes & 0x7)
+            if RecordCompression(rawValue: codec)?.isSupported != true {
+                let name = RecordCompression(rawValue: codec).map { "\($0)" } ?? "undefined"
+                return "a batch uses \(name) compression (codec \(codec)); Sluice stores uncompressed and gzip batches "
+                    + "only: produce with compression.type gzip or none"
+            }
+            guard length > 0 else { return nil }
+            position += 12 + Int(length)
+        }
+        return nil
     }
 }

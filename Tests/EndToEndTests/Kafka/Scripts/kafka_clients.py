@@ -2,7 +2,7 @@
 
 Usage: kafka_clients.py COMMAND BOOTSTRAP TOPIC [ARGS...]; prints one JSON document on stdout.
 
-  kp-produce TOPIC ACKS N      kafka-python producer (acks 0, 1 or all): N messages with key
+  kp-produce TOPIC ACKS N [C]  kafka-python producer (acks 0, 1 or all; compression C, default none): N messages with key
                                key-<i>, value value-<i>, header h=<i>, timestamp 1700000000000+i.
                                Prints [{"partition", "offset", "murmur2"}] (offset -1 for acks 0;
                                murmur2 = kafka-python's murmur2 partition for the key).
@@ -34,13 +34,14 @@ def text(data):
     return None if data is None else data.decode()
 
 
-def kp_produce(bootstrap, topic, acks, count):
+def kp_produce(bootstrap, topic, acks, count, compression=None):
     from kafka import KafkaProducer
     from kafka.partitioner.default import murmur2
 
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
         acks=int(acks) if acks in ("0", "1") else "all",
+        compression_type=compression,
         request_timeout_ms=20_000,
         api_version_auto_timeout_ms=20_000,
     )
@@ -188,7 +189,7 @@ def main():
     command, bootstrap, topic = sys.argv[1:4]
     rest = sys.argv[4:]
     if command == "kp-produce":
-        result = kp_produce(bootstrap, topic, rest[0], int(rest[1]))
+        result = kp_produce(bootstrap, topic, rest[0], int(rest[1]), rest[2] if len(rest) > 2 else None)
     elif command == "kp-consume":
         result = kp_consume(bootstrap, topic, int(rest[0]))
     elif command == "ck-produce":

@@ -1,4 +1,5 @@
 import KafkaProtocol
+import LogStore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -37,7 +38,11 @@ final class KafkaListener: Sendable {
         self.limits = limits
         self.idleTimeout = idleTimeout
         self.connections = connections
-        self.router = KafkaRouter(router: router, logger: logger)
+        self.router = KafkaRouter(
+            router: router,
+            coordinator: KafkaGroupCoordinator(loop: eventLoopGroup.next(), clock: { currentTimeMilliseconds() }),
+            logger: logger
+        )
         self.statistics = statistics
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -79,6 +84,9 @@ final class KafkaListener: Sendable {
             return state.server
         }
         try? await server?.close()
+        // Joins and syncs the coordinator holds are answered NOT_COORDINATOR, so that they do not
+        // hold the connections' drain; members find the coordinator again after the restart.
+        _ = try? await router.coordinator.shutdown().get()
     }
 
     /// Stops accepting and closes every Kafka connection at once (a broker that failed to start).

@@ -13,11 +13,14 @@ final class KafkaRouter: Sendable {
     /// The native router whose produce, fetch and topic paths the Kafka APIs reuse.
     let router: RequestRouter
     let logger: Logger
+    /// The classic groups' coordinator.
+    let coordinator: KafkaGroupCoordinator
 
     /// The APIs this listener serves (a subset of the codecs in `KafkaAPIVersions.supported`).
     static let servedAPIs: Set<KafkaAPIKey> = [
         .apiVersions, .metadata, .produce, .fetch, .listOffsets, .initProducerID,
         .createTopics, .deleteTopics, .describeConfigs,
+        .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup,
     ]
 
     /// The node id of the single broker every partition is led by in Metadata answers.
@@ -31,8 +34,9 @@ final class KafkaRouter: Sendable {
         KafkaAPIVersions.supported.filter { servedAPIs.contains($0.apiKey) }
     }
 
-    init(router: RequestRouter, logger: Logger) {
+    init(router: RequestRouter, coordinator: KafkaGroupCoordinator, logger: Logger) {
         self.router = router
+        self.coordinator = coordinator
         self.logger = logger
     }
 
@@ -100,6 +104,7 @@ final class KafkaRouter: Sendable {
         case .describeConfigs(let body):
             return reply(describeConfigs(body, version: version))
         default:
+            if let reply = handleGroups(request, advertising: address, on: eventLoop) { return reply }
             return eventLoop.makeSucceededFuture(.close(reason: "\(header.apiKey) is not served by this listener"))
         }
     }

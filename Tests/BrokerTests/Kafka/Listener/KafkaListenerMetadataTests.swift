@@ -21,8 +21,9 @@ import Testing
                 #expect(response.errorCode == .none)
                 let keys = Set(response.apiKeys.map(\.apiKey))
                 #expect(keys.contains(.apiVersions) && keys.contains(.metadata))
-                // Nothing the listener does not serve (groups come with their own branch).
-                #expect(!keys.contains(.findCoordinator) && !keys.contains(.joinGroup))
+                #expect(keys.contains(.findCoordinator) && keys.contains(.joinGroup))
+                // Nothing the listener does not serve.
+                #expect(!keys.contains(.describeGroups) && !keys.contains(.listGroups))
                 for range in response.apiKeys {
                     #expect(KafkaAPIVersions.range(for: range.apiKey) == range)
                 }
@@ -126,14 +127,14 @@ import Testing
         try await withKafkaBroker { _, _, kafkaPort in
             let connection = try await KafkaTestConnection(port: kafkaPort)
             let id = try await connection.send(KafkaMetadataRequest(topics: []), version: 1)
-            // FindCoordinator (10) v2: header only, as a client that was not told about it.
+            // DescribeGroups (15) v0, as a client that was not told it is not served.
             var frame = ByteBuffer()
             frame.writeKafkaSizePrefixed { body in
-                KafkaRequestHeader(apiKey: .findCoordinator, apiVersion: 2, correlationID: 99, clientID: "x")
+                KafkaRequestHeader(apiKey: .describeGroups, apiVersion: 0, correlationID: 99, clientID: "x")
                     .encode(into: &body, headerVersion: 1)
+                body.writeInteger(Int32(1))
                 body.writeInteger(Int16(1))
                 body.writeString("g")
-                body.writeInteger(Int8(0))
             }
             try await connection.sendRaw(frame)
             _ = try await connection.response(KafkaMetadataResponse.self, version: 1, correlationID: id)

@@ -1,0 +1,190 @@
+/// The committed offsets of Kafka classic consumer groups, kept durably in the group state log
+/// with Sluice's own groups (docs/KAFKA.md, "Offsets"; the records in docs/GROUPS.md): what the
+/// Kafka listener calls for OffsetCommit, OffsetFetch, ListGroups and DeleteGroups.
+///
+/// A group name belongs to one kind: a Kafka group cannot take a Sluice group's name
+/// (``KafkaOffsetStoreError/groupKindMismatch(group:)``) and a Sluice subscribe to a Kafka group's
+/// name is refused with `groupKindMismatch`. A Kafka group exists in the state log from its first
+/// accepted commit until it is deleted (here, or by the native `deleteGroup`).
+///
+/// Writes run one at a time in the group manager's creation queue (with Sluice group creations,
+/// resets and topic deletions, so that the kind and limit checks and the write are atomic); each
+/// answers once its records are on disk, sharing the `fdatasync` with every other waiter. Reads
+/// take the state log's lock only. Thread-safe.
+public final class KafkaOffsetStore: Sendable {
+    let groups: GroupManager
+    /// The limits commits are checked against.
+    public let limits: KafkaOffsetLimits
+
+    /// A store over `groups`' state log.
+    /// - Throws: ``BrokerError`` (`invalidRequest`) for a limit outside its range.
+    init(groups: GroupManager, limits: KafkaOffsetLimits) throws {
+        try limits.validate()
+        self.groups = groups
+        self.limits = limits
+    }
+
+    /// Stores `offsets` for `group`, creating the group at its first accepted offset, and answers
+    /// once they are durable. Each partition is checked on its own (topic and partition exist,
+    /// offset not negative, metadata and partition limits); the accepted ones are written in one
+    /// batch. Validating the member and generation is the caller's (``KafkaClassicGroups``).
+    /// - Returns: one result per entry of `offsets`, in order (a partition listed twice: the last
+    ///   entry wins).
+    /// - Throws: ``KafkaOffsetStoreError``.
+    public func commitOffsets(group: String, offsets: [KafkaOffsetCommit]) async throws -> [KafkaOffsetCommitResult] {
+        try validate(group)
+        let (results, written) = try await run {
+            let store = try await self.groups.openedOrOpenStore()
+            let (kind, committed) = store.kafkaOffsets(of: group)
+            if kind == .sluice { throw KafkaOffsetStoreError.groupKindMismatch(group: group) }
+            var results: [KafkaOffsetCommitResult] = []
+            var accepted: [KafkaTopicPartition: KafkaOffsetEntry] = [:]
+            let now = store.configuration.clock()
+            for commit in offsets {
+                let result = self.check(commit, committed: committed, adding: accepted)
+                results.append(result)
+                guard result == .committed else { continue }
+                accepted[commit.partition] = KafkaOffsetEntry(
+                    commit.partition,
+                    KafkaCommittedOffset(
+                        offset: commit.offset,
+                        leaderEpoch: commit.leaderEpoch,
+                        metadata: commit.metadata,
+                        commitTimestamp: now
+                    )
+                )
+            }
+            guard !accepted.isEmpty else { return (results, nil as (GroupStateStore, Int64)?) }
+            var records: [GroupStateRecord] = []
+            if kind == nil {
+                records.append(.groupCreated(group: group, GroupDefinition(kind: .kafkaClassic, topics: [])))
+            }
+            records.append(.kafkaOffsetsCommitted(group: group, accepted.values.sorted { $0.partition < $1.partition }))
+            return (results, (store, try store.append(records)))
+        }
+        if let (store, offset) = written { try await durable(offset, in: store) }
+        return results
+    }
+
+    /// The committed offsets of `group` on `partitions` (in order; -1 where there is none), or on
+    /// every partition it has one on (sorted) when `partitions` is `nil`. An unknown group has
+    /// none (-1 everywhere), as in Kafka.
+    /// - Throws: ``KafkaOffsetStoreError/groupKindMismatch(group:)`` for a Sluice group's name.
+    public func fetchOffsets(group: String, partitions: [KafkaTopicPartition]?) throws -> [KafkaFetchedOffset] {
+        let (kind, committed) = groups.store?.kafkaOffsets(of: group) ?? (nil, [:])
+        if kind == .sluice { throw KafkaOffsetStoreError.groupKindMismatch(group: group) }
+        func fetched(_ partition: KafkaTopicPartition) -> KafkaFetchedOffset {
+            guard let offset = committed[partition] else { return KafkaFetchedOffset(partition, offset: -1) }
+            return KafkaFetchedOffset(
+                partition,
+                offset: offset.offset,
+                leaderEpoch: offset.leaderEpoch,
+                metadata: offset.metadata
+            )
+        }
+        return (partitions ?? committed.keys.sorted()).map(fetched)
+    }
+
+    /// The names of every Kafka classic group in the state log, sorted.
+    public func kafkaGroups() -> [String] {
+        guard let view = groups.store?.currentView else { return [] }
+        return view.groups.filter { $0.value.kind == .kafkaClassic }.keys.sorted()
+    }
+
+    /// Deletes `group` with its committed offsets, durably (DeleteGroups; checking that the
+    /// group has no members is the caller's). The name is then free for either kind.
+    /// - Throws: ``KafkaOffsetStoreError``: `unknownGroup`, `groupKindMismatch`.
+    public func deleteGroup(_ group: String) async throws {
+        try validate(group)
+        let written = try await run {
+            guard let store = self.groups.store, let kind = store.kafkaOffsets(of: group).kind else {
+                throw KafkaOffsetStoreError.unknownGroup(group: group)
+            }
+            if kind == .sluice { throw KafkaOffsetStoreError.groupKindMismatch(group: group) }
+            return (store, try store.append([.groupDeleted(group: group)]))
+        }
+        try await durable(written.1, in: written.0)
+    }
+
+    /// Deletes `group`'s committed offsets on `partitions` (OffsetDelete), durably; partitions
+    /// without one are ignored. The group stays.
+    /// - Throws: ``KafkaOffsetStoreError``: `unknownGroup`, `groupKindMismatch`.
+    public func deleteOffsets(group: String, partitions: [KafkaTopicPartition]) async throws {
+        try validate(group)
+        let written = try await run { () throws -> (GroupStateStore, Int64)? in
+            guard let store = self.groups.store else { throw KafkaOffsetStoreError.unknownGroup(group: group) }
+            let (kind, committed) = store.kafkaOffsets(of: group)
+            guard let kind else { throw KafkaOffsetStoreError.unknownGroup(group: group) }
+            if kind == .sluice { throw KafkaOffsetStoreError.groupKindMismatch(group: group) }
+            let present = Set(partitions.filter { committed[$0] != nil }).sorted()
+            guard !present.isEmpty else { return nil }
+            return (store, try store.append([.kafkaOffsetsDeleted(group: group, present)]))
+        }
+        if let (store, offset) = written { try await durable(offset, in: store) }
+    }
+
+    // MARK: Helpers
+
+    private func check(
+        _ commit: KafkaOffsetCommit,
+        committed: [KafkaTopicPartition: KafkaCommittedOffset],
+        adding accepted: [KafkaTopicPartition: KafkaOffsetEntry]
+    ) -> KafkaOffsetCommitResult {
+        guard let topic = groups.registry.topic(named: commit.partition.topic),
+            commit.partition.partition >= 0, commit.partition.partition < topic.partitionCount
+        else { return .unknownTopicOrPartition }
+        guard commit.offset >= 0, commit.offset < Int64.max else { return .invalidOffset }
+        guard commit.leaderEpoch >= -1 else { return .invalidOffset }
+        if let metadata = commit.metadata, metadata.utf8.count > limits.maxMetadataBytes { return .metadataTooLarge }
+        let isNew = committed[commit.partition] == nil && accepted[commit.partition] == nil
+        if isNew {
+            let added = accepted.keys.lazy.filter { committed[$0] == nil }.count
+            guard committed.count + added < limits.maxCommittedPartitionsPerGroup else { return .tooManyPartitions }
+        }
+        return .committed
+    }
+
+    private func validate(_ group: String) throws {
+        do {
+            try GroupManager.validateGroupName(group, topics: [])
+        } catch {
+            throw KafkaOffsetStoreError.invalidGroupID(group: group, reason: BrokerError(error).message)
+        }
+    }
+
+    /// Runs `body` in the creation queue, turning the store's errors into ``KafkaOffsetStoreError``.
+    private func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await groups.creation.run(body)
+        } catch let error as KafkaOffsetStoreError {
+            throw error
+        } catch {
+            throw KafkaOffsetStoreError.storageFailure(BrokerError(error).message)
+        }
+    }
+
+    private func durable(_ offset: Int64, in store: GroupStateStore) async throws {
+        do {
+            try await store.waitUntilDurable(offset)
+        } catch {
+            throw KafkaOffsetStoreError.storageFailure(BrokerError(error).message)
+        }
+    }
+}
+
+extension GroupStateStore {
+    /// The kind of `group` (`nil` if it does not exist) and its Kafka committed offsets.
+    func kafkaOffsets(of group: String) -> (kind: GroupKind?, offsets: [KafkaTopicPartition: KafkaCommittedOffset]) {
+        lock.withLock { (view.groups[group]?.kind, view.kafkaOffsets[group] ?? [:]) }
+    }
+}
+
+extension BrokerServer {
+    /// The Kafka classic groups' offset store over this broker's group state, once the broker
+    /// has started (`nil` before).
+    /// - Throws: ``BrokerError`` (`invalidRequest`) for a limit outside its range.
+    public func kafkaOffsetStore(limits: KafkaOffsetLimits = KafkaOffsetLimits()) throws -> KafkaOffsetStore? {
+        guard let groups else { return nil }
+        return try KafkaOffsetStore(groups: groups, limits: limits)
+    }
+}

@@ -85,6 +85,17 @@ public final class KafkaOffsetStore: Sendable {
         return (partitions ?? committed.keys.sorted()).map(fetched)
     }
 
+    /// Checks that `group` may be used as a Kafka classic group: a valid group name that is not
+    /// a Sluice group's. For the requests that write no offsets (JoinGroup, SyncGroup, Heartbeat,
+    /// LeaveGroup), before they reach the coordinator.
+    /// - Throws: ``KafkaOffsetStoreError``: `invalidGroupID`, `groupKindMismatch`.
+    public func checkGroupName(_ group: String) throws {
+        try validate(group)
+        if groups.store?.kafkaOffsets(of: group).kind == .sluice {
+            throw KafkaOffsetStoreError.groupKindMismatch(group: group)
+        }
+    }
+
     /// The names of every Kafka classic group in the state log, sorted.
     public func kafkaGroups() -> [String] {
         guard let view = groups.store?.currentView else { return [] }

@@ -158,6 +158,11 @@ struct KafkaOffsetStoreTests {
                 await #expect(throws: KafkaOffsetStoreError.groupKindMismatch(group: "sluice-group")) {
                     try await offsets.deleteGroup("sluice-group")
                 }
+                #expect(throws: KafkaOffsetStoreError.groupKindMismatch(group: "sluice-group")) {
+                    try offsets.checkGroupName("sluice-group")
+                }
+                try offsets.checkGroupName("kafka-group")
+                try offsets.checkGroupName("unused")
                 #expect(KafkaOffsetStoreError.groupKindMismatch(group: "x").kafkaErrorCode == 23)
                 let member = try await RawMember(port: port)
                 do {
@@ -197,6 +202,7 @@ struct KafkaOffsetStoreTests {
             let offsets = try #require(try server.kafkaOffsetStore())
             for group in ["", "has space", "__reserved", String(repeating: "g", count: 250)] {
                 do {
+                    #expect(throws: KafkaOffsetStoreError.self) { try offsets.checkGroupName(group) }
                     _ = try await offsets.commitOffsets(group: group, offsets: [])
                     Issue.record("group id '\(group)' accepted")
                 } catch let error as KafkaOffsetStoreError {

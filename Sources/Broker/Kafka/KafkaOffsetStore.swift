@@ -68,11 +68,16 @@ public final class KafkaOffsetStore: Sendable {
 
     /// The committed offsets of `group` on `partitions` (in order; -1 where there is none), or on
     /// every partition it has one on (sorted) when `partitions` is `nil`. An unknown group has
-    /// none (-1 everywhere), as in Kafka.
-    /// - Throws: ``KafkaOffsetStoreError/groupKindMismatch(group:)`` for a Sluice group's name.
-    public func fetchOffsets(group: String, partitions: [KafkaTopicPartition]?) throws -> [KafkaFetchedOffset] {
-        let (kind, committed) = groups.store?.kafkaOffsets(of: group) ?? (nil, [:])
+    /// none (-1 everywhere), as in Kafka. Answers once what it read is durable (a commit still
+    /// waiting for its fsync is never answered before it is, so a power cut cannot take back an
+    /// offset a client was shown).
+    /// - Throws: ``KafkaOffsetStoreError``: `groupKindMismatch` for a Sluice group's name,
+    ///   `storageFailure`.
+    public func fetchOffsets(group: String, partitions: [KafkaTopicPartition]?) async throws -> [KafkaFetchedOffset] {
+        guard let store = groups.store else { return (partitions ?? []).map { KafkaFetchedOffset($0, offset: -1) } }
+        let (kind, committed, lastAppended) = store.kafkaOffsetsAndLastAppended(of: group)
         if kind == .sluice { throw KafkaOffsetStoreError.groupKindMismatch(group: group) }
+        if let lastAppended { try await durable(lastAppended, in: store) }
         func fetched(_ partition: KafkaTopicPartition) -> KafkaFetchedOffset {
             guard let offset = committed[partition] else { return KafkaFetchedOffset(partition, offset: -1) }
             return KafkaFetchedOffset(
@@ -184,6 +189,17 @@ public final class KafkaOffsetStore: Sendable {
 }
 
 extension GroupStateStore {
+    /// ``kafkaOffsets(of:)`` and the offset of the last record appended so far (`nil` if none),
+    /// read together.
+    func kafkaOffsetsAndLastAppended(
+        of group: String
+    ) -> (kind: GroupKind?, offsets: [KafkaTopicPartition: KafkaCommittedOffset], lastAppended: Int64?) {
+        lock.withLock {
+            let end = log.logEndOffset
+            return (view.groups[group]?.kind, view.kafkaOffsets[group] ?? [:], end > 0 ? end - 1 : nil)
+        }
+    }
+
     /// The kind of `group` (`nil` if it does not exist) and its Kafka committed offsets.
     func kafkaOffsets(of group: String) -> (kind: GroupKind?, offsets: [KafkaTopicPartition: KafkaCommittedOffset]) {
         lock.withLock { (view.groups[group]?.kind, view.kafkaOffsets[group] ?? [:]) }

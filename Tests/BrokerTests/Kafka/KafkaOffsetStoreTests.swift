@@ -42,7 +42,7 @@ struct KafkaOffsetStoreTests {
         try await Self.withKafkaBroker(in: directory) { _, offsets, admin, _ in
             try await admin.createTopic("orders", partitions: 2)
             #expect(
-                try offsets.fetchOffsets(group: "app", partitions: [Self.tp("orders", 0)]) == [
+                try await offsets.fetchOffsets(group: "app", partitions: [Self.tp("orders", 0)]) == [
                     KafkaFetchedOffset(Self.tp("orders", 0), offset: -1)
                 ]
             )
@@ -66,19 +66,19 @@ struct KafkaOffsetStoreTests {
             try Task.checkCancellation()
             #expect(offsets.kafkaGroups() == ["app"])
             #expect(
-                try offsets.fetchOffsets(group: "app", partitions: nil) == [
+                try await offsets.fetchOffsets(group: "app", partitions: nil) == [
                     KafkaFetchedOffset(Self.tp("orders", 0), offset: 10, leaderEpoch: 2, metadata: "m"),
                     KafkaFetchedOffset(Self.tp("orders", 1), offset: 20),
                 ]
             )
             #expect(
-                try offsets.fetchOffsets(group: "app", partitions: [Self.tp("orders", 1), Self.tp("x", 0)]) == [
+                try await offsets.fetchOffsets(group: "app", partitions: [Self.tp("orders", 1), Self.tp("x", 0)]) == [
                     KafkaFetchedOffset(Self.tp("orders", 1), offset: 20),
                     KafkaFetchedOffset(Self.tp("x", 0), offset: -1),
                 ]
             )
             // An unknown group has nothing committed, and is not created by a fetch.
-            #expect(try offsets.fetchOffsets(group: "other", partitions: nil) == [])
+            #expect(try await offsets.fetchOffsets(group: "other", partitions: nil) == [])
             #expect(offsets.kafkaGroups() == ["app"])
         }
     }
@@ -114,7 +114,7 @@ struct KafkaOffsetStoreTests {
             )
             #expect(second == [.committed, .tooManyPartitions, .committed, .committed])
             #expect(second[1].kafkaErrorCode == 28)
-            #expect(try offsets.fetchOffsets(group: "g", partitions: nil).map(\.offset) == [9, 1, 4])
+            #expect(try await offsets.fetchOffsets(group: "g", partitions: nil).map(\.offset) == [9, 1, 4])
             // Deleting an offset frees its place.
             try await offsets.deleteOffsets(group: "g", partitions: [Self.tp("t", 1)])
             #expect(
@@ -152,8 +152,8 @@ struct KafkaOffsetStoreTests {
                         offsets: [KafkaOffsetCommit(Self.tp("t", 0), offset: 0)]
                     )
                 }
-                #expect(throws: KafkaOffsetStoreError.groupKindMismatch(group: "sluice-group")) {
-                    try offsets.fetchOffsets(group: "sluice-group", partitions: nil)
+                await #expect(throws: KafkaOffsetStoreError.groupKindMismatch(group: "sluice-group")) {
+                    try await offsets.fetchOffsets(group: "sluice-group", partitions: nil)
                 }
                 await #expect(throws: KafkaOffsetStoreError.groupKindMismatch(group: "sluice-group")) {
                     try await offsets.deleteGroup("sluice-group")
@@ -230,7 +230,7 @@ struct KafkaOffsetStoreTests {
             try await admin.deleteTopic("gone")
             try await admin.createTopic("gone", partitions: 2)
             #expect(
-                try offsets.fetchOffsets(group: "g", partitions: nil) == [
+                try await offsets.fetchOffsets(group: "g", partitions: nil) == [
                     KafkaFetchedOffset(Self.tp("kept", 0), offset: 5)
                 ]
             )
@@ -238,7 +238,7 @@ struct KafkaOffsetStoreTests {
         try await Self.withKafkaBroker(in: directory) { _, offsets, _, _ in
             try Task.checkCancellation()
             #expect(
-                try offsets.fetchOffsets(group: "g", partitions: nil) == [
+                try await offsets.fetchOffsets(group: "g", partitions: nil) == [
                     KafkaFetchedOffset(Self.tp("kept", 0), offset: 5)
                 ]
             )
@@ -273,7 +273,7 @@ struct KafkaOffsetStoreTests {
             // The native deleteGroup deletes a Kafka group too, and frees the name.
             _ = try await connection.call(DeleteGroupRequest(group: "kapp"), as: DeleteGroupResponse.self)
             #expect(offsets.kafkaGroups() == [])
-            #expect(try offsets.fetchOffsets(group: "kapp", partitions: nil) == [])
+            #expect(try await offsets.fetchOffsets(group: "kapp", partitions: nil) == [])
         }
     }
 }

@@ -30,7 +30,8 @@ public final class KafkaOffsetStore: Sendable {
     /// batch. Validating the member and generation is the caller's (``KafkaClassicGroups``).
     /// - Returns: one result per entry of `offsets`, in order (a partition listed twice: the last
     ///   entry wins).
-    /// - Throws: ``KafkaOffsetStoreError``.
+    /// - Throws: ``KafkaOffsetStoreError``: `invalidGroupID`, `groupKindMismatch`, `tooManyGroups`
+    ///   (a new group beyond ``KafkaOffsetLimits/maxGroups``), `storageFailure`.
     public func commitOffsets(group: String, offsets: [KafkaOffsetCommit]) async throws -> [KafkaOffsetCommitResult] {
         try validate(group)
         let (results, written) = try await run {
@@ -55,6 +56,9 @@ public final class KafkaOffsetStore: Sendable {
                 )
             }
             guard !accepted.isEmpty else { return (results, nil as (GroupStateStore, Int64)?) }
+            if kind == nil, store.kafkaGroupCount() >= self.limits.maxGroups {
+                throw KafkaOffsetStoreError.tooManyGroups(limit: self.limits.maxGroups)
+            }
             var records: [GroupStateRecord] = []
             if kind == nil {
                 records.append(.groupCreated(group: group, GroupDefinition(kind: .kafkaClassic, topics: [])))
@@ -198,6 +202,11 @@ extension GroupStateStore {
             let end = log.logEndOffset
             return (view.groups[group]?.kind, view.kafkaOffsets[group] ?? [:], end > 0 ? end - 1 : nil)
         }
+    }
+
+    /// How many Kafka groups the view holds (a scan: called when a commit would create one).
+    func kafkaGroupCount() -> Int {
+        lock.withLock { view.groups.values.lazy.filter { $0.kind == .kafkaClassic }.count }
     }
 
     /// The kind of `group` (`nil` if it does not exist) and its Kafka committed offsets.

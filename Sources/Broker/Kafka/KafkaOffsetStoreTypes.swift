@@ -9,13 +9,19 @@ public struct KafkaOffsetLimits: Sendable, Hashable {
     /// `offset.metadata.max.bytes`, 4096 by default); longer gets
     /// ``KafkaOffsetCommitResult/metadataTooLarge``. Range ``maxMetadataBytesRange``.
     public var maxMetadataBytes = 4096
+    /// The most Kafka groups the state log may hold: a commit that would create one more is
+    /// refused with ``KafkaOffsetStoreError/tooManyGroups(limit:)`` (every commit of a new group
+    /// id, even a simple consumer's, creates a durable group). Range ``maxGroupsRange``.
+    public var maxGroups = 10_000
 
     /// The accepted range of ``maxCommittedPartitionsPerGroup``.
     public static let maxCommittedPartitionsRange: ClosedRange<Int> = 1...1_000_000
+    /// The accepted range of ``maxGroups``.
+    public static let maxGroupsRange: ClosedRange<Int> = 1...1_000_000
     /// The accepted range of ``maxMetadataBytes``: up to what a state log record can hold.
     public static let maxMetadataBytesRange: ClosedRange<Int> = 0...GroupStateRecord.maxKafkaMetadataBytes
 
-    /// The defaults: 10,000 partitions per group, 4096-byte metadata.
+    /// The defaults: 10,000 partitions per group, 4096-byte metadata, 10,000 groups.
     public init() {}
 
     /// - Throws: ``BrokerError`` (`invalidRequest`) naming a limit outside its range.
@@ -26,6 +32,9 @@ public struct KafkaOffsetLimits: Sendable, Hashable {
                 "maxCommittedPartitionsPerGroup \(maxCommittedPartitionsPerGroup) is outside "
                     + "\(Self.maxCommittedPartitionsRange)"
             )
+        }
+        guard Self.maxGroupsRange.contains(maxGroups) else {
+            throw BrokerError(.invalidRequest, "maxGroups \(maxGroups) is outside \(Self.maxGroupsRange)")
         }
         guard Self.maxMetadataBytesRange.contains(maxMetadataBytes) else {
             throw BrokerError(
@@ -110,6 +119,10 @@ public enum KafkaOffsetStoreError: Error, Sendable, Hashable, CustomStringConver
     /// The group id is not a valid group name: Sluice group names follow the topic-name rules
     /// (Kafka `INVALID_GROUP_ID`, 24).
     case invalidGroupID(group: String, reason: String)
+    /// The commit would create a Kafka group beyond ``KafkaOffsetLimits/maxGroups`` (Kafka
+    /// `INVALID_COMMIT_OFFSET_SIZE`, 28, on every partition: not retriable, unlike
+    /// `COORDINATOR_NOT_AVAILABLE`).
+    case tooManyGroups(limit: Int)
     /// No Kafka group has this name (DeleteGroups; Kafka `GROUP_ID_NOT_FOUND`, 69).
     case unknownGroup(group: String)
     /// The group state log failed (Kafka `UNKNOWN_SERVER_ERROR`, -1; `COORDINATOR_NOT_AVAILABLE`,
@@ -121,6 +134,7 @@ public enum KafkaOffsetStoreError: Error, Sendable, Hashable, CustomStringConver
         switch self {
         case .groupKindMismatch: 23
         case .invalidGroupID: 24
+        case .tooManyGroups: 28
         case .unknownGroup: 69
         case .storageFailure: -1
         }
@@ -132,6 +146,8 @@ public enum KafkaOffsetStoreError: Error, Sendable, Hashable, CustomStringConver
         case .groupKindMismatch(let group):
             "group '\(group)' is a Sluice group; a Kafka classic group cannot use its name"
         case .invalidGroupID(let group, let reason): "invalid Kafka group id '\(group)': \(reason)"
+        case .tooManyGroups(let limit):
+            "the group state log holds \(limit) Kafka groups, the limit (maxGroups); delete one to commit for a new one"
         case .unknownGroup(let group): "no Kafka group '\(group)'"
         case .storageFailure(let message): "the group state log failed: \(message)"
         }

@@ -83,7 +83,7 @@ struct KafkaOffsetStoreTests {
         }
     }
 
-    @Test("the metadata and partition limits, at their edge; the limits' ranges")
+    @Test("the metadata, partition and group limits, at their edge; the limits' ranges")
     func limits() async throws {
         let directory = Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -122,7 +122,29 @@ struct KafkaOffsetStoreTests {
                     == [.committed]
             )
         }
+        // The group limit: the second group fits, the third does not; existing groups still commit.
+        let groupsDirectory = Self.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: groupsDirectory) }
+        var groupLimits = KafkaOffsetLimits()
+        groupLimits.maxGroups = 2
+        try await Self.withKafkaBroker(in: groupsDirectory, limits: groupLimits) { _, offsets, admin, _ in
+            try await admin.createTopic("t", partitions: 1)
+            let commit = [KafkaOffsetCommit(Self.tp("t", 0), offset: 1)]
+            #expect(try await offsets.commitOffsets(group: "g1", offsets: commit) == [.committed])
+            #expect(try await offsets.commitOffsets(group: "g2", offsets: commit) == [.committed])
+            await #expect(throws: KafkaOffsetStoreError.tooManyGroups(limit: 2)) {
+                try await offsets.commitOffsets(group: "g3", offsets: commit)
+            }
+            #expect(KafkaOffsetStoreError.tooManyGroups(limit: 2).kafkaErrorCode == 28)
+            #expect(try await offsets.commitOffsets(group: "g1", offsets: commit) == [.committed])
+            try await offsets.deleteGroup("g2")
+            #expect(try await offsets.commitOffsets(group: "g3", offsets: commit) == [.committed])
+            #expect(offsets.kafkaGroups() == ["g1", "g3"])
+        }
         var bad = KafkaOffsetLimits()
+        bad.maxGroups = 0
+        #expect(throws: BrokerError.self) { try bad.validate() }
+        bad = KafkaOffsetLimits()
         bad.maxMetadataBytes = GroupStateRecord.maxKafkaMetadataBytes + 1
         #expect(throws: BrokerError.self) { try bad.validate() }
         bad = KafkaOffsetLimits()

@@ -40,11 +40,15 @@ public final class KafkaOffsetStore: Sendable {
             if kind == .sluice { throw KafkaOffsetStoreError.groupKindMismatch(group: group) }
             var results: [KafkaOffsetCommitResult] = []
             var accepted: [KafkaTopicPartition: KafkaOffsetEntry] = [:]
+            // Partitions accepted that the group had no offset on (counted once each).
+            var added = 0
             let now = store.configuration.clock()
             for commit in offsets {
-                let result = self.check(commit, committed: committed, adding: accepted)
+                let isNew = committed[commit.partition] == nil && accepted[commit.partition] == nil
+                let result = self.check(commit, isNew: isNew, partitionsAfter: committed.count + added + 1)
                 results.append(result)
                 guard result == .committed else { continue }
+                if isNew { added += 1 }
                 accepted[commit.partition] = KafkaOffsetEntry(
                     commit.partition,
                     KafkaCommittedOffset(
@@ -145,22 +149,16 @@ public final class KafkaOffsetStore: Sendable {
 
     // MARK: Helpers
 
-    private func check(
-        _ commit: KafkaOffsetCommit,
-        committed: [KafkaTopicPartition: KafkaCommittedOffset],
-        adding accepted: [KafkaTopicPartition: KafkaOffsetEntry]
-    ) -> KafkaOffsetCommitResult {
+    /// The result for one partition; `partitionsAfter`: how many partitions the group would have
+    /// offsets on if this one (`isNew`: not among them yet) were accepted.
+    private func check(_ commit: KafkaOffsetCommit, isNew: Bool, partitionsAfter: Int) -> KafkaOffsetCommitResult {
         guard let topic = groups.registry.topic(named: commit.partition.topic),
             commit.partition.partition >= 0, commit.partition.partition < topic.partitionCount
         else { return .unknownTopicOrPartition }
         guard commit.offset >= 0, commit.offset < Int64.max else { return .invalidOffset }
         guard commit.leaderEpoch >= -1 else { return .invalidOffset }
         if let metadata = commit.metadata, metadata.utf8.count > limits.maxMetadataBytes { return .metadataTooLarge }
-        let isNew = committed[commit.partition] == nil && accepted[commit.partition] == nil
-        if isNew {
-            let added = accepted.keys.lazy.filter { committed[$0] == nil }.count
-            guard committed.count + added < limits.maxCommittedPartitionsPerGroup else { return .tooManyPartitions }
-        }
+        if isNew, partitionsAfter > limits.maxCommittedPartitionsPerGroup { return .tooManyPartitions }
         return .committed
     }
 

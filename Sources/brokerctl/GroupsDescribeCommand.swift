@@ -25,6 +25,21 @@ struct GroupsDescribeCommand: AsyncParsableCommand {
             return
         }
         print("group: \(group.name)")
+        print("kind: \(group.kind)")
+        if group.kind == "kafka" {
+            // A Kafka classic group: committed offsets and lag only (its members are the Kafka
+            // listener's, its settings unused).
+            print(
+                TextTable.render(
+                    header: ["TOPIC", "PARTITION", "COMMITTED", "END", "LAG"],
+                    rows: group.partitions.map {
+                        [$0.topic, "\($0.partition)", "\($0.committedOffset)", "\($0.logEndOffset)", "\($0.lag)"]
+                    }
+                ),
+                terminator: ""
+            )
+            return
+        }
         print("ordering: \(group.ordering)")
         print("ack timeout: \(DurationSyntax.format(group.ackTimeout))")
         print("max deliveries: \(group.maxDeliveries)")
@@ -56,6 +71,7 @@ struct GroupsDescribeCommand: AsyncParsableCommand {
     static func json(_ group: GroupDescription) -> JSONValue {
         .object([
             ("group", .string(group.name)),
+            ("kind", .string(group.kind)),
             ("ordering", .string(group.ordering)),
             ("ack_timeout_ms", .integer(Int64(group.ackTimeout.components.seconds * 1000))),
             ("max_deliveries", .integer(Int64(group.maxDeliveries))),

@@ -2,7 +2,7 @@ import ArgumentParser
 import BrokerClient
 import ToolSupport
 
-/// `brokerctl groups list`: one line per group, `GROUP TOPICS MEMBERS`.
+/// `brokerctl groups list`: one line per group, `GROUP KIND TOPICS MEMBERS` (kind `sluice` or `kafka`).
 struct GroupsListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
@@ -11,7 +11,7 @@ struct GroupsListCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Flag(help: "Print a JSON array of {\"group\",\"topics\",\"members\"} objects instead of a table.")
+    @Flag(help: "Print a JSON array of {\"group\",\"kind\",\"topics\",\"members\"} objects instead of a table.")
     var json = false
 
     func run() async throws {
@@ -19,7 +19,8 @@ struct GroupsListCommand: AsyncParsableCommand {
         if json {
             let objects = groups.map {
                 JSONValue.object([
-                    ("group", .string($0.name)), ("topics", .array($0.topics.map { .string($0) })),
+                    ("group", .string($0.name)), ("kind", .string($0.kind)),
+                    ("topics", .array($0.topics.map { .string($0) })),
                     ("members", .integer(Int64($0.members))),
                 ])
             }
@@ -28,8 +29,8 @@ struct GroupsListCommand: AsyncParsableCommand {
         }
         print(
             TextTable.render(
-                header: ["GROUP", "TOPICS", "MEMBERS"],
-                rows: groups.map { [$0.name, $0.topics.joined(separator: ","), "\($0.members)"] }
+                header: ["GROUP", "KIND", "TOPICS", "MEMBERS"],
+                rows: groups.map { [$0.name, $0.kind, $0.topics.joined(separator: ","), "\($0.members)"] }
             ),
             terminator: ""
         )

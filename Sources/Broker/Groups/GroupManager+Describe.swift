@@ -6,13 +6,19 @@ extension GroupManager {
     func listGroups() async throws -> ListGroupsResponse {
         guard let store else { return ListGroupsResponse(groups: []) }
         var summaries: [ListGroupsResponse.GroupSummary] = []
-        for (name, definition) in store.currentView.groups.sorted(by: { $0.key < $1.key }) {
+        let view = store.currentView
+        for (name, definition) in view.groups.sorted(by: { $0.key < $1.key }) {
             var members = 0
             if let runtime = runtime(named: name) {
                 members = try await runtime.loop.submit { runtime.members.count }.get()
             }
             summaries.append(
-                .init(group: name, kind: .init(definition.kind), topics: definition.topics, members: Int32(members))
+                .init(
+                    group: name,
+                    kind: .init(definition.kind),
+                    topics: Self.listedTopics(of: name, definition, in: view),
+                    members: Int32(members)
+                )
             )
         }
         return ListGroupsResponse(groups: summaries)
@@ -26,6 +32,7 @@ extension GroupManager {
         guard let store, let definition = store.definition(of: name) else {
             throw BrokerError(.unknownGroup, "no group '\(name)'")
         }
+        if definition.kind == .kafkaClassic { return try await describeKafkaGroup(name, definition, in: store) }
         struct Live: Sendable {
             var members: [DescribeGroupResponse.Member] = []
             var partitions: [GroupRuntime.SlotKey: (committed: Int64, inFlight: Int, unfinished: Int)] = [:]
@@ -151,6 +158,7 @@ extension BrokerProtocol.GroupKind {
     init(_ kind: Broker.GroupKind) {
         switch kind {
         case .sluice: self = .sluice
+        case .kafkaClassic: self = .kafka
         }
     }
 }

@@ -16,6 +16,7 @@ extension GroupManager {
         }
         return try await creation.run {
             let (store, definition) = try self.existingGroup(request.group)
+            try Self.refuseOtherKind(request.group, definition, expected: .sluice)
             guard definition.topics.contains(request.topic) else {
                 throw BrokerError(
                     .invalidRequest,

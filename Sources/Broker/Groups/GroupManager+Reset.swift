@@ -8,6 +8,7 @@ extension GroupManager {
     func resetGroup(_ request: ResetGroupRequest) async throws -> ResetGroupResponse {
         try await creation.run {
             let (store, definition) = try self.existingGroup(request.group)
+            try Self.refuseOtherKind(request.group, definition, expected: .sluice)
             guard definition.topics.contains(request.topic), let topic = self.registry.topic(named: request.topic)
             else {
                 throw BrokerError(.unknownTopic, "group '\(request.group)' does not consume topic '\(request.topic)'")

@@ -60,7 +60,7 @@ final class GroupManager: Sendable {
     var store: GroupStateStore? { openedStore.withLockedValue { $0 } }
 
     /// The group state log, opened if it is not yet (called inside the creation queue only).
-    private func openedOrOpenStore() async throws -> GroupStateStore {
+    func openedOrOpenStore() async throws -> GroupStateStore {
         if let store = self.store { return store }
         let store = try await openStore()
         openedStore.withLockedValue { $0 = store }
@@ -114,6 +114,7 @@ final class GroupManager: Sendable {
         var created = false
         let definition: GroupDefinition
         if let existing = store.definition(of: request.group) {
+            try Self.refuseOtherKind(request.group, existing, expected: .sluice)
             try check(request, against: existing)
             definition = existing
         } else {
@@ -208,6 +209,14 @@ final class GroupManager: Sendable {
         }
         let offset = try store.append(records)
         try await store.waitUntilDurable(offset)
+    }
+
+    /// Refuses to use `group` as a group of `expected` kind when its definition is of the other.
+    /// - Throws: `groupKindMismatch` naming both kinds.
+    static func refuseOtherKind(_ group: String, _ definition: GroupDefinition, expected: GroupKind) throws {
+        if let problem = GroupStateStore.View.kindProblem(group, is: definition.kind, expected: expected) {
+            throw BrokerError(.groupKindMismatch, problem)
+        }
     }
 
     private func check(_ request: SubscribeRequest, against definition: GroupDefinition) throws {

@@ -17,6 +17,13 @@ extension GroupStateRecord {
         guard let type = RecordType(rawValue: typeByte) else {
             throw reader.error("unknown group state record type \(typeByte)", at: 1)
         }
+        let isKafka = [.kafkaOffsetsCommitted, .kafkaOffsetsDeleted, .kafkaOffsetsSnapshot].contains(type)
+        guard !isKafka || version >= kafkaVersion else {
+            throw reader.error(
+                "group state record type \(typeByte) needs version \(kafkaVersion), not \(version)",
+                at: 0
+            )
+        }
         let record: GroupStateRecord
         if type == .checkpointMarker {
             guard key == nil else { throw BrokerError(.storageError, "checkpoint marker has a key") }
@@ -39,6 +46,12 @@ extension GroupStateRecord {
             case .partitionSnapshot:
                 let partition = try reader.readPartition(group: group)
                 record = .partitionSnapshot(partition, try reader.readState(version: version))
+            case .kafkaOffsetsCommitted:
+                record = .kafkaOffsetsCommitted(group: group, try reader.readKafkaEntries(isSnapshot: false))
+            case .kafkaOffsetsDeleted:
+                record = .kafkaOffsetsDeleted(group: group, try reader.readKafkaPartitions())
+            case .kafkaOffsetsSnapshot:
+                record = .kafkaOffsetsSnapshot(group: group, try reader.readKafkaEntries(isSnapshot: true))
             case .checkpointMarker:
                 preconditionFailure("handled above")
             }
@@ -95,13 +108,14 @@ struct GroupStateRecordReader {
         return try readUTF8(length: length, field)
     }
 
-    mutating func readOptionalString(_ field: String) throws -> String? {
+    mutating func readOptionalString(_ field: String, maxBytes: Int = GroupStateRecord.maxReasonBytes) throws -> String?
+    {
         let at = position
         let length = try read(Int32.self, "\(field) length")
         if length == -1 { return nil }
         guard length >= 0 else { throw error("\(field) length \(length) is negative", at: at) }
-        guard Int(length) <= GroupStateRecord.maxReasonBytes else {
-            throw error("\(field) of \(length) bytes is over the \(GroupStateRecord.maxReasonBytes)-byte limit", at: at)
+        guard Int(length) <= maxBytes else {
+            throw error("\(field) of \(length) bytes is over the \(maxBytes)-byte limit", at: at)
         }
         return try readUTF8(length: Int(length), field)
     }

@@ -1,8 +1,19 @@
-/// What kind of group a definition describes. Only Sluice's own groups exist today; the byte
-/// leaves room for others (Kafka consumer groups) without a new record version.
-public enum GroupKind: UInt8, Sendable, Hashable {
+/// What kind of group a definition describes. A group name belongs to one kind: using it as the
+/// other is refused (``GroupStateStore/View/problem(applying:)``).
+public enum GroupKind: UInt8, Sendable, Hashable, CustomStringConvertible {
     /// A Sluice consumer group (docs/GROUPS.md).
     case sluice = 0
+    /// A Kafka classic consumer group: the state log keeps its committed offsets only (its
+    /// definition has no topics and the default settings, unused).
+    case kafkaClassic = 1
+
+    /// How messages name the kind: `Sluice` or `Kafka classic`.
+    public var description: String {
+        switch self {
+        case .sluice: "Sluice"
+        case .kafkaClassic: "Kafka classic"
+        }
+    }
 }
 
 /// What the group state log keeps about a group besides its partitions' states: its kind, its

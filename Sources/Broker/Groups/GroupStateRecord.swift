@@ -8,7 +8,8 @@ import NIOCore
 /// offset size field
 ///      0    1 version   1
 ///      1    1 type      1 group created, 2 group deleted, 3 partition event,
-///                       4 partition snapshot, 5 checkpoint marker
+///                       4 partition snapshot, 5 checkpoint marker, 6 Kafka offsets
+///                       committed, 7 Kafka offsets deleted, 8 Kafka offsets snapshot
 ///      2    … body      per type
 /// ```
 /// Decoding (``decode(key:value:)``) checks every length and count against the bytes that remain
@@ -27,12 +28,26 @@ public enum GroupStateRecord: Sendable, Hashable {
     case partitionSnapshot(GroupPartitionID, PersistedPartitionState)
     /// Ends a checkpoint that began at `firstOffset`: every snapshot record of it is before this.
     case checkpointMarker(firstOffset: Int64)
+    /// A Kafka classic group committed these offsets (each replaces its partition's): written
+    /// with version 3.
+    case kafkaOffsetsCommitted(group: String, [KafkaOffsetEntry])
+    /// A Kafka classic group's offsets on these partitions were deleted (OffsetDelete, a deleted
+    /// topic): written with version 3.
+    case kafkaOffsetsDeleted(group: String, [KafkaTopicPartition])
+    /// Some of a Kafka classic group's committed offsets, written by a checkpoint (sorted by
+    /// partition, each once): applied like a commit, so replaying it twice is harmless. Written
+    /// with version 3.
+    case kafkaOffsetsSnapshot(group: String, [KafkaOffsetEntry])
 
-    /// The record format version written: 2 (its snapshots end with the read limit of a redriven
-    /// dead-letter partition). Version 1 records, written before redrive existed, are read too.
+    /// The record format version written for the types 1-5: 2 (its snapshots end with the read
+    /// limit of a redriven dead-letter partition). Version 1 records, written before redrive
+    /// existed, are read too.
     public static let version: UInt8 = 2
+    /// The version written for the Kafka types 6-8, which exist from version 3 on (a broker that
+    /// reads only versions 1-2 refuses them as an unknown version rather than misreading them).
+    public static let kafkaVersion: UInt8 = 3
     /// The record format versions read.
-    public static let readableVersions: ClosedRange<UInt8> = 1...2
+    public static let readableVersions: ClosedRange<UInt8> = 1...3
     /// The longest failure reason an event or snapshot may carry, in UTF-8 bytes (longer ones are
     /// refused by ``GroupStateStore/append(_:)``).
     public static let maxReasonBytes = 4096
@@ -49,6 +64,9 @@ public enum GroupStateRecord: Sendable, Hashable {
         case partitionEvent = 3
         case partitionSnapshot = 4
         case checkpointMarker = 5
+        case kafkaOffsetsCommitted = 6
+        case kafkaOffsetsDeleted = 7
+        case kafkaOffsetsSnapshot = 8
     }
 
     /// The type byte of each ``GroupStateEvent`` case inside a partition event.
@@ -67,14 +85,17 @@ public enum GroupStateRecord: Sendable, Hashable {
         case .groupCreated(let group, _), .groupDeleted(let group): group
         case .partitionEvent(let partition, _), .partitionSnapshot(let partition, _): partition.group
         case .checkpointMarker: nil
+        case .kafkaOffsetsCommitted(let group, _), .kafkaOffsetsDeleted(let group, _),
+            .kafkaOffsetsSnapshot(let group, _):
+            group
         }
     }
 
     /// Whether the record is a change made by the broker (as opposed to one a checkpoint writes).
     public var isChange: Bool {
         switch self {
-        case .groupCreated, .groupDeleted, .partitionEvent: true
-        case .partitionSnapshot, .checkpointMarker: false
+        case .groupCreated, .groupDeleted, .partitionEvent, .kafkaOffsetsCommitted, .kafkaOffsetsDeleted: true
+        case .partitionSnapshot, .checkpointMarker, .kafkaOffsetsSnapshot: false
         }
     }
 
@@ -86,6 +107,7 @@ public enum GroupStateRecord: Sendable, Hashable {
     /// The record's value (see the type's layout).
     public func encodedValue() -> ByteBuffer {
         var buffer = ByteBuffer()
+        if let kafka = encodedKafkaValue() { return kafka }
         buffer.writeInteger(Self.version)
         switch self {
         case .groupCreated(_, let definition):
@@ -131,6 +153,8 @@ public enum GroupStateRecord: Sendable, Hashable {
         case .checkpointMarker(let firstOffset):
             buffer.writeInteger(RecordType.checkpointMarker.rawValue)
             buffer.writeInteger(firstOffset)
+        case .kafkaOffsetsCommitted, .kafkaOffsetsDeleted, .kafkaOffsetsSnapshot:
+            preconditionFailure("encoded by encodedKafkaValue()")
         }
         return buffer
     }
@@ -182,6 +206,10 @@ public enum GroupStateRecord: Sendable, Hashable {
             return definition.topics.lazy.compactMap { name($0, "topic") }.first
         case .groupDeleted, .checkpointMarker:
             return nil
+        case .kafkaOffsetsCommitted(_, let entries), .kafkaOffsetsSnapshot(_, let entries):
+            return Self.kafkaEntriesProblem(entries)
+        case .kafkaOffsetsDeleted(_, let partitions):
+            return Self.kafkaPartitionsProblem(partitions)
         case .partitionEvent(let partition, let event):
             if let problem = name(partition.topic, "topic") { return problem }
             if partition.partition < 0 { return "partition \(partition.partition) is negative" }
@@ -236,14 +264,14 @@ public enum GroupStateRecord: Sendable, Hashable {
 
 extension ByteBuffer {
     /// A name: 2-byte length, then UTF-8 bytes.
-    fileprivate mutating func writeName(_ name: String) {
+    mutating func writeName(_ name: String) {
         let bytes = name.utf8.prefix(Int(UInt16.max))
         writeInteger(UInt16(bytes.count))
         writeBytes(bytes)
     }
 
     /// An optional string: 4-byte signed length (-1 for none), then UTF-8 bytes.
-    fileprivate mutating func writeOptionalString(_ text: String?) {
+    mutating func writeOptionalString(_ text: String?) {
         guard let text else {
             writeInteger(Int32(-1))
             return

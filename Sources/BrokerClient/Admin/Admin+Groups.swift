@@ -3,15 +3,19 @@ import BrokerProtocol
 /// A consumer group as `listGroups` reports it.
 public struct GroupSummary: Hashable, Sendable {
     /// Creates a summary.
-    public init(name: String, topics: [String], members: Int) {
+    public init(name: String, kind: String = "sluice", topics: [String], members: Int) {
         self.name = name
+        self.kind = kind
         self.topics = topics
         self.members = members
     }
 
     /// The group's name.
     public var name: String
-    /// The topics it consumes.
+    /// `sluice` (a Sluice consumer group) or `kafka` (a Kafka classic consumer group: committed
+    /// offsets only).
+    public var kind: String
+    /// The topics it consumes (a Kafka group: those it committed offsets on).
     public var topics: [String]
     /// How many members are connected now.
     public var members: Int
@@ -57,13 +61,18 @@ public struct GroupDescription: Hashable, Sendable {
     public var maxUnfinishedPerPartition: Int
     public var members: [Member]
     public var partitions: [Partition]
+    /// `sluice` or `kafka` (a Kafka classic group: no members here, its settings unused, a
+    /// partition per committed offset).
+    public var kind: String = "sluice"
 }
 
 extension Admin {
     /// The broker's consumer groups, by name.
     public func listGroups() async throws -> [GroupSummary] {
         let response = try await transport.send(ListGroupsRequest(), as: ListGroupsResponse.self)
-        return response.groups.map { GroupSummary(name: $0.group, topics: $0.topics, members: Int($0.members)) }
+        return response.groups.map {
+            GroupSummary(name: $0.group, kind: $0.kind.name, topics: $0.topics, members: Int($0.members))
+        }
     }
 
     /// A group's settings, members and per-partition progress.
@@ -98,7 +107,8 @@ extension Admin {
             maxDeliveries: Int(settings.maxDeliveries),
             maxUnfinishedPerPartition: Int(settings.maxUnfinishedPerPartition),
             members: members,
-            partitions: partitions
+            partitions: partitions,
+            kind: response.kind.name
         )
     }
 }
@@ -154,5 +164,15 @@ extension Admin {
             metadata: ["group": "\(group)", "topic": "\(topic)", "count": "\(response.redriven)"]
         )
         return response.redriven
+    }
+}
+
+extension BrokerProtocol.GroupKind {
+    /// The kind as tools print it: `sluice` or `kafka`.
+    var name: String {
+        switch self {
+        case .sluice: "sluice"
+        case .kafka: "kafka"
+        }
     }
 }

@@ -170,7 +170,7 @@ struct GroupStateRecordTests {
     func hostileValues() {
         let cases: [(bytes: [UInt8], key: String?, expected: String)] = [
             ([], "g", "truncated"),
-            ([3, 1], "g", "unknown group state record version 3"),
+            ([4, 1], "g", "unknown group state record version 4"),
             ([1, 9], "g", "unknown group state record type 9"),
             ([1, 2], nil, "has no key"),
             ([1, 5, 0, 0, 0, 0, 0, 0, 0, 1], "g", "checkpoint marker has a key"),

@@ -137,9 +137,13 @@ enum GroupStateChanges {
         return GroupDefinition(settings: settings, topics: Array(topics.prefix(Int.random(in: 1...2, using: &random))))
     }
 
-    /// One random change that applies to `view`.
+    /// Kafka classic groups (their names are never Sluice groups').
+    static let kafkaGroups = ["kafka-a", "kafka-b"]
+
+    /// One random change that applies to `view`: about one in eight concerns a Kafka group.
     static func random(for view: GroupStateStore.View, using random: inout GroupStateRandom) -> GroupStateRecord {
-        let existing = view.groups.keys.sorted()
+        if Int.random(in: 0..<8, using: &random) == 0 { return randomKafka(for: view, using: &random) }
+        let existing = view.groups.filter { $0.value.kind == .sluice }.keys.sorted()
         let roll = Int.random(in: 0..<100, using: &random)
         if existing.isEmpty || roll < 3 {
             let group = groups.randomElement(using: &random)!
@@ -173,6 +177,41 @@ enum GroupStateChanges {
             event = .reset(committedOffset: base + Int64.random(in: 0..<5, using: &random))
         }
         return .partitionEvent(partition, event)
+    }
+
+    /// One random change of a Kafka group: its creation, a commit of 1-3 partitions, a deletion
+    /// of some of its offsets, or (rarely) of the group.
+    static func randomKafka(for view: GroupStateStore.View, using random: inout GroupStateRandom) -> GroupStateRecord {
+        let group = kafkaGroups.randomElement(using: &random)!
+        guard view.groups[group] != nil else {
+            return .groupCreated(group: group, GroupDefinition(kind: .kafkaClassic, topics: []))
+        }
+        func partition() -> KafkaTopicPartition {
+            KafkaTopicPartition(
+                topic: topics.randomElement(using: &random)!,
+                partition: Int32.random(in: 0..<3, using: &random)
+            )
+        }
+        switch Int.random(in: 0..<100, using: &random) {
+        case 0..<75:
+            let entries = (0..<Int.random(in: 1...3, using: &random)).map { _ in
+                let metadata = Bool.random(using: &random) ? nil : "m\(Int.random(in: 0..<100, using: &random))"
+                return KafkaOffsetEntry(
+                    partition(),
+                    KafkaCommittedOffset(
+                        offset: Int64.random(in: 0..<1_000, using: &random),
+                        leaderEpoch: Int32.random(in: -1..<3, using: &random),
+                        metadata: metadata,
+                        commitTimestamp: 5_000
+                    )
+                )
+            }
+            return .kafkaOffsetsCommitted(group: group, entries)
+        case 75..<95:
+            return .kafkaOffsetsDeleted(group: group, [partition()])
+        default:
+            return .groupDeleted(group: group)
+        }
     }
 
     /// `count` random changes applied in turn to `view` (which ends up with them applied).

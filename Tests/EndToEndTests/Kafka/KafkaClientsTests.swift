@@ -110,6 +110,37 @@ import Testing
         }
     }
 
+    /// A consumer group of `client` (kp or ck) reads what was produced, commits, and a new
+    /// consumer of the group continues after the committed offsets; brokerctl shows the group.
+    @Test(arguments: ["kp", "ck"])
+    func aGroupConsumerCommitsAndTheNextOneContinuesFromItsOffsets(client: String) throws {
+        try Self.withBroker { native, kafka in
+            let topic = "grouped-\(client)"
+            try KafkaClients.createTopic(topic, partitions: 3, broker: native)
+            _ = try KafkaClients.run(["kp-produce", kafka, topic, "all", "12"], as: [KafkaClients.Delivery].self)
+            let first = try KafkaClients.run(
+                ["\(client)-group", kafka, topic, "billing", "12"],
+                as: [KafkaClients.Message].self
+            )
+            #expect(Set(first.map(\.value)) == Set((0..<12).map { "value-\($0)" }))
+            // Six more; the group's next consumer reads only those.
+            _ = try KafkaClients.run(["kp-produce", kafka, topic, "all", "18"], as: [KafkaClients.Delivery].self)
+            let second = try KafkaClients.run(
+                ["\(client)-group", kafka, topic, "billing", "18"],
+                as: [KafkaClients.Message].self
+            )
+            let seen = Set(first.map { "\($0.partition)/\($0.offset)" })
+            #expect(second.count == 18, "the second consumer reads the 18 of the second produce")
+            #expect(
+                second.allSatisfy { !seen.contains("\($0.partition)/\($0.offset)") },
+                "nothing committed is read again"
+            )
+            let described = try runTool("brokerctl", ["--broker", native, "groups", "describe", "billing"])
+            #expect(described.status == 0)
+            #expect(described.standardOutput.contains("kafka"), "brokerctl describe: \(described.standardOutput)")
+        }
+    }
+
     /// What kafka-python's admin client reports.
     struct AdminReport: Decodable {
         var created: [[Value]]

@@ -2,8 +2,10 @@ import KafkaProtocol
 import NIOCore
 
 /// Classic consumer groups on the Kafka listener: this broker is every group's coordinator
-/// (FindCoordinator), and JoinGroup, SyncGroup, Heartbeat and LeaveGroup go to the
-/// ``KafkaGroupCoordinator`` (docs/KAFKA.md "Classic consumer groups").
+/// (FindCoordinator), JoinGroup, SyncGroup, Heartbeat and LeaveGroup go to the
+/// ``KafkaGroupCoordinator``, OffsetCommit and OffsetFetch to the durable group state (docs/KAFKA.md
+/// "Classic consumer groups"). A name that is a Sluice group's is refused
+/// (INCONSISTENT_GROUP_PROTOCOL), as is a name Sluice does not accept for groups (INVALID_GROUP_ID).
 extension KafkaRouter {
     /// FindCoordinator 0-2: this broker, at the address the client reached, for any group; a
     /// transaction coordinator (key type 1) is COORDINATOR_NOT_AVAILABLE (no transactions).
@@ -34,7 +36,52 @@ extension KafkaRouter {
         func frame<R: KafkaResponseBody>(_ future: EventLoopFuture<R>) -> EventLoopFuture<KafkaReply> {
             future.hop(to: eventLoop).map { .frame([$0.encodeFrame(version: version, correlationID: correlationID)]) }
         }
+        // A group name of the other kind (a Sluice group's) or not a valid name is refused before
+        // the coordinator sees it.
+        func refusal(_ groupID: String) -> KafkaGroupErrorCode? {
+            do {
+                try offsetStore?.checkGroupName(groupID)
+                return nil
+            } catch let error as KafkaOffsetStoreError {
+                return KafkaGroupErrorCode(rawValue: error.kafkaErrorCode) ?? .unknownServerError
+            } catch {
+                return .unknownServerError
+            }
+        }
         switch request.body {
+        case .joinGroup(let body) where refusal(body.groupID) != nil:
+            let code = KafkaErrorCode(refusal(body.groupID)!)
+            return frame(
+                eventLoop.makeSucceededFuture(
+                    KafkaJoinGroupResponse(
+                        errorCode: code,
+                        generationID: -1,
+                        protocolName: "",
+                        leader: "",
+                        memberID: body.memberID
+                    )
+                )
+            )
+        case .syncGroup(let body) where refusal(body.groupID) != nil:
+            return frame(
+                eventLoop.makeSucceededFuture(
+                    KafkaSyncGroupResponse(errorCode: KafkaErrorCode(refusal(body.groupID)!), assignment: ByteBuffer())
+                )
+            )
+        case .heartbeat(let body) where refusal(body.groupID) != nil:
+            return frame(
+                eventLoop.makeSucceededFuture(KafkaHeartbeatResponse(errorCode: KafkaErrorCode(refusal(body.groupID)!)))
+            )
+        case .leaveGroup(let body) where refusal(body.groupID) != nil:
+            return frame(
+                eventLoop.makeSucceededFuture(
+                    KafkaLeaveGroupResponse(errorCode: KafkaErrorCode(refusal(body.groupID)!))
+                )
+            )
+        case .offsetCommit(let body):
+            return frame(offsetCommit(body, on: eventLoop))
+        case .offsetFetch(let body):
+            return frame(offsetFetch(body, version: version, on: eventLoop))
         case .findCoordinator(let body):
             return frame(eventLoop.makeSucceededFuture(Self.findCoordinator(body, advertising: address)))
         case .joinGroup(let body):

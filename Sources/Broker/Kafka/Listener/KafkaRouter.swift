@@ -20,7 +20,7 @@ final class KafkaRouter: Sendable {
     static let servedAPIs: Set<KafkaAPIKey> = [
         .apiVersions, .metadata, .produce, .fetch, .listOffsets, .initProducerID,
         .createTopics, .deleteTopics, .describeConfigs,
-        .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup,
+        .findCoordinator, .joinGroup, .syncGroup, .heartbeat, .leaveGroup, .offsetCommit, .offsetFetch,
     ]
 
     /// The node id of the single broker every partition is led by in Metadata answers.

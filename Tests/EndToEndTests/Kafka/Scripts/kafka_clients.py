@@ -11,6 +11,9 @@ Usage: kafka_clients.py COMMAND BOOTSTRAP TOPIC [ARGS...]; prints one JSON docum
   ck-produce TOPIC N           confluent-kafka idempotent producer, partitioner murmur2_random,
                                same messages as kp-produce.
   ck-consume TOPIC N           confluent-kafka consumer with assign from the beginning.
+  kp-group TOPIC GROUP N       kafka-python consumer in group GROUP (subscribe): reads N messages,
+                               commits them, closes; prints what it read.
+  ck-group TOPIC GROUP N       the same with confluent-kafka.
   kp-admin TOPIC N            kafka-python KafkaAdminClient: creates TOPIC with N partitions and
                                retention.ms 3600000, describes its configs, lists topics, deletes
                                it; prints {"created", "configs", "listed", "after_delete"}.
@@ -162,6 +165,56 @@ def ck_consume(bootstrap, topic, count):
     return messages
 
 
+def as_json(partition, offset, key, value, headers, timestamp):
+    return {"partition": partition, "offset": offset, "key": text(key), "value": text(value),
+            "headers": [[k, text(v)] for k, v in (headers or [])], "timestamp": timestamp}
+
+
+def kp_group(bootstrap, topic, group, count):
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5_000,
+        api_version_auto_timeout_ms=20_000,
+        session_timeout_ms=10_000,
+    )
+    messages = []
+    deadline = time.time() + 60
+    while len(messages) < count and time.time() < deadline:
+        for records in consumer.poll(timeout_ms=1_000).values():
+            for r in records:
+                messages.append(as_json(r.partition, r.offset, r.key, r.value, r.headers, r.timestamp))
+    consumer.commit()
+    consumer.close()
+    return messages
+
+
+def ck_group(bootstrap, topic, group, count):
+    from confluent_kafka import Consumer
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+                         "auto.offset.reset": "earliest", "session.timeout.ms": 10_000})
+    consumer.subscribe([topic])
+    messages = []
+    deadline = time.time() + 60
+    while len(messages) < count and time.time() < deadline:
+        r = consumer.poll(1.0)
+        if r is None:
+            continue
+        if r.error():
+            raise SystemExit(f"consume error: {r.error()}")
+        messages.append(as_json(r.partition(), r.offset(), r.key(), r.value(), r.headers(), r.timestamp()[1]))
+    if messages:
+        consumer.commit(asynchronous=False)
+    consumer.close()
+    return messages
+
+
 def kp_admin(bootstrap, topic, partitions):
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 
@@ -196,6 +249,10 @@ def main():
         result = ck_produce(bootstrap, topic, int(rest[0]))
     elif command == "ck-consume":
         result = ck_consume(bootstrap, topic, int(rest[0]))
+    elif command == "kp-group":
+        result = kp_group(bootstrap, topic, rest[0], int(rest[1]))
+    elif command == "ck-group":
+        result = ck_group(bootstrap, topic, rest[0], int(rest[1]))
     elif command == "kp-admin":
         result = kp_admin(bootstrap, topic, int(rest[0]))
     else:

@@ -50,7 +50,9 @@ import Testing
                 var configuration = GroupConsumerConfiguration()
                 configuration.startAtEarliest = true
                 configuration.prefetch = 4
-                configuration.ackTimeout = .milliseconds(200)
+                // Far from the fast path's ack time even on a loaded machine; the slow deliveries
+                // below take more than twice as long.
+                configuration.ackTimeout = .seconds(1)
                 let consumer = GroupConsumer(
                     connection: connection,
                     group: "slow",
@@ -63,7 +65,7 @@ import Testing
                     for try await message in consumer.messages() {
                         let value = message.record.valueString ?? ""
                         // The first four deliveries take longer than the ack timeout.
-                        if refused + acked.count < 4 { try await Task.sleep(for: .milliseconds(600)) }
+                        if refused + acked.count < 4 { try await Task.sleep(for: .milliseconds(2_500)) }
                         do {
                             try await message.ack()
                             acked.insert(value)
@@ -74,8 +76,10 @@ import Testing
                     }
                     return (acked, refused)
                 }
+                // Refused messages come back, so the loop ends once all 20 are acknowledged;
+                // the bound only keeps a broken broker from hanging the test.
                 let watchdog = Task {
-                    try await Task.sleep(for: .seconds(30))
+                    try await Task.sleep(for: .seconds(120))
                     handled.cancel()
                 }
                 let result = try? await handled.value

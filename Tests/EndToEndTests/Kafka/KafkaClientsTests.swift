@@ -141,6 +141,26 @@ import Testing
         }
     }
 
+    /// What kp-rebalance reports: partitions owned by each consumer at each step.
+    struct Rebalance: Decodable {
+        var alone: [Int32]
+        var first: [Int32]
+        var second: [Int32]
+        var after_leave: [Int32]
+    }
+
+    @Test func aSecondMemberJoiningAndLeavingRebalancesTheGroup() throws {
+        try Self.withBroker { native, kafka in
+            try KafkaClients.createTopic("rebalanced", partitions: 4, broker: native)
+            let report = try KafkaClients.run(["kp-rebalance", kafka, "rebalanced", "shared"], as: Rebalance.self)
+            #expect(report.alone == [0, 1, 2, 3])
+            #expect(!report.first.isEmpty && !report.second.isEmpty)
+            #expect(Set(report.first).isDisjoint(with: report.second))
+            #expect((report.first + report.second).sorted() == [0, 1, 2, 3])
+            #expect(report.after_leave == [0, 1, 2, 3])
+        }
+    }
+
     /// What kafka-python's admin client reports.
     struct AdminReport: Decodable {
         var created: [[Value]]

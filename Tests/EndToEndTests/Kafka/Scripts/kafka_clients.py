@@ -14,6 +14,9 @@ Usage: kafka_clients.py COMMAND BOOTSTRAP TOPIC [ARGS...]; prints one JSON docum
   kp-group TOPIC GROUP N       kafka-python consumer in group GROUP (subscribe): reads N messages,
                                commits them, closes; prints what it read.
   ck-group TOPIC GROUP N       the same with confluent-kafka.
+  kp-rebalance TOPIC GROUP     two kafka-python consumers of GROUP: the first alone, then both (a rebalance
+                               splits the partitions), then the second leaves (the first gets them
+                               all back); prints {"alone", "first", "second", "after_leave"}.
   kp-admin TOPIC N            kafka-python KafkaAdminClient: creates TOPIC with N partitions and
                                retention.ms 3600000, describes its configs, lists topics, deletes
                                it; prints {"created", "configs", "listed", "after_delete"}.
@@ -215,6 +218,40 @@ def ck_group(bootstrap, topic, group, count):
     return messages
 
 
+def kp_rebalance(bootstrap, topic, group):
+    from kafka import KafkaConsumer
+
+    def consumer():
+        return KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                             auto_offset_reset="earliest", api_version_auto_timeout_ms=20_000,
+                             session_timeout_ms=10_000, heartbeat_interval_ms=500)
+
+    def owned(c):
+        return sorted(tp.partition for tp in c.assignment())
+
+    def poll_until(consumers, done, what):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            for c in consumers:
+                c.poll(timeout_ms=100)
+            if done():
+                return
+        raise SystemExit(f"timed out waiting until {what}: {[owned(c) for c in consumers]}")
+
+    first = consumer()
+    poll_until([first], lambda: len(owned(first)) > 0, "the first consumer has partitions")
+    alone = owned(first)
+    second = consumer()
+    poll_until([first, second], lambda: owned(first) and owned(second)
+               and sorted(owned(first) + owned(second)) == alone, "both consumers share the partitions")
+    shared = (owned(first), owned(second))
+    second.close()
+    poll_until([first], lambda: owned(first) == alone, "the first consumer has every partition again")
+    after_leave = owned(first)
+    first.close()
+    return {"alone": alone, "first": shared[0], "second": shared[1], "after_leave": after_leave}
+
+
 def kp_admin(bootstrap, topic, partitions):
     from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 
@@ -253,6 +290,8 @@ def main():
         result = kp_group(bootstrap, topic, rest[0], int(rest[1]))
     elif command == "ck-group":
         result = ck_group(bootstrap, topic, rest[0], int(rest[1]))
+    elif command == "kp-rebalance":
+        result = kp_rebalance(bootstrap, topic, rest[0])
     elif command == "kp-admin":
         result = kp_admin(bootstrap, topic, int(rest[0]))
     else:

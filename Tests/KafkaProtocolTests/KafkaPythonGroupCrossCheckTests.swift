@@ -262,50 +262,8 @@ struct KafkaPythonGroupCrossCheckTests {
         )
     }
 
-    struct ScriptFailure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    static let scriptURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .appendingPathComponent("Scripts")
-        .appendingPathComponent("kafka_group_protocol.py")
-
-    /// Runs the script and returns its samples, key to hex.
+    /// Runs `Scripts/kafka_group_protocol.py` and returns its samples, key to hex.
     static func runScript() throws -> [String: String] {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("kafka-group-protocol-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outputURL = directory.appendingPathComponent("stdout")
-        let errorURL = directory.appendingPathComponent("stderr")
-        try Data().write(to: outputURL)
-        try Data().write(to: errorURL)
-        let output = try FileHandle(forWritingTo: outputURL)
-        let errors = try FileHandle(forWritingTo: errorURL)
-        defer {
-            try? output.close()
-            try? errors.close()
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptURL.path]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let stderr = String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
-        switch (process.terminationReason, process.terminationStatus) {
-        case (.exit, 0):
-            break
-        case (.exit, 3):
-            throw ScriptFailure(description: "the group protocol cross-check needs kafka-python 2.x: \(stderr)")
-        case (.exit, 127):
-            throw ScriptFailure(description: "python3 is not on PATH; the group protocol cross-check needs it")
-        case (let reason, let status):
-            throw ScriptFailure(description: "kafka_group_protocol.py ended with \(reason) \(status):\n\(stderr)")
-        }
-        return try JSONDecoder().decode([String: String].self, from: try Data(contentsOf: outputURL))
+        try KafkaPythonScript(name: "kafka_group_protocol.py").samples()
     }
 }

@@ -249,57 +249,11 @@ struct KafkaPythonProtocolCrossCheckTests {
 
     // MARK: Running the script
 
-    /// A failure to run `kafka_protocol.py`, with the reason.
-    struct ScriptFailure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// `Scripts/kafka_protocol.py`, found beside this file: the tests run from the source tree.
-    static let scriptURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .appendingPathComponent("Scripts")
-        .appendingPathComponent("kafka_protocol.py")
+    static let script = KafkaPythonScript(name: "kafka_protocol.py")
 
     /// Runs the script and returns its samples (name to hex).
-    static func runScript() throws -> [String: String] {
-        try JSONDecoder().decode([String: String].self, from: try runScript(arguments: []))
-    }
+    static func runScript() throws -> [String: String] { try script.samples() }
 
     /// Runs the script with `arguments` and returns its standard output.
-    static func runScript(arguments: [String]) throws -> Data {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("kafka-protocol-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outputURL = directory.appendingPathComponent("stdout")
-        let errorURL = directory.appendingPathComponent("stderr")
-        try Data().write(to: outputURL)
-        try Data().write(to: errorURL)
-        let output = try FileHandle(forWritingTo: outputURL)
-        let errors = try FileHandle(forWritingTo: errorURL)
-        defer {
-            try? output.close()
-            try? errors.close()
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", scriptURL.path] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let stderr = String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
-        switch (process.terminationReason, process.terminationStatus) {
-        case (.exit, 0):
-            break
-        case (.exit, 3):
-            throw ScriptFailure(description: "the protocol cross-check needs kafka-python 2.x: \(stderr)")
-        case (.exit, 127):
-            throw ScriptFailure(description: "python3 is not on PATH; the protocol cross-check needs it")
-        case (let reason, let status):
-            throw ScriptFailure(description: "kafka_protocol.py ended with \(reason) \(status):\n\(stderr)")
-        }
-        return try Data(contentsOf: outputURL)
-    }
+    static func runScript(arguments: [String]) throws -> Data { try script.run(arguments: arguments) }
 }

@@ -269,18 +269,7 @@ public final class BrokerServer: Service, Sendable {
             idle: .milliseconds(configuration.idleTimeoutMilliseconds),
             frame: .milliseconds(configuration.frameTimeoutMilliseconds)
         )
-        let waterMark = ChannelOptions.Types.WriteBufferWaterMark(
-            low: limits.writeBufferLowWaterMarkBytes,
-            high: max(limits.writeBufferLowWaterMarkBytes, limits.writeBufferHighWaterMarkBytes)
-        )
-        return ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            // TCP_NODELAY lives at IPPROTO_TCP: `.socketOption(.tcp_nodelay)` would set option 1 at
-            // SOL_SOCKET, which is SO_DEBUG (root only; EACCES closes every connection otherwise).
-            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
-            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: waterMark)
+        return ServerBootstrap.sluiceListener(group: eventLoopGroup, limits: limits)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard statistics.connectionOpened(limit: limits.maxConnections) else {

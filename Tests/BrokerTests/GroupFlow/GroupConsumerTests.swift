@@ -88,7 +88,8 @@ import Testing
                 var configuration = GroupConsumerConfiguration()
                 configuration.startAtEarliest = true
                 configuration.prefetch = 1
-                configuration.ackTimeout = .milliseconds(200)
+                // Far above an ack's time even on a loaded machine; the late ack below waits 2.5 s.
+                configuration.ackTimeout = .seconds(1)
                 let consumer = GroupConsumer(
                     connection: connection,
                     group: "billing",
@@ -103,7 +104,8 @@ import Testing
     }
 
     /// Acks the first delivery after its ack timeout (refused: `notDelivered`), then waits (at most
-    /// a minute) for the message to come again; returns the delivery counts seen.
+    /// two minutes: the bound only keeps a broken broker from hanging the test) for the message to
+    /// come again; returns the delivery counts seen.
     private static func lateFirstAck(_ consumer: GroupConsumer) async throws -> [Int] {
         try await withThrowingTaskGroup(of: [Int].self) { tasks in
             tasks.addTask {
@@ -111,7 +113,7 @@ import Testing
                 for try await message in consumer.messages() {
                     counts.append(message.deliveryCount)
                     guard counts.count == 1 else {
-                        // On a loaded machine this ack may be late too (200 ms): then it comes again.
+                        // On a very loaded machine this ack may be late too: then it comes again.
                         do {
                             try await message.ack()
                             break
@@ -119,7 +121,7 @@ import Testing
                             continue
                         }
                     }
-                    try await Task.sleep(for: .seconds(1))
+                    try await Task.sleep(for: .milliseconds(2_500))
                     do {
                         try await message.ack()
                         Issue.record("a late ack was accepted")
@@ -130,7 +132,7 @@ import Testing
                 return counts
             }
             tasks.addTask {
-                try await Task.sleep(for: .seconds(60))
+                try await Task.sleep(for: .seconds(120))
                 return []
             }
             let counts = try await tasks.next()!

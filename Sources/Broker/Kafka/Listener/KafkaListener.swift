@@ -109,16 +109,7 @@ final class KafkaListener: Sendable {
         let statistics = self.statistics
         let logger = self.logger
         let state = self.state
-        let waterMark = ChannelOptions.Types.WriteBufferWaterMark(
-            low: limits.writeBufferLowWaterMarkBytes,
-            high: max(limits.writeBufferLowWaterMarkBytes, limits.writeBufferHighWaterMarkBytes)
-        )
-        return ServerBootstrap(group: eventLoopGroup)
-            .serverChannelOption(ChannelOptions.backlog, value: 256)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
-            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: waterMark)
+        return ServerBootstrap.sluiceListener(group: eventLoopGroup, limits: limits)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard statistics.connectionOpened(limit: limits.maxConnections) else {

@@ -1,12 +1,14 @@
 import NIOCore
 
-/// The body of a Kafka request of one API, decodable and encodable at each supported version.
+/// The body of a Kafka request or response of one API, decodable and encodable at each supported
+/// version.
 ///
 /// Each conforming type documents its layout per version, field by field, as Kafka's JSON
-/// message spec (`clients/src/main/resources/common/message/<Name>Request.json`) gives it.
-/// Encoding a field at a version that does not have it drops the field (as Kafka does for
-/// "ignorable" fields); decoding a version leaves such fields at their defaults.
-public protocol KafkaRequestBody: Hashable, Sendable {
+/// message spec (`clients/src/main/resources/common/message/<Name>Request.json` or
+/// `<Name>Response.json`) gives it. Encoding a field at a version that does not have it drops the
+/// field (as Kafka does for "ignorable" fields); decoding a version leaves such fields at their
+/// defaults.
+public protocol KafkaMessageBody: Hashable, Sendable {
     /// The API this body belongs to.
     static var apiKey: KafkaAPIKey { get }
 
@@ -19,21 +21,11 @@ public protocol KafkaRequestBody: Hashable, Sendable {
     func encode(into buffer: inout ByteBuffer, version: Int16)
 }
 
-/// The body of a Kafka response of one API, encodable and decodable at each supported version.
-///
-/// The same rules as ``KafkaRequestBody`` apply, from `<Name>Response.json`.
-public protocol KafkaResponseBody: Hashable, Sendable {
-    /// The API this body belongs to.
-    static var apiKey: KafkaAPIKey { get }
+/// The body of a Kafka request (request header, `<Name>Request.json`).
+public protocol KafkaRequestBody: KafkaMessageBody {}
 
-    /// Decodes the body of `version` from `reader`.
-    /// - Throws: ``KafkaDecodingError`` for bytes that do not decode.
-    init(from reader: inout KafkaReader, version: Int16) throws
-
-    /// Encodes the body as `version`.
-    /// - Precondition: `version` is one this type supports.
-    func encode(into buffer: inout ByteBuffer, version: Int16)
-}
+/// The body of a Kafka response (response header, `<Name>Response.json`).
+public protocol KafkaResponseBody: KafkaMessageBody {}
 
 extension KafkaRequestBody {
     /// Encodes a whole request frame: the INT32 size prefix, the header (its version chosen by

@@ -13,33 +13,11 @@ func runProcess(_ executable: String, _ arguments: [String], timeoutSeconds: Dou
     var environment = ProcessInfo.processInfo.environment
     environment["SWIFT_BACKTRACE"] = "enable=no"
     process.environment = environment
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let collected = CollectedOutput()
-    let readers = DispatchGroup()
-    for (pipe, isError) in [(output, false), (errors, true)] {
-        readers.enter()
-        DispatchQueue.global().async {
-            collected.set(pipe.fileHandleForReading.readDataToEndOfFile(), isError: isError)
-            readers.leave()
-        }
-    }
-    let deadline = Date().addingTimeInterval(timeoutSeconds)
-    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        throw CrashTestError(
-            "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeoutSeconds) s"
-        )
-    }
-    process.waitUntilExit()
-    readers.wait()
-    return ToolRun(status: process.terminationStatus, standardOutput: collected.output, standardError: collected.error)
+    return try runToCompletion(
+        process,
+        timeoutSeconds: timeoutSeconds,
+        describedAs: "\(executable) \(arguments.joined(separator: " "))"
+    )
 }
 
 /// A listening TCP socket on 127.0.0.1 that keeps its port busy until closed.

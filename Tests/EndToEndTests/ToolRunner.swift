@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs a built executable to completion with optional standard input; bounded by a timeout.
 struct ToolRun {
     var status: Int32
@@ -25,6 +29,24 @@ func runTool(
     environmentVariables["SWIFT_BACKTRACE"] = "enable=no"
     for (key, value) in environment { environmentVariables[key] = value }
     process.environment = environmentVariables
+    return try runToCompletion(
+        process,
+        input: input,
+        timeoutSeconds: timeoutSeconds,
+        describedAs: "\(name) \(arguments.joined(separator: " "))"
+    )
+}
+
+/// Runs a configured `process` to completion with `input` on its standard input (closed after
+/// it), reading both output pipes concurrently so that neither fills up and blocks it; bounded: a
+/// process still running after `timeoutSeconds` is killed and `CrashTestError` thrown.
+func runToCompletion(
+    _ process: Process,
+    input: String? = nil,
+    timeoutSeconds: Double,
+    describedAs description: String
+) throws -> ToolRun {
+    ignoreBrokenPipes()
     let output = Pipe()
     let errors = Pipe()
     let standardInput = Pipe()
@@ -32,26 +54,24 @@ func runTool(
     process.standardError = errors
     process.standardInput = standardInput
     try process.run()
-    // Read both pipes concurrently so that neither fills up and blocks the tool.
     let collected = CollectedOutput()
     let readers = DispatchGroup()
     for (pipe, isError) in [(output, false), (errors, true)] {
         readers.enter()
         DispatchQueue.global().async {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            collected.set(data, isError: isError)
+            collected.set(pipe.fileHandleForReading.readDataToEndOfFile(), isError: isError)
             readers.leave()
         }
     }
-    // A tool that exits before reading all its input leaves the rest unread (EPIPE), not an error here.
+    // A process that exits before reading all its input leaves the rest unread (EPIPE), not an error here.
     if let input { try? standardInput.fileHandleForWriting.write(contentsOf: Data(input.utf8)) }
     try? standardInput.fileHandleForWriting.close()
     let deadline = Date().addingTimeInterval(timeoutSeconds)
     while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     if process.isRunning {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        throw CrashTestError("\(name) \(arguments.joined(separator: " ")) did not finish within \(timeoutSeconds) s")
+        throw CrashTestError("\(description) did not finish within \(timeoutSeconds) s")
     }
     process.waitUntilExit()
     readers.wait()

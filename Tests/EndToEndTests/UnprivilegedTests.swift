@@ -187,38 +187,11 @@ enum Unprivileged {
 
     /// Runs a built tool as uid 65534 to completion (bounded), with optional standard input.
     static func run(_ name: String, _ arguments: [String], input: String? = nil) throws -> ToolRun {
-        let process = try process(name, arguments)
-        let output = Pipe()
-        let errors = Pipe()
-        let standardInput = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = standardInput
-        try process.run()
-        let collected = CollectedOutput()
-        let readers = DispatchGroup()
-        for (pipe, isError) in [(output, false), (errors, true)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                collected.set(pipe.fileHandleForReading.readDataToEndOfFile(), isError: isError)
-                readers.leave()
-            }
-        }
-        if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
-        try standardInput.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            throw CrashTestError("\(name) \(arguments.joined(separator: " ")) did not finish within 60 s")
-        }
-        process.waitUntilExit()
-        readers.wait()
-        return ToolRun(
-            status: process.terminationStatus,
-            standardOutput: collected.output,
-            standardError: collected.error
+        try runToCompletion(
+            try process(name, arguments),
+            input: input,
+            timeoutSeconds: 60,
+            describedAs: "\(name) \(arguments.joined(separator: " "))"
         )
     }
 }

@@ -12,13 +12,7 @@ func checkRequest<Body: KafkaRequestBody>(
     sourceLocation: SourceLocation = #_sourceLocation,
     extract: (KafkaRequest.Body) -> Body?
 ) throws {
-    var encoded = ByteBuffer()
-    value.encode(into: &encoded, version: version)
-    var reader = KafkaReader(encoded)
-    let decoded = try Body(from: &reader, version: version)
-    #expect(decoded == value, "v\(version) round trip", sourceLocation: sourceLocation)
-    #expect(reader.isAtEnd, sourceLocation: sourceLocation)
-    expectEveryTruncationThrows(encoded, sourceLocation: sourceLocation) { try Body(from: &$0, version: version) }
+    try checkBody(value, version: version, sourceLocation: sourceLocation)
 
     var frame = value.encodeFrame(version: version, correlationID: 0x1234_5678, clientID: "sluice-test")
     let requestSize = frame.readInteger(as: Int32.self)
@@ -50,13 +44,7 @@ func checkResponse<Body: KafkaResponseBody>(
     version: Int16,
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
-    var encoded = ByteBuffer()
-    value.encode(into: &encoded, version: version)
-    var reader = KafkaReader(encoded)
-    let decoded = try Body(from: &reader, version: version)
-    #expect(decoded == value, "v\(version) round trip", sourceLocation: sourceLocation)
-    #expect(reader.isAtEnd, sourceLocation: sourceLocation)
-    expectEveryTruncationThrows(encoded, sourceLocation: sourceLocation) { try Body(from: &$0, version: version) }
+    try checkBody(value, version: version, sourceLocation: sourceLocation)
 
     var frame = value.encodeFrame(version: version, correlationID: -7)
     let responseSize = frame.readInteger(as: Int32.self)
@@ -81,4 +69,20 @@ func bodyDecodingError<Body: KafkaRequestBody>(
     sourceLocation: SourceLocation = #_sourceLocation
 ) -> KafkaDecodingError? {
     decodingError(bytes, sourceLocation: sourceLocation) { try Body(from: &$0, version: version) }
+}
+
+/// Checks a request or response body at `version`: it round-trips, is read to its end, and every
+/// truncation of it throws.
+func checkBody<Body: KafkaMessageBody>(
+    _ value: Body,
+    version: Int16,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    var encoded = ByteBuffer()
+    value.encode(into: &encoded, version: version)
+    var reader = KafkaReader(encoded)
+    let decoded = try Body(from: &reader, version: version)
+    #expect(decoded == value, "v\(version) round trip", sourceLocation: sourceLocation)
+    #expect(reader.isAtEnd, sourceLocation: sourceLocation)
+    expectEveryTruncationThrows(encoded, sourceLocation: sourceLocation) { try Body(from: &$0, version: version) }
 }

@@ -55,37 +55,18 @@ enum KafkaClients {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let collected = CollectedOutput()
-        let readers = DispatchGroup()
-        for (pipe, isError) in [(output, false), (errors, true)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                collected.set(pipe.fileHandleForReading.readDataToEndOfFile(), isError: isError)
-                readers.leave()
-            }
-        }
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            throw CrashTestError("kafka_clients.py \(arguments) did not finish within \(timeoutSeconds) s")
-        }
-        process.waitUntilExit()
-        readers.wait()
-        guard process.terminationStatus == 0 else {
+        let run = try runToCompletion(
+            process,
+            timeoutSeconds: timeoutSeconds,
+            describedAs: "kafka_clients.py \(arguments)"
+        )
+        guard run.status == 0 else {
             throw CrashTestError(
-                "kafka_clients.py \(arguments) exited \(process.terminationStatus) (needs python3 with "
-                    + "kafka-python 2.x and confluent-kafka 2.x, see .ci/run): \(collected.error)"
+                "kafka_clients.py \(arguments) exited \(run.status) (needs python3 with "
+                    + "kafka-python 2.x and confluent-kafka 2.x, see .ci/run): \(run.standardError)"
             )
         }
-        return try JSONDecoder().decode(T.self, from: Data(collected.output.utf8))
+        return try JSONDecoder().decode(T.self, from: Data(run.standardOutput.utf8))
     }
 
     /// A message as Sluice's `consumer --format json` prints it.

@@ -12,38 +12,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: kcat)
         process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        let standardInput = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = standardInput
-        try process.run()
-        let collected = CollectedOutput()
-        let readers = DispatchGroup()
-        for (pipe, isError) in [(output, false), (errors, true)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                collected.set(pipe.fileHandleForReading.readDataToEndOfFile(), isError: isError)
-                readers.leave()
-            }
-        }
-        if let input { try? standardInput.fileHandleForWriting.write(contentsOf: Data(input.utf8)) }
-        try? standardInput.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            throw CrashTestError("kcat \(arguments) did not finish within 60 s")
-        }
-        process.waitUntilExit()
-        readers.wait()
-        return ToolRun(
-            status: process.terminationStatus,
-            standardOutput: collected.output,
-            standardError: collected.error
-        )
+        return try runToCompletion(process, input: input, timeoutSeconds: 60, describedAs: "kcat \(arguments)")
     }
 
     @Test func kcatListsProducesConsumesAndQueries() throws {

@@ -37,47 +37,33 @@ extension KafkaRouter {
             future.hop(to: eventLoop).map { .frame([$0.encodeFrame(version: version, correlationID: correlationID)]) }
         }
         // A group name of the other kind (a Sluice group's) or not a valid name is refused before
-        // the coordinator sees it.
-        func refusal(_ groupID: String) -> KafkaGroupErrorCode? {
-            do {
-                try offsetStore?.checkGroupName(groupID)
-                return nil
-            } catch let error as KafkaOffsetStoreError {
-                return KafkaGroupErrorCode(rawValue: error.kafkaErrorCode) ?? .unknownServerError
-            } catch {
-                return .unknownServerError
+        // the coordinator sees it (OffsetCommit and OffsetFetch check it in the offset store).
+        if let refused = refusal(request) {
+            let code = KafkaErrorCode(refused.code)
+            switch refused.body {
+            case .joinGroup(let body):
+                return frame(
+                    eventLoop.makeSucceededFuture(
+                        KafkaJoinGroupResponse(
+                            errorCode: code,
+                            generationID: -1,
+                            protocolName: "",
+                            leader: "",
+                            memberID: body.memberID
+                        )
+                    )
+                )
+            case .syncGroup:
+                return frame(
+                    eventLoop.makeSucceededFuture(KafkaSyncGroupResponse(errorCode: code, assignment: ByteBuffer()))
+                )
+            case .heartbeat:
+                return frame(eventLoop.makeSucceededFuture(KafkaHeartbeatResponse(errorCode: code)))
+            default:
+                return frame(eventLoop.makeSucceededFuture(KafkaLeaveGroupResponse(errorCode: code)))
             }
         }
         switch request.body {
-        case .joinGroup(let body) where refusal(body.groupID) != nil:
-            let code = KafkaErrorCode(refusal(body.groupID)!)
-            return frame(
-                eventLoop.makeSucceededFuture(
-                    KafkaJoinGroupResponse(
-                        errorCode: code,
-                        generationID: -1,
-                        protocolName: "",
-                        leader: "",
-                        memberID: body.memberID
-                    )
-                )
-            )
-        case .syncGroup(let body) where refusal(body.groupID) != nil:
-            return frame(
-                eventLoop.makeSucceededFuture(
-                    KafkaSyncGroupResponse(errorCode: KafkaErrorCode(refusal(body.groupID)!), assignment: ByteBuffer())
-                )
-            )
-        case .heartbeat(let body) where refusal(body.groupID) != nil:
-            return frame(
-                eventLoop.makeSucceededFuture(KafkaHeartbeatResponse(errorCode: KafkaErrorCode(refusal(body.groupID)!)))
-            )
-        case .leaveGroup(let body) where refusal(body.groupID) != nil:
-            return frame(
-                eventLoop.makeSucceededFuture(
-                    KafkaLeaveGroupResponse(errorCode: KafkaErrorCode(refusal(body.groupID)!))
-                )
-            )
         case .offsetCommit(let body):
             return frame(offsetCommit(body, on: eventLoop))
         case .offsetFetch(let body):
@@ -96,6 +82,27 @@ extension KafkaRouter {
             return frame(coordinator.leave(body, version: version))
         default:
             return nil
+        }
+    }
+
+    /// The error a JoinGroup, SyncGroup, Heartbeat or LeaveGroup gets because of its group name
+    /// (checked once per request), with the request's body; `nil` when the name may be used.
+    private func refusal(_ request: KafkaRequest) -> (code: KafkaGroupErrorCode, body: KafkaRequest.Body)? {
+        let groupID: String
+        switch request.body {
+        case .joinGroup(let body): groupID = body.groupID
+        case .syncGroup(let body): groupID = body.groupID
+        case .heartbeat(let body): groupID = body.groupID
+        case .leaveGroup(let body): groupID = body.groupID
+        default: return nil
+        }
+        do {
+            try offsetStore?.checkGroupName(groupID)
+            return nil
+        } catch let error as KafkaOffsetStoreError {
+            return (KafkaGroupErrorCode(rawValue: error.kafkaErrorCode) ?? .unknownServerError, request.body)
+        } catch {
+            return (.unknownServerError, request.body)
         }
     }
 }

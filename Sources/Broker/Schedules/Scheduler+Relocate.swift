@@ -91,16 +91,16 @@ extension Scheduler {
                     pass.next = pass.segments.first?.lowerBound ?? pass.next
                 }
             }
-            var start = 0
-            while start < moved.count {
-                let end = min(moved.count, start + Self.recordsPerLogBatch)
-                let base = log.logEndOffset
-                pass.lastWritten = try append(moved[start..<end].map { .scheduled($0) }, now: now)
-                for (number, scheduled) in moved[start..<end].enumerated() {
-                    noteApplied(apply(.scheduled(scheduled), at: base + Int64(number), now: now))
+            // Each batch is applied once written: a later batch's failure leaves these moved.
+            var applied = 0
+            let base = log.logEndOffset
+            try appendScheduled(moved, now: now) { written, lastOffset in
+                for number in applied..<written {
+                    noteApplied(apply(.scheduled(moved[number]), at: base + Int64(number), now: now))
                 }
-                statistics.relocated += end - start
-                start = end
+                statistics.relocated += written - applied
+                applied = written
+                pass.lastWritten = lastOffset
             }
         } catch {
             logger.error(

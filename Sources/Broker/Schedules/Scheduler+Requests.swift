@@ -94,24 +94,12 @@ extension Scheduler {
         var lastOffset: Int64 = -1
         var written = 0
         var failure: BrokerError?
-        var start = 0
-        while start < records.count {
-            // Up to 64 records, and at most about 16 MiB of messages, per batch.
-            var end = start + 1
-            var bytes = Self.approximateBytes(records[start].record)
-            while end < records.count, end - start < Self.recordsPerLogBatch {
-                bytes += Self.approximateBytes(records[end].record)
-                if bytes > Self.logBatchBytes { break }
-                end += 1
+        do {
+            try appendScheduled(records.map(\.record), now: now) {
+                written = $0; lastOffset = $1
             }
-            do {
-                lastOffset = try append(records[start..<end].map { .scheduled($0.record) }, now: now)
-                written = end
-            } catch {
-                failure = BrokerError(error)
-                break
-            }
-            start = end
+        } catch {
+            failure = BrokerError(error)
         }
         for (number, item) in records.enumerated() {
             guard number < written else {
@@ -160,6 +148,29 @@ extension Scheduler {
             promise.completeWith(result.map { answers })
         }
         return promise.futureResult
+    }
+
+    /// Appends `scheduled` records in schedule-log batches of up to 64 records and about 16 MiB of
+    /// messages; after each batch, `appended` gets the records written so far and the batch's last
+    /// offset. Stops at the first batch that fails, throwing its error.
+    func appendScheduled(
+        _ records: [ScheduleRecord.Scheduled],
+        now: Int64,
+        appended: (_ written: Int, _ lastOffset: Int64) -> Void
+    ) throws {
+        var start = 0
+        while start < records.count {
+            var end = start + 1
+            var bytes = Self.approximateBytes(records[start])
+            while end < records.count, end - start < Self.recordsPerLogBatch {
+                bytes += Self.approximateBytes(records[end])
+                if bytes > Self.logBatchBytes { break }
+                end += 1
+            }
+            let lastOffset = try append(records[start..<end].map { .scheduled($0) }, now: now)
+            appended(end, lastOffset)
+            start = end
+        }
     }
 
     /// Appends `records` as one batch; returns the last offset.

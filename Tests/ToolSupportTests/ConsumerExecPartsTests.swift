@@ -93,13 +93,10 @@ import Testing
     }
 
     @Test func inheritedEnvironmentDropsStaleMessageVariables() throws {
-        setenv("SLUICE_KEY", "stale", 1)
-        setenv("SLUICE_EXEC_TEST_KEEP", "kept", 1)
-        defer {
-            unsetenv("SLUICE_KEY")
-            unsetenv("SLUICE_EXEC_TEST_KEEP")
-        }
-        let inherited = ExecEnvironment.inherited().map { String(decoding: $0, as: UTF8.self) }
+        // Not setenv: changing the test process's environment races with every Process.run() of
+        // the tests running beside this one (a run crashed in Foundation copying `environ`).
+        let environment = ["PATH=/usr/bin", "SLUICE_KEY=stale", "SLUICE_EXEC_TEST_KEEP=kept"].map { Array($0.utf8) }
+        let inherited = ExecEnvironment.inherited(from: environment).map { String(decoding: $0, as: UTF8.self) }
         #expect(inherited.contains("SLUICE_EXEC_TEST_KEEP=kept"))
         #expect(!inherited.contains { $0.hasPrefix("SLUICE_KEY=") })
     }

@@ -34,17 +34,25 @@ enum ExecEnvironment {
         var entries: [[UInt8]] = []
         var pointer = environ
         while let entry = pointer.pointee {
-            let bytes = Array(
-                UnsafeBufferPointer(
-                    start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self),
-                    count: strlen(entry)
+            entries.append(
+                Array(
+                    UnsafeBufferPointer(
+                        start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self),
+                        count: strlen(entry)
+                    )
                 )
             )
-            let name = bytes.prefix { $0 != UInt8(ascii: "=") }
-            if !names.contains(where: { $0.utf8.elementsEqual(name) }) { entries.append(bytes) }
             pointer += 1
         }
-        return entries
+        return inherited(from: entries)
+    }
+
+    /// `environment` (`NAME=value` entries) without the variables this tool sets per message.
+    static func inherited(from environment: [[UInt8]]) -> [[UInt8]] {
+        environment.filter { entry in
+            let name = entry.prefix { $0 != UInt8(ascii: "=") }
+            return !names.contains { $0.utf8.elementsEqual(name) }
+        }
     }
 
     /// The variables for one delivery of `record`, in the order of ``names``.

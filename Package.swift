@@ -50,6 +50,10 @@ let package = Package(
         ),
         // For tests only: a simulated disk (a FileIO) that can cut the power and inject faults.
         .target(name: "LogStoreTesting", dependencies: ["LogStore"]),
+        // Starting and reaping child processes without Foundation's Process (consumer --exec, tests).
+        .target(name: "PosixSpawn"),
+        // For tests only: child processes with Process's interface, on PosixSpawn.
+        .target(name: "ProcessTesting", dependencies: ["PosixSpawn"]),
         // The wire format, shared by the server and the clients.
         .target(name: "BrokerProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Kafka's wire protocol: primitives, headers and the request/response codecs of the APIs the
@@ -103,6 +107,7 @@ let package = Package(
             name: "ToolSupport",
             dependencies: [
                 "BrokerClient",
+                "PosixSpawn",
                 "RecordCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -152,7 +157,7 @@ let package = Package(
         .testTarget(name: "LogStoreTests", dependencies: ["LogStore", "LogStoreTesting", "RecordCodec"]),
         .testTarget(
             name: "RecordCodecTests",
-            dependencies: ["RecordCodec", "CRC32C", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RecordCodec", "CRC32C", "ProcessTesting", .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Scripts"]  // kafka_codec.py, run by the kafka-python cross-check
         ),
         .testTarget(
@@ -167,6 +172,7 @@ let package = Package(
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: [
+                "ProcessTesting",
                 "KafkaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
@@ -176,6 +182,7 @@ let package = Package(
         .testTarget(
             name: "BrokerTests",
             dependencies: [
+                "ProcessTesting",
                 "Broker",
                 "BrokerClient",
                 "BrokerProtocol",
@@ -214,6 +221,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "ProcessTesting",
                 "LogStore", "RecordCodec", "BrokerClient", "BrokerProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

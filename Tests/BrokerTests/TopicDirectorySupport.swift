@@ -1,5 +1,6 @@
 import Broker
 import Foundation
+import ProcessTesting
 import Testing
 
 /// A scratch data directory that outlives one broker, so that a test can restart a broker on it.
@@ -22,11 +23,11 @@ final class ScratchDirectory {
 /// A broker started on `dataDirectory` for `body`, then shut down.
 func withBroker<T>(
     dataDirectory: String,
-    _ configure: (inout BrokerConfiguration) -> Void = { _ in },
+    _ configure: (inout BrokerConfiguration) async -> Void = { _ in },
     _ body: (BrokerServer, TestConnection) async throws -> T
 ) async throws -> T {
     var configuration = BrokerConfiguration(dataDirectory: dataDirectory, port: 0)
-    configure(&configuration)
+    await configure(&configuration)
     let server = BrokerServer(configuration: configuration)
     try await server.start()
     do {
@@ -70,13 +71,13 @@ final class TinyFileSystem {
     }
 
     private static func run(_ tool: String, _ arguments: [String]) -> Bool {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
+        process.waitUntilExit()  // mount and umount: a moment
         return process.terminationStatus == 0
     }
 }
@@ -84,11 +85,11 @@ final class TinyFileSystem {
 /// Runs `tool` with `arguments`, failing the test if it does not exit 0.
 @discardableResult
 func runCommand(_ tool: String, _ arguments: [String]) throws -> Int32 {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: tool)
     process.arguments = arguments
     try process.run()
-    process.waitUntilExit()
+    process.waitUntilExit()  // chattr, mount, ...: a moment
     guard process.terminationStatus == 0 else {
         throw TestFailure("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
     }

@@ -7,13 +7,13 @@ import Testing
 @Suite("broker-bench group", .serialized)
 struct BrokerBenchGroupTests {
     @Test("every produced message is acknowledged once, across partitions and members; a second run on the topic too")
-    func drainsAndChecks() throws {
+    func drainsAndChecks() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
         for _ in 0..<2 {
             // The second run finds the topic with messages in it: its group starts at the end.
-            let run = try runTool(
+            let run = try await runTool(
                 "broker-bench",
                 [
                     "group", "--broker", broker.address, "--topic", "bench", "--partitions", "3", "--count", "2500",
@@ -34,14 +34,14 @@ struct BrokerBenchGroupTests {
     }
 
     @Test("bad options are refused with the flag named")
-    func refusesBadOptions() throws {
+    func refusesBadOptions() async throws {
         for (arguments, expected) in [
             (["--ordering", "sideways"], "--ordering"),
             (["--count", "0"], "--count"),
             (["--duration", "soon"], "--duration"),
             (["--max-unfinished", "0"], "--max-unfinished"),
         ] {
-            let run = try runTool("broker-bench", ["group", "--topic", "bench"] + arguments)
+            let run = try await runTool("broker-bench", ["group", "--topic", "bench"] + arguments)
             #expect(run.status != 0)
             #expect(run.standardError.contains(expected), "\(arguments): \(run.standardError)")
         }

@@ -22,11 +22,11 @@ struct BrokerBenchScheduleTests {
     }
 
     @Test("throughput: schedules and cancels every message, text block then a JSON line")
-    func throughput() throws {
+    func throughput() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        let run = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        let run = try await runTool(
             "broker-bench",
             ["schedule", "--broker", broker.address, "--mode", "throughput", "--count", "700", "--batch", "64"]
         )
@@ -43,17 +43,17 @@ struct BrokerBenchScheduleTests {
     }
 
     @Test("lateness: every measured message arrives once with its lateness; --json prints only the object")
-    func lateness() throws {
+    func lateness() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
         let arguments = [
             "schedule", "--broker", broker.address, "--mode", "lateness", "--pending", "300", "--count", "60",
             "--spread", "500ms", "--partitions", "2", "--json",
         ]
         for round in 0..<2 {
             // The second run finds the far-future schedules there and loads none.
-            let run = try runTool("broker-bench", arguments)
+            let run = try await runTool("broker-bench", arguments)
             #expect(run.status == 0, "\(run.standardError)")
             #expect(run.lines.count == 1, "\(run.standardOutput)")
             let json = result(of: run)
@@ -67,11 +67,11 @@ struct BrokerBenchScheduleTests {
     }
 
     @Test("burst: every message becomes readable; produce and fetch latencies before and during the drain")
-    func burst() throws {
+    func burst() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        let run = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        let run = try await runTool(
             "broker-bench",
             ["schedule", "--broker", broker.address, "--mode", "burst", "--count", "800", "--lead", "4s"]
         )
@@ -94,10 +94,10 @@ struct BrokerBenchScheduleTests {
     }
 
     @Test("memory: starts its own brokerd, kills it with SIGKILL, and finds every schedule pending after the restart")
-    func memory() throws {
+    func memory() async throws {
         let directory = try TemporaryDirectory()
         let port = try BusyPort().port  // free again once the socket closes
-        let run = try runTool(
+        let run = try await runTool(
             "broker-bench",
             [
                 "schedule", "--mode", "memory", "--count", "1500", "--port", "\(port)", "--data-dir",
@@ -119,7 +119,7 @@ struct BrokerBenchScheduleTests {
     }
 
     @Test("bad options are refused with the flag named")
-    func refusesBadOptions() throws {
+    func refusesBadOptions() async throws {
         for (arguments, expected) in [
             (["--mode", "sideways"], "--mode"),
             (["--count", "0"], "--count"),
@@ -127,7 +127,7 @@ struct BrokerBenchScheduleTests {
             (["--spread", "soon"], "--spread"),
             (["--acks", "none"], "--acks"),
         ] {
-            let run = try runTool("broker-bench", ["schedule"] + arguments)
+            let run = try await runTool("broker-bench", ["schedule"] + arguments)
             #expect(run.status != 0)
             #expect(run.standardError.contains(expected), "\(arguments): \(run.standardError)")
         }

@@ -5,35 +5,35 @@ import Testing
 @Suite("brokerd --duplicate-window", .serialized)
 struct BrokerdDuplicateWindowTests {
     @Test("a retry within the window is a duplicate; the same id after the window is stored again")
-    func retryAfterTheWindowIsStoredAgain() throws {
+    func retryAfterTheWindowIsStoredAgain() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(
+        let broker = try await BrokerdProcess(
             dataDirectory: directory.path + "/data",
             extraArguments: ["--duplicate-window", "3s"]
         )
-        defer { _ = try? broker.stop() }
-        let created = try runTool(
+        defer { broker.kill() }
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "outbox", "--partitions", "1"]
         )
         #expect(created.status == 0, "\(created.standardError)")
-        func send() throws -> String {
-            let run = try runTool(
+        func send() async throws -> String {
+            let run = try await runTool(
                 "producer",
                 ["--broker", broker.address, "--topic", "outbox", "--partition", "0", "--msg-id", "order-1", "v"]
             )
             #expect(run.status == 0, "\(run.standardError)")
             return run.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(try send() == "outbox/0@0")
+        await #expect(try send() == "outbox/0@0")
         // Retried until the window (3 s on the broker's clock) has passed; bounded.
         var answers: [String] = []
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            let answer = try send()
+            let answer = try await send()
             answers.append(answer)
             if answer != "duplicate of outbox/0@0" { break }
-            Thread.sleep(forTimeInterval: 0.2)
+            try? await Task.sleep(for: .seconds(0.2))
         }
         #expect(answers.count >= 2, "the first retry, sent at once, was not a duplicate: \(answers)")
         #expect(answers.last == "outbox/0@1", "answers: \(answers)")
@@ -41,10 +41,10 @@ struct BrokerdDuplicateWindowTests {
     }
 
     @Test("a window that is not positive, or longer than the bound, is refused with the flag named")
-    func invalidWindows() throws {
+    func invalidWindows() async throws {
         let directory = try TemporaryDirectory()
         for value in ["0s", "-5s", "3000", "7d1ms", "604800001ms", "8d", "soon"] {
-            let run = try runTool(
+            let run = try await runTool(
                 "brokerd",
                 [
                     "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", directory.path + "/d",

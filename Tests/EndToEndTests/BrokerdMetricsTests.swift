@@ -1,38 +1,39 @@
 import Foundation
+import ProcessTesting
 import Testing
 
 /// `/metrics` of a real `brokerd`, scraped over HTTP.
 @Suite("brokerd /metrics", .serialized)
 struct BrokerdMetricsTests {
     @Test("every metric has help and base units; operators' metrics are there; a deleted topic's series go")
-    func metrics() throws {
+    func metrics() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
         for (topic, partitions) in [("doomed", "2"), ("kept", "1")] {
-            let created = try runTool(
+            let created = try await runTool(
                 "brokerctl",
                 ["--broker", broker.address, "topics", "create", topic, "--partitions", partitions]
             )
             #expect(created.status == 0, "\(created.standardError)")
-            let produced = try runTool("producer", ["--broker", broker.address, "--topic", topic, "a", "b", "c"])
+            let produced = try await runTool("producer", ["--broker", broker.address, "--topic", topic, "a", "b", "c"])
             #expect(produced.status == 0, "\(produced.standardError)")
         }
         // A consumer at the end of "kept" long-polls until one more message arrives.
-        let consumer = Process()
+        let consumer = ChildProcess()
         consumer.executableURL = try executable(named: "consumer")
         consumer.arguments = ["--broker", broker.address, "--topic", "kept", "--from", "latest", "--count", "1"]
         consumer.standardOutput = FileHandle.nullDevice
         consumer.standardError = FileHandle.nullDevice
         try consumer.run()
-        Thread.sleep(forTimeInterval: 2)
-        let late = try runTool("producer", ["--broker", broker.address, "--topic", "kept", "late"])
+        try? await Task.sleep(for: .seconds(2))
+        let late = try await runTool("producer", ["--broker", broker.address, "--topic", "kept", "late"])
         #expect(late.status == 0, "\(late.standardError)")
         let deadline = Date().addingTimeInterval(60)
-        while consumer.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while consumer.isRunning && Date() < deadline { try? await Task.sleep(for: .seconds(0.05)) }
         #expect(!consumer.isRunning && consumer.terminationStatus == 0)
         if consumer.isRunning { kill(consumer.processIdentifier, SIGKILL) }
 
-        let scrape = Scrape(try broker.get("/metrics"))
+        let scrape = await Scrape(try broker.get("/metrics"))
         // Every family has help text; every histogram is in seconds.
         #expect(!scrape.types.isEmpty)
         for (name, type) in scrape.types {
@@ -65,7 +66,7 @@ struct BrokerdMetricsTests {
         #expect(fetchTime < waited, "fetch requests took \(fetchTime) s against \(waited) s of waiting")
         #expect(!scrape.series(containing: #"topic="doomed""#).isEmpty)
         // The size gauge follows appends exactly: it matches describe's SIZE column.
-        let described = try runTool("brokerctl", ["--broker", broker.address, "topics", "describe", "kept"])
+        let described = try await runTool("brokerctl", ["--broker", broker.address, "topics", "describe", "kept"])
         let row = described.lines.last?.split(separator: " ", omittingEmptySubsequences: true) ?? []
         #expect(row.count == 5 && row.first == "0", "\(described.standardOutput)")
         if row.count == 5 {
@@ -73,19 +74,19 @@ struct BrokerdMetricsTests {
             #expect(scrape.value(#"sluice_log_end_offset{topic="kept""#) == Double(row[2]))
         }
 
-        let deleted = try runTool("brokerctl", ["--broker", broker.address, "topics", "delete", "doomed"])
+        let deleted = try await runTool("brokerctl", ["--broker", broker.address, "topics", "delete", "doomed"])
         #expect(deleted.status == 0, "\(deleted.standardError)")
-        let after = Scrape(try broker.get("/metrics"))
+        let after = await Scrape(try broker.get("/metrics"))
         #expect(after.series(containing: #"topic="doomed""#).isEmpty, "\(after.series(containing: "doomed"))")
         #expect(!after.series(containing: #"topic="kept""#).isEmpty)
-        #expect(try broker.get("/healthz") == "ok\n")
-        #expect(try broker.stop() == 0)
+        #expect(try await broker.get("/healthz") == "ok\n")
+        await #expect(try broker.stop() == 0)
     }
 
     @Test("connections to the metrics port are bounded: idle clients cannot take the broker's descriptors")
-    func metricsConnectionsBounded() throws {
+    func metricsConnectionsBounded() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
         let port = try #require(Int(broker.metricsAddress.split(separator: ":").last ?? ""))
         let limit = 16
         var connections: [IdleConnection] = []
@@ -101,10 +102,10 @@ struct BrokerdMetricsTests {
         // Once they are gone, /metrics answers again (bounded retries while the closes arrive).
         var answered = false
         for _ in 0..<100 where !answered {
-            answered = (try? broker.get("/healthz")) == "ok\n"
-            if !answered { Thread.sleep(forTimeInterval: 0.05) }
+            answered = await (try? broker.get("/healthz")) == "ok\n"
+            if !answered { try? await Task.sleep(for: .seconds(0.05)) }
         }
         #expect(answered)
-        #expect(try broker.stop() == 0)
+        await #expect(try broker.stop() == 0)
     }
 }

@@ -6,43 +6,46 @@ import Testing
 @Suite("brokerd --max-pending-schedules", .serialized)
 struct BrokerdPendingScheduleLimitTests {
     @Test("past the limit a schedule is refused with the limit named; a cancel makes room again")
-    func limitReached() throws {
+    func limitReached() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(
+        let broker = try await BrokerdProcess(
             dataDirectory: directory.path + "/data",
             extraArguments: ["--max-pending-schedules", "2"]
         )
-        defer { _ = try? broker.stop() }
-        let created = try runTool(
+        defer { broker.kill() }
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "jobs", "--partitions", "1"]
         )
         #expect(created.status == 0, "\(created.standardError)")
-        func schedule(_ id: String) throws -> ToolRun {
-            try runTool(
+        func schedule(_ id: String) async throws -> ToolRun {
+            try await runTool(
                 "producer",
                 ["--broker", broker.address, "--topic", "jobs", "--delay", "1h", "--schedule-id", id, "payload"]
             )
         }
-        #expect(try schedule("a").status == 0)
-        #expect(try schedule("b").status == 0)
-        let refused = try schedule("c")
+        await #expect(try schedule("a").status == 0)
+        await #expect(try schedule("b").status == 0)
+        let refused = try await schedule("c")
         #expect(refused.status != 0)
         #expect(refused.standardError.contains("maxPendingSchedules"), "\(refused.standardError)")
         // Rescheduling a pending id does not count against the limit.
-        #expect(try schedule("a").status == 0)
-        let cancelled = try runTool("brokerctl", ["--broker", broker.address, "schedules", "cancel", "jobs", "b"])
+        await #expect(try schedule("a").status == 0)
+        let cancelled = try await runTool(
+            "brokerctl",
+            ["--broker", broker.address, "schedules", "cancel", "jobs", "b"]
+        )
         #expect(cancelled.standardOutput.contains("cancelled b"), "\(cancelled.standardOutput)")
-        #expect(try schedule("c").status == 0)
-        let listed = try runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "jobs"])
+        await #expect(try schedule("c").status == 0)
+        let listed = try await runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "jobs"])
         #expect(listed.standardOutput.contains("2 pending"), "\(listed.standardOutput)")
     }
 
     @Test("a limit outside 1...1,000,000,000 is refused with the flag named")
-    func invalidLimits() throws {
+    func invalidLimits() async throws {
         let directory = try TemporaryDirectory()
         for value in ["0", "-1", "1000000001", "many"] {
-            let run = try runTool(
+            let run = try await runTool(
                 "brokerd",
                 [
                     "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", directory.path + "/d",

@@ -16,18 +16,18 @@ struct BrokerdStartupTests {
     }
 
     @Test("brokerd --version prints the version")
-    func version() throws {
-        let run = try runTool("brokerd", ["--version"])
+    func version() async throws {
+        let run = try await runTool("brokerd", ["--version"])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
     }
 
     @Test("a busy --listen port: the address is named, the exit is non-zero, and nothing is created")
-    func busyListenPort() throws {
+    func busyListenPort() async throws {
         let directory = try TemporaryDirectory()
         let busy = try BusyPort()
         let dataDirectory = directory.path + "/data"
-        let run = try runTool(
+        let run = try await runTool(
             "brokerd",
             ["--listen", "127.0.0.1:\(busy.port)", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory]
         )
@@ -41,11 +41,11 @@ struct BrokerdStartupTests {
     }
 
     @Test("a busy --metrics-listen port: the broker does not start half-way, nothing is created")
-    func busyMetricsPort() throws {
+    func busyMetricsPort() async throws {
         let directory = try TemporaryDirectory()
         let busy = try BusyPort()
         let dataDirectory = directory.path + "/data"
-        let run = try runTool(
+        let run = try await runTool(
             "brokerd",
             ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:\(busy.port)", "--data-dir", dataDirectory]
         )
@@ -58,12 +58,12 @@ struct BrokerdStartupTests {
     }
 
     @Test("a --data-dir that cannot be created or used is one clear line, not a Foundation error")
-    func badDataDirectory() throws {
+    func badDataDirectory() async throws {
         let directory = try TemporaryDirectory()
         let file = directory.path + "/a-file"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
         for (dataDirectory, reason) in [(file + "/data", "Not a directory"), (file, "is not a directory")] {
-            let run = try runTool(
+            let run = try await runTool(
                 "brokerd",
                 ["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory]
             )
@@ -77,7 +77,7 @@ struct BrokerdStartupTests {
     }
 
     @Test("a --data-dir the broker may not write is one clear line (run as nobody)")
-    func unwritableDataDirectory() throws {
+    func unwritableDataDirectory() async throws {
         let directory = try TemporaryDirectory()
         let locked = directory.path + "/locked"
         try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
@@ -85,7 +85,7 @@ struct BrokerdStartupTests {
         chmod(locked, 0o755)
         let brokerd = try executable(named: "brokerd").path
         for dataDirectory in [locked + "/data", locked] {
-            let run = try runProcess(
+            let run = try await runProcess(
                 "/usr/bin/setpriv",
                 [
                     "--reuid=65534", "--regid=65534", "--clear-groups", brokerd, "--listen", "127.0.0.1:0",
@@ -101,9 +101,9 @@ struct BrokerdStartupTests {
     }
 
     @Test("brokerd raises its descriptor soft limit to the hard limit and fits its limits to it")
-    func descriptorLimitRaised() throws {
+    func descriptorLimitRaised() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(
+        let broker = try await BrokerdProcess(
             dataDirectory: directory.path + "/data",
             wrapper: ["/usr/bin/prlimit", "--nofile=512:2048", "--"]
         )
@@ -113,13 +113,13 @@ struct BrokerdStartupTests {
         #expect(log.contains("descriptor limit"), "\(log)")
         #expect(log.contains("maxConnections lowered from 10000"), "\(log)")
         #expect(log.contains("maxPartitionsTotal lowered from 10000"), "\(log)")
-        #expect(try broker.stop() == 0)
+        await #expect(try broker.stop() == 0)
     }
 
     @Test("explicit limits that cannot fit the descriptor limit are kept and warned about")
-    func explicitLimitsWarned() throws {
+    func explicitLimitsWarned() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(
+        let broker = try await BrokerdProcess(
             dataDirectory: directory.path + "/data",
             extraArguments: ["--max-connections", "5000"],
             wrapper: ["/usr/bin/prlimit", "--nofile=1024:1024", "--"]
@@ -128,14 +128,14 @@ struct BrokerdStartupTests {
         #expect(log.contains("warning"), "\(log)")
         #expect(log.contains("Too many open files"), "\(log)")
         #expect(!log.contains("maxConnections lowered"), "\(log)")
-        #expect(try broker.stop() == 0)
+        await #expect(try broker.stop() == 0)
     }
 
     @Test("a descriptor limit too small for a broker is refused at start")
-    func descriptorLimitTooSmall() throws {
+    func descriptorLimitTooSmall() async throws {
         let directory = try TemporaryDirectory()
         let brokerd = try executable(named: "brokerd").path
-        let run = try runProcess(
+        let run = try await runProcess(
             "/usr/bin/prlimit",
             [
                 "--nofile=128:128", "--", brokerd, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",

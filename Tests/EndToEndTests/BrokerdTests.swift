@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTesting
 import Testing
 
 /// End-to-end tests that run the real executables: `brokerd`, `brokerctl`, `producer`, `consumer`.
@@ -12,14 +13,14 @@ struct BrokerdTests {
     }
 
     /// Kafka's partition for each key, computed by kafka-python's own murmur2.
-    static func kafkaPartitions(_ keys: [String], partitionCount: Int) throws -> [String: Int] {
+    static func kafkaPartitions(_ keys: [String], partitionCount: Int) async throws -> [String: Int] {
         let script = """
             import sys, json
             from kafka.partitioner.default import murmur2
             keys = json.load(sys.stdin)
             print(json.dumps({k: (murmur2(k.encode()) & 0x7fffffff) % \(partitionCount) for k in keys}))
             """
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
         let input = Pipe()
@@ -29,8 +30,8 @@ struct BrokerdTests {
         try process.run()
         input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: keys))
         try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = await output.fileHandleForReading.readToEndOfFile()
+        await process.waitForExit()
         guard process.terminationStatus == 0, let map = try JSONSerialization.jsonObject(with: data) as? [String: Int]
         else {
             throw CrashTestError("kafka-python 2.x's murmur2 is needed: python3 -m pip install 'kafka-python==2.*'")
@@ -47,8 +48,11 @@ struct BrokerdTests {
     }
 
     /// Every record of the topic as JSON objects, via `consumer --format json --until-end`.
-    static func consumeAll(_ broker: String, topic: String) throws -> [[String: Any]] {
-        let run = try runTool("consumer", ["--broker", broker, "--topic", topic, "--format", "json", "--until-end"])
+    static func consumeAll(_ broker: String, topic: String) async throws -> [[String: Any]] {
+        let run = try await runTool(
+            "consumer",
+            ["--broker", broker, "--topic", topic, "--format", "json", "--until-end"]
+        )
         #expect(run.status == 0, "consumer failed: \(run.standardError)")
         return try run.lines.map { line in
             guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
@@ -66,16 +70,16 @@ struct BrokerdTests {
     }
 
     @Test("10,000 keyed messages from stdin come back as JSON, each on Kafka's partition, across a SIGTERM restart")
-    func keyedMessagesRoundTrip() throws {
+    func keyedMessagesRoundTrip() async throws {
         let directory = try TemporaryDirectory()
-        var broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        let created = try runTool(
+        var broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "orders", "--partitions", "4"]
         )
         #expect(created.status == 0, "\(created.standardError)")
 
-        let produced = try runTool(
+        let produced = try await runTool(
             "producer",
             ["--broker", broker.address, "--topic", "orders", "--key-separator", ":", "--header", "source=e2e"],
             input: Self.keyedLines(0..<Self.messageCount)
@@ -86,13 +90,13 @@ struct BrokerdTests {
         #expect(produced.lines.allSatisfy { $0.hasPrefix("orders/") })
 
         let keys = (0..<Self.messageCount).map { "key-\($0)" }
-        let kafka = try Self.kafkaPartitions(keys, partitionCount: 4)
+        let kafka = try await Self.kafkaPartitions(keys, partitionCount: 4)
         for (index, acknowledgement) in acknowledgements.enumerated() {
             #expect(acknowledgement.partition == kafka[keys[index]], "key-\(index)")
         }
 
-        func checkConsumed() throws {
-            let records = try Self.consumeAll(broker.address, topic: "orders")
+        func checkConsumed() async throws {
+            let records = try await Self.consumeAll(broker.address, topic: "orders")
             #expect(records.count == Self.messageCount)
             var seen = Set<String>()
             for record in records {
@@ -107,48 +111,48 @@ struct BrokerdTests {
             }
             #expect(seen.count == Self.messageCount)
         }
-        try checkConsumed()
+        try await checkConsumed()
 
-        #expect(try broker.stop(signal: SIGTERM) == 0, "brokerd exits 0 on SIGTERM")
+        await #expect(try broker.stop(signal: SIGTERM) == 0, "brokerd exits 0 on SIGTERM")
         for partition in 0..<4 {
             #expect(
                 FileManager.default.fileExists(atPath: directory.path + "/data/orders/\(partition)/.clean-shutdown")
             )
         }
-        broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        try checkConsumed()
-        #expect(try broker.stop(signal: SIGINT) == 0, "brokerd exits 0 on SIGINT")
+        broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        try await checkConsumed()
+        await #expect(try broker.stop(signal: SIGINT) == 0, "brokerd exits 0 on SIGINT")
     }
 
     @Test("kill -9 of brokerd loses nothing acknowledged with acks durable")
-    func killDuringDurableProduce() throws {
+    func killDuringDurableProduce() async throws {
         let directory = try TemporaryDirectory()
-        var broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        #expect(
+        var broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        await #expect(
             try runTool("brokerctl", ["--broker", broker.address, "topics", "create", "jobs", "--partitions", "2"])
                 .status == 0
         )
-        let first = try runTool(
+        let first = try await runTool(
             "producer",
             ["--broker", broker.address, "--topic", "jobs", "--key-separator", ":", "--acks", "durable"],
             input: Self.keyedLines(0..<2_000)
         )
         #expect(first.status == 0, "\(first.standardError)")
-        #expect(try broker.stop(signal: SIGKILL) == SIGKILL)
+        await #expect(try broker.stop(signal: SIGKILL) == SIGKILL)
 
-        broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        let records = try Self.consumeAll(broker.address, topic: "jobs")
+        broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        let records = try await Self.consumeAll(broker.address, topic: "jobs")
         let values = Set(records.compactMap { $0["value"] as? String })
         #expect(values.count == 2_000, "every acknowledged message is there after kill -9")
         #expect(records.count == 2_000, "and none twice")
-        #expect(try broker.stop(signal: SIGTERM) == 0)
+        await #expect(try broker.stop(signal: SIGTERM) == 0)
     }
 
     @Test("kill -9 of brokerd in the middle of a durable produce stream loses no acknowledged message")
-    func killMidStream() throws {
+    func killMidStream() async throws {
         let directory = try TemporaryDirectory()
-        var broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        let created = try runTool(
+        var broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "stream", "--partitions", "3"]
         )
@@ -156,7 +160,7 @@ struct BrokerdTests {
 
         // The producer exits when its broker is gone, while lines may still be fed to it.
         ignoreBrokenPipes()
-        let producer = Process()
+        let producer = ChildProcess()
         producer.executableURL = try executable(named: "producer")
         producer.arguments = [
             "--broker", broker.address, "--topic", "stream", "--key-separator", ":", "--acks", "durable",
@@ -178,7 +182,7 @@ struct BrokerdTests {
         }
         var acknowledged: [String] = []
         var pending = Data()
-        func takeLines() {
+        func takeLines() async {
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 acknowledged.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
                 pending.removeSubrange(pending.startIndex...newline)
@@ -189,18 +193,18 @@ struct BrokerdTests {
             let data = output.fileHandleForReading.availableData
             if data.isEmpty { break }
             pending.append(data)
-            takeLines()
+            await takeLines()
         }
         try #require(acknowledged.count >= 3_000, "the producer acknowledged \(acknowledged.count) messages")
-        #expect(try broker.stop(signal: SIGKILL) == SIGKILL)
+        await #expect(try broker.stop(signal: SIGKILL) == SIGKILL)
         // Whatever the producer printed before it noticed the lost broker was acknowledged too.
-        pending.append(output.fileHandleForReading.readDataToEndOfFile())
-        takeLines()
-        producer.waitUntilExit()
+        pending.append(await output.fileHandleForReading.readToEndOfFile())
+        await takeLines()
+        await producer.waitForExit()
         #expect(producer.terminationStatus != 0, "the producer reports the lost connection")
 
-        broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        let records = try Self.consumeAll(broker.address, topic: "stream")
+        broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        let records = try await Self.consumeAll(broker.address, topic: "stream")
         var stored: [String: String] = [:]
         for record in records {
             let partition = try #require(record["partition"] as? Int)
@@ -213,21 +217,21 @@ struct BrokerdTests {
             #expect(stored[line] == "value-\(index)", "acknowledged \(line) for line \(index)")
         }
         #expect(Set(records.compactMap { $0["value"] as? String }).count == records.count, "no message twice")
-        #expect(try broker.stop(signal: SIGTERM) == 0)
+        await #expect(try broker.stop(signal: SIGTERM) == 0)
     }
 
     @Test(
         "an unreachable broker is a one-line error and a non-zero exit",
         arguments: ["producer", "consumer", "brokerctl"]
     )
-    func unreachableBroker(tool: String) throws {
+    func unreachableBroker(tool: String) async throws {
         let arguments: [String]
         switch tool {
         case "producer": arguments = ["--broker", "127.0.0.1:1", "--topic", "t", "hello"]
         case "consumer": arguments = ["--broker", "127.0.0.1:1", "--topic", "t", "--count", "1"]
         default: arguments = ["--broker", "127.0.0.1:1", "topics", "list"]
         }
-        let run = try runTool(tool, arguments, timeoutSeconds: 60)
+        let run = try await runTool(tool, arguments, timeoutSeconds: 60)
         #expect(run.status != 0)
         let lines = run.standardError.split(separator: "\n")
         #expect(lines.count == 1, "stderr: \(run.standardError)")

@@ -12,12 +12,12 @@ final class ExecFixture {
     /// Value → `PARTITION@OFFSET`, from the producer's output.
     private(set) var placeOfValue: [String: String] = [:]
 
-    init(topic: String = "jobs", partitions: Int = 2) throws {
+    init(topic: String = "jobs", partitions: Int = 2) async throws {
         directory = try TemporaryDirectory()
-        broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
+        broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
         self.topic = topic
         logPath = directory.path + "/log"
-        let created = try runTool(
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", topic, "--partitions", "\(partitions)"]
         )
@@ -27,9 +27,9 @@ final class ExecFixture {
     deinit { broker.kill() }
 
     /// Produces `KEY VALUE` lines, and one message without a key per value of `keyless`.
-    func produce(_ keyed: [(key: String, value: String)], keyless: [String] = []) throws {
+    func produce(_ keyed: [(key: String, value: String)], keyless: [String] = []) async throws {
         if !keyed.isEmpty {
-            let produced = try runTool(
+            let produced = try await runTool(
                 "producer",
                 ["--broker", broker.address, "--topic", topic, "--key-separator", " "],
                 input: keyed.map { "\($0.key) \($0.value)" }.joined(separator: "\n") + "\n"
@@ -38,7 +38,7 @@ final class ExecFixture {
             record(produced.lines, values: keyed.map(\.value))
         }
         for value in keyless {
-            let produced = try runTool("producer", ["--broker", broker.address, "--topic", topic, value])
+            let produced = try await runTool("producer", ["--broker", broker.address, "--topic", topic, value])
             guard produced.status == 0 else { throw CrashTestError("producer: \(produced.standardError)") }
             record(produced.lines, values: [value])
         }
@@ -65,8 +65,8 @@ final class ExecFixture {
         exec command: String,
         _ extra: [String] = [],
         timeoutSeconds: Double = 120
-    ) throws -> ToolRun {
-        try runTool(
+    ) async throws -> ToolRun {
+        try await runTool(
             "consumer",
             [
                 "--broker", broker.address, "--topic", topic, "--group", group, "--from", "earliest", "--until-end",
@@ -97,8 +97,11 @@ final class ExecFixture {
     }
 
     /// `brokerctl groups describe GROUP --json`.
-    func describe(_ group: String = "workers") throws -> [String: Any] {
-        let described = try runTool("brokerctl", ["--broker", broker.address, "groups", "describe", group, "--json"])
+    func describe(_ group: String = "workers") async throws -> [String: Any] {
+        let described = try await runTool(
+            "brokerctl",
+            ["--broker", broker.address, "groups", "describe", group, "--json"]
+        )
         guard described.status == 0,
             let object = try JSONSerialization.jsonObject(with: Data(described.standardOutput.utf8)) as? [String: Any]
         else { throw CrashTestError("groups describe: \(described.standardError)") }
@@ -106,14 +109,14 @@ final class ExecFixture {
     }
 
     /// Whether every partition of the group has lag 0.
-    func isCaughtUp(_ group: String = "workers") throws -> Bool {
-        let partitions = try describe(group)["partitions"] as? [[String: Any]] ?? []
+    func isCaughtUp(_ group: String = "workers") async throws -> Bool {
+        let partitions = try await describe(group)["partitions"] as? [[String: Any]] ?? []
         return !partitions.isEmpty && partitions.allSatisfy { ($0["lag"] as? Int) == 0 }
     }
 
     /// The records of the group's dead-letter topic, as JSON objects.
-    func deadLetters(_ group: String = "workers") throws -> [[String: Any]] {
-        let read = try runTool(
+    func deadLetters(_ group: String = "workers") async throws -> [[String: Any]] {
+        let read = try await runTool(
             "consumer",
             ["--broker", broker.address, "--topic", "dlq.\(group).\(topic)", "--format", "json", "--until-end"]
         )

@@ -20,15 +20,15 @@ struct ConsumerExecTests {
     }
 
     @Test("exit 0: each message handled once and acknowledged; value on stdin; SLUICE_* set; output passed through")
-    func exitZeroAcknowledges() throws {
-        let fixture = try ExecFixture()
+    func exitZeroAcknowledges() async throws {
+        let fixture = try await ExecFixture()
         let keyed = (0..<6).map { (key: "key-\($0)", value: "job-\($0)") }
-        try fixture.produce(keyed, keyless: ["job-nokey"])
+        try await fixture.produce(keyed, keyless: ["job-nokey"])
         let handler = try fixture.script(
             "handler.sh",
             Self.recordingHandler + "echo \"handled $value\"\necho \"note $value\" >&2\n"
         )
-        let run = try fixture.consume(exec: "sh \(handler)")
+        let run = try await fixture.consume(exec: "sh \(handler)")
         #expect(run.status == 0, "\(run.standardError)")
         let lines = fixture.logLines()
         #expect(lines.count == 7, "\(lines)")
@@ -48,46 +48,46 @@ struct ConsumerExecTests {
         // The handlers' standard output and error are the consumer's.
         #expect(Set(run.lines) == Set(seen.map { "handled \($0)" }), "\(run.standardOutput)")
         #expect(run.standardError.contains("note job-3"), "\(run.standardError)")
-        #expect(try fixture.isCaughtUp())
+        #expect(try await fixture.isCaughtUp())
         // Again: everything is acknowledged already, so it exits at once without running anything.
-        let again = try fixture.consume(exec: "sh \(handler)")
+        let again = try await fixture.consume(exec: "sh \(handler)")
         #expect(again.status == 0, "\(again.standardError)")
         #expect(fixture.logLines().count == 7)
         // --count 2: two more handled, the third left for later.
-        try fixture.produce([("key-7", "job-7"), ("key-8", "job-8"), ("key-9", "job-9")])
-        let counted = try fixture.consume(exec: "sh \(handler)", ["--count", "2"])
+        try await fixture.produce([("key-7", "job-7"), ("key-8", "job-8"), ("key-9", "job-9")])
+        let counted = try await fixture.consume(exec: "sh \(handler)", ["--count", "2"])
         #expect(counted.status == 0, "\(counted.standardError)")
         #expect(fixture.logLines().count == 9, "\(fixture.logLines())")
-        let partitions = try fixture.describe()["partitions"] as? [[String: Any]] ?? []
+        let partitions = try await fixture.describe()["partitions"] as? [[String: Any]] ?? []
         #expect(partitions.compactMap { $0["lag"] as? Int }.reduce(0, +) == 1, "\(partitions)")
     }
 
     @Test("exit 100: the message is dead-lettered at once (delivery count 1, reason exec: exit 100)")
-    func exitHundredRejects() throws {
-        let fixture = try ExecFixture()
-        try fixture.produce([("ok-1", "first"), ("bad", "poison"), ("ok-2", "second")])
+    func exitHundredRejects() async throws {
+        let fixture = try await ExecFixture()
+        try await fixture.produce([("ok-1", "first"), ("bad", "poison"), ("ok-2", "second")])
         let handler = try fixture.script(
             "handler.sh",
             Self.recordingHandler + "[ \"$SLUICE_KEY\" = bad ] && exit 100\nexit 0\n"
         )
-        let run = try fixture.consume(exec: "sh \(handler)")
+        let run = try await fixture.consume(exec: "sh \(handler)")
         #expect(run.status == 0, "\(run.standardError)")
         let lines = fixture.logLines()
         #expect(Self.deliveryCounts(of: "poison", in: lines) == ["1"], "\(lines)")
         #expect(Self.deliveryCounts(of: "first", in: lines) == ["1"], "\(lines)")
         #expect(run.standardError.contains("exec: exit 100"), "\(run.standardError)")
-        let letters = try fixture.deadLetters()
+        let letters = try await fixture.deadLetters()
         #expect(letters.count == 1, "\(letters)")
         #expect(letters.first?["value"] as? String == "poison")
         #expect(letters.first.flatMap { header("sluice.dlq.reason", of: $0) } == "exec: exit 100")
         #expect(letters.first.flatMap { header("sluice.dlq.delivery-count", of: $0) } == "1")
-        #expect(try fixture.isCaughtUp())
+        #expect(try await fixture.isCaughtUp())
     }
 
     @Test("exit 3 the first time: delivered again after the backoff, SLUICE_DELIVERY_COUNT 2, then acknowledged")
-    func otherExitStatusFailsTheDelivery() throws {
-        let fixture = try ExecFixture()
-        try fixture.produce([("steady", "calm"), ("flaky", "wobbly")])
+    func otherExitStatusFailsTheDelivery() async throws {
+        let fixture = try await ExecFixture()
+        try await fixture.produce([("steady", "calm"), ("flaky", "wobbly")])
         let handler = try fixture.script(
             "handler.sh",
             Self.recordingHandler + """
@@ -99,19 +99,19 @@ struct ConsumerExecTests {
 
                 """
         )
-        let run = try fixture.consume(exec: "sh \(handler)")
+        let run = try await fixture.consume(exec: "sh \(handler)")
         #expect(run.status == 0, "\(run.standardError)")
         let lines = fixture.logLines()
         #expect(Self.deliveryCounts(of: "wobbly", in: lines) == ["1", "2"], "\(lines)")
         #expect(Self.deliveryCounts(of: "calm", in: lines) == ["1"], "\(lines)")
         #expect(run.standardError.contains("exec: exit 3 (delivery 1 of 5; delivered again"), "\(run.standardError)")
-        #expect(try fixture.isCaughtUp())
+        #expect(try await fixture.isCaughtUp())
     }
 
     @Test("a handler killed by a signal: a failed delivery, delivered again")
-    func killedHandlerFailsTheDelivery() throws {
-        let fixture = try ExecFixture()
-        try fixture.produce([("crash", "boom"), ("calm", "quiet")])
+    func killedHandlerFailsTheDelivery() async throws {
+        let fixture = try await ExecFixture()
+        try await fixture.produce([("crash", "boom"), ("calm", "quiet")])
         let handler = try fixture.script(
             "handler.sh",
             Self.recordingHandler + """
@@ -124,19 +124,19 @@ struct ConsumerExecTests {
                 """
         )
         // Sourced, so that $$ is the shell the consumer started.
-        let run = try fixture.consume(exec: ". \(handler)")
+        let run = try await fixture.consume(exec: ". \(handler)")
         #expect(run.status == 0, "\(run.standardError)")
         let lines = fixture.logLines()
         #expect(Self.deliveryCounts(of: "boom", in: lines) == ["1", "2"], "\(lines)")
         #expect(Self.deliveryCounts(of: "quiet", in: lines) == ["1"], "\(lines)")
         #expect(run.standardError.contains("exec: killed by signal 9 (SIGKILL)"), "\(run.standardError)")
-        #expect(try fixture.isCaughtUp())
+        #expect(try await fixture.isCaughtUp())
     }
 
     @Test("--concurrency 4: handlers run side by side (a barrier for two), never more than four")
-    func concurrencyRunsHandlersSideBySide() throws {
-        let fixture = try ExecFixture()
-        try fixture.produce((0..<8).map { (key: "key-\($0)", value: "job-\($0)") })
+    func concurrencyRunsHandlersSideBySide() async throws {
+        let fixture = try await ExecFixture()
+        try await fixture.produce((0..<8).map { (key: "key-\($0)", value: "job-\($0)") })
         // Each waits (at most 10 s) until two handlers have started: with one at a time, the
         // first would wait alone. Each also counts the handlers running as it starts.
         let handler = try fixture.script(
@@ -156,20 +156,20 @@ struct ConsumerExecTests {
 
             """
         )
-        let run = try fixture.consume(exec: "sh \(handler)", ["--concurrency", "4"])
+        let run = try await fixture.consume(exec: "sh \(handler)", ["--concurrency", "4"])
         #expect(run.status == 0, "\(run.standardError)")
         let lines = fixture.logLines()
         #expect(lines.filter { $0.hasPrefix("alone") }.isEmpty, "a handler waited alone: \(lines)")
         let running = lines.filter { $0.hasPrefix("running ") }.compactMap { Int($0.dropFirst("running ".count)) }
         #expect(running.count == 8, "\(lines)")
         #expect(running.allSatisfy { (1...4).contains($0) }, "\(running)")
-        #expect(try fixture.isCaughtUp())
+        #expect(try await fixture.isCaughtUp())
     }
 
     @Test("--concurrency 4 with ordering key: messages of one key still run one at a time, in order")
-    func sameKeyStaysSerial() throws {
-        let fixture = try ExecFixture()
-        try fixture.produce((0..<5).map { (key: "same", value: "step-\($0)") })
+    func sameKeyStaysSerial() async throws {
+        let fixture = try await ExecFixture()
+        try await fixture.produce((0..<5).map { (key: "same", value: "step-\($0)") })
         let handler = try fixture.script(
             "handler.sh",
             """
@@ -180,7 +180,7 @@ struct ConsumerExecTests {
 
             """
         )
-        let run = try fixture.consume(exec: "sh \(handler)", ["--concurrency", "4"])
+        let run = try await fixture.consume(exec: "sh \(handler)", ["--concurrency", "4"])
         #expect(run.status == 0, "\(run.standardError)")
         let lines = fixture.logLines().map { $0.split(separator: " ").compactMap { Int($0) } }
         #expect(lines.count == 5, "\(lines)")
@@ -190,49 +190,49 @@ struct ConsumerExecTests {
     }
 
     @Test("a command that cannot run (not executable, not found): failed deliveries, a clear line, then dead letters")
-    func commandThatCannotRun() throws {
-        let fixture = try ExecFixture()
-        try fixture.produce([("a", "one"), ("b", "two")])
+    func commandThatCannotRun() async throws {
+        let fixture = try await ExecFixture()
+        try await fixture.produce([("a", "one"), ("b", "two")])
         let notExecutable = try fixture.script("handler.sh", "exit 0\n")  // mode 0644
-        let run = try fixture.consume(exec: notExecutable, ["--max-deliveries", "2"])
+        let run = try await fixture.consume(exec: notExecutable, ["--max-deliveries", "2"])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(
             run.standardError.contains("exec: exit 126 (command not executable) (delivery 1 of 2; delivered again"),
             "\(run.standardError)"
         )
         #expect(run.standardError.contains("Permission denied"), "the shell says why: \(run.standardError)")
-        let letters = try fixture.deadLetters()
+        let letters = try await fixture.deadLetters()
         #expect(Set(letters.compactMap { $0["value"] as? String }) == ["one", "two"], "\(letters)")
         #expect(letters.allSatisfy { header("sluice.dlq.reason", of: $0) == "exec: exit 126 (command not executable)" })
         #expect(letters.allSatisfy { header("sluice.dlq.delivery-count", of: $0) == "2" })
 
-        let missing = try fixture.consume(
+        let missing = try await fixture.consume(
             group: "others",
             exec: fixture.directory.path + "/no-such-handler",
             ["--max-deliveries", "1"]
         )
         #expect(missing.status == 0, "\(missing.standardError)")
         #expect(missing.standardError.contains("exec: exit 127 (command not found)"), "\(missing.standardError)")
-        #expect(try fixture.deadLetters("others").count == 2)
+        #expect(try await fixture.deadLetters("others").count == 2)
     }
 
     @Test("a handler running past the ack timeout is extended, not delivered again")
-    func longHandlerIsExtended() throws {
-        let fixture = try ExecFixture(partitions: 1)
-        try fixture.produce([("slow", "long-job")])
+    func longHandlerIsExtended() async throws {
+        let fixture = try await ExecFixture(partitions: 1)
+        try await fixture.produce([("slow", "long-job")])
         let handler = try fixture.script("handler.sh", Self.recordingHandler + "sleep 3\n")
         // Without the extensions, the delivery would time out and the member would wait on: bounded.
-        let run = try fixture.consume(exec: "sh \(handler)", ["--ack-timeout", "1s"], timeoutSeconds: 60)
+        let run = try await fixture.consume(exec: "sh \(handler)", ["--ack-timeout", "1s"], timeoutSeconds: 60)
         #expect(run.status == 0, "\(run.standardError)")
         #expect(Self.deliveryCounts(of: "long-job", in: fixture.logLines()) == ["1"], "\(fixture.logLines())")
         #expect(!run.standardError.contains("could not"), "\(run.standardError)")
-        #expect(try fixture.isCaughtUp())
+        #expect(try await fixture.isCaughtUp())
     }
 
     @Test("SIGTERM: the running handler finishes and is acknowledged, then the consumer leaves (exit 143)")
-    func interruptLetsTheRunningHandlerFinish() throws {
-        let fixture = try ExecFixture(partitions: 1)
-        try fixture.produce([("only", "the-job")])
+    func interruptLetsTheRunningHandlerFinish() async throws {
+        let fixture = try await ExecFixture(partitions: 1)
+        try await fixture.produce([("only", "the-job")])
         let handler = try fixture.script(
             "handler.sh",
             """
@@ -244,23 +244,23 @@ struct ConsumerExecTests {
             """
         )
         let consumer = try fixture.startConsumer(exec: "sh \(handler)")
-        #expect(consumer.wait(upTo: 60) { fixture.logLines().contains("started") }, "\(consumer.standardError)")
+        await #expect(consumer.wait(upTo: 60) { fixture.logLines().contains("started") }, "\(consumer.standardError)")
         kill(consumer.process.processIdentifier, SIGTERM)
         _ = FileManager.default.createFile(atPath: fixture.directory.path + "/release", contents: nil)
-        let status = consumer.waitForExit(upTo: 60)
+        let status = await consumer.waitForExit(upTo: 60)
         #expect(status == 143, "\(consumer.standardError)")
         #expect(
             consumer.standardError.contains("interrupted by SIGTERM after 1 message settled"),
             "\(consumer.standardError)"
         )
         #expect(fixture.logLines() == ["started", "finished"])
-        #expect(try fixture.isCaughtUp())
+        #expect(try await fixture.isCaughtUp())
     }
 
     @Test("a second SIGTERM kills the running handler (not settled) and leaves: the message is handled again later")
-    func secondInterruptKillsTheRunningHandler() throws {
-        let fixture = try ExecFixture(partitions: 1)
-        try fixture.produce([("only", "the-job")])
+    func secondInterruptKillsTheRunningHandler() async throws {
+        let fixture = try await ExecFixture(partitions: 1)
+        try await fixture.produce([("only", "the-job")])
         let handler = try fixture.script(
             "handler.sh",
             """
@@ -273,11 +273,11 @@ struct ConsumerExecTests {
             """
         )
         let consumer = try fixture.startConsumer(exec: ". \(handler)")
-        #expect(consumer.wait(upTo: 60) { !fixture.logLines().isEmpty }, "\(consumer.standardError)")
+        await #expect(consumer.wait(upTo: 60) { !fixture.logLines().isEmpty }, "\(consumer.standardError)")
         kill(consumer.process.processIdentifier, SIGTERM)
-        #expect(consumer.wait(upTo: 60) { consumer.standardError.contains("starting no more handlers") })
+        await #expect(consumer.wait(upTo: 60) { consumer.standardError.contains("starting no more handlers") })
         kill(consumer.process.processIdentifier, SIGTERM)
-        let status = consumer.waitForExit(upTo: 30)
+        let status = await consumer.waitForExit(upTo: 30)
         #expect(status == 143, "\(consumer.standardError)")
         #expect(consumer.standardError.contains("killing the running handlers"), "\(consumer.standardError)")
         #expect(consumer.standardError.contains("interrupted by SIGTERM after 0 messages settled"))
@@ -287,19 +287,19 @@ struct ConsumerExecTests {
             #expect(kill(pid, 0) != 0, "the handler (pid \(pid)) was killed")
         }
         #expect(!fixture.logLines().contains("finished"))
-        #expect(try !fixture.isCaughtUp(), "not acknowledged")
+        #expect(try await !fixture.isCaughtUp(), "not acknowledged")
         // Not lost: the next member handles it.
         _ = FileManager.default.createFile(atPath: fixture.directory.path + "/quick", contents: nil)
-        let again = try fixture.consume(exec: ". \(handler)", timeoutSeconds: 60)
+        let again = try await fixture.consume(exec: ". \(handler)", timeoutSeconds: 60)
         #expect(again.status == 0, "\(again.standardError)")
         #expect(fixture.logLines().count == 2, "\(fixture.logLines())")
-        #expect(try fixture.isCaughtUp())
+        #expect(try await fixture.isCaughtUp())
     }
 
     @Test("the broker goes away: the running handler gets SIGTERM, then SIGKILL, and the consumer exits with the error")
-    func lostConnectionStopsTheHandlers() throws {
-        let fixture = try ExecFixture(partitions: 1)
-        try fixture.produce([("only", "the-job")])
+    func lostConnectionStopsTheHandlers() async throws {
+        let fixture = try await ExecFixture(partitions: 1)
+        try await fixture.produce([("only", "the-job")])
         let handler = try fixture.script(
             "handler.sh",
             """
@@ -312,12 +312,12 @@ struct ConsumerExecTests {
             """
         )
         let consumer = try fixture.startConsumer(exec: "sh \(handler)")
-        #expect(consumer.wait(upTo: 60) { fixture.logLines().contains("started") }, "\(consumer.standardError)")
+        await #expect(consumer.wait(upTo: 60) { fixture.logLines().contains("started") }, "\(consumer.standardError)")
         fixture.broker.kill()
         // The handler ignores the SIGTERM (it only notes it): SIGKILL follows 10 s later.
-        let status = consumer.waitForExit(upTo: 40)
+        let status = await consumer.waitForExit(upTo: 40)
         #expect(status != nil && status != 0, "\(consumer.standardError)")
-        #expect(consumer.wait(upTo: 10) { fixture.logLines().contains("terminated") }, "\(fixture.logLines())")
+        await #expect(consumer.wait(upTo: 10) { fixture.logLines().contains("terminated") }, "\(fixture.logLines())")
         #expect(!fixture.logLines().contains("finished"))
     }
 }

@@ -8,23 +8,23 @@ struct ConsumerGroupToolTests {
     @Test(
         "--until-end: every message printed once and acknowledged, with delivery_count; lag 0; a second run exits at once"
     )
-    func consumesAsAGroupMember() throws {
+    func consumesAsAGroupMember() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        let created = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "jobs", "--partitions", "3"]
         )
         #expect(created.status == 0, "\(created.standardError)")
         let input = (0..<20).map { "key-\($0 % 7) job \($0)" }.joined(separator: "\n") + "\n"
-        let produced = try runTool(
+        let produced = try await runTool(
             "producer",
             ["--broker", broker.address, "--topic", "jobs", "--key-separator", " "],
             input: input
         )
         #expect(produced.status == 0, "\(produced.standardError)")
-        let consumed = try runTool(
+        let consumed = try await runTool(
             "consumer",
             [
                 "--broker", broker.address, "--topic", "jobs", "--group", "workers", "--from", "earliest",
@@ -37,7 +37,7 @@ struct ConsumerGroupToolTests {
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(Set(objects.compactMap { $0["value"] as? String }).count == 20, "each message once")
         #expect(objects.allSatisfy { ($0["delivery_count"] as? Int) == 1 })
-        let described = try runTool(
+        let described = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "groups", "describe", "workers", "--json"]
         )
@@ -47,7 +47,7 @@ struct ConsumerGroupToolTests {
         #expect(partitions.count == 3)
         #expect(partitions.allSatisfy { ($0["lag"] as? Int) == 0 }, "\(described.standardOutput)")
         // Again: everything that exists is acknowledged already, so it exits at once with nothing.
-        let again = try runTool(
+        let again = try await runTool(
             "consumer",
             ["--broker", broker.address, "--topic", "jobs", "--group", "workers", "--until-end"]
         )
@@ -56,7 +56,7 @@ struct ConsumerGroupToolTests {
     }
 
     @Test("options that need --group, or --exec, are refused with the flag named")
-    func refusedOptions() throws {
+    func refusedOptions() async throws {
         for (arguments, expected) in [
             (["--topic", "t", "--ordering", "key"], "need --group"),
             (["--topic", "t", "--group", "g", "--concurrency", "2"], "--concurrency needs --exec"),
@@ -65,7 +65,7 @@ struct ConsumerGroupToolTests {
             (["--topic", "t", "--group", "g", "--ordering", "random"], "--ordering"),
             (["--topic", "t", "--group", "g", "--ack-timeout", "soon"], "--ack-timeout"),
         ] {
-            let run = try runTool("consumer", arguments)
+            let run = try await runTool("consumer", arguments)
             #expect(run.status == 64, "\(arguments): \(run.standardError)")
             #expect(run.standardError.contains(expected), "\(arguments): \(run.standardError)")
         }

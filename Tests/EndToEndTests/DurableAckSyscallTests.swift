@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTesting
 import Testing
 
 /// `brokerd` under strace: every `acks=durable` answer must come after an `fdatasync` of the
@@ -8,14 +9,14 @@ import Testing
 struct DurableAckSyscallTests {
     /// Whether strace is installed and may trace here (containers may forbid ptrace).
     static let straceWorks: Bool = {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["strace", "-f", "-qq", "-o", "/dev/null", "true"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         do {
             try process.run()
-            process.waitUntilExit()
+            process.waitUntilExit()  // strace true: a moment, once, while the tests are planned
             return process.terminationStatus == 0
         } catch {
             return false
@@ -32,9 +33,9 @@ struct DurableAckSyscallTests {
             "strace is not installed or cannot trace here (apt-get install -y strace); skipping the syscall check"
         )
     )
-    func durableAnswersFollowAnFdatasync() throws {
+    func durableAnswersFollowAnFdatasync() async throws {
         let binaries = try executable(named: "brokerd").deletingLastPathComponent().path
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [Self.packageRoot.appendingPathComponent("scripts/check-durable-acks.sh").path, "20"]
         var environment = ProcessInfo.processInfo.environment
@@ -49,10 +50,10 @@ struct DurableAckSyscallTests {
         process.standardError = handle
         try process.run()
         let deadline = Date().addingTimeInterval(300)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .seconds(0.05)) }
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            await process.waitForExit()
         }
         try handle.close()
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""

@@ -6,10 +6,10 @@ import Testing
 /// dead-letter topic, then redriven to its group and handled.
 @Suite("docs/examples/jobs-and-dead-letters.sh")
 struct JobsExampleTests {
-    @Test func theExampleRunsAsDocumented() throws {
+    @Test func theExampleRunsAsDocumented() async throws {
         let binaries = try executable(named: "brokerd").deletingLastPathComponent().path
         let script = DurableAckSyscallTests.packageRoot.appendingPathComponent("docs/examples/jobs-and-dead-letters.sh")
-        let run = try runProcess("/usr/bin/env", ["BIN=\(binaries)", "bash", script.path], timeoutSeconds: 180)
+        let run = try await runProcess("/usr/bin/env", ["BIN=\(binaries)", "bash", script.path], timeoutSeconds: 180)
         #expect(run.status == 0, "\(run.standardOutput)\n\(run.standardError)")
         let lines = run.lines
         func count(_ prefix: String) -> Int { lines.filter { $0.hasPrefix(prefix) }.count }

@@ -21,11 +21,11 @@ struct LostOffsetsConsumerTests {
     }
 
     @Test("consumer prints every message outside a damaged batch and names the lost offsets on stderr")
-    func consumerStepsPastDamage() throws {
+    func consumerStepsPastDamage() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path + "/data"
-        var broker = try BrokerdProcess(dataDirectory: data)
-        let created = try runTool(
+        var broker = try await BrokerdProcess(dataDirectory: data)
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "orders", "--partitions", "1"]
         )
@@ -33,10 +33,14 @@ struct LostOffsetsConsumerTests {
         // Five producer runs: five batches or more.
         for run in 0..<5 {
             let lines = (0..<100).map { "message-\(run * 100 + $0)" }.joined(separator: "\n") + "\n"
-            let produced = try runTool("producer", ["--broker", broker.address, "--topic", "orders"], input: lines)
+            let produced = try await runTool(
+                "producer",
+                ["--broker", broker.address, "--topic", "orders"],
+                input: lines
+            )
             #expect(produced.status == 0, "\(produced.standardError)")
         }
-        #expect(try broker.stop(signal: SIGTERM) == 0)
+        await #expect(try broker.stop(signal: SIGTERM) == 0)
 
         // Damage a byte the CRC covers in a batch in the middle, and make the restart validate it.
         let partition = data + "/orders/0"
@@ -53,8 +57,8 @@ struct LostOffsetsConsumerTests {
         try FileManager.default.removeItem(atPath: partition + "/.clean-shutdown")
         try FileManager.default.removeItem(atPath: partition + "/recovery-point")
 
-        broker = try BrokerdProcess(dataDirectory: data)
-        let consumed = try runTool("consumer", ["--broker", broker.address, "--topic", "orders", "--until-end"])
+        broker = try await BrokerdProcess(dataDirectory: data)
+        let consumed = try await runTool("consumer", ["--broker", broker.address, "--topic", "orders", "--until-end"])
         #expect(consumed.status == 0, "\(consumed.standardError)")
         let lost = damaged.first...damaged.last
         let expected = (0..<500).filter { !lost.contains(Int64($0)) }.map { "message-\($0)" }
@@ -68,6 +72,6 @@ struct LostOffsetsConsumerTests {
         let log = broker.logText
         #expect(log.contains("recovery repaired a segment"), "\(log)")
         #expect(log.contains("offsets \(lost.lowerBound)..\(lost.upperBound) lost"), "\(log)")
-        #expect(try broker.stop(signal: SIGTERM) == 0)
+        await #expect(try broker.stop(signal: SIGTERM) == 0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTesting
 import Testing
 
 #if canImport(Glibc)
@@ -6,14 +7,14 @@ import Glibc
 #endif
 
 /// Runs `executable` (a path) to completion; bounded by a timeout.
-func runProcess(_ executable: String, _ arguments: [String], timeoutSeconds: Double = 60) throws -> ToolRun {
-    let process = Process()
+func runProcess(_ executable: String, _ arguments: [String], timeoutSeconds: Double = 60) async throws -> ToolRun {
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment["SWIFT_BACKTRACE"] = "enable=no"
     process.environment = environment
-    return try runToCompletion(
+    return try await runToCompletion(
         process,
         timeoutSeconds: timeoutSeconds,
         describedAs: "\(executable) \(arguments.joined(separator: " "))"
@@ -125,8 +126,8 @@ extension BrokerdProcess {
     }
 
     /// `GET http://ADDRESS/PATH` with curl.
-    func get(_ path: String) throws -> String {
-        let run = try runProcess("/usr/bin/curl", ["-sS", "--max-time", "30", "http://\(metricsAddress)\(path)"])
+    func get(_ path: String) async throws -> String {
+        let run = try await runProcess("/usr/bin/curl", ["-sS", "--max-time", "30", "http://\(metricsAddress)\(path)"])
         guard run.status == 0 else { throw CrashTestError("curl failed: \(run.standardError)") }
         return run.standardOutput
     }

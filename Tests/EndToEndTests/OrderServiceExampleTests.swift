@@ -16,11 +16,11 @@ struct OrderServiceExampleTests {
     }
 
     @Test("SIGTERM while orders stream in: exit 0, and every accepted order is stored exactly once")
-    func sigtermLosesNothingAccepted() throws {
+    func sigtermLosesNothingAccepted() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        let created = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "orders", "--partitions", "3"]
         )
@@ -29,17 +29,17 @@ struct OrderServiceExampleTests {
         let service = try RunningTool("OrderServiceExample", [], environment: ["SLUICE_BROKER": broker.address])
         // More orders than it accepts before the signal: the input is still streaming when it stops.
         service.write((1...20_000).map { "\($0)\n" }.joined())
-        #expect(
+        await #expect(
             service.wait(upTo: 60) { Self.acceptedOrders(in: service.standardError).count >= 200 },
             "no orders accepted: \(service.standardError)"
         )
         kill(service.process.processIdentifier, SIGTERM)
-        let status = service.waitForExit(upTo: 60)
+        let status = await service.waitForExit(upTo: 60)
         #expect(status == 0, "exit status \(String(describing: status)): \(service.standardError.suffix(2000))")
 
         let accepted = Self.acceptedOrders(in: service.standardError)
         #expect(accepted == Array(1...accepted.count), "orders are accepted in input order")
-        let read = try runTool(
+        let read = try await runTool(
             "consumer",
             ["--broker", broker.address, "--topic", "orders", "--until-end", "--format", "json"]
         )

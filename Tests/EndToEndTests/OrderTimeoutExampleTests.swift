@@ -33,10 +33,10 @@ struct OrderTimeoutExampleTests {
         #expect(lines.last == "== timed out: \(unpaid.joined(separator: " "))", "\(run.standardOutput)")
     }
 
-    @Test func theExampleRunsAsDocumented() throws {
+    @Test func theExampleRunsAsDocumented() async throws {
         let binaries = try executable(named: "brokerd").deletingLastPathComponent().path
         let script = DurableAckSyscallTests.packageRoot.appendingPathComponent("docs/examples/order-timeout.sh")
-        let run = try runProcess(
+        let run = try await runProcess(
             "/usr/bin/env",
             ["BIN=\(binaries)", "ORDER_TIMEOUT=8s", "bash", script.path],
             timeoutSeconds: 180
@@ -50,12 +50,12 @@ struct OrderTimeoutExampleTests {
         "the example runs as uid 65534",
         .enabled(if: Unprivileged.isAvailable, Comment(rawValue: Unprivileged.unavailableReason))
     )
-    func theExampleRunsUnprivileged() throws {
+    func theExampleRunsUnprivileged() async throws {
         let binaries = try executable(named: "brokerd").deletingLastPathComponent().path
         let script = DurableAckSyscallTests.packageRoot.appendingPathComponent("docs/examples/order-timeout.sh")
         let scratch = try Unprivileged.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let run = try runProcess(
+        let run = try await runProcess(
             Unprivileged.setpriv,
             Unprivileged.dropArguments + [
                 "/usr/bin/env", "HOME=/tmp", "TMPDIR=\(scratch)", "BIN=\(binaries)", "ORDER_TIMEOUT=8s", "bash",

@@ -8,16 +8,16 @@ import Testing
 @Suite("producer --compression gzip end to end")
 struct ProducerCompressionTests {
     @Test("messages sent gzip-compressed are stored as gzip batches and come back through consumer")
-    func gzipRoundTrip() throws {
+    func gzipRoundTrip() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        let created = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "zipped", "--partitions", "3"]
         )
         #expect(created.status == 0, "\(created.standardError)")
         let lines = (0..<300).map { "order-\($0 % 7):an order line that repeats \($0 % 3)" }
-        let produced = try runTool(
+        let produced = try await runTool(
             "producer",
             ["--broker", broker.address, "--topic", "zipped", "--compression", "gzip", "--key-separator", ":"],
             input: lines.joined(separator: "\n") + "\n"
@@ -25,13 +25,13 @@ struct ProducerCompressionTests {
         #expect(produced.status == 0, "\(produced.standardError)")
         #expect(produced.lines.count == lines.count)
 
-        let records = try BrokerdTests.consumeAll(broker.address, topic: "zipped")
+        let records = try await BrokerdTests.consumeAll(broker.address, topic: "zipped")
         let pairs = records.compactMap { record -> String? in
             guard let key = record["key"] as? String, let value = record["value"] as? String else { return nil }
             return "\(key):\(value)"
         }
         #expect(pairs.sorted() == lines.sorted())
-        #expect(try broker.stop(signal: SIGTERM) == 0)
+        await #expect(try broker.stop(signal: SIGTERM) == 0)
 
         // Every stored batch is gzip and holds the records it announces.
         let topic = directory.path + "/data/zipped"

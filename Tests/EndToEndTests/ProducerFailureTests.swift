@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTesting
 import Testing
 
 /// `producer` when the broker dies under it or it gets Ctrl-C: every acknowledgement is printed,
@@ -16,19 +17,19 @@ struct ProducerFailureTests {
     }
 
     /// The offsets in the log after a restart on the same data directory.
-    static func offsetsInLog(dataDirectory: String, topic: String) throws -> Set<Int64> {
-        let broker = try BrokerdProcess(dataDirectory: dataDirectory)
-        let records = try BrokerdTests.consumeAll(broker.address, topic: topic)
-        _ = try broker.stop(signal: SIGTERM)
+    static func offsetsInLog(dataDirectory: String, topic: String) async throws -> Set<Int64> {
+        let broker = try await BrokerdProcess(dataDirectory: dataDirectory)
+        let records = try await BrokerdTests.consumeAll(broker.address, topic: topic)
+        _ = try await broker.stop(signal: SIGTERM)
         return Set(records.compactMap { ($0["offset"] as? NSNumber)?.int64Value })
     }
 
     @Test("acknowledged lines are printed as they arrive, and all of them before the error exit")
-    func printsAcknowledgementsBeforeFailing() throws {
+    func printsAcknowledgementsBeforeFailing() async throws {
         let directory = try TemporaryDirectory()
         let dataDirectory = directory.path + "/data"
-        let broker = try BrokerdProcess(dataDirectory: dataDirectory)
-        let created = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: dataDirectory)
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "t", "--partitions", "1"]
         )
@@ -37,14 +38,14 @@ struct ProducerFailureTests {
         let producer = try RunningTool("producer", ["--broker", broker.address, "--topic", "t", "--acks", "durable"])
         producer.write((0..<100).map { "message-\($0)\n" }.joined())
         // Standard input stays open: the 100 acknowledgements must not wait for more input.
-        let printed = producer.wait(upTo: 60) { producer.lines.count >= 100 }
+        let printed = await producer.wait(upTo: 60) { producer.lines.count >= 100 }
         #expect(printed, "100 acknowledged messages, \(producer.lines.count) lines printed")
 
-        _ = try broker.stop(signal: SIGKILL)
+        _ = try await broker.stop(signal: SIGKILL)
         // Written while the producer waits for input (it cannot have exited yet), into the pipe's
         // buffer; nothing is written after this, so a write cannot meet a closed pipe (SIGPIPE).
         producer.write((100..<200).map { "message-\($0)\n" }.joined())
-        let status = producer.waitForExit(upTo: 90)
+        let status = await producer.waitForExit(upTo: 90)
         #expect(status != nil, "producer still running 90 s after the broker died")
         #expect(status != 0)
         let errorLines = producer.standardError.split(separator: "\n")
@@ -54,22 +55,22 @@ struct ProducerFailureTests {
         let offsets = Self.printedOffsets(producer.lines)
         #expect(offsets.count == producer.lines.count, "unexpected lines: \(producer.lines.prefix(5))")
         #expect(Array(offsets.prefix(100)) == (0..<100).map { Int64($0) })
-        let log = try Self.offsetsInLog(dataDirectory: dataDirectory, topic: "t")
+        let log = try await Self.offsetsInLog(dataDirectory: dataDirectory, topic: "t")
         for offset in offsets { #expect(log.contains(offset), "printed offset \(offset) is not in the log") }
     }
 
     @Test("with endless standard input, a killed broker ends the run with one line and bounded memory")
-    func endlessInputEndsWhenTheBrokerDies() throws {
+    func endlessInputEndsWhenTheBrokerDies() async throws {
         let directory = try TemporaryDirectory()
         let dataDirectory = directory.path + "/data"
-        let broker = try BrokerdProcess(dataDirectory: dataDirectory)
-        let created = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: dataDirectory)
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "t", "--partitions", "1"]
         )
         #expect(created.status == 0, "\(created.standardError)")
 
-        let yes = Process()
+        let yes = ChildProcess()
         yes.executableURL = URL(fileURLWithPath: "/usr/bin/yes")
         yes.arguments = ["an endless stream of messages"]
         let producer = try RunningTool(
@@ -78,12 +79,12 @@ struct ProducerFailureTests {
             inputFrom: yes
         )
         defer { if yes.isRunning { yes.terminate() } }
-        let started = producer.wait(upTo: 60) { producer.lines.count >= 1000 }
+        let started = await producer.wait(upTo: 60) { producer.lines.count >= 1000 }
         #expect(started, "only \(producer.lines.count) lines printed: \(producer.standardError)")
 
-        _ = try broker.stop(signal: SIGKILL)
+        _ = try await broker.stop(signal: SIGKILL)
         var largestResident = 0
-        let status = producer.waitForExit(upTo: 120) {
+        let status = await producer.waitForExit(upTo: 120) {
             largestResident = max(largestResident, producer.residentBytes() ?? 0)
         }
         #expect(status != nil, "producer still running 120 s after the broker died")
@@ -96,30 +97,30 @@ struct ProducerFailureTests {
         // gap (a gap would be an acknowledged record without its line), and each is in the log.
         let offsets = Self.printedOffsets(producer.lines)
         #expect(offsets == (0..<offsets.count).map { Int64($0) })
-        let log = try Self.offsetsInLog(dataDirectory: dataDirectory, topic: "t")
+        let log = try await Self.offsetsInLog(dataDirectory: dataDirectory, topic: "t")
         #expect(offsets.allSatisfy { log.contains($0) }, "printed \(offsets.count), the log holds \(log.count)")
     }
 
     @Test("Ctrl-C: the producer stops reading, prints every acknowledgement still to come, and exits 130")
-    func interruptPrintsWhatWasSent() throws {
+    func interruptPrintsWhatWasSent() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        let created = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "topics", "create", "t", "--partitions", "3"]
         )
         #expect(created.status == 0, "\(created.standardError)")
 
-        let yes = Process()
+        let yes = ChildProcess()
         yes.executableURL = URL(fileURLWithPath: "/usr/bin/yes")
         yes.arguments = ["a message"]
         let producer = try RunningTool("producer", ["--broker", broker.address, "--topic", "t"], inputFrom: yes)
         defer { if yes.isRunning { yes.terminate() } }
-        let started = producer.wait(upTo: 60) { producer.lines.count >= 1000 }
+        let started = await producer.wait(upTo: 60) { producer.lines.count >= 1000 }
         #expect(started, "only \(producer.lines.count) lines printed: \(producer.standardError)")
 
         kill(producer.process.processIdentifier, SIGINT)
-        let status = producer.waitForExit(upTo: 60)
+        let status = await producer.waitForExit(upTo: 60)
         #expect(status == 130, "\(producer.standardError)")
         #expect(producer.process.terminationReason == .exit, "the producer finished instead of dying of SIGINT")
         let errorLines = producer.standardError.split(separator: "\n")
@@ -130,7 +131,7 @@ struct ProducerFailureTests {
         )
 
         // The broker stayed up: every message the producer sent was acknowledged and has its line.
-        let records = try BrokerdTests.consumeAll(broker.address, topic: "t")
+        let records = try await BrokerdTests.consumeAll(broker.address, topic: "t")
         #expect(
             producer.lines.count == records.count,
             "printed \(producer.lines.count), the log holds \(records.count)"
@@ -142,6 +143,6 @@ struct ProducerFailureTests {
             }
         }
         #expect(Set(producer.lines) == stored)
-        _ = try broker.stop(signal: SIGTERM)
+        _ = try await broker.stop(signal: SIGTERM)
     }
 }

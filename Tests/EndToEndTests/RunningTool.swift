@@ -1,10 +1,11 @@
 import Foundation
+import ProcessTesting
 import Testing
 
 /// A built executable running in the background: its standard input is a pipe the test writes to
 /// (or another process's output), its standard output and error are collected as they arrive.
 final class RunningTool {
-    let process = Process()
+    let process = ChildProcess()
     let name: String
     private let output = Pipe()
     private let errors = Pipe()
@@ -19,7 +20,7 @@ final class RunningTool {
         _ name: String,
         _ arguments: [String],
         environment extraEnvironment: [String: String] = [:],
-        inputFrom feeder: Process? = nil
+        inputFrom feeder: ChildProcess? = nil
     ) throws {
         ignoreBrokenPipes()
         self.name = name
@@ -81,31 +82,30 @@ final class RunningTool {
     }
 
     /// Waits (bounded) until `condition` holds; `false` if it did not within the time.
-    func wait(upTo seconds: Double, until condition: () -> Bool) -> Bool {
+    func wait(upTo seconds: Double, until condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return condition()
     }
 
     /// Waits (bounded) for the exit, calling `sample` meanwhile; kills the tool if it is still running.
     /// - Returns: the exit status, or `nil` if it had to be killed.
-    func waitForExit(upTo seconds: Double, sample: () -> Void = {}) -> Int32? {
+    func waitForExit(upTo seconds: Double, sample: () -> Void = {}) async -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline {
             sample()
-            Thread.sleep(forTimeInterval: 0.1)
+            try? await Task.sleep(for: .milliseconds(100))
         }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await process.waitForExit()
             return nil
         }
-        process.waitUntilExit()
         // Both pipes reach end of file once the tool (and anything it started) has exited.
-        _ = wait(upTo: 10) { ended.count == 2 }
+        _ = await wait(upTo: 10) { ended.count == 2 }
         return process.terminationStatus
     }
 }

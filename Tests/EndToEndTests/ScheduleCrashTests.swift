@@ -114,10 +114,10 @@ struct ScheduleCrashTests {
     }
 
     /// Waits (bounded) for a child process that was sent SIGKILL.
-    static func reap(_ broker: BrokerdProcess) {
+    static func reap(_ broker: BrokerdProcess) async {
         broker.kill()
         let deadline = Date().addingTimeInterval(60)
-        while broker.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        while broker.process.isRunning && Date() < deadline { try? await Task.sleep(for: .seconds(0.01)) }
     }
 
     @Test(
@@ -127,12 +127,12 @@ struct ScheduleCrashTests {
     func pendingSchedulesSurviveKill9(seed: UInt64) async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path + "/data"
-        var broker = try BrokerdProcess(dataDirectory: data)
+        var broker = try await BrokerdProcess(dataDirectory: data)
         try await BrokerdClient.createTopic(Self.topic, partitions: 4, at: broker.address)
         var generator = SeededGenerator(seed: seed)
         let ledger = ScheduleLedger()
         for round in 0..<4 {
-            if round > 0 { broker = try BrokerdProcess(dataDirectory: data) }
+            if round > 0 { broker = try await BrokerdProcess(dataDirectory: data) }
             let address = broker.address
             let roundSeed = generator.next()
             let work = Task {
@@ -155,11 +155,11 @@ struct ScheduleCrashTests {
                 try await Task.sleep(for: .milliseconds(5))
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...1_500, using: &generator)))
-            Self.reap(broker)
+            await Self.reap(broker)
             await work.value
         }
-        broker = try BrokerdProcess(dataDirectory: data)
-        defer { _ = try? broker.stop() }
+        broker = try await BrokerdProcess(dataDirectory: data)
+        defer { broker.kill() }
         let fired = try await BrokerdClient.drained(Self.topic, at: broker.address, seconds: 90)
         let counts = ledger.counts
         print(
@@ -174,18 +174,18 @@ struct ScheduleCrashTests {
     func pendingSchedulesSurviveSIGTERM() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path + "/data"
-        var broker = try BrokerdProcess(dataDirectory: data)
+        var broker = try await BrokerdProcess(dataDirectory: data)
         try await BrokerdClient.createTopic(Self.topic, partitions: 4, at: broker.address)
         let ledger = ScheduleLedger()
         for round in 0..<2 {
-            if round > 0 { broker = try BrokerdProcess(dataDirectory: data) }
+            if round > 0 { broker = try await BrokerdProcess(dataDirectory: data) }
             await Self.work(ledger, prefix: "t\(round)-", count: 3_000, dues: 2_000, 8_000, at: broker.address, seed: 7)
             // Some fire before the stop, the rest after the restart.
             try await Task.sleep(for: .milliseconds(2_500))
-            #expect(try broker.stop(signal: SIGTERM) == 0, "\(broker.logText)")
+            await #expect(try broker.stop(signal: SIGTERM) == 0, "\(broker.logText)")
         }
-        broker = try BrokerdProcess(dataDirectory: data)
-        defer { _ = try? broker.stop() }
+        broker = try await BrokerdProcess(dataDirectory: data)
+        defer { broker.kill() }
         let fired = try await BrokerdClient.drained(Self.topic, at: broker.address, seconds: 90)
         let counts = ledger.counts
         #expect(counts.scheduled == 6_000)
@@ -206,7 +206,7 @@ struct ScheduleCrashTests {
     func burstSurvivesKill9() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path + "/data"
-        var broker = try BrokerdProcess(dataDirectory: data)
+        var broker = try await BrokerdProcess(dataDirectory: data)
         try await BrokerdClient.createTopic(Self.topic, partitions: 4, at: broker.address)
         let count = 20_000
         let ledger = ScheduleLedger()
@@ -243,11 +243,11 @@ struct ScheduleCrashTests {
             while try await group.next() != nil { add() }
         }
         await connection.close()
-        Self.reap(broker)
+        await Self.reap(broker)
         // Down while the burst falls due.
         while BrokerdClient.now < instant + 500 { try await Task.sleep(for: .milliseconds(50)) }
         let firstRestart = BrokerdClient.now
-        broker = try BrokerdProcess(dataDirectory: data)
+        broker = try await BrokerdProcess(dataDirectory: data)
         // Killed as soon as the first fired messages are in their partitions, while the rest of the
         // burst is still firing (bounded: 10 s of polling the end offsets, on one connection).
         let watcher = try BrokerdClient.connection(broker.address)
@@ -258,11 +258,11 @@ struct ScheduleCrashTests {
             if let ends, ends.contains(where: { $0.logEndOffset > 0 }) { break }
             try await Task.sleep(for: .milliseconds(1))
         }
-        Self.reap(broker)
+        await Self.reap(broker)
         await watcher.close()
         let secondRestart = BrokerdClient.now
-        broker = try BrokerdProcess(dataDirectory: data)
-        defer { _ = try? broker.stop() }
+        broker = try await BrokerdProcess(dataDirectory: data)
+        defer { broker.kill() }
         let fired = try await BrokerdClient.drained(Self.topic, at: broker.address, seconds: 120)
         // Each queued fire once pinned a 1 MiB read of the schedule log: gigabytes for this burst.
         let peak = try #require(Self.peakResidentKiB(of: broker.process.processIdentifier))

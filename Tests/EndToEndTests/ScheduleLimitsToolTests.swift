@@ -7,14 +7,14 @@ import Testing
 @Suite("Schedules: limits through the tools", .serialized)
 struct ScheduleLimitsToolTests {
     @Test("producer --delay 1095d is taken, listed, kept across kill -9 and cancelled")
-    func threeYears() throws {
+    func threeYears() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path + "/data"
-        var broker = try BrokerdProcess(dataDirectory: data)
-        try ScheduleToolTests.createTopic(broker.address, "reminders")
+        var broker = try await BrokerdProcess(dataDirectory: data)
+        try await ScheduleToolTests.createTopic(broker.address, "reminders")
         let before = ScheduleToolTests.nowMilliseconds()
         let threeYears: Int64 = 1_095 * 86_400_000
-        let run = try runTool(
+        let run = try await runTool(
             "producer",
             [
                 "--broker", broker.address, "--topic", "reminders", "--key", "customer-7", "--delay", "1095d",
@@ -26,8 +26,8 @@ struct ScheduleLimitsToolTests {
         #expect(id == "renewal:customer-7")
         #expect(due >= before + threeYears && due <= ScheduleToolTests.nowMilliseconds() + threeYears)
 
-        func expectListed() throws {
-            let list = try runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "reminders"])
+        func expectListed() async throws {
+            let list = try await runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "reminders"])
             #expect(list.status == 0, "\(list.standardError)")
             #expect(list.lines.last == "1 pending", "\(list.standardOutput)")
             let row = try #require(list.lines.first { $0.hasPrefix("renewal:customer-7 ") }, "\(list.standardOutput)")
@@ -37,40 +37,40 @@ struct ScheduleLimitsToolTests {
             #expect(Int64((listedDue.timeIntervalSince1970 * 1000).rounded()) == due, "\(row)")
             #expect(columns[4] == "customer-7" && columns[5] == "\("renew the subscription".utf8.count)", "\(row)")
         }
-        try expectListed()
-        _ = try broker.stop(signal: SIGKILL)
-        broker = try BrokerdProcess(dataDirectory: data)
-        defer { _ = try? broker.stop() }
-        try expectListed()
-        let cancel = try runTool(
+        try await expectListed()
+        _ = try await broker.stop(signal: SIGKILL)
+        broker = try await BrokerdProcess(dataDirectory: data)
+        defer { broker.kill() }
+        try await expectListed()
+        let cancel = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "schedules", "cancel", "reminders", "renewal:customer-7"]
         )
         #expect(cancel.lines == ["cancelled renewal:customer-7"], "\(cancel.standardOutput)\(cancel.standardError)")
-        #expect(try BrokerdTests.consumeAll(broker.address, topic: "reminders").isEmpty)
+        await #expect(try BrokerdTests.consumeAll(broker.address, topic: "reminders").isEmpty)
     }
 
     @Test("a schedule id of 1,024 bytes is taken and listed; 1,025 is refused, also when {key} makes it")
-    func scheduleIDLength() throws {
+    func scheduleIDLength() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        try ScheduleToolTests.createTopic(broker.address, "orders")
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        try await ScheduleToolTests.createTopic(broker.address, "orders")
         let longest = String(repeating: "x", count: 1_024)
         let tooLong = longest + "x"
         let base = ["--broker", broker.address, "--topic", "orders", "--delay", "1h"]
 
-        let taken = try runTool("producer", base + ["--schedule-id", longest, "v"])
+        let taken = try await runTool("producer", base + ["--schedule-id", longest, "v"])
         #expect(taken.status == 0, "\(taken.standardError)")
         #expect(try taken.lines.map { try ScheduleToolTests.parseScheduled($0).id } == [longest])
-        let refused = try runTool("producer", base + ["--schedule-id", tooLong, "v"])
+        let refused = try await runTool("producer", base + ["--schedule-id", tooLong, "v"])
         #expect(refused.status == 64, "\(refused.standardError)")
         #expect(
             refused.standardError == "producer: --schedule-id: a schedule id is 1 to 1024 bytes of UTF-8, not 1025\n"
         )
 
         // `order-timeout:{key}` is 14 bytes plus the key: a key of 1,010 bytes makes 1,024, of 1,011 makes 1,025.
-        let keyed = try runTool(
+        let keyed = try await runTool(
             "producer",
             base + ["--key-separator", ":", "--schedule-id", "order-timeout:{key}"],
             input:
@@ -85,18 +85,18 @@ struct ScheduleLimitsToolTests {
         )
         #expect(keyed.standardError.split(separator: "\n").count == 1, "one line: \(keyed.standardError)")
 
-        let list = try runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "orders"])
+        let list = try await runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "orders"])
         #expect(list.status == 0, "\(list.standardError)")
         #expect(list.lines.last == "2 pending", "\(list.standardOutput)")
         #expect(list.lines.contains { $0.hasPrefix(longest + " ") })
         #expect(list.lines.contains { $0.hasPrefix("order-timeout:" + String(repeating: "k", count: 1_010) + " ") })
-        let cancel = try runTool(
+        let cancel = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "schedules", "cancel", "orders", longest, tooLong]
         )
         #expect(cancel.status == 64, "the over-long id is refused before anything is sent: \(cancel.standardError)")
         #expect(cancel.standardError.contains("a schedule id is 1 to 1024 bytes of UTF-8, not 1025"))
-        let cancelLongest = try runTool(
+        let cancelLongest = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "schedules", "cancel", "orders", longest]
         )

@@ -6,13 +6,13 @@ import Testing
 @Suite("producer --delay: lines for one schedule id", .serialized)
 struct ScheduleProducerOrderTests {
     @Test("the last line for a schedule id is the one that fires")
-    func lastLineWins() throws {
+    func lastLineWins() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        try ScheduleToolTests.createTopic(broker.address, "orders")
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        try await ScheduleToolTests.createTopic(broker.address, "orders")
         let lines = (1...200).map { "1234:status \($0)\n" }.joined()
-        let run = try runTool(
+        let run = try await runTool(
             "producer",
             [
                 "--broker", broker.address, "--topic", "orders", "--key-separator", ":", "--delay", "3s",
@@ -22,9 +22,9 @@ struct ScheduleProducerOrderTests {
         )
         try #require(run.status == 0, "\(run.standardError)")
         #expect(run.lines.count == 200)
-        let records = try ScheduleToolTests.waitForRecords(broker.address, topic: "orders", count: 1)
-        Thread.sleep(forTimeInterval: 0.5)
-        let settled = try BrokerdTests.consumeAll(broker.address, topic: "orders")
+        let records = try await ScheduleToolTests.waitForRecords(broker.address, topic: "orders", count: 1)
+        try? await Task.sleep(for: .seconds(0.5))
+        let settled = try await BrokerdTests.consumeAll(broker.address, topic: "orders")
         #expect(records.count == 1 && settled.count == 1, "\(settled.map { $0["value"] ?? "" })")
         #expect(settled.first?["value"] as? String == "status 200", "\(settled.map { $0["value"] ?? "" })")
         // The due times printed, in input order, are the broker's clock when it took each line:

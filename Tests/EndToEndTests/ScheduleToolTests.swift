@@ -21,8 +21,8 @@ struct ScheduleToolSyntaxTests {
         (["--delay", "1s", "--schedule-id", "one", "x"], "--schedule-id names one message, but 2 values"),
         (["--delay", "1s", "--schedule-id", "o:{key}", "x"], "--schedule-id has {key} but the messages have no key"),
     ])
-    func producerRefusesBadSchedulingFlags(_ flags: [String], _ reason: String) throws {
-        let run = try runTool("producer", ["--broker", "127.0.0.1:1", "--topic", "t"] + flags + ["v"])
+    func producerRefusesBadSchedulingFlags(_ flags: [String], _ reason: String) async throws {
+        let run = try await runTool("producer", ["--broker", "127.0.0.1:1", "--topic", "t"] + flags + ["v"])
         #expect(run.status == 64, "\(run.standardError)")
         #expect(run.standardError.hasPrefix("producer: "), "\(run.standardError)")
         #expect(run.standardError.contains(reason), "\(run.standardError)")
@@ -37,8 +37,8 @@ struct ScheduleToolSyntaxTests {
         (["cancel", "t"], "give at least one schedule id to cancel"),
         (["cancel", "t", ""], "a schedule id is 1 to 1024 bytes of UTF-8, not empty"),
     ])
-    func brokerctlRefusesBadScheduleArguments(_ arguments: [String], _ reason: String) throws {
-        let run = try runTool("brokerctl", ["--broker", "127.0.0.1:1", "schedules"] + arguments)
+    func brokerctlRefusesBadScheduleArguments(_ arguments: [String], _ reason: String) async throws {
+        let run = try await runTool("brokerctl", ["--broker", "127.0.0.1:1", "schedules"] + arguments)
         #expect(run.status == 64, "\(run.standardError)")
         #expect(run.standardError.contains(reason), "\(run.standardError)")
         #expect(run.standardError.split(separator: "\n").count == 1, "one line: \(run.standardError)")
@@ -46,14 +46,14 @@ struct ScheduleToolSyntaxTests {
 
     /// One schedule id names one message: a second line of standard input is refused before the
     /// first is sent (the broker needs no schedule support: nothing reaches it).
-    @Test func oneScheduleIDRefusesASecondLineBeforeSending() throws {
+    @Test func oneScheduleIDRefusesASecondLineBeforeSending() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(
+        let broker = try await BrokerdProcess(
             dataDirectory: directory.path + "/data",
             extraArguments: ["--auto-create-topics"]
         )
-        defer { _ = try? broker.stop() }
-        let run = try runTool(
+        defer { broker.kill() }
+        let run = try await runTool(
             "producer",
             ["--broker", broker.address, "--topic", "t", "--delay", "1h", "--schedule-id", "one"],
             input: "first\nsecond\n"
@@ -72,8 +72,8 @@ struct ScheduleToolSyntaxTests {
         (["brokerctl", "schedules", "--help"], "Cancel pending schedules by id."),
         (["brokerctl", "schedules", "list", "--help"], "--due-before"),
     ])
-    func helpDescribesScheduling(_ command: [String], _ expected: String) throws {
-        let run = try runTool(command[0], Array(command.dropFirst()))
+    func helpDescribesScheduling(_ command: [String], _ expected: String) async throws {
+        let run = try await runTool(command[0], Array(command.dropFirst()))
         #expect(run.status == 0, "\(run.standardError)")
         #expect(!run.standardOutput.contains("not available yet"), "\(run.standardOutput)")
         #expect(run.standardOutput.contains(expected), "\(run.standardOutput)")
@@ -102,17 +102,17 @@ struct ScheduleToolTests {
     static func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     /// Polls `consumer --until-end` (bounded) until the topic holds `count` records.
-    static func waitForRecords(_ broker: String, topic: String, count: Int) throws -> [[String: Any]] {
+    static func waitForRecords(_ broker: String, topic: String, count: Int) async throws -> [[String: Any]] {
         let deadline = Date().addingTimeInterval(60)
         while true {
-            let records = try BrokerdTests.consumeAll(broker, topic: topic)
+            let records = try await BrokerdTests.consumeAll(broker, topic: topic)
             if records.count >= count || Date() > deadline { return records }
-            Thread.sleep(forTimeInterval: 0.2)
+            try? await Task.sleep(for: .seconds(0.2))
         }
     }
 
-    static func createTopic(_ broker: String, _ topic: String, partitions: Int = 1) throws {
-        let run = try runTool(
+    static func createTopic(_ broker: String, _ topic: String, partitions: Int = 1) async throws {
+        let run = try await runTool(
             "brokerctl",
             ["--broker", broker, "topics", "create", topic, "--partitions", "\(partitions)"]
         )
@@ -120,14 +120,14 @@ struct ScheduleToolTests {
     }
 
     @Test("producer --delay prints the schedule; the message is appended at its due time, not before")
-    func delayedMessageAppearsAtItsDueTime() throws {
+    func delayedMessageAppearsAtItsDueTime() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        try Self.createTopic(broker.address, "delayed")
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        try await Self.createTopic(broker.address, "delayed")
 
         let before = Self.nowMilliseconds()
-        let run = try runTool(
+        let run = try await runTool(
             "producer",
             [
                 "--broker", broker.address, "--topic", "delayed", "--key", "k", "--delay", "3s", "--header", "h=x",
@@ -141,10 +141,10 @@ struct ScheduleToolTests {
         #expect(due >= before + 3000, "due \(due) is not 3 s after \(before)")
 
         // Read at once: a reader that finishes before the due time sees nothing.
-        let early = try BrokerdTests.consumeAll(broker.address, topic: "delayed")
+        let early = try await BrokerdTests.consumeAll(broker.address, topic: "delayed")
         if Self.nowMilliseconds() < due { #expect(early.isEmpty, "\(early)") }
 
-        let records = try Self.waitForRecords(broker.address, topic: "delayed", count: 1)
+        let records = try await Self.waitForRecords(broker.address, topic: "delayed", count: 1)
         #expect(Self.nowMilliseconds() >= due)
         #expect(records.count == 1, "\(records)")
         let record = try #require(records.first)
@@ -152,29 +152,29 @@ struct ScheduleToolTests {
         #expect(record["key"] as? String == "k")
         #expect(BrokerdTests.headerValue(record, "h") == "x")
         #expect(BrokerdTests.headerValue(record, "sluice.schedule.id") == id)
-        let listed = try runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "delayed"])
+        let listed = try await runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "delayed"])
         #expect(listed.status == 0, "\(listed.standardError)")
         #expect(listed.lines.last == "0 pending", "\(listed.standardOutput)")
     }
 
     @Test("--schedule-id twice replaces the pending schedule; list and cancel print their lines")
-    func scheduleIDReplacesListAndCancel() throws {
+    func scheduleIDReplacesListAndCancel() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        try Self.createTopic(broker.address, "orders", partitions: 3)
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        try await Self.createTopic(broker.address, "orders", partitions: 3)
         let arguments = [
             "--broker", broker.address, "--topic", "orders", "--key", "1234", "--schedule-id", "order-timeout:1234",
         ]
-        let first = try runTool("producer", arguments + ["--delay", "1h", "first"])
+        let first = try await runTool("producer", arguments + ["--delay", "1h", "first"])
         try #require(first.status == 0, "\(first.standardError)")
-        let second = try runTool("producer", arguments + ["--at", "2100-01-01T00:00:00.250Z", "second"])
+        let second = try await runTool("producer", arguments + ["--at", "2100-01-01T00:00:00.250Z", "second"])
         #expect(second.status == 0, "\(second.standardError)")
         #expect(try Self.parseScheduled(try #require(first.lines.first)).id == "order-timeout:1234")
         #expect(second.lines == ["scheduled order-timeout:1234 for 2100-01-01T00:00:00.250Z"])
 
         // {key}: one id per line of standard input.
-        let keyed = try runTool(
+        let keyed = try await runTool(
             "producer",
             [
                 "--broker", broker.address, "--topic", "orders", "--key-separator", ":", "--delay", "2h",
@@ -185,7 +185,7 @@ struct ScheduleToolTests {
         #expect(keyed.status == 0, "\(keyed.standardError)")
         #expect(try keyed.lines.map { try Self.parseScheduled($0).id } == ["reminder:a", "reminder:b"])
 
-        let list = try runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "orders"])
+        let list = try await runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "orders"])
         #expect(list.status == 0, "\(list.standardError)")
         let rows = list.lines
         #expect(
@@ -200,7 +200,7 @@ struct ScheduleToolTests {
         let timeout = try #require(rows.first { $0.hasPrefix("order-timeout:1234 ") })
         #expect(timeout.contains("2100-01-01T00:00:00.250Z") && timeout.contains(" 1234 ") && timeout.hasSuffix(" 6"))
 
-        let prefixed = try runTool(
+        let prefixed = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "schedules", "list", "orders", "--id-prefix", "reminder:", "--limit", "1"]
         )
@@ -208,18 +208,18 @@ struct ScheduleToolTests {
         #expect(prefixed.lines.count == 3, "header, one row, pending: \(prefixed.standardOutput)")
         #expect(prefixed.lines.dropFirst().first?.hasPrefix("reminder:a ") == true, "\(prefixed.standardOutput)")
 
-        let cancel = try runTool(
+        let cancel = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "schedules", "cancel", "orders", "order-timeout:1234", "never-made"]
         )
         #expect(cancel.status == 0, "\(cancel.standardError)")
         #expect(cancel.lines == ["cancelled order-timeout:1234", "unknown never-made"])
-        let again = try runTool(
+        let again = try await runTool(
             "brokerctl",
             ["--broker", broker.address, "schedules", "cancel", "orders", "order-timeout:1234"]
         )
         #expect(again.lines == ["unknown order-timeout:1234"])
-        let after = try runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "orders"])
+        let after = try await runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "orders"])
         #expect(after.lines.last == "2 pending", "\(after.standardOutput)")
         #expect(!after.standardOutput.contains("order-timeout"))
     }
@@ -227,13 +227,13 @@ struct ScheduleToolTests {
     /// More messages than `ProducerTool.maxSchedulesInFlight` (64): the requests overlap, the lines
     /// still come out in input order, one per message.
     @Test("300 lines of standard input are scheduled and printed in input order")
-    func manyLinesInInputOrder() throws {
+    func manyLinesInInputOrder() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        try Self.createTopic(broker.address, "jobs", partitions: 4)
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        try await Self.createTopic(broker.address, "jobs", partitions: 4)
         let input = (1...300).map { "job\($0):payload \($0)\n" }.joined()
-        let run = try runTool(
+        let run = try await runTool(
             "producer",
             [
                 "--broker", broker.address, "--topic", "jobs", "--key-separator", ":", "--delay", "1d",
@@ -243,39 +243,42 @@ struct ScheduleToolTests {
         )
         try #require(run.status == 0, "\(run.standardError)")
         #expect(try run.lines.map { try Self.parseScheduled($0).id } == (1...300).map { "run:job\($0)" })
-        let list = try runTool("brokerctl", ["--broker", broker.address, "schedules", "list", "jobs", "--limit", "1"])
+        let list = try await runTool(
+            "brokerctl",
+            ["--broker", broker.address, "schedules", "list", "jobs", "--limit", "1"]
+        )
         #expect(list.status == 0, "\(list.standardError)")
         #expect(list.lines.count == 3 && list.lines.last == "300 pending", "\(list.standardOutput)")
     }
 
     @Test("a schedule that fired is cancelled as 'already delivered'")
-    func cancelAfterDelivery() throws {
+    func cancelAfterDelivery() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
-        try Self.createTopic(broker.address, "now")
-        let run = try runTool(
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
+        try await Self.createTopic(broker.address, "now")
+        let run = try await runTool(
             "producer",
             ["--broker", broker.address, "--topic", "now", "--delay", "0ms", "--schedule-id", "soon", "v"]
         )
         try #require(run.status == 0, "\(run.standardError)")
-        #expect(try Self.waitForRecords(broker.address, topic: "now", count: 1).count == 1)
-        let cancel = try runTool("brokerctl", ["--broker", broker.address, "schedules", "cancel", "now", "soon"])
+        #expect(try await Self.waitForRecords(broker.address, topic: "now", count: 1).count == 1)
+        let cancel = try await runTool("brokerctl", ["--broker", broker.address, "schedules", "cancel", "now", "soon"])
         #expect(cancel.status == 0, "\(cancel.standardError)")
         #expect(cancel.lines == ["already delivered soon"])
     }
 
     @Test("an unknown topic is one line and a non-zero exit, for each tool")
-    func unknownTopic() throws {
+    func unknownTopic() async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(dataDirectory: directory.path + "/data")
-        defer { _ = try? broker.stop() }
+        let broker = try await BrokerdProcess(dataDirectory: directory.path + "/data")
+        defer { broker.kill() }
         for arguments in [
             ["producer", "--broker", broker.address, "--topic", "missing", "--delay", "1s", "v"],
             ["brokerctl", "--broker", broker.address, "schedules", "list", "missing"],
             ["brokerctl", "--broker", broker.address, "schedules", "cancel", "missing", "id"],
         ] {
-            let run = try runTool(arguments[0], Array(arguments.dropFirst()))
+            let run = try await runTool(arguments[0], Array(arguments.dropFirst()))
             #expect(run.status == 1, "\(arguments): \(run.standardError)")
             #expect(run.standardError.contains("unknown topic"), "\(arguments): \(run.standardError)")
             #expect(run.standardError.split(separator: "\n").count == 1, "one line: \(run.standardError)")

@@ -1,6 +1,7 @@
 import Foundation
 import LogStore
 import NIOCore
+import ProcessTesting
 import Testing
 
 /// Crash tests that really `kill -9` a process appending with the `durable` policy, then check
@@ -8,17 +9,17 @@ import Testing
 @Suite("Storage crash (kill -9)")
 struct StorageCrashTests {
     @Test("acknowledged durable appends survive kill -9, over several crashes", arguments: [1, 2, 3])
-    func acknowledgedAppendsSurvive(seed: UInt64) throws {
+    func acknowledgedAppendsSurvive(seed: UInt64) async throws {
         let directory = try TemporaryDirectory()
         var generator = SeededGenerator(seed: seed)
         var acknowledgedEnd: Int64 = 0
         for _ in 0..<3 {
-            let writer = try StorageWriterProcess(directory: directory.path)
+            let writer = try await StorageWriterProcess(directory: directory.path)
             // Let it acknowledge a random amount, then kill it mid-stream.
             let target = acknowledgedEnd + Int64.random(in: 200...3000, using: &generator)
             let seen = try writer.waitForAcknowledgement(atLeast: target, timeoutSeconds: 60)
-            writer.kill9()
-            let end = max(seen, try writer.remainingAcknowledgements())
+            await writer.kill9()
+            let end = max(seen, try await writer.remainingAcknowledgements())
             #expect(end >= target)
             acknowledgedEnd = max(acknowledgedEnd, end)
 
@@ -64,12 +65,12 @@ struct StorageCrashTests {
 
 /// `broker-bench storage-writer` running as a child process.
 final class StorageWriterProcess {
-    let process = Process()
+    let process = ChildProcess()
     let output = Pipe()
     private var pending = Data()
     private var highest: Int64 = 0
 
-    init(directory: String) throws {
+    init(directory: String) async throws {
         process.executableURL = try executable(named: "broker-bench")
         process.arguments = ["storage-writer", "--directory", directory, "--batches", "200000"]
         process.standardOutput = output
@@ -78,7 +79,7 @@ final class StorageWriterProcess {
     }
 
     deinit {
-        if process.isRunning { kill9() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Reads `durable N` lines until one reaches `target`; returns the highest seen.
@@ -97,14 +98,14 @@ final class StorageWriterProcess {
         return highest
     }
 
-    func kill9() {
+    func kill9() async {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.waitForExit()
     }
 
     /// Everything the writer printed before it died.
-    func remainingAcknowledgements() throws -> Int64 {
-        consume(output.fileHandleForReading.readDataToEndOfFile())
+    func remainingAcknowledgements() async throws -> Int64 {
+        consume(await output.fileHandleForReading.readToEndOfFile())
         return highest
     }
 
@@ -172,10 +173,10 @@ struct StorageFullDiskTests {
     /// `ulimit -f` stands in for a full disk: a write past the limit fails with EFBIG. The append
     /// must fail with a clear error, and the log must stay readable and consistent.
     @Test("an append that cannot be written fails cleanly and the log stays consistent")
-    func fullDiskFailsCleanly() throws {
+    func fullDiskFailsCleanly() async throws {
         let directory = try TemporaryDirectory()
         let bench = try executable(named: "broker-bench")
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         // RLIMIT_FSIZE limits each file, so the segment must be allowed to grow past it: the write
         // that would take the first segment past ~300-600 KiB (dash counts 512-byte blocks) fails.
@@ -188,8 +189,8 @@ struct StorageFullDiskTests {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let message = String(decoding: await errors.fileHandleForReading.readToEndOfFile(), as: UTF8.self)
+        await process.waitForExit()
         #expect(process.terminationStatus == 1)
         #expect(message.contains("append failed: ioFailure"), "stderr: \(message)")
         #expect(message.contains("File too large"), "stderr: \(message)")

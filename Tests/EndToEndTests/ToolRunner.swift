@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTesting
 import Testing
 
 #if canImport(Glibc)
@@ -20,16 +21,16 @@ func runTool(
     input: String? = nil,
     environment: [String: String] = [:],
     timeoutSeconds: Double = 120
-) throws -> ToolRun {
+) async throws -> ToolRun {
     ignoreBrokenPipes()
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = try executable(named: name)
     process.arguments = arguments
     var environmentVariables = ProcessInfo.processInfo.environment
     environmentVariables["SWIFT_BACKTRACE"] = "enable=no"
     for (key, value) in environment { environmentVariables[key] = value }
     process.environment = environmentVariables
-    return try runToCompletion(
+    return try await runToCompletion(
         process,
         input: input,
         timeoutSeconds: timeoutSeconds,
@@ -39,13 +40,16 @@ func runTool(
 
 /// Runs a configured `process` to completion with `input` on its standard input (closed after
 /// it), reading both output pipes concurrently so that neither fills up and blocks it; bounded: a
-/// process still running after `timeoutSeconds` is killed and `CrashTestError` thrown.
+/// process still running after `timeoutSeconds` is killed and `CrashTestError` thrown. The pipes
+/// are read and written on Dispatch's threads, and the wait suspends: a test waiting for a tool
+/// never holds one of the concurrency pool's threads (two on a 2-core machine), which the
+/// in-process brokers of the tests beside it need.
 func runToCompletion(
-    _ process: Process,
+    _ process: ChildProcess,
     input: String? = nil,
     timeoutSeconds: Double,
     describedAs description: String
-) throws -> ToolRun {
+) async throws -> ToolRun {
     ignoreBrokenPipes()
     let output = Pipe()
     let errors = Pipe()
@@ -63,18 +67,20 @@ func runToCompletion(
             readers.leave()
         }
     }
-    // A process that exits before reading all its input leaves the rest unread (EPIPE), not an error here.
-    if let input { try? standardInput.fileHandleForWriting.write(contentsOf: Data(input.utf8)) }
-    try? standardInput.fileHandleForWriting.close()
-    let deadline = Date().addingTimeInterval(timeoutSeconds)
-    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-    if process.isRunning {
+    let writer = standardInput.fileHandleForWriting
+    DispatchQueue.global().async {
+        // A process that exits before reading all its input leaves the rest unread (EPIPE), not an error here.
+        if let input { try? writer.write(contentsOf: Data(input.utf8)) }
+        try? writer.close()
+    }
+    guard await process.waitForExit(upTo: timeoutSeconds) else {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.waitForExit()
         throw CrashTestError("\(description) did not finish within \(timeoutSeconds) s")
     }
-    process.waitUntilExit()
-    readers.wait()
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        readers.notify(queue: .global()) { done.resume() }
+    }
     return ToolRun(status: process.terminationStatus, standardOutput: collected.output, standardError: collected.error)
 }
 
@@ -97,7 +103,7 @@ final class CollectedOutput: @unchecked Sendable {
 /// from its log; optionally with more arguments and behind a wrapper command (`prlimit`,
 /// `setpriv`, …) with its own environment.
 final class BrokerdProcess {
-    let process = Process()
+    let process = ChildProcess()
     let dataDirectory: String
     private(set) var address = ""
     private(set) var metricsAddress = ""
@@ -109,7 +115,7 @@ final class BrokerdProcess {
         extraArguments: [String] = [],
         wrapper: [String] = [],
         environment extraEnvironment: [String: String] = [:]
-    ) throws {
+    ) async throws {
         self.dataDirectory = dataDirectory
         let brokerd = try executable(named: "brokerd").path
         let arguments =
@@ -137,7 +143,7 @@ final class BrokerdProcess {
                 return
             }
             guard process.isRunning else { throw CrashTestError("brokerd exited: \(log.text)") }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
         throw CrashTestError("brokerd did not start listening within 60 s: \(log.text)")
     }
@@ -164,11 +170,9 @@ final class BrokerdProcess {
     }
 
     /// Sends `signal` and waits (bounded) for the exit status.
-    func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) throws -> Int32 {
+    func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) async throws -> Int32 {
         Foundation.kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        guard !process.isRunning else {
+        guard await process.waitForExit(upTo: timeoutSeconds) else {
             throw CrashTestError("brokerd still running \(timeoutSeconds) s after signal \(signal)")
         }
         return process.terminationStatus

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTesting
 import Testing
 
 /// `brokerd` and the command-line tools run as an ordinary user (uid/gid 65534 through `setpriv`).
@@ -13,21 +14,21 @@ import Testing
 )
 struct UnprivilegedTests {
     @Test("brokerd serves producer, consumer, broker-bench and brokerctl when every process runs as uid 65534")
-    func toolsAgainstUnprivilegedBroker() throws {
+    func toolsAgainstUnprivilegedBroker() async throws {
         let directory = try Unprivileged.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try unprivilegedBrokerd(dataDirectory: directory + "/data")
+        let broker = try await unprivilegedBrokerd(dataDirectory: directory + "/data")
         defer { broker.kill() }
         let address = broker.address
 
-        let create = try Unprivileged.run(
+        let create = try await Unprivileged.run(
             "brokerctl",
             ["--broker", address, "topics", "create", "unprivileged", "--partitions", "2"]
         )
         #expect(create.status == 0, "brokerctl topics create failed: \(create.standardError)")
 
         let lines = (0..<100).map { "key-\($0):value-\($0)" }.joined(separator: "\n") + "\n"
-        let produce = try Unprivileged.run(
+        let produce = try await Unprivileged.run(
             "producer",
             ["--broker", address, "--topic", "unprivileged", "--key-separator", ":"],
             input: lines
@@ -35,22 +36,25 @@ struct UnprivilegedTests {
         #expect(produce.status == 0, "producer failed: \(produce.standardError)")
         #expect(produce.lines.count == 100, "one acknowledgement per line: \(produce.standardOutput)")
 
-        let consume = try Unprivileged.run("consumer", ["--broker", address, "--topic", "unprivileged", "--until-end"])
+        let consume = try await Unprivileged.run(
+            "consumer",
+            ["--broker", address, "--topic", "unprivileged", "--until-end"]
+        )
         #expect(consume.status == 0, "consumer failed: \(consume.standardError)")
         #expect(Set(consume.lines) == Set((0..<100).map { "value-\($0)" }))
 
         for mode in ["produce", "consume"] {
-            let bench = try Unprivileged.run(
+            let bench = try await Unprivileged.run(
                 "broker-bench",
                 [mode, "--broker", address, "--topic", "bench", "--count", "2000", "--message-size", "50"]
             )
             #expect(bench.status == 0, "broker-bench \(mode) failed: \(bench.standardError)")
         }
 
-        let status = try Unprivileged.run("brokerctl", ["--broker", address, "status"])
+        let status = try await Unprivileged.run("brokerctl", ["--broker", address, "status"])
         #expect(status.status == 0, "brokerctl status failed: \(status.standardError)")
 
-        #expect(try broker.stop() == 0, "brokerd exits 0 on SIGTERM: \(broker.logText)")
+        #expect(try await broker.stop() == 0, "brokerd exits 0 on SIGTERM: \(broker.logText)")
         #expect(!broker.logText.lowercased().contains("permission denied"), "\(broker.logText)")
         let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/data/unprivileged")
         #expect(attributes[.ownerAccountID] as? Int == 65534, "the topic was created by the unprivileged broker")
@@ -59,10 +63,10 @@ struct UnprivilegedTests {
 
 extension UnprivilegedTests {
     @Test("brokerd --max-connections refuses at once, --frame-timeout-ms cuts off an unfinished frame")
-    func connectionFlags() throws {
+    func connectionFlags() async throws {
         let directory = try Unprivileged.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try unprivilegedBrokerd(
+        let broker = try await unprivilegedBrokerd(
             dataDirectory: directory + "/data",
             extraArguments: ["--max-connections", "1", "--frame-timeout-ms", "300"]
         )
@@ -75,7 +79,7 @@ extension UnprivilegedTests {
         try held.send([0, 0, 0, 13, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 0x72, 0x61, 0x77])
         let handshake = held.receiveFrame()
         #expect(handshake.count > 6 && handshake[3] == 1 && handshake[4] == 0 && handshake[5] == 0, "\(handshake)")
-        let refused = try Unprivileged.run("brokerctl", ["--broker", broker.address, "status"])
+        let refused = try await Unprivileged.run("brokerctl", ["--broker", broker.address, "status"])
         #expect(refused.status != 0)
         #expect(refused.standardError.contains("maxConnections (1)"), "\(refused.standardError)")
 
@@ -84,9 +88,9 @@ extension UnprivilegedTests {
         let answer = held.receiveUntilClosed()
         #expect(answer.count >= 10 && answer[8] == 0 && answer[9] == 21, "\(answer)")
 
-        let status = try Unprivileged.run("brokerctl", ["--broker", broker.address, "status"])
+        let status = try await Unprivileged.run("brokerctl", ["--broker", broker.address, "status"])
         #expect(status.status == 0, "the slot is free again: \(status.standardError)")
-        #expect(try broker.stop() == 0)
+        #expect(try await broker.stop() == 0)
     }
 }
 
@@ -174,8 +178,8 @@ enum Unprivileged {
     }
 
     /// A process that runs the built executable `name` as uid 65534.
-    static func process(_ name: String, _ arguments: [String]) throws -> Process {
-        let process = Process()
+    static func process(_ name: String, _ arguments: [String]) throws -> ChildProcess {
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: setpriv)
         process.arguments = dropArguments + [try executable(named: name).path] + arguments
         var environment = ProcessInfo.processInfo.environment
@@ -186,8 +190,8 @@ enum Unprivileged {
     }
 
     /// Runs a built tool as uid 65534 to completion (bounded), with optional standard input.
-    static func run(_ name: String, _ arguments: [String], input: String? = nil) throws -> ToolRun {
-        try runToCompletion(
+    static func run(_ name: String, _ arguments: [String], input: String? = nil) async throws -> ToolRun {
+        try await runToCompletion(
             try process(name, arguments),
             input: input,
             timeoutSeconds: 60,
@@ -197,8 +201,8 @@ enum Unprivileged {
 }
 
 /// `brokerd` as uid 65534 on ephemeral ports (under `setpriv`).
-func unprivilegedBrokerd(dataDirectory: String, extraArguments: [String] = []) throws -> BrokerdProcess {
-    try BrokerdProcess(
+func unprivilegedBrokerd(dataDirectory: String, extraArguments: [String] = []) async throws -> BrokerdProcess {
+    try await BrokerdProcess(
         dataDirectory: dataDirectory,
         extraArguments: extraArguments,
         wrapper: [Unprivileged.setpriv] + Unprivileged.dropArguments,

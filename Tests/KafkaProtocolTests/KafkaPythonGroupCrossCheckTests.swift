@@ -12,8 +12,8 @@ import Testing
 struct KafkaPythonGroupCrossCheckTests {
     static let meta = ByteBuffer(bytes: [0, 1, 0, 0, 0, 1, 0, 1, 0x74])
 
-    @Test func everyVersionWritesTheBytesKafkaPythonWrites() throws {
-        let expected = try Self.runScript()
+    @Test func everyVersionWritesTheBytesKafkaPythonWrites() async throws {
+        let expected = try await Self.runScript()
         var compared = 0
         func compare<Body: KafkaRequestBody>(_ key: String, _ body: Body, _ version: Int16) {
             var buffer = ByteBuffer()
@@ -263,7 +263,7 @@ struct KafkaPythonGroupCrossCheckTests {
     }
 
     /// Runs `Scripts/kafka_group_protocol.py` and returns its samples, key to hex.
-    static func runScript() throws -> [String: String] {
-        try KafkaPythonScript(name: "kafka_group_protocol.py").samples()
+    static func runScript() async throws -> [String: String] {
+        try await KafkaPythonScript(name: "kafka_group_protocol.py").samples()
     }
 }

@@ -11,8 +11,8 @@ import Testing
 /// (`python3 -m pip install 'kafka-python==2.*'`); without it this test fails and says so.
 @Suite("kafka-python protocol cross-check")
 struct KafkaPythonProtocolCrossCheckTests {
-    @Test func everyServedVersionWritesTheBytesKafkaPythonWrites() throws {
-        let expected = try Self.runScript()
+    @Test func everyServedVersionWritesTheBytesKafkaPythonWrites() async throws {
+        let expected = try await Self.runScript()
         var compared = 0
         func request<Body: KafkaRequestBody>(_ name: String, _ body: Body) {
             for version in supportedVersions(Body.apiKey) {
@@ -69,7 +69,7 @@ struct KafkaPythonProtocolCrossCheckTests {
     /// kafka-python 2.3 asks ApiVersions v4; Sluice's answer, in the v0 layout with
     /// UNSUPPORTED_VERSION, must be what kafka-python's own decoding of that answer reads.
     @Test(arguments: [Int16(4), 3, 0])
-    func unsupportedVersionAnswerDecodesInKafkaPython(askedVersion: Int16) throws {
+    func unsupportedVersionAnswerDecodesInKafkaPython(askedVersion: Int16) async throws {
         var body = ByteBuffer()
         KafkaAPIVersionsResponse.unsupportedVersion().encode(into: &body, version: 0)
         let hex = body.readableBytesView.map { String(format: "%02x", $0) }.joined()
@@ -78,7 +78,7 @@ struct KafkaPythonProtocolCrossCheckTests {
             var error_code: Int16
             var api_versions: [[Int16]]
         }
-        let output = try Self.runScript(arguments: ["decode-api-versions", String(askedVersion), hex])
+        let output = try await Self.runScript(arguments: ["decode-api-versions", String(askedVersion), hex])
         let decoded = try JSONDecoder().decode(Decoded.self, from: output)
         #expect(decoded.class == "ApiVersionsResponse_v0")
         #expect(decoded.error_code == 35)
@@ -252,8 +252,8 @@ struct KafkaPythonProtocolCrossCheckTests {
     static let script = KafkaPythonScript(name: "kafka_protocol.py")
 
     /// Runs the script and returns its samples (name to hex).
-    static func runScript() throws -> [String: String] { try script.samples() }
+    static func runScript() async throws -> [String: String] { try await script.samples() }
 
     /// Runs the script with `arguments` and returns its standard output.
-    static func runScript(arguments: [String]) throws -> Data { try script.run(arguments: arguments) }
+    static func runScript(arguments: [String]) async throws -> Data { try await script.run(arguments: arguments) }
 }

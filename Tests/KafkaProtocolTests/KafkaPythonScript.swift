@@ -1,4 +1,5 @@
 import Foundation
+import ProcessTesting
 
 /// Runs one of the kafka-python cross-check scripts in `Scripts/` (found beside this file: the tests
 /// run from the source tree). Output goes through files, not pipes, so a large output cannot block
@@ -19,7 +20,7 @@ struct KafkaPythonScript {
 
     /// Runs the script with `arguments` and returns its standard output.
     /// - Throws: ``Failure`` saying what is missing (kafka-python: exit 3; python3: 127) or how it ended.
-    func run(arguments: [String] = []) throws -> Data {
+    func run(arguments: [String] = []) async throws -> Data {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "kafka-python-\(UUID().uuidString)"
         )
@@ -35,14 +36,14 @@ struct KafkaPythonScript {
             try? output.close()
             try? errors.close()
         }
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", url.path] + arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        process.waitUntilExit()
+        await process.waitForExit()
         let stderr = String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
         switch (process.terminationReason, process.terminationStatus) {
         case (.exit, 0):
@@ -57,7 +58,7 @@ struct KafkaPythonScript {
     }
 
     /// Runs the script and decodes its samples (name to hex).
-    func samples() throws -> [String: String] {
-        try JSONDecoder().decode([String: String].self, from: try run())
+    func samples() async throws -> [String: String] {
+        try JSONDecoder().decode([String: String].self, from: try await run())
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import ProcessTesting
 import Testing
 
 @testable import RecordCodec
@@ -12,7 +13,7 @@ struct KafkaPythonCrossCheckTests {
     // MARK: Swift encodes, kafka-python decodes
 
     @Test("batches Swift encodes decode in kafka-python, CRC included, field for field")
-    func swiftEncodesKafkaPythonDecodes() throws {
+    func swiftEncodesKafkaPythonDecodes() async throws {
         var random = CodecTestRandom(seed: 301)
         var batches: [(records: [Record], baseOffset: Int64, producer: ProducerIdentity)] = [
             (
@@ -62,10 +63,10 @@ struct KafkaPythonCrossCheckTests {
                 into: &file
             )
         }
-        let decoded = try Self.withTemporaryDirectory { directory in
+        let decoded = try await Self.withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("swift-batches.bin")
             try Data(file.readableBytesView).write(to: path)
-            return try Self.runKafkaCodec(["decode", path.path], as: [BatchDescription].self)
+            return try await Self.runKafkaCodec(["decode", path.path], as: [BatchDescription].self)
         }
 
         try #require(decoded.count == batches.count)
@@ -96,10 +97,10 @@ struct KafkaPythonCrossCheckTests {
     // MARK: kafka-python encodes, Swift decodes
 
     @Test("batches kafka-python builds decode in Swift, field for field", arguments: [1, 2, 3])
-    func kafkaPythonEncodesSwiftDecodes(seed: Int) throws {
-        let (file, described) = try Self.withTemporaryDirectory { directory in
+    func kafkaPythonEncodesSwiftDecodes(seed: Int) async throws {
+        let (file, described) = try await Self.withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("python-batches.bin")
-            let described = try Self.runKafkaCodec(["encode", path.path, "\(seed)"], as: [BatchDescription].self)
+            let described = try await Self.runKafkaCodec(["encode", path.path, "\(seed)"], as: [BatchDescription].self)
             return (ByteBuffer(bytes: try Data(contentsOf: path)), described)
         }
         #expect(described.count == 12)
@@ -141,16 +142,16 @@ struct KafkaPythonCrossCheckTests {
     // MARK: Primitives
 
     @Test("kafka-python's CRC-32C agrees with ours on random inputs")
-    func crc32cAgrees() throws {
+    func crc32cAgrees() async throws {
         var random = CodecTestRandom(seed: 401)
         var inputs: [[UInt8]] = [[], Array("123456789".utf8), [UInt8](repeating: 0xFF, count: 32)]
         for _ in 0..<60 {
             inputs.append(random.bytes(Int.random(in: 0..<(Bool.random(using: &random) ? 64 : 5_000), using: &random)))
         }
-        let results = try Self.withTemporaryDirectory { directory in
+        let results = try await Self.withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("crc-inputs.json")
             try JSONEncoder().encode(inputs.map { Data($0).base64EncodedString() }).write(to: path)
-            return try Self.runKafkaCodec(["crc32c", path.path], as: [CRCResult].self)
+            return try await Self.runKafkaCodec(["crc32c", path.path], as: [CRCResult].self)
         }
         try #require(results.count == inputs.count)
         #expect(results[1].pure == 0xE306_9283)
@@ -162,17 +163,17 @@ struct KafkaPythonCrossCheckTests {
     }
 
     @Test("kafka-python's zig-zag varints agree with ours")
-    func varintsAgree() throws {
+    func varintsAgree() async throws {
         var random = CodecTestRandom(seed: 402)
         var values: [Int64] = VarintTests.edgeValues
         for _ in 0..<200 {
             let width = Int.random(in: 1...64, using: &random)
             values.append(Int64(bitPattern: random.next() >> (64 - width)))
         }
-        let results = try Self.withTemporaryDirectory { directory in
+        let results = try await Self.withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("varints.json")
             try JSONEncoder().encode(values).write(to: path)
-            return try Self.runKafkaCodec(["varints", path.path], as: [VarintResult].self)
+            return try await Self.runKafkaCodec(["varints", path.path], as: [VarintResult].self)
         }
         try #require(results.count == values.count)
         for (value, result) in zip(values, results) {
@@ -280,8 +281,8 @@ extension KafkaPythonCrossCheckTests {
 
     /// Runs `python3 kafka_codec.py arguments…` and decodes its standard output as `T`.
     /// - Throws: ``ScriptFailure`` if python3 or kafka-python is missing or the script fails.
-    static func runKafkaCodec<T: Decodable>(_ arguments: [String], as _: T.Type) throws -> T {
-        try withTemporaryDirectory { directory in
+    static func runKafkaCodec<T: Decodable>(_ arguments: [String], as _: T.Type) async throws -> T {
+        try await withTemporaryDirectory { directory in
             let outputURL = directory.appendingPathComponent("stdout")
             let errorURL = directory.appendingPathComponent("stderr")
             try Data().write(to: outputURL)
@@ -293,14 +294,14 @@ extension KafkaPythonCrossCheckTests {
                 try? errors.close()
             }
 
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", scriptURL.path] + arguments
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = output
             process.standardError = errors
             try process.run()
-            process.waitUntilExit()
+            await process.waitForExit()
 
             let stderr = String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
             switch (process.terminationReason, process.terminationStatus) {
@@ -328,11 +329,11 @@ extension KafkaPythonCrossCheckTests {
     }
 
     /// Runs `body` with a fresh directory that is removed afterwards.
-    static func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    static func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("sluice-kafka-python-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        return try body(directory)
+        return try await body(directory)
     }
 }

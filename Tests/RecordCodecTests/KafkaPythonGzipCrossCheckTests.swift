@@ -12,10 +12,10 @@ struct KafkaPythonGzipCrossCheckTests {
     typealias Check = KafkaPythonCrossCheckTests
 
     @Test("gzip batches kafka-python builds decode in Swift, field for field", arguments: [11, 12])
-    func kafkaPythonGzipDecodesInSwift(seed: Int) throws {
-        let (file, described) = try Check.withTemporaryDirectory { directory in
+    func kafkaPythonGzipDecodesInSwift(seed: Int) async throws {
+        let (file, described) = try await Check.withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("python-gzip-batches.bin")
-            let described = try Check.runKafkaCodec(
+            let described = try await Check.runKafkaCodec(
                 ["encode", path.path, "\(seed)", "gzip"],
                 as: [KafkaPythonCrossCheckTests.BatchDescription].self
             )
@@ -38,7 +38,7 @@ struct KafkaPythonGzipCrossCheckTests {
     }
 
     @Test("gzip batches Swift builds decode in kafka-python, CRC included, field for field")
-    func swiftGzipDecodesInKafkaPython() throws {
+    func swiftGzipDecodesInKafkaPython() async throws {
         var random = CodecTestRandom(seed: 1_301)
         var batches: [(records: [Record], baseOffset: Int64, producer: ProducerIdentity)] = [
             (RecordBatchTests.sampleRecords(), 1_000, .none)
@@ -63,10 +63,10 @@ struct KafkaPythonGzipCrossCheckTests {
             built.append(encoded)
             file.writeImmutableBuffer(encoded.buffer)
         }
-        let decoded = try Check.withTemporaryDirectory { directory in
+        let decoded = try await Check.withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("swift-gzip-batches.bin")
             try Data(file.readableBytesView).write(to: path)
-            return try Check.runKafkaCodec(
+            return try await Check.runKafkaCodec(
                 ["decode", path.path],
                 as: [KafkaPythonCrossCheckTests.BatchDescription].self
             )

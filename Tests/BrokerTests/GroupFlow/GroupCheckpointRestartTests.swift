@@ -28,7 +28,7 @@ import Testing
     func restartThroughACheckpoint() async throws {
         let directory = NSTemporaryDirectory() + "sluice-group-checkpoint-restart-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = try BrokerdChild(dataDirectory: directory)
+        let first = try await BrokerdChild(dataDirectory: directory)
         try await produceJobs(port: first.port, topic: "jobs", partitions: 2, count: Self.total, keys: Self.total)
         let settings = RequestedGroupSettings(ackTimeoutMilliseconds: 600_000, maxDeliveries: 2)
         let member = try await BulkGroupMember(port: first.port)
@@ -102,12 +102,12 @@ import Testing
             FileManager.default.fileExists(atPath: directory + "/__group_state/checkpoint"),
             "the group state log wrote a checkpoint"
         )
-        #expect(try first.child.stop(signal: SIGKILL) == SIGKILL)
+        #expect(try await first.child.stop(signal: SIGKILL) == SIGKILL)
 
         // After the restart: the held messages come back with count 2 and are acknowledged; the
         // nacked ones come back with count 2 and, nacked again, reach maxDeliveries.
-        let second = try BrokerdChild(dataDirectory: directory)
-        defer { _ = try? second.child.stop() }
+        let second = try await BrokerdChild(dataDirectory: directory)
+        defer { second.child.kill() }
         let again = try await RawMember(port: second.port)
         try await again.subscribe(group: "workers", topics: ["jobs"], settings: settings, credits: 1000)
         var back: [String: Int32] = [:]

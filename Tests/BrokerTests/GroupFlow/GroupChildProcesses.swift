@@ -1,6 +1,7 @@
 import BrokerClient
 import Foundation
 import NIOConcurrencyHelpers
+import ProcessTesting
 import Testing
 
 #if canImport(Glibc)
@@ -10,15 +11,15 @@ import Glibc
 /// A built executable of this package (`brokerd`, `consumer`, …) running as a child process:
 /// its standard error collected as it arrives, its standard output collected or left in a pipe
 /// nobody reads (so the process blocks once the pipe is full). Killed with SIGKILL when dropped.
-final class ChildProcess {
-    let process = Process()
+final class ToolChildProcess {
+    let process = ProcessTesting.ChildProcess()
     let name: String
     private let errors = Pipe()
     let output = Pipe()
     private let log = NIOLockedValueBox(Data())
 
     /// Starts `name`; with `keepsOutput` false its standard output goes to /dev/null.
-    init(_ name: String, _ arguments: [String], keepsOutput: Bool = true) throws {
+    init(_ name: String, _ arguments: [String], keepsOutput: Bool = true) async throws {
         signal(SIGPIPE, SIG_IGN)
         self.name = name
         process.executableURL = try Self.executable(named: name)
@@ -42,11 +43,13 @@ final class ChildProcess {
     }
 
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        kill()
         errors.fileHandleForReading.readabilityHandler = nil
+    }
+
+    /// SIGKILL, if still running (the process is reaped by its own waiter).
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
     }
 
     /// What the process wrote to standard error so far.
@@ -54,21 +57,21 @@ final class ChildProcess {
 
     /// Sends `signal` and waits (bounded) for the exit; the termination status.
     @discardableResult
-    func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) throws -> Int32 {
-        kill(process.processIdentifier, signal)
-        return try waitForExit(timeoutSeconds: timeoutSeconds)
+    func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) async throws -> Int32 {
+        Foundation.kill(process.processIdentifier, signal)
+        return try await waitForExit(timeoutSeconds: timeoutSeconds)
     }
 
     /// Waits (bounded) for the exit, killing the process if it does not; the termination status.
-    func waitForExit(timeoutSeconds: Double = 60) throws -> Int32 {
+    func waitForExit(timeoutSeconds: Double = 60) async throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .seconds(0.01)) }
         guard !process.isRunning else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            await process.waitForExit()
             throw TestFailure("\(name) still running after \(timeoutSeconds) s")
         }
-        process.waitUntilExit()
+        await process.waitForExit()
         return process.terminationStatus
     }
 
@@ -102,9 +105,9 @@ final class ChildProcess {
     }
 
     /// Everything in the standard output pipe, read once the process has exited.
-    func remainingOutput() -> String {
+    func remainingOutput() async -> String {
         try? output.fileHandleForWriting.close()
-        return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return String(decoding: await output.fileHandleForReading.readToEndOfFile(), as: UTF8.self)
     }
 
     /// The path of a product built beside the test bundle (`swift build` builds them all).
@@ -123,11 +126,11 @@ final class ChildProcess {
 /// The real `brokerd` on 127.0.0.1 (an ephemeral port unless `port` is given) with
 /// `dataDirectory`; `port` read from its log.
 final class BrokerdChild {
-    let child: ChildProcess
+    let child: ToolChildProcess
     let port: Int
 
-    init(dataDirectory: String, port requested: Int = 0) throws {
-        child = try ChildProcess(
+    init(dataDirectory: String, port requested: Int = 0) async throws {
+        child = try await ToolChildProcess(
             "brokerd",
             ["--listen", "127.0.0.1:\(requested)", "--metrics-listen", "127.0.0.1:0", "--data-dir", dataDirectory],
             keepsOutput: false
@@ -143,7 +146,7 @@ final class BrokerdChild {
                 }
             }
             guard child.process.isRunning else { throw TestFailure("brokerd exited: \(child.standardError)") }
-            Thread.sleep(forTimeInterval: 0.02)
+            try? await Task.sleep(for: .seconds(0.02))
         }
         throw TestFailure("brokerd did not start listening within 60 s: \(child.standardError)")
     }

@@ -14,7 +14,7 @@ import Testing
     func rejoinsAfterRestart() async throws {
         let directory = NSTemporaryDirectory() + "sluice-group-consumer-restart-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = try BrokerdChild(dataDirectory: directory)
+        let first = try await BrokerdChild(dataDirectory: directory)
         let port = first.port
         try await produceJobs(port: port, topic: "jobs", partitions: 2, count: Self.total, keys: 50)
         var connectionConfiguration = ConnectionConfiguration()
@@ -51,9 +51,9 @@ import Testing
             }
             if acked.count == 80 { break }
         }
-        #expect(try first.child.stop(signal: SIGTERM) == 0, "\(first.child.standardError)")
-        let second = try BrokerdChild(dataDirectory: directory, port: port)
-        defer { _ = try? second.child.stop() }
+        #expect(try await first.child.stop(signal: SIGTERM) == 0, "\(first.child.standardError)")
+        let second = try await BrokerdChild(dataDirectory: directory, port: port)
+        defer { second.child.kill() }
 
         // After it: the same consumer iterates again and gets everything else.
         var after: [String: Int] = [:]

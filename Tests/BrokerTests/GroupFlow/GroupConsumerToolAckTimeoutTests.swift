@@ -26,7 +26,7 @@ import Testing
                     }
                 }
             }
-            let consumer = try ChildProcess(
+            let consumer = try await ToolChildProcess(
                 "consumer",
                 [
                     "--broker", "127.0.0.1:\(port)", "--topic", "jobs", "--group", "workers", "--from", "earliest",
@@ -49,7 +49,7 @@ import Testing
             }
             let exitDeadline = Date().addingTimeInterval(60)
             while consumer.process.isRunning && Date() < exitDeadline { try await Task.sleep(for: .milliseconds(10)) }
-            let status = try consumer.waitForExit(timeoutSeconds: 1)
+            let status = try await consumer.waitForExit(timeoutSeconds: 1)
             try? consumer.output.fileHandleForWriting.close()
             while output.withLockedValue({ $0 }) == nil && Date() < exitDeadline.addingTimeInterval(10) {
                 try await Task.sleep(for: .milliseconds(10))

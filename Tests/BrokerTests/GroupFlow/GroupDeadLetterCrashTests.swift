@@ -16,7 +16,7 @@ import Testing
     func deadLettersOnceOverKill() async throws {
         let directory = NSTemporaryDirectory() + "sluice-group-dlq-crash-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = try BrokerdChild(dataDirectory: directory)
+        let first = try await BrokerdChild(dataDirectory: directory)
         try await produceJobs(port: first.port, topic: "jobs", partitions: 3, count: Self.poisons, keys: Self.poisons)
         let settings = RequestedGroupSettings(
             ackTimeoutMilliseconds: 600_000,
@@ -65,12 +65,12 @@ import Testing
             if topics.topics.contains(where: { $0.topic == "dlq.workers.jobs" }) { break }
             try await Task.sleep(for: .milliseconds(1))
         }
-        #expect(try first.child.stop(signal: SIGKILL) == SIGKILL)
+        #expect(try await first.child.stop(signal: SIGKILL) == SIGKILL)
 
         // After the restart, whatever was not failed a third time fails again; every message ends
         // dead-lettered, once.
-        let second = try BrokerdChild(dataDirectory: directory)
-        defer { _ = try? second.child.stop() }
+        let second = try await BrokerdChild(dataDirectory: directory)
+        defer { second.child.kill() }
         let again = try await RawMember(port: second.port)
         try await again.subscribe(group: "workers", topics: ["jobs"], settings: settings, credits: 1000)
         let secondAdmin = try await TestConnection(port: second.port)

@@ -13,7 +13,7 @@ import Testing
 
     @Test(
         "kill -9 of a consumer --group process: its in-flight messages go to another member at once, count 2",
-        .enabled(if: ChildProcess.canSeeSyscalls, "/proc/PID/task/*/syscall cannot be read here")
+        .enabled(if: ToolChildProcess.canSeeSyscalls, "/proc/PID/task/*/syscall cannot be read here")
     )
     func killedConsumerProcess() async throws {
         try await withBroker { _, port in
@@ -38,7 +38,7 @@ import Testing
                 credits: 0
             )
             let survivorPort = try #require(survivor.connection.channel.localAddress?.port)
-            let consumer = try ChildProcess(
+            let consumer = try await ToolChildProcess(
                 "consumer",
                 ["--broker", "127.0.0.1:\(port)", "--topic", "jobs", "--group", "workers", "--format", "json"]
             )
@@ -69,11 +69,11 @@ import Testing
                 previous = described
             }
             #expect(held > 0)
-            #expect(try consumer.stop(signal: SIGKILL) == SIGKILL)
+            #expect(try await consumer.stop(signal: SIGKILL) == SIGKILL)
             // What the consumer printed completely: each one acknowledged (the ack answered) before
             // it wrote the next line, the one it was blocked on.
             var printed: [String] = []
-            for line in consumer.remainingOutput().split(separator: "\n") {
+            for line in await consumer.remainingOutput().split(separator: "\n") {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                     let partition = object["partition"] as? Int, let offset = object["offset"] as? Int
                 else { continue }

@@ -64,7 +64,7 @@ import Testing
         let directory = NSTemporaryDirectory() + "sluice-group-restart-e2e-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let lateAcks = stopSignal == SIGKILL
-        let first = try BrokerdChild(dataDirectory: directory)
+        let first = try await BrokerdChild(dataDirectory: directory)
         try await produceJobs(port: first.port, topic: "jobs", partitions: 4, count: total, keys: keys)
 
         // The first half: deliveries under credits granted as messages are handled, up to 1,200.
@@ -151,7 +151,7 @@ import Testing
             {
                 try await Task.sleep(for: .milliseconds(1))
             }
-            #expect(try first.child.stop(signal: SIGKILL) == SIGKILL)
+            #expect(try await first.child.stop(signal: SIGKILL) == SIGKILL)
             try await member.connection.waitUntilClosed()
             var answeredLate: Set<String> = []
             for frame in member.connection.pendingFrames {
@@ -170,12 +170,12 @@ import Testing
             let described = try await admin.call(DescribeGroupRequest(group: "workers"), as: DescribeGroupResponse.self)
             let held = maxCount.keys.filter { Plan(indexOf[$0]!, lateAcks: false) == .hold }.count
             #expect(described.members.map(\.inFlight) == [Int32(held)], "\(described.members)")
-            #expect(try first.child.stop(signal: SIGTERM) == 0, "\(first.child.standardError)")
+            #expect(try await first.child.stop(signal: SIGTERM) == 0, "\(first.child.standardError)")
         }
 
         // After the restart: everything still unfinished is delivered, each once, counts kept.
-        let second = try BrokerdChild(dataDirectory: directory)
-        defer { _ = try? second.child.stop() }
+        let second = try await BrokerdChild(dataDirectory: directory)
+        defer { second.child.kill() }
         let again = try await RawMember(port: second.port)
         let subscribed = try await again.subscribe(
             group: "workers",

@@ -27,11 +27,11 @@ struct KafkaGroupsBrokerctlTests {
             )
             #expect(results == [.committed])
         }
-        let broker = try BrokerdChild(dataDirectory: directory)
-        defer { _ = try? broker.child.stop() }
+        let broker = try await BrokerdChild(dataDirectory: directory)
+        defer { broker.child.kill() }
         let address = "127.0.0.1:\(broker.port)"
 
-        let list = try Self.brokerctl(["--broker", address, "groups", "list"])
+        let list = try await Self.brokerctl(["--broker", address, "groups", "list"])
         let rows = list.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         #expect(rows.first == ["GROUP", "KIND", "TOPICS", "MEMBERS"], "\(list)")
         #expect(
@@ -40,10 +40,10 @@ struct KafkaGroupsBrokerctlTests {
             ],
             "\(list)"
         )
-        let json = try Self.brokerctl(["--broker", address, "groups", "list", "--json"])
+        let json = try await Self.brokerctl(["--broker", address, "groups", "list", "--json"])
         #expect(json.contains(#""kind":"kafka""#), "\(json)")
 
-        let described = try Self.brokerctl(["--broker", address, "groups", "describe", "kafka-app"])
+        let described = try await Self.brokerctl(["--broker", address, "groups", "describe", "kafka-app"])
         #expect(described.contains("kind: kafka"), "\(described)")
         #expect(!described.contains("ack timeout"), "a Kafka group has no Sluice settings: \(described)")
         let partitionRow = described.split(separator: "\n").first { $0.hasPrefix("orders") }
@@ -51,17 +51,17 @@ struct KafkaGroupsBrokerctlTests {
             partitionRow?.split(separator: " ", omittingEmptySubsequences: true) == ["orders", "0", "4", "10", "6"],
             "\(described)"
         )
-        let describedJSON = try Self.brokerctl(["--broker", address, "groups", "describe", "kafka-app", "--json"])
+        let describedJSON = try await Self.brokerctl(["--broker", address, "groups", "describe", "kafka-app", "--json"])
         #expect(describedJSON.contains(#""kind":"kafka""#) && describedJSON.contains(#""lag":6"#), "\(describedJSON)")
-        let sluice = try Self.brokerctl(["--broker", address, "groups", "describe", "sluice-app"])
+        let sluice = try await Self.brokerctl(["--broker", address, "groups", "describe", "sluice-app"])
         #expect(sluice.contains("kind: sluice") && sluice.contains("ack timeout"), "\(sluice)")
     }
 
     /// Runs the real `brokerctl` and returns its standard output, failing on a non-zero exit.
-    static func brokerctl(_ arguments: [String]) throws -> String {
-        let child = try ChildProcess("brokerctl", arguments)
-        let output = child.output.fileHandleForReading.readDataToEndOfFile()
-        let status = try child.waitForExit()
+    static func brokerctl(_ arguments: [String]) async throws -> String {
+        let child = try await ToolChildProcess("brokerctl", arguments)
+        let output = await child.output.fileHandleForReading.readToEndOfFile()
+        let status = try await child.waitForExit()
         guard status == 0 else { throw TestFailure("brokerctl \(arguments) exited \(status): \(child.standardError)") }
         return String(decoding: output, as: UTF8.self)
     }

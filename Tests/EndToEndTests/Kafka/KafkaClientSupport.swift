@@ -1,5 +1,6 @@
 import BrokerProtocol
 import Foundation
+import ProcessTesting
 import Testing
 
 /// Real Kafka clients (kafka-python, confluent-kafka) run through `Scripts/kafka_clients.py`
@@ -51,11 +52,11 @@ enum KafkaClients {
         _ arguments: [String],
         as _: T.Type,
         timeoutSeconds: Double = 120
-    ) throws -> T {
-        let process = Process()
+    ) async throws -> T {
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script] + arguments
-        let run = try runToCompletion(
+        let run = try await runToCompletion(
             process,
             timeoutSeconds: timeoutSeconds,
             describedAs: "kafka_clients.py \(arguments)"
@@ -97,10 +98,10 @@ enum KafkaClients {
 
     /// Reads the whole topic with Sluice's own `consumer`, retrying (bounded) until `count`
     /// messages are there (an acks=0 produce is not confirmed to its client).
-    static func sluiceMessages(broker: String, topic: String, count: Int) throws -> [Message] {
+    static func sluiceMessages(broker: String, topic: String, count: Int) async throws -> [Message] {
         var messages: [Message] = []
         for _ in 0..<50 {
-            let run = try runTool(
+            let run = try await runTool(
                 "consumer",
                 ["--broker", broker, "--topic", topic, "--until-end", "--format", "json"]
             )
@@ -109,13 +110,13 @@ enum KafkaClients {
                 try JSONDecoder().decode(SluiceMessage.self, from: Data($0.utf8)).asMessage
             }
             if messages.count >= count { break }
-            Thread.sleep(forTimeInterval: 0.2)
+            try? await Task.sleep(for: .seconds(0.2))
         }
         return messages.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
     }
 
     /// The Kafka listener's address from brokerd's "Kafka listener accepting" log line.
-    static func kafkaAddress(of broker: BrokerdProcess) throws -> String {
+    static func kafkaAddress(of broker: BrokerdProcess) async throws -> String {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             for line in broker.logText.split(separator: "\n") where line.contains("Kafka listener accepting") {
@@ -123,14 +124,14 @@ enum KafkaClients {
                     return String(line[range])
                 }
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .seconds(0.05))
         }
         throw CrashTestError("no 'Kafka listener accepting' line in brokerd's log: \(broker.logText)")
     }
 
     /// Creates a topic with `brokerctl`.
-    static func createTopic(_ name: String, partitions: Int, broker: String) throws {
-        let created = try runTool(
+    static func createTopic(_ name: String, partitions: Int, broker: String) async throws {
+        let created = try await runTool(
             "brokerctl",
             ["--broker", broker, "topics", "create", name, "--partitions", "\(partitions)"]
         )

@@ -5,22 +5,22 @@ import Testing
 /// confluent-kafka 2.x (librdkafka) produce and consume, and what they write is what Sluice's own
 /// tools read, and the other way round. Needs python3 with both packages (.ci/run installs them).
 @Suite(.serialized) struct KafkaClientsTests {
-    static func withBroker(_ body: (_ native: String, _ kafka: String) throws -> Void) throws {
+    static func withBroker(_ body: (_ native: String, _ kafka: String) async throws -> Void) async throws {
         let directory = try TemporaryDirectory()
-        let broker = try BrokerdProcess(
+        let broker = try await BrokerdProcess(
             dataDirectory: directory.path + "/data",
             extraArguments: ["--kafka-listen", "127.0.0.1:0"]
         )
-        try body(broker.address, try KafkaClients.kafkaAddress(of: broker))
-        #expect(try broker.stop() == 0)
+        try await body(broker.address, try await KafkaClients.kafkaAddress(of: broker))
+        #expect(try await broker.stop() == 0)
     }
 
     @Test(arguments: ["0", "1", "all"])
-    func kafkaPythonProducesAndSluiceReadsTheSameRecords(acks: String) throws {
-        try Self.withBroker { native, kafka in
+    func kafkaPythonProducesAndSluiceReadsTheSameRecords(acks: String) async throws {
+        try await Self.withBroker { native, kafka in
             let topic = "kp-acks-\(acks)"
-            try KafkaClients.createTopic(topic, partitions: 3, broker: native)
-            let deliveries = try KafkaClients.run(
+            try await KafkaClients.createTopic(topic, partitions: 3, broker: native)
+            let deliveries = try await KafkaClients.run(
                 ["kp-produce", kafka, topic, acks, "8"],
                 as: [KafkaClients.Delivery].self
             )
@@ -30,7 +30,7 @@ import Testing
                 #expect(delivery.partition == KafkaClients.murmur2Partition(i, partitionCount: 3))
                 #expect(acks == "0" ? delivery.offset == -1 : delivery.offset >= 0)
             }
-            let read = try KafkaClients.sluiceMessages(broker: native, topic: topic, count: 8)
+            let read = try await KafkaClients.sluiceMessages(broker: native, topic: topic, count: 8)
             let expected = deliveries.enumerated().map { i, delivery in
                 KafkaClients.sent(i, partition: delivery.partition, offset: delivery.offset)
             }
@@ -48,12 +48,12 @@ import Testing
         }
     }
 
-    @Test func sluiceKeysLandOnKafkaPythonsPartitionsAndKafkaPythonReadsSluicesRecords() throws {
-        try Self.withBroker { native, kafka in
-            try KafkaClients.createTopic("mixed", partitions: 4, broker: native)
+    @Test func sluiceKeysLandOnKafkaPythonsPartitionsAndKafkaPythonReadsSluicesRecords() async throws {
+        try await Self.withBroker { native, kafka in
+            try await KafkaClients.createTopic("mixed", partitions: 4, broker: native)
             // Sluice's producer, keyed: the same partition kafka-python's murmur2 picks.
             for i in 0..<6 {
-                let run = try runTool(
+                let run = try await runTool(
                     "producer",
                     ["--broker", native, "--topic", "mixed", "--key", "key-\(i)", "--header", "h=\(i)", "value-\(i)"]
                 )
@@ -61,11 +61,11 @@ import Testing
                 let partition = KafkaClients.murmur2Partition(i, partitionCount: 4)
                 #expect(run.standardOutput.hasPrefix("mixed/\(partition)@"), "\(run.standardOutput)")
             }
-            let byKafkaPython = try KafkaClients.run(
+            let byKafkaPython = try await KafkaClients.run(
                 ["kp-consume", kafka, "mixed", "6"],
                 as: [KafkaClients.Message].self
             )
-            let bySluice = try KafkaClients.sluiceMessages(broker: native, topic: "mixed", count: 6)
+            let bySluice = try await KafkaClients.sluiceMessages(broker: native, topic: "mixed", count: 6)
             let sortedKafka = byKafkaPython.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
             // Key, value, headers, timestamp, partition and offset: the same record both ways.
             #expect(sortedKafka == bySluice)
@@ -73,10 +73,13 @@ import Testing
         }
     }
 
-    @Test func confluentKafkaProducesIdempotentlyWithMurmur2AndConsumesWithAssign() throws {
-        try Self.withBroker { native, kafka in
-            try KafkaClients.createTopic("ck", partitions: 3, broker: native)
-            let deliveries = try KafkaClients.run(["ck-produce", kafka, "ck", "10"], as: [KafkaClients.Delivery].self)
+    @Test func confluentKafkaProducesIdempotentlyWithMurmur2AndConsumesWithAssign() async throws {
+        try await Self.withBroker { native, kafka in
+            try await KafkaClients.createTopic("ck", partitions: 3, broker: native)
+            let deliveries = try await KafkaClients.run(
+                ["ck-produce", kafka, "ck", "10"],
+                as: [KafkaClients.Delivery].self
+            )
             #expect(deliveries.count == 10)
             for (i, delivery) in deliveries.enumerated() {
                 #expect(delivery.error == nil)
@@ -85,24 +88,27 @@ import Testing
             let expected = deliveries.enumerated().map { i, delivery in
                 KafkaClients.sent(i, partition: delivery.partition, offset: delivery.offset)
             }.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
-            let bySluice = try KafkaClients.sluiceMessages(broker: native, topic: "ck", count: 10)
+            let bySluice = try await KafkaClients.sluiceMessages(broker: native, topic: "ck", count: 10)
             #expect(bySluice == expected)
-            let byConfluent = try KafkaClients.run(["ck-consume", kafka, "ck", "10"], as: [KafkaClients.Message].self)
+            let byConfluent = try await KafkaClients.run(
+                ["ck-consume", kafka, "ck", "10"],
+                as: [KafkaClients.Message].self
+            )
             #expect(byConfluent.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) } == expected)
         }
     }
 
     /// brokerd as uid 65534 (its Kafka listener, auto-created topic and logs); the client runs as
     /// the test's user, whose Python installation uid 65534 may not be able to read.
-    @Test func kafkaPythonGzipBatchesAreStoredAndReadBySluice() throws {
-        try Self.withBroker { native, kafka in
-            try KafkaClients.createTopic("zipped", partitions: 2, broker: native)
-            let deliveries = try KafkaClients.run(
+    @Test func kafkaPythonGzipBatchesAreStoredAndReadBySluice() async throws {
+        try await Self.withBroker { native, kafka in
+            try await KafkaClients.createTopic("zipped", partitions: 2, broker: native)
+            let deliveries = try await KafkaClients.run(
                 ["kp-produce", kafka, "zipped", "all", "40", "gzip"],
                 as: [KafkaClients.Delivery].self
             )
             #expect(deliveries.count == 40)
-            let read = try KafkaClients.sluiceMessages(broker: native, topic: "zipped", count: 40)
+            let read = try await KafkaClients.sluiceMessages(broker: native, topic: "zipped", count: 40)
             let expected = deliveries.enumerated().map { i, delivery in
                 KafkaClients.sent(i, partition: delivery.partition, offset: delivery.offset)
             }
@@ -113,19 +119,19 @@ import Testing
     /// A consumer group of `client` (kp or ck) reads what was produced, commits, and a new
     /// consumer of the group continues after the committed offsets; brokerctl shows the group.
     @Test(arguments: ["kp", "ck"])
-    func aGroupConsumerCommitsAndTheNextOneContinuesFromItsOffsets(client: String) throws {
-        try Self.withBroker { native, kafka in
+    func aGroupConsumerCommitsAndTheNextOneContinuesFromItsOffsets(client: String) async throws {
+        try await Self.withBroker { native, kafka in
             let topic = "grouped-\(client)"
-            try KafkaClients.createTopic(topic, partitions: 3, broker: native)
-            _ = try KafkaClients.run(["kp-produce", kafka, topic, "all", "12"], as: [KafkaClients.Delivery].self)
-            let first = try KafkaClients.run(
+            try await KafkaClients.createTopic(topic, partitions: 3, broker: native)
+            _ = try await KafkaClients.run(["kp-produce", kafka, topic, "all", "12"], as: [KafkaClients.Delivery].self)
+            let first = try await KafkaClients.run(
                 ["\(client)-group", kafka, topic, "billing", "12"],
                 as: [KafkaClients.Message].self
             )
             #expect(Set(first.map(\.value)) == Set((0..<12).map { "value-\($0)" }))
             // Six more; the group's next consumer reads only those.
-            _ = try KafkaClients.run(["kp-produce", kafka, topic, "all", "18"], as: [KafkaClients.Delivery].self)
-            let second = try KafkaClients.run(
+            _ = try await KafkaClients.run(["kp-produce", kafka, topic, "all", "18"], as: [KafkaClients.Delivery].self)
+            let second = try await KafkaClients.run(
                 ["\(client)-group", kafka, topic, "billing", "18"],
                 as: [KafkaClients.Message].self
             )
@@ -135,7 +141,7 @@ import Testing
                 second.allSatisfy { !seen.contains("\($0.partition)/\($0.offset)") },
                 "nothing committed is read again"
             )
-            let described = try runTool("brokerctl", ["--broker", native, "groups", "describe", "billing"])
+            let described = try await runTool("brokerctl", ["--broker", native, "groups", "describe", "billing"])
             #expect(described.status == 0)
             #expect(described.standardOutput.contains("kafka"), "brokerctl describe: \(described.standardOutput)")
         }
@@ -149,10 +155,13 @@ import Testing
         var after_leave: [Int32]
     }
 
-    @Test func aSecondMemberJoiningAndLeavingRebalancesTheGroup() throws {
-        try Self.withBroker { native, kafka in
-            try KafkaClients.createTopic("rebalanced", partitions: 4, broker: native)
-            let report = try KafkaClients.run(["kp-rebalance", kafka, "rebalanced", "shared"], as: Rebalance.self)
+    @Test func aSecondMemberJoiningAndLeavingRebalancesTheGroup() async throws {
+        try await Self.withBroker { native, kafka in
+            try await KafkaClients.createTopic("rebalanced", partitions: 4, broker: native)
+            let report = try await KafkaClients.run(
+                ["kp-rebalance", kafka, "rebalanced", "shared"],
+                as: Rebalance.self
+            )
             #expect(report.alone == [0, 1, 2, 3])
             #expect(!report.first.isEmpty && !report.second.isEmpty)
             #expect(Set(report.first).isDisjoint(with: report.second))
@@ -183,9 +192,9 @@ import Testing
         }
     }
 
-    @Test func kafkaPythonAdminCreatesDescribesAndDeletesATopic() throws {
-        try Self.withBroker { native, kafka in
-            let report = try KafkaClients.run(["kp-admin", kafka, "admin-made", "4"], as: AdminReport.self)
+    @Test func kafkaPythonAdminCreatesDescribesAndDeletesATopic() async throws {
+        try await Self.withBroker { native, kafka in
+            let report = try await KafkaClients.run(["kp-admin", kafka, "admin-made", "4"], as: AdminReport.self)
             #expect(report.created == [[.text("admin-made"), .number(0)]])
             #expect(report.configs["retention.ms"] == "3600000")
             #expect(report.configs["cleanup.policy"] == "delete")
@@ -194,28 +203,28 @@ import Testing
         }
     }
 
-    @Test func kafkaPythonAgainstAnUnprivilegedBroker() throws {
+    @Test func kafkaPythonAgainstAnUnprivilegedBroker() async throws {
         guard Unprivileged.isAvailable else {
             print(Unprivileged.unavailableReason)
             return
         }
         let directory = try Unprivileged.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let broker = try unprivilegedBrokerd(
+        let broker = try await unprivilegedBrokerd(
             dataDirectory: directory + "/data",
             extraArguments: ["--kafka-listen", "127.0.0.1:0", "--auto-create-topics"]
         )
-        let kafka = try KafkaClients.kafkaAddress(of: broker)
-        let deliveries = try KafkaClients.run(
+        let kafka = try await KafkaClients.kafkaAddress(of: broker)
+        let deliveries = try await KafkaClients.run(
             ["kp-produce", kafka, "plain", "1", "3"],
             as: [KafkaClients.Delivery].self
         )
         #expect(deliveries.map(\.offset) == [0, 1, 2])
-        let read = try KafkaClients.run(
+        let read = try await KafkaClients.run(
             ["kp-consume", kafka, "plain", "3"],
             as: [KafkaClients.Message].self
         )
         #expect(read == (0..<3).map { KafkaClients.sent($0, partition: 0, offset: Int64($0)) })
-        #expect(try broker.stop() == 0)
+        #expect(try await broker.stop() == 0)
     }
 }

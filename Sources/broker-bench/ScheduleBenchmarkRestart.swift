@@ -164,7 +164,10 @@ extension ScheduleBenchmark {
                 return (connected, listed, pending)
             } catch {
                 await connection.close()
-                guard ContinuousClock.now < limit, broker.isRunning else {
+                guard broker.isRunning else {
+                    throw ValidationError("brokerd exited before it answered (see \(broker.logPath)): \(error)")
+                }
+                guard ContinuousClock.now < limit else {
                     throw ValidationError("brokerd did not answer within 120 s (see \(broker.logPath)): \(error)")
                 }
                 try await Task.sleep(for: .milliseconds(2))
@@ -202,7 +205,8 @@ final class BrokerdChild {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
             "--data-dir", directory + "/data", "--listen", "127.0.0.1:\(port)",
-            "--metrics-listen", "127.0.0.1:\(port + 1)", "--log-level", "warning",
+            // Metrics on a port of the system's choosing: a fixed PORT+1 may be taken.
+            "--metrics-listen", "127.0.0.1:0", "--log-level", "warning",
         ]
         process.standardOutput = log
         process.standardError = log

@@ -93,7 +93,13 @@ struct DeadLetterWriter: Sendable {
     /// Appends the dead letter durably and returns its offset in the dead-letter topic (the first
     /// copy's, if it was written before).
     func write(_ deadLetter: DeadLetter, now: Int64 = currentTimeMilliseconds()) async throws -> Int64 {
-        let partition = try await partition(for: deadLetter)
+        try await write(deadLetter, to: try await partition(for: deadLetter), now: now)
+    }
+
+    /// Appends the dead letter durably to `partition` (its dead-letter partition; the power-cut
+    /// tests pass one on a simulated disk) and returns its offset there (the first copy's, if it
+    /// was written before).
+    func write(_ deadLetter: DeadLetter, to partition: Partition, now: Int64) async throws -> Int64 {
         var records = ByteBuffer()
         RecordBatch.write(records: [Self.record(for: deadLetter, now: now)], into: &records)
         let result = try await partition.append(records, hasMessageIDs: true, acks: .durable, issued: issued()).get()

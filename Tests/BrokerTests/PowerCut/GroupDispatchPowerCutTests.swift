@@ -21,7 +21,7 @@ import Testing
 /// still vary with timing), `SLUICE_PROPERTY_SEEDS` runs more.
 @Suite("Power cuts under group state and dead letters")
 struct GroupDispatchPowerCutTests {
-    static let seeds = PowerCutSeeds.seeds(default: 6)
+    static let seeds = PowerCutSeeds.seeds(default: 12)
 
     /// How often each kind of operation comes, in percent (the rest: ack timeouts and members
     /// leaving).
@@ -237,10 +237,13 @@ struct GroupDispatchPowerCutTests {
         var copies: [Int64: Int] = [:]
         for offset in deadLetters { copies[offset, default: 0] += 1 }
         for (offset, count) in copies.sorted(by: { $0.key < $1.key }) {
-            #expect(count == 1, "\(context): the dead letter of \(offset) is in the dead-letter topic \(count) times")
+            #expect(
+                count == 1,
+                "\(context): the dead letter of \(offset) is in the dead-letter topic \(count) times (the topic holds \(deadLetters); appended before the cut \(before.deadLetterAppended.sorted()))"
+            )
             #expect(
                 state.isFinished(offset),
-                "\(context): \(offset) is in the dead-letter topic but unfinished (it would be delivered again)"
+                "\(context): \(offset) is in the dead-letter topic but unfinished (it would be delivered again); reopened \(String(describing: reopened.deliveries[offset])), finished \(reopened.isFinished(offset)); at the last answer \(String(describing: before.durable.deliveries[offset])), finished \(before.durable.isFinished(offset)); appended before the cut \(before.deadLetterAppended.contains(offset)), answered \(before.deadLettered.contains(offset)); maxDeliveries \(node.dispatch.maxDeliveries)"
             )
             #expect(
                 !before.acknowledged.contains(offset),

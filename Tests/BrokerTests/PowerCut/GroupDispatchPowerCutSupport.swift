@@ -123,7 +123,8 @@ final class GroupDispatchNode: @unchecked Sendable {
                     reason: letter.reason
                 ),
                 to: deadLetters,
-                now: currentTimeMilliseconds()
+                now: currentTimeMilliseconds(),
+                after: store
             )
             written(letter.offset)
             _ = dispatch.deadLetterWritten(offset: letter.offset)

@@ -19,7 +19,7 @@ import Testing
 ///   there is there exactly once (by its message id), is finished, and was never acknowledged.
 /// A failure names its seed and round; `SLUICE_PROPERTY_SEED` replays it (the cut's instant may
 /// still vary with timing), `SLUICE_PROPERTY_SEEDS` runs more.
-@Suite("Power cuts under group state and dead letters")
+@Suite("Power cuts under group state and dead letters", .serialized)
 struct GroupDispatchPowerCutTests {
     static let seeds = PowerCutSeeds.seeds(default: 12)
 

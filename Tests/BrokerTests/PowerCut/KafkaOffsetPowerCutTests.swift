@@ -16,7 +16,7 @@ import Testing
 /// goes back behind what was acknowledged. Every answer during the run is checked against the
 /// model too (a fetch shows exactly the offsets committed). A failure names its seed and round;
 /// `SLUICE_PROPERTY_SEED=<seed>` replays it (the cut's instant may still vary with timing).
-@Suite("Power cuts under Kafka offset commits")
+@Suite("Power cuts under Kafka offset commits", .serialized)
 struct KafkaOffsetPowerCutTests {
     static let seeds = PowerCutSeeds.seeds(default: 12)
     static let topics: [(String, Int32)] = [("t1", 3), ("t2", 2)]

@@ -9,7 +9,7 @@ import Testing
 /// power cut after the first schedule was answered durable could then take the whole
 /// `__schedules` directory, and every durable schedule with it. Found by
 /// ``SchedulePowerCutTests`` (seed 2).
-@Suite("The scheduler's directories survive a power cut")
+@Suite("The scheduler's directories survive a power cut", .serialized)
 struct ScheduleDirectoryPowerCutTests {
     @Test("a durable schedule on a fresh data directory survives a power cut", arguments: Array(UInt64(1)...16))
     func firstScheduleSurvives(seed: UInt64) async throws {

@@ -20,7 +20,7 @@ import Testing
 /// before its due time; a `written` schedule the cut may have taken fires at most once; every
 /// cancel answers what the model says. A failure names its seed and step; `SLUICE_PROPERTY_SEEDS`
 /// sets how many seeds run (default 6), `SLUICE_PROPERTY_SEED` replays one.
-@Suite("Power cuts under the scheduler")
+@Suite("Power cuts under the scheduler", .serialized)
 struct SchedulePowerCutTests {
     typealias Support = ScheduleTestSupport
 

@@ -1,3 +1,4 @@
+import Glibc
 import LogStore
 import LogStoreTesting
 import Logging
@@ -10,7 +11,8 @@ import Testing
 /// Seeded power cuts under Kafka offset commits: random OffsetCommit, OffsetFetch, OffsetDelete and
 /// DeleteGroups run one after the other through the real ``KafkaOffsetStore`` (over a
 /// ``GroupManager`` and its group state log on the simulated disk), and the power is cut at a
-/// random point of each round, often with an operation in flight. After the reopen, the committed
+/// random point of each round, often with an operation in flight; now and then a write of the log
+/// or of its checkpoint file fails (`ENOSPC`), failing the operation it hits. After the reopen, the committed
 /// offsets of every group must be exactly what the operations up to some point made, a point no
 /// earlier than the last one answered: an acknowledged commit survives, and no partition's offset
 /// goes back behind what was acknowledged. Every answer during the run is checked against the
@@ -125,8 +127,42 @@ struct KafkaOffsetPowerCutTests {
         }
     }
 
+    /// A write of the state log or of its checkpoint file that fails (`ENOSPC`, some bytes written
+    /// first): the operation whose append it hits fails with `storageFailure` and writes nothing.
+    static func randomFault(using random: inout GroupStateRandom) -> SimulatedDisk.Fault {
+        Bool.random(using: &random)
+            ? .init(
+                .write,
+                pathSuffix: ".log",
+                errno: ENOSPC,
+                skip: Int.random(in: 0..<3, using: &random),
+                bytesWrittenBeforeFailing: Int.random(in: 0..<40, using: &random)
+            )
+            : .init(.write, pathSuffix: "checkpoint.tmp", errno: ENOSPC)
+    }
+
     /// Runs one operation and checks its answer against `model` (before the operation).
-    static func run(_ operation: Operation, on store: KafkaOffsetStore, model: Model, _ context: String) async throws {
+    /// - Returns: `false` if it failed with `storageFailure` (an injected fault): it changed nothing.
+    static func run(
+        _ operation: Operation,
+        on store: KafkaOffsetStore,
+        model: Model,
+        _ context: String
+    ) async throws -> Bool {
+        do {
+            try await runChecked(operation, on: store, model: model, context)
+            return true
+        } catch KafkaOffsetStoreError.storageFailure {
+            return false
+        }
+    }
+
+    private static func runChecked(
+        _ operation: Operation,
+        on store: KafkaOffsetStore,
+        model: Model,
+        _ context: String
+    ) async throws {
         switch operation {
         case .commit(let group, let offsets):
             let results = try await store.commitOffsets(group: group, offsets: offsets)
@@ -224,12 +260,23 @@ struct KafkaOffsetPowerCutTests {
                     planning.apply(operation)
                     planned.append(operation)
                 }
-                let runner = Task { [store, model, planned] in
+                // Now and then a failed write (the operation it hits changes nothing).
+                var faults: [Int: SimulatedDisk.Fault] = [:]
+                for index in 0..<count where Int.random(in: 0..<12, using: &random) == 0 {
+                    faults[index] = Self.randomFault(using: &random)
+                }
+                let failed = NIOLockedValueBox<Set<Int>>([])
+                let faultyDisk = disk.disk.base
+                let runner = Task { [store, model, planned, faults] in
                     var current = model
-                    for operation in planned where !progress.shouldStop {
+                    for (index, operation) in planned.enumerated() where !progress.shouldStop {
                         progress.start()
-                        try await Self.run(operation, on: store, model: current, context)
-                        current.apply(operation)
+                        if let fault = faults[index] { faultyDisk.inject(fault) }
+                        if try await Self.run(operation, on: store, model: current, context) {
+                            current.apply(operation)
+                        } else {
+                            failed.withLockedValue { _ = $0.insert(index) }
+                        }
                         progress.answer()
                     }
                 }
@@ -246,11 +293,14 @@ struct KafkaOffsetPowerCutTests {
                 let reopened = try await Self.observed(store)
                 // Which point? The state after each candidate prefix, from the answered one on.
                 var candidate = model
-                for operation in planned[..<answered] { candidate.apply(operation) }
+                let failures = failed.withLockedValue { $0 }
+                for (index, operation) in planned[..<answered].enumerated() where !failures.contains(index) {
+                    candidate.apply(operation)
+                }
                 var matched: Int? = candidate == reopened ? answered : nil
                 var length = answered
                 while matched == nil, length < started {
-                    candidate.apply(planned[length])
+                    if !failures.contains(length) { candidate.apply(planned[length]) }
                     length += 1
                     if candidate == reopened { matched = length }
                 }
@@ -265,7 +315,9 @@ struct KafkaOffsetPowerCutTests {
                     return
                 }
                 model = candidate
-                print("\(context): \(answered) answered, \(started) started, the reopened store holds \(matched)")
+                print(
+                    "\(context): \(answered) answered (\(failures.count) failed by a fault), \(started) started, the reopened store holds \(matched)"
+                )
                 // Offsets of commits lost in the cut may be committed again lower: forget them.
                 next = [:]
                 for offsets in model.groups.values {

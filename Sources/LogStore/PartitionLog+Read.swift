@@ -92,19 +92,28 @@ extension PartitionLog {
         return nil
     }
 
-    /// The offset of a batch that starts at most about `bytes` before the end of the active segment
-    /// (found through its offset index; the active segment's base offset if the segment is
-    /// smaller). Reading from it to the log end visits the log's recent tail, whatever its size:
-    /// the broker rebuilds its idempotent-producer and message-id state from it at start-up.
-    /// - Complexity: O(index entries of the active segment).
+    /// The offset of a batch that starts at most about `bytes` before the end of the log (found
+    /// through the offset index of the segment it falls in; a segment's base offset when that
+    /// segment fits whole; never below the log start). Reading from it to the log end visits the
+    /// log's recent tail across segments, whatever their sizes: the broker rebuilds its
+    /// idempotent-producer and message-id state from it at start-up (from the active segment alone,
+    /// a roll would make it forget the ids of the segment before, however recent).
+    /// - Complexity: O(segments + index entries of one segment).
     public func offset(nearEndWithin bytes: Int64) -> Int64 {
-        let segment = activeSegment
-        let start = segment.size - bytes
-        guard start > 0 else { return segment.baseOffset }
+        var remaining = bytes
+        var index = segments.count - 1
+        while index > 0, segments[index].size < remaining {
+            remaining -= segments[index].size
+            index -= 1
+        }
+        let segment = segments[index]
+        let start = segment.size - remaining
+        guard start > 0 else { return max(logStartOffset, segment.baseOffset) }
         // The first indexed batch at or after `start`; if there is none, the last indexed one
         // (at most an index interval and a batch more than asked).
         let entries = segment.offsetIndex.entries
-        return (entries.first { $0.position >= start } ?? entries.last)?.offset ?? segment.baseOffset
+        let offset = (entries.first { $0.position >= start } ?? entries.last)?.offset ?? segment.baseOffset
+        return max(logStartOffset, offset)
     }
 
     /// The index of the last segment whose base offset is at or below `offset`.

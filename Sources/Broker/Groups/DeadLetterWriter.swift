@@ -91,9 +91,33 @@ struct DeadLetterWriter: Sendable {
     }
 
     /// Appends the dead letter durably and returns its offset in the dead-letter topic (the first
-    /// copy's, if it was written before).
-    func write(_ deadLetter: DeadLetter, now: Int64 = currentTimeMilliseconds()) async throws -> Int64 {
-        let partition = try await partition(for: deadLetter)
+    /// copy's, if it was written before). With `state` (the group's state log), first waits until
+    /// every record appended to it so far is durable: see ``write(_:to:now:after:)``.
+    func write(
+        _ deadLetter: DeadLetter,
+        now: Int64 = currentTimeMilliseconds(),
+        after state: GroupStateStore? = nil
+    ) async throws -> Int64 {
+        try await write(deadLetter, to: try await partition(for: deadLetter), now: now, after: state)
+    }
+
+    /// Appends the dead letter durably to `partition` (its dead-letter partition; the power-cut
+    /// tests pass one on a simulated disk) and returns its offset there (the first copy's, if it
+    /// was written before).
+    ///
+    /// With `state`, the append waits until every record appended to the group state log so far
+    /// is durable, the failure marks that decided the dead letter among them: otherwise the
+    /// system could write the dead letter's unsynced bytes back before the marks', a power cut
+    /// could keep the one and lose the others, and the restarted group would deliver the message
+    /// again (and maybe see it acknowledged) while it is in the dead-letter topic.
+    /// - Throws: the state log's storage error if its flush fails (nothing is appended then).
+    func write(
+        _ deadLetter: DeadLetter,
+        to partition: Partition,
+        now: Int64,
+        after state: GroupStateStore? = nil
+    ) async throws -> Int64 {
+        if let state, let last = state.lastAppendedOffset { try await state.waitUntilDurable(last) }
         var records = ByteBuffer()
         RecordBatch.write(records: [Self.record(for: deadLetter, now: now)], into: &records)
         let result = try await partition.append(records, hasMessageIDs: true, acks: .durable, issued: issued()).get()

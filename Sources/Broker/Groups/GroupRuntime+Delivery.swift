@@ -116,6 +116,7 @@ extension GroupRuntime {
         let source = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
         let isRedriven = slots[key]!.isRedrive
         let writer = deadLetters
+        let store = self.store
         let written = partition.readBatches(holding: [letter.offset]).flatMap { batches in
             partition.eventLoop.makeFutureWithTask { () async throws -> Int64 in
                 guard let batch = batches.first,
@@ -133,7 +134,8 @@ extension GroupRuntime {
                         deliveries: letter.record,
                         reason: letter.reason,
                         isRedriven: isRedriven
-                    )
+                    ),
+                    after: store
                 )
             }
         }

@@ -249,6 +249,11 @@ public final class GroupStateStore: @unchecked Sendable {
         requestDurable(offset) { result in completion(result.map { _ in () }) }
     }
 
+    /// The offset of the last record appended so far, `nil` if there is none.
+    var lastAppendedOffset: Int64? {
+        lock.withLock { log.logEndOffset > 0 ? log.logEndOffset - 1 : nil }
+    }
+
     /// Suspends until every record up to and including `offset` is on disk.
     /// - Throws: ``BrokerError`` (`storageError`) if the flush failed or the store is closed.
     public func waitUntilDurable(_ offset: Int64) async throws {

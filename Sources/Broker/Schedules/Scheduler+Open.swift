@@ -29,12 +29,16 @@ extension Scheduler {
             segmentBytes: settings.logSegmentBytes,
             maxBatchBytes: 64 << 20
         )
-        if !io.exists(directory) {
-            do { try io.mkdir(directory) } catch { throw BrokerError(.storageError, "\(directory): \(error)") }
-        }
-        if !io.exists(directory + "/log") {
-            do { try io.mkdir(directory + "/log") } catch {
-                throw BrokerError(.storageError, "\(directory)/log: \(error)")
+        // Each directory created is synced into its parent: the log's own creation syncs only the
+        // directories it creates, so without this a power cut could take `__schedules` (and every
+        // durable schedule in it) away.
+        for path in [directory, directory + "/log"] where !io.exists(path) {
+            let parent = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+            do {
+                try io.mkdir(path)
+                try io.syncDirectory(parent)
+            } catch {
+                throw BrokerError(.storageError, "\(path): \(error)")
             }
         }
         let log: PartitionLog

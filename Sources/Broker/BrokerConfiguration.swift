@@ -129,6 +129,18 @@ public struct BrokerLimits: Sendable, Hashable {
     /// Idempotent producers remembered per partition; the least recently used go first. Default 10,000.
     public var maxProducersPerPartition: Int = 10_000
 
+    // MARK: Consumer groups (Sluice's own; Kafka's classic groups have KafkaClassicGroupConfiguration)
+
+    /// Sluice consumer groups the broker holds; subscribing to a new group beyond it is answered
+    /// `limitExceeded` (delete unused groups with `brokerctl groups delete`). Default 10,000.
+    public var maxGroups: Int = 10_000
+    /// Members (subscriptions) of one Sluice group at once; one more is answered `limitExceeded`.
+    /// Default 1,000.
+    public var maxMembersPerGroup: Int = 1_000
+    /// Subscriptions one connection holds at once, across groups; one more is answered
+    /// `limitExceeded`. Default 64.
+    public var maxSubscriptionsPerConnection: Int = 64
+
     // MARK: Per-connection and per-request limits (network)
 
     /// Requests of one connection served at the same time; more wait, in order, and the broker

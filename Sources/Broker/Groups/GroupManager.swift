@@ -25,6 +25,9 @@ final class GroupManager: Sendable {
         var runtimes: [String: GroupRuntime] = [:]
         var subscriptions: [SubscriptionKey: Subscription] = [:]
         var nextSubscriptionID: UInt32 = 0
+        /// Subscribes of each connection being served, counted against
+        /// ``BrokerLimits/maxSubscriptionsPerConnection`` with its subscriptions.
+        var joining: [UInt64: Int] = [:]
         var isClosed = false
     }
 
@@ -32,6 +35,9 @@ final class GroupManager: Sendable {
     let deadLetters: DeadLetterWriter
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
+    /// ``BrokerLimits/maxGroups``, ``BrokerLimits/maxMembersPerGroup`` and
+    /// ``BrokerLimits/maxSubscriptionsPerConnection``.
+    let limits: BrokerLimits
     private let state = NIOLockedValueBox(State())
     /// Serialises group creation (two first subscribes of one group create it once).
     let creation = GroupCreationQueue()
@@ -46,8 +52,10 @@ final class GroupManager: Sendable {
         registry: TopicRegistry,
         deadLetters: DeadLetterWriter,
         eventLoopGroup: any EventLoopGroup,
-        logger: Logger
+        logger: Logger,
+        limits: BrokerLimits = BrokerLimits()
     ) {
+        self.limits = limits
         self.openedStore = NIOLockedValueBox(store)
         self.openStore = openStore
         self.registry = registry
@@ -75,6 +83,27 @@ final class GroupManager: Sendable {
         for topic in request.topics where registry.topic(named: topic) == nil {
             throw BrokerError(.unknownTopic, "unknown topic '\(topic)'")
         }
+        let connectionID = connection.connectionID
+        let held = state.withLockedValue { state -> Int in
+            let held =
+                state.subscriptions.keys.reduce(0) { $0 + ($1.connection == connectionID ? 1 : 0) }
+                + state.joining[connectionID, default: 0]
+            if held < limits.maxSubscriptionsPerConnection { state.joining[connectionID, default: 0] += 1 }
+            return held
+        }
+        guard held < limits.maxSubscriptionsPerConnection else {
+            throw BrokerError(
+                .limitExceeded,
+                "this connection holds \(held) subscriptions, the most a connection may hold "
+                    + "(maxSubscriptionsPerConnection); leave one first"
+            )
+        }
+        defer {
+            state.withLockedValue { state in
+                state.joining[connectionID]! -= 1
+                if state.joining[connectionID] == 0 { state.joining[connectionID] = nil }
+            }
+        }
         let subscriptionID = state.withLockedValue { state -> UInt32 in
             state.nextSubscriptionID &+= 1
             if state.nextSubscriptionID == 0 { state.nextSubscriptionID = 1 }
@@ -84,8 +113,16 @@ final class GroupManager: Sendable {
         // The member joins inside the queue, so that a reset or delete (also queued) sees it.
         let (runtime, created, member) = try await creation.run {
             let (runtime, created) = try await self.runtime(for: request)
+            let maxMembers = self.limits.maxMembersPerGroup
             let member = try await runtime.loop.submit {
-                runtime.addMember(outlet: connection, subscriptionID: subscriptionID, credits: credits)
+                guard runtime.members.count < maxMembers else {
+                    throw BrokerError(
+                        .limitExceeded,
+                        "group '\(request.group)' has \(maxMembers) members, the most a group may have "
+                            + "(maxMembersPerGroup)"
+                    )
+                }
+                return runtime.addMember(outlet: connection, subscriptionID: subscriptionID, credits: credits)
             }.get()
             return (runtime, created, member)
         }
@@ -118,7 +155,16 @@ final class GroupManager: Sendable {
             try check(request, against: existing)
             definition = existing
         } else {
-            try Self.refuseSharedDeadLetterTopics(request.group, request.topics, existing: store.currentView.groups)
+            let groups = store.currentView.groups
+            let sluiceGroups = groups.values.reduce(0) { $0 + ($1.kind == .sluice ? 1 : 0) }
+            guard sluiceGroups < limits.maxGroups else {
+                throw BrokerError(
+                    .limitExceeded,
+                    "the broker holds \(sluiceGroups) groups, the most it may hold (maxGroups); "
+                        + "delete unused groups first"
+                )
+            }
+            try Self.refuseSharedDeadLetterTopics(request.group, request.topics, existing: groups)
             definition = GroupDefinition(
                 settings: try GroupSettings(request.settings.resolved(over: ResolvedGroupSettings(GroupSettings()))),
                 topics: request.topics

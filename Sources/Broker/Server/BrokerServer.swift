@@ -255,7 +255,8 @@ public final class BrokerServer: Service, Sendable {
             registry: registry,
             deadLetters: DeadLetterWriter(registry: registry, issued: { producerIDs.issued }),
             eventLoopGroup: eventLoopGroup,
-            logger: logger
+            logger: logger,
+            limits: configuration.limits
         )
     }
 

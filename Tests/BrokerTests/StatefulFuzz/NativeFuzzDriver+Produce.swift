@@ -1,0 +1,292 @@
+import BrokerProtocol
+import Foundation
+import NIOCore
+import RecordCodec
+
+/// Produce, fetch, offsets, topics and producers.
+extension NativeFuzzDriver {
+    func step() async throws {
+        let roll = values.int(in: 0...99)
+        switch roll {
+        case 0..<22: try await produce()
+        case 22..<30: try await fetch()
+        case 30..<33: try await listOffsets()
+        case 33..<36: try await createTopic()
+        case 36..<37: try await deleteTopic()
+        case 37..<39: try await addPartitions()
+        case 39..<42: try await initProducer()
+        case 42..<48: try await subscribe()
+        case 48..<53: try await credit()
+        case 53..<60: try await acknowledge()
+        case 60..<64: try await nack()
+        case 64..<67: try await reject()
+        case 67..<69: try await extend()
+        case 69..<70: try await leave()
+        case 70..<75: try await groupAdministration()
+        case 75..<85: try await schedule()
+        case 85..<89: try await cancelSchedules()
+        case 89..<93: try await listSchedules()
+        case 93..<95: try await invertedAckRange()
+        default: try await status()
+        }
+    }
+
+    /// A topic the broker has (mostly), else one of the fuzzer's names.
+    func pickTopic() -> String {
+        if !topics.isEmpty, values.chance(0.85) { return values.pick(topics.keys.sorted()) }
+        return values.pick(Self.topicNames)
+    }
+
+    func pickPartition(of topic: String) -> Int32 {
+        let count = topics[topic] ?? 1
+        if values.chance(0.85) { return Int32(values.int(in: 0...Int(max(count, 1)) - 1)) }
+        return values.pick([-1, count, count + 1, Int32.max, Int32.min, -2])
+    }
+
+    func timestamp() -> Int64 {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        return values.chance(0.7) ? now - Int64(values.int(in: 0...5000)) : values.int64(ordinary: now - 1...now)
+    }
+
+    enum ProduceMode: CaseIterable { case plain, messageIDs, idempotent, retry, hostileProducer }
+
+    func produce() async throws {
+        let topic = pickTopic()
+        let partition = pickPartition(of: topic)
+        let place = AcknowledgedLog.Place(topic: topic, partition: partition)
+        let acks = values.pick(Acks.allCases)
+        let timeout = values.uint32(ordinary: 1_000...30_000)
+        var mode = values.pick(ProduceMode.allCases)
+        if producers.isEmpty, mode == .idempotent || mode == .retry { mode = .plain }
+        let count = values.chance(0.9) ? values.int(in: 1...5) : values.pick([1, 100, 1000])
+        var contents: [AcknowledgedLog.Content] = []
+        var batch: ByteBuffer
+        var hasMessageIDs = false
+        var record = true
+        var producerIndex: Int?
+        var sequence: Int32 = -1
+        switch mode {
+        case .plain, .messageIDs:
+            hasMessageIDs = mode == .messageIDs
+            var records: [Record] = []
+            for index in 0..<count {
+                let key = values.chance(0.3) ? ByteBuffer(string: "k\(values.int(in: 0...3))") : nil
+                if hasMessageIDs {
+                    // The value is a function of the id: a deduplicated record has the same bytes.
+                    let id = "m\(values.int(in: 0...30))"
+                    let value = ByteBuffer(string: "value-of-\(id)")
+                    records.append(
+                        Record(
+                            value: value,
+                            headers: [RecordHeader(key: ProduceRequest.messageIDHeader, value: ByteBuffer(string: id))],
+                            timestamp: timestamp()
+                        )
+                    )
+                    contents.append(.init(key: nil, value: value))
+                } else {
+                    let value = ByteBuffer(string: "s\(steps)-\(index)")
+                    records.append(Record(key: key, value: value, headers: [], timestamp: timestamp()))
+                    contents.append(.init(key: key, value: value))
+                }
+            }
+            batch = RecordBatch(records: records).buffer
+        case .idempotent, .hostileProducer:
+            var identity: ProducerIdentity
+            if mode == .idempotent {
+                let index = values.int(in: 0...producers.count - 1)
+                producerIndex = index
+                sequence = producers[index].nextSequence[place] ?? 0
+                identity = ProducerIdentity(producerId: producers[index].id, producerEpoch: producers[index].epoch, baseSequence: sequence)
+            } else {
+                let known = producers.isEmpty ? nil : values.pick(producers)
+                identity = ProducerIdentity(
+                    producerId: known.flatMap { values.chance(0.6) ? $0.id : nil } ?? values.int64(ordinary: 0...1000),
+                    producerEpoch: known.flatMap { values.chance(0.3) ? $0.epoch : nil } ?? values.int16(ordinary: -1...3),
+                    baseSequence: values.int32(ordinary: 0...100)
+                )
+                // Kafka's rule: the same producer, epoch and sequence is a retry, whatever the bytes,
+                // so a record answered as such is not a new acknowledgement.
+                record = false
+            }
+            var records: [Record] = []
+            for index in 0..<count {
+                let value = ByteBuffer(string: "p\(steps)-\(index)")
+                records.append(Record(value: value, headers: [], timestamp: timestamp()))
+                contents.append(.init(key: nil, value: value))
+            }
+            batch = RecordBatch(records: records, producer: identity).buffer
+            note("produce \(mode) pid \(identity.producerId) epoch \(identity.producerEpoch) seq \(identity.baseSequence)")
+        case .retry:
+            let index = values.int(in: 0...producers.count - 1)
+            guard let sent = producers[index].sent.isEmpty ? nil : values.pick(producers[index].sent) else {
+                return try await status()
+            }
+            return try await send(
+                ProduceRequest(
+                    acks: acks == .none ? .written : acks,
+                    timeoutMilliseconds: 30_000,
+                    topic: sent.place.topic,
+                    partitions: [.init(partition: sent.place.partition, records: sent.batch)]
+                ),
+                contents: sent.contents,
+                record: true,
+                producer: nil
+            )
+        }
+        let request = ProduceRequest(
+            acks: acks,
+            timeoutMilliseconds: timeout,
+            topic: topic,
+            partitions: [.init(partition: partition, hasMessageIDs: hasMessageIDs, records: batch)]
+        )
+        note("produce \(mode) \(place) acks \(acks) timeout \(timeout) records \(count)")
+        try await send(
+            request,
+            contents: contents,
+            record: record,
+            producer: producerIndex.map { ($0, place, sequence, batch) }
+        )
+    }
+
+    func send(
+        _ request: ProduceRequest,
+        contents: [AcknowledgedLog.Content],
+        record: Bool,
+        producer: (index: Int, place: AcknowledgedLog.Place, sequence: Int32, batch: ByteBuffer)?
+    ) async throws {
+        if request.acks == .none {
+            let connection = values.int(in: 0...connections.count - 1)
+            let id = nextCorrelationID
+            nextCorrelationID += 1
+            try await connections[connection].send(request, correlationID: id)
+            return
+        }
+        let (response, _) = try await call(request, as: ProduceResponse.self)
+        guard let response else { return }
+        try checkEntries(response.partitions.map(\.errorCode), response.partitions.map(\.errorMessage), api: .produce)
+        guard let result = response.partitions.first, result.errorCode == .none else { return }
+        guard result.lastOffset >= result.baseOffset, result.baseOffset >= 0 else {
+            throw Finding(description: "produce answered offsets \(result.baseOffset)...\(result.lastOffset)")
+        }
+        let place = AcknowledgedLog.Place(topic: request.topic, partition: result.partition)
+        if let producer {
+            producers[producer.index].nextSequence[producer.place] = producer.sequence &+ Int32(contents.count)
+            producers[producer.index].sent.append((place, producer.batch, contents))
+            if producers[producer.index].sent.count > 8 { producers[producer.index].sent.removeFirst() }
+        }
+        guard record else { return }
+        for (index, content) in contents.enumerated() {
+            if let problem = log.acknowledge(place, offset: result.offset(ofRecordAt: index), content) {
+                throw Finding(description: problem)
+            }
+        }
+        touched.insert(place)
+    }
+
+    func fetch() async throws {
+        let topic = pickTopic()
+        let partitions = (0..<values.int(in: 1...3)).map { _ in
+            FetchRequest.PartitionQuery(
+                partition: pickPartition(of: topic),
+                offset: values.int64(ordinary: 0...50),
+                maxBytes: values.uint32(ordinary: 1...100_000)
+            )
+        }
+        let wait: UInt32 = values.chance(0.1) ? values.pick([UInt32.max, 1 << 31]) : UInt32(values.int(in: 0...20))
+        let request = FetchRequest(
+            maxWaitMilliseconds: wait,
+            minBytes: wait > 20 ? 0 : values.uint32(ordinary: 0...1),
+            maxBytes: values.uint32(ordinary: 1...1_000_000),
+            topics: [.init(topic: topic, partitions: partitions)]
+        )
+        note("fetch \(topic) \(partitions.map { "\($0.partition)@\($0.offset)/\($0.maxBytes)" }) wait \(wait)")
+        let (response, _) = try await call(request, as: FetchResponse.self)
+        guard let response else { return }
+        for data in response.topics.flatMap(\.partitions) {
+            try checkEntries([data.errorCode], [data.errorMessage], api: .fetch)
+            guard data.errorCode == .none else { continue }
+            let records: [Record]
+            do { records = try decodeRecords(data.records) } catch {
+                throw Finding(description: "fetch answered records that do not decode: \(error)")
+            }
+            if let last = records.last, last.offset >= data.logEndOffset {
+                throw Finding(description: "fetch answered offset \(last.offset) at or past the log end \(data.logEndOffset)")
+            }
+        }
+    }
+
+    func listOffsets() async throws {
+        let topic = pickTopic()
+        let queries = (0..<values.int(in: 1...3)).map { _ in
+            ListOffsetsRequest.Query(partition: pickPartition(of: topic), timestamp: values.int64(ordinary: -2...(-1)))
+        }
+        note("listOffsets \(topic) \(queries.map { "\($0.partition)@\($0.timestamp)" })")
+        let (response, _) = try await call(ListOffsetsRequest(topic: topic, partitions: queries), as: ListOffsetsResponse.self)
+        guard let response else { return }
+        try checkEntries(response.partitions.map(\.errorCode), response.partitions.map(\.errorMessage), api: .listOffsets)
+    }
+
+    func createTopic() async throws {
+        let topic = values.chance(0.7) ? values.pick(Self.topicNames) : "fz-" + values.name(lengths: [1, 246, 247])
+        let partitions: Int32 = values.chance(0.8) ? Int32(values.int(in: 1...4)) : values.pick([0, -1, .min, .max, 1025, 4096])
+        let retention = values.chance(0.7) ? TopicSettingValue.brokerDefault : values.int64(ordinary: -2...86_400_000)
+        let retentionBytes = values.chance(0.7) ? TopicSettingValue.brokerDefault : values.int64(ordinary: -2...1 << 30)
+        let segment = values.chance(0.7) ? TopicSettingValue.brokerDefault : values.int64(ordinary: 1 << 20...1 << 30)
+        let request = CreateTopicRequest(
+            topic: topic,
+            partitionCount: partitions,
+            retentionMilliseconds: retention,
+            retentionBytes: retentionBytes,
+            segmentBytes: segment
+        )
+        note("createTopic \(topic.prefix(20))… partitions \(partitions) retention \(retention)/\(retentionBytes) segment \(segment)")
+        let (response, _) = try await call(request, as: CreateTopicResponse.self)
+        guard let response else { return }
+        try checkEntries([response.result.errorCode], [response.result.errorMessage], api: .createTopic)
+        if response.result.errorCode == .none {
+            log.forget(topic: topic)
+            if retention != TopicSettingValue.brokerDefault || retentionBytes != TopicSettingValue.brokerDefault {
+                log.retentionMayDelete.insert(topic)
+            }
+        }
+    }
+
+    func deleteTopic() async throws {
+        let topic = pickTopic()
+        note("deleteTopic \(topic)")
+        let (response, _) = try await call(DeleteTopicRequest(topic: topic), as: DeleteTopicResponse.self)
+        guard let response else { return }
+        try checkEntries([response.result.errorCode], [response.result.errorMessage], api: .deleteTopic)
+        if response.result.errorCode == .none {
+            log.forget(topic: topic)
+            kafkaCommitted = kafkaCommitted.filter { $0.key.topic != topic }
+            for index in producers.indices {
+                producers[index].nextSequence = producers[index].nextSequence.filter { $0.key.topic != topic }
+                producers[index].sent.removeAll { $0.place.topic == topic }
+            }
+        }
+    }
+
+    func addPartitions() async throws {
+        let topic = pickTopic()
+        let current = topics[topic] ?? 1
+        let count: Int32 = values.chance(0.7) ? current + Int32(values.int(in: -1...2)) : values.pick([0, -1, .min, .max, 1025])
+        note("addPartitions \(topic) to \(count)")
+        let (response, _) = try await call(AddPartitionsRequest(topic: topic, partitionCount: count), as: AddPartitionsResponse.self)
+        guard let response else { return }
+        try checkEntries([response.result.errorCode], [response.result.errorMessage], api: .addPartitions)
+    }
+
+    func initProducer() async throws {
+        note("initProducer")
+        let (response, _) = try await call(InitProducerRequest(), as: InitProducerResponse.self)
+        guard let response, response.result.errorCode == .none else { return }
+        producers.append(FuzzProducer(id: response.producerID, epoch: response.producerEpoch))
+        if producers.count > 4 { producers.removeFirst() }
+    }
+
+    func status() async throws {
+        note("brokerStatus")
+        _ = try await call(BrokerStatusRequest(), as: BrokerStatusResponse.self)
+    }
+}

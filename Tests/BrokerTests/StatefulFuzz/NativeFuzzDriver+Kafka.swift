@@ -71,6 +71,7 @@ extension NativeFuzzDriver {
             let index = values.int(in: 0...producers.count - 1)
             if values.chance(0.7) {
                 producerIndex = index
+                guard partition >= 0 else { return try await kafkaFetch() }
                 identity = ProducerIdentity(
                     producerId: producers[index].id,
                     producerEpoch: producers[index].epoch,
@@ -106,6 +107,9 @@ extension NativeFuzzDriver {
             // of their own, opened again when the broker closed it.
             if kafkaFireAndForget.isClosed, let kafkaPort { kafkaFireAndForget = try await KafkaTestConnection(port: kafkaPort) }
             requests += 1
+            if let producerIndex {
+                producers[producerIndex].nextSequence[place] = identity.baseSequence &+ Int32(count)
+            }
             try? await kafkaFireAndForget.send(request, version: version)
             return
         }
@@ -116,8 +120,9 @@ extension NativeFuzzDriver {
         if ![Int16(-1), 1].contains(acks) {
             throw Finding(description: "Kafka produce with acks \(acks) was served (Kafka answers INVALID_REQUIRED_ACKS)")
         }
-        if let producerIndex {
-            producers[producerIndex].nextSequence[place] = identity.baseSequence &+ Int32(count)
+        if let index = producerIndex ?? producers.firstIndex(where: { $0.id == identity.producerId && $0.epoch == identity.producerEpoch }) {
+            // Taken: the broker now expects the sequence after this batch (a hostile one included).
+            producers[index].nextSequence[place] = identity.baseSequence &+ Int32(count)
         }
         guard record else { return }
         for (index, content) in contents.enumerated() {

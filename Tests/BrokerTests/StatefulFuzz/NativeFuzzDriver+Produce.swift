@@ -52,11 +52,12 @@ extension NativeFuzzDriver {
 
     func produce() async throws {
         let topic = pickTopic()
-        let partition = pickPartition(of: topic)
+        var mode = values.pick(ProduceMode.allCases)
+        // An idempotent producer's sequences are per partition: the fuzzer names the partition.
+        let partition = mode == .idempotent ? max(0, pickPartition(of: topic)) : pickPartition(of: topic)
         let place = AcknowledgedLog.Place(topic: topic, partition: partition)
         let acks = values.pick(Acks.allCases)
         let timeout = values.uint32(ordinary: 1_000...30_000)
-        var mode = values.pick(ProduceMode.allCases)
         if producers.isEmpty, mode == .idempotent || mode == .retry { mode = .plain }
         let count = values.chance(0.9) ? values.int(in: 1...5) : values.pick([1, 100, 1000])
         var contents: [AcknowledgedLog.Content] = []
@@ -155,6 +156,11 @@ extension NativeFuzzDriver {
         producer: (index: Int, place: AcknowledgedLog.Place, sequence: Int32, batch: ByteBuffer)?
     ) async throws {
         if request.acks == .none {
+            // Unanswered: if it was taken, its sequences are used (the next batch follows them); if
+            // not, the next batch is a gap and refused. Either way nothing wrong is recorded.
+            if let producer {
+                producers[producer.index].nextSequence[producer.place] = producer.sequence &+ Int32(contents.count)
+            }
             let connection = values.int(in: 0...connections.count - 1)
             let id = nextCorrelationID
             nextCorrelationID += 1
@@ -169,6 +175,13 @@ extension NativeFuzzDriver {
             throw Finding(description: "produce answered offsets \(result.baseOffset)...\(result.lastOffset)")
         }
         let place = AcknowledgedLog.Place(topic: request.topic, partition: result.partition)
+        var bytes = request.partitions[0].records
+        if producer == nil, !record, let sent = try? RecordBatch.next(from: &bytes),
+            let index = producers.firstIndex(where: { $0.id == sent.producerId && $0.epoch == sent.producerEpoch })
+        {
+            // A hostile sequence taken for a known producer: the broker now expects what follows it.
+            producers[index].nextSequence[place] = sent.baseSequence &+ Int32(contents.count)
+        }
         if let producer {
             producers[producer.index].nextSequence[producer.place] = producer.sequence &+ Int32(contents.count)
             producers[producer.index].sent.append((place, producer.batch, contents))

@@ -23,6 +23,10 @@ struct AcknowledgedLog {
     }
 
     private(set) var records: [Place: [Int64: Content]] = [:]
+    /// The offset each message id was first answered at, per partition (within the duplicate
+    /// window, which is longer than a run; forgotten at a restart, where ids are dated by their
+    /// records' timestamps).
+    var messageIDOffsets: [Place: [String: Int64]] = [:]
     /// Topics created with their own retention: their oldest records may be deleted legitimately.
     var retentionMayDelete: Set<String> = []
 
@@ -36,8 +40,18 @@ struct AcknowledgedLog {
         return nil
     }
 
+    /// A record with message id `id` answered at `offset`: a later copy must get the first offset.
+    mutating func acknowledge(_ place: Place, messageID id: String, offset: Int64) -> String? {
+        if let first = messageIDOffsets[place]?[id], first != offset {
+            return "message id \(id) on \(place) was answered at offset \(offset), its first copy at \(first)"
+        }
+        messageIDOffsets[place, default: [:]][id] = offset
+        return nil
+    }
+
     mutating func forget(topic: String) {
         records = records.filter { $0.key.topic != topic }
+        messageIDOffsets = messageIDOffsets.filter { $0.key.topic != topic }
         retentionMayDelete.remove(topic)
     }
 
@@ -103,4 +117,21 @@ enum ProcessProbe {
     static func openDescriptors() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
     }
+}
+
+/// A produce entry the fuzzer sent: where, its bytes, what each record holds, and (once answered)
+/// its offsets.
+struct ProduceSent {
+    struct Producer {
+        var index: Int
+        var place: AcknowledgedLog.Place
+        var sequence: Int32
+    }
+
+    var place: AcknowledgedLog.Place
+    var batch: ByteBuffer
+    var hasMessageIDs: Bool
+    var contents: [AcknowledgedLog.Content]
+    var ids: [String?]
+    var offsets: [Int64] = []
 }

@@ -50,117 +50,105 @@ extension NativeFuzzDriver {
 
     enum ProduceMode: CaseIterable { case plain, messageIDs, idempotent, retry, hostileProducer }
 
+    /// `count` records with fresh values, or (with `messageIDs`) ids from a small pool whose values
+    /// are a function of the id, so that a deduplicated record has the bytes of its first copy.
+    func makeRecords(_ count: Int, messageIDs: Bool) -> [(record: Record, content: AcknowledgedLog.Content, id: String?)] {
+        (0..<count).map { index in
+            if messageIDs {
+                let id = "m\(values.int(in: 0...30))"
+                let value = ByteBuffer(string: "value-of-\(id)")
+                let header = RecordHeader(key: ProduceRequest.messageIDHeader, value: ByteBuffer(string: id))
+                return (Record(value: value, headers: [header], timestamp: timestamp()), .init(key: nil, value: value), id)
+            }
+            let key = values.chance(0.3) ? ByteBuffer(string: "k\(values.int(in: 0...3))") : nil
+            let value = ByteBuffer(string: "s\(steps)-\(index)")
+            return (Record(key: key, value: value, headers: [], timestamp: timestamp()), .init(key: key, value: value), nil)
+        }
+    }
+
     func produce() async throws {
         let topic = pickTopic()
         var mode = values.pick(ProduceMode.allCases)
+        if producers.isEmpty, mode == .idempotent || mode == .retry { mode = .plain }
         // An idempotent producer's sequences are per partition: the fuzzer names the partition.
         let partition = mode == .idempotent ? max(0, pickPartition(of: topic)) : pickPartition(of: topic)
         let place = AcknowledgedLog.Place(topic: topic, partition: partition)
         let acks = values.pick(Acks.allCases)
         let timeout = values.uint32(ordinary: 1_000...30_000)
-        if producers.isEmpty, mode == .idempotent || mode == .retry { mode = .plain }
         let count = values.chance(0.9) ? values.int(in: 1...5) : values.pick([1, 100, 1000])
-        var contents: [AcknowledgedLog.Content] = []
-        var batch: ByteBuffer
-        var hasMessageIDs = false
+        let hasMessageIDs = mode == .messageIDs || (mode != .plain && values.chance(0.4))
+        let made = makeRecords(count, messageIDs: hasMessageIDs)
+        var identity = ProducerIdentity.none
+        var producer: ProduceSent.Producer?
         var record = true
-        var producerIndex: Int?
-        var sequence: Int32 = -1
         switch mode {
-        case .plain, .messageIDs:
-            hasMessageIDs = mode == .messageIDs
-            var records: [Record] = []
-            for index in 0..<count {
-                let key = values.chance(0.3) ? ByteBuffer(string: "k\(values.int(in: 0...3))") : nil
-                if hasMessageIDs {
-                    // The value is a function of the id: a deduplicated record has the same bytes.
-                    let id = "m\(values.int(in: 0...30))"
-                    let value = ByteBuffer(string: "value-of-\(id)")
-                    records.append(
-                        Record(
-                            value: value,
-                            headers: [RecordHeader(key: ProduceRequest.messageIDHeader, value: ByteBuffer(string: id))],
-                            timestamp: timestamp()
-                        )
-                    )
-                    contents.append(.init(key: nil, value: value))
-                } else {
-                    let value = ByteBuffer(string: "s\(steps)-\(index)")
-                    records.append(Record(key: key, value: value, headers: [], timestamp: timestamp()))
-                    contents.append(.init(key: key, value: value))
-                }
-            }
-            batch = RecordBatch(records: records).buffer
-        case .idempotent, .hostileProducer:
-            var identity: ProducerIdentity
-            if mode == .idempotent {
-                let index = values.int(in: 0...producers.count - 1)
-                producerIndex = index
-                sequence = producers[index].nextSequence[place] ?? 0
-                identity = ProducerIdentity(producerId: producers[index].id, producerEpoch: producers[index].epoch, baseSequence: sequence)
-            } else {
-                let known = producers.isEmpty ? nil : values.pick(producers)
-                identity = ProducerIdentity(
-                    producerId: known.flatMap { values.chance(0.6) ? $0.id : nil } ?? values.int64(ordinary: 0...1000),
-                    producerEpoch: known.flatMap { values.chance(0.3) ? $0.epoch : nil } ?? values.int16(ordinary: -1...3),
-                    baseSequence: values.int32(ordinary: 0...100)
-                )
-                // Kafka's rule: the same producer, epoch and sequence is a retry, whatever the bytes,
-                // so a record answered as such is not a new acknowledgement.
-                record = false
-            }
-            var records: [Record] = []
-            for index in 0..<count {
-                let value = ByteBuffer(string: "p\(steps)-\(index)")
-                records.append(Record(value: value, headers: [], timestamp: timestamp()))
-                contents.append(.init(key: nil, value: value))
-            }
-            batch = RecordBatch(records: records, producer: identity).buffer
-            note("produce \(mode) pid \(identity.producerId) epoch \(identity.producerEpoch) seq \(identity.baseSequence)")
+        case .plain, .messageIDs: break
+        case .idempotent:
+            let index = values.int(in: 0...producers.count - 1)
+            let sequence = producers[index].nextSequence[place] ?? 0
+            identity = ProducerIdentity(producerId: producers[index].id, producerEpoch: producers[index].epoch, baseSequence: sequence)
+            producer = .init(index: index, place: place, sequence: sequence)
+        case .hostileProducer:
+            let known = producers.isEmpty ? nil : values.pick(producers)
+            identity = ProducerIdentity(
+                producerId: known.flatMap { values.chance(0.6) ? $0.id : nil } ?? values.int64(ordinary: 0...1000),
+                producerEpoch: known.flatMap { values.chance(0.3) ? $0.epoch : nil } ?? values.int16(ordinary: -1...3),
+                baseSequence: values.int32(ordinary: 0...100)
+            )
+            // Kafka's rule: the same producer, epoch and sequences are a retry, whatever the bytes,
+            // so a record answered as such is not a new acknowledgement.
+            record = false
         case .retry:
             let index = values.int(in: 0...producers.count - 1)
             guard let sent = producers[index].sent.isEmpty ? nil : values.pick(producers[index].sent) else {
                 return try await status()
             }
+            note("produce retry of \(sent.place) offsets \(sent.offsets.first ?? -1)... ids \(sent.hasMessageIDs)")
             return try await send(
                 ProduceRequest(
                     acks: acks == .none ? .written : acks,
                     timeoutMilliseconds: 30_000,
                     topic: sent.place.topic,
-                    partitions: [.init(partition: sent.place.partition, records: sent.batch)]
+                    partitions: [.init(partition: sent.place.partition, hasMessageIDs: sent.hasMessageIDs, records: sent.batch)]
                 ),
-                contents: sent.contents,
+                ProduceSent(place: sent.place, batch: sent.batch, hasMessageIDs: sent.hasMessageIDs, contents: sent.contents, ids: sent.ids),
                 record: true,
-                producer: nil
+                producer: nil,
+                retryOf: sent.offsets
             )
         }
+        let batch = RecordBatch(records: made.map(\.record), producer: identity).buffer
         let request = ProduceRequest(
             acks: acks,
             timeoutMilliseconds: timeout,
             topic: topic,
             partitions: [.init(partition: partition, hasMessageIDs: hasMessageIDs, records: batch)]
         )
-        note("produce \(mode) \(place) acks \(acks) timeout \(timeout) records \(count)")
+        note(
+            "produce \(mode) \(place) acks \(acks) timeout \(timeout) records \(count) ids \(hasMessageIDs) "
+                + "pid \(identity.producerId)/\(identity.producerEpoch)/\(identity.baseSequence)"
+        )
         try await send(
             request,
-            contents: contents,
+            ProduceSent(place: place, batch: batch, hasMessageIDs: hasMessageIDs, contents: made.map(\.content), ids: made.map(\.id)),
             record: record,
-            producer: producerIndex.map { ($0, place, sequence, batch) }
+            producer: producer,
+            retryOf: nil
         )
     }
 
     func send(
         _ request: ProduceRequest,
-        contents: [AcknowledgedLog.Content],
+        _ sent: ProduceSent,
         record: Bool,
-        producer: (index: Int, place: AcknowledgedLog.Place, sequence: Int32, batch: ByteBuffer)?
+        producer: ProduceSent.Producer?,
+        retryOf: [Int64]?
     ) async throws {
+        let count = Int32(sent.contents.count)
         if request.acks == .none {
             // Unanswered: if it was taken, its sequences are used (the next batch follows them); if
             // not, the next batch is a gap and refused. Either way nothing wrong is recorded.
-            if let producer {
-                producers[producer.index].nextSequence[producer.place] = producer.sequence &+ Int32(contents.count)
-            }
+            if let producer { producers[producer.index].nextSequence[producer.place] = producer.sequence &+ count }
             let connection = values.int(in: 0...connections.count - 1)
             let id = nextCorrelationID
             nextCorrelationID += 1
@@ -175,21 +163,30 @@ extension NativeFuzzDriver {
             throw Finding(description: "produce answered offsets \(result.baseOffset)...\(result.lastOffset)")
         }
         let place = AcknowledgedLog.Place(topic: request.topic, partition: result.partition)
+        let offsets = sent.contents.indices.map { result.offset(ofRecordAt: $0) }
+        if let retryOf, retryOf != offsets {
+            throw Finding(description: "an idempotent retry to \(place) was answered \(offsets), its first copy \(retryOf)")
+        }
         var bytes = request.partitions[0].records
-        if producer == nil, !record, let sent = try? RecordBatch.next(from: &bytes),
-            let index = producers.firstIndex(where: { $0.id == sent.producerId && $0.epoch == sent.producerEpoch })
+        if producer == nil, !record, let batch = try? RecordBatch.next(from: &bytes),
+            let index = producers.firstIndex(where: { $0.id == batch.producerId && $0.epoch == batch.producerEpoch })
         {
             // A hostile sequence taken for a known producer: the broker now expects what follows it.
-            producers[index].nextSequence[place] = sent.baseSequence &+ Int32(contents.count)
+            producers[index].nextSequence[place] = batch.baseSequence &+ count
         }
         if let producer {
-            producers[producer.index].nextSequence[producer.place] = producer.sequence &+ Int32(contents.count)
-            producers[producer.index].sent.append((place, producer.batch, contents))
-            if producers[producer.index].sent.count > 8 { producers[producer.index].sent.removeFirst() }
+            producers[producer.index].nextSequence[producer.place] = producer.sequence &+ count
+            var answered = sent
+            answered.offsets = offsets
+            producers[producer.index].sent.append(answered)
+            if producers[producer.index].sent.count > 5 { producers[producer.index].sent.removeFirst() }
         }
         guard record else { return }
-        for (index, content) in contents.enumerated() {
-            if let problem = log.acknowledge(place, offset: result.offset(ofRecordAt: index), content) {
+        for (index, content) in sent.contents.enumerated() {
+            if let problem = log.acknowledge(place, offset: offsets[index], content) {
+                throw Finding(description: problem)
+            }
+            if let id = sent.ids[index], let problem = log.acknowledge(place, messageID: id, offset: offsets[index]) {
                 throw Finding(description: problem)
             }
         }

@@ -19,9 +19,9 @@ final class NativeFuzzDriver {
     static let memoryBoundKilobytes = 1 << 20
     static let descriptorBound = 512
 
-    let port: Int
+    private(set) var port: Int
     /// The Kafka listener's port, when the broker runs one: Kafka steps are interleaved.
-    let kafkaPort: Int?
+    private(set) var kafkaPort: Int?
     var kafkaConnections: [KafkaTestConnection] = []
     /// For acks = 0 produces only.
     var kafkaFireAndForget: KafkaTestConnection!
@@ -49,9 +49,8 @@ final class NativeFuzzDriver {
     static let groups = ["fz-a", "fz-b", "fz-c"]
     static let topicNames = ["fz-t0", "fz-t1", "fz-t2"]
 
-    init(port: Int, kafkaPort: Int? = nil, seed: UInt64) {
-        self.port = port
-        self.kafkaPort = kafkaPort
+    init(seed: UInt64) {
+        port = 0
         values = HurtfulValues(seed: seed)
     }
 
@@ -60,8 +59,8 @@ final class NativeFuzzDriver {
         var id: Int64
         var epoch: Int16
         var nextSequence: [AcknowledgedLog.Place: Int32] = [:]
-        /// Batches sent (for exact retries): place, bytes, contents.
-        var sent: [(place: AcknowledgedLog.Place, batch: ByteBuffer, contents: [AcknowledgedLog.Content])] = []
+        /// Its last five answered batches (the broker remembers five), for exact retries.
+        var sent: [ProduceSent] = []
     }
 
     func note(_ line: String) {
@@ -69,13 +68,26 @@ final class NativeFuzzDriver {
         if trace.count > 40 { trace.removeFirst(trace.count - 40) }
     }
 
-    /// Runs `count` steps; throws the first finding.
-    func run(steps count: Int) async throws {
+    /// Connects to a (re)started broker: the old connections, subscriptions and Kafka members are
+    /// gone with the old process; message ids are dated by their records' timestamps after a restart.
+    func attach(port: Int, kafkaPort: Int?) async throws {
+        self.port = port
+        self.kafkaPort = kafkaPort
+        connections = []
+        subscriptions = []
+        kafkaConnections = []
+        kafkaMembers = [:]
+        kafkaGenerations = [:]
+        log.messageIDOffsets = [:]
         for _ in 0..<3 { connections.append(try await FuzzConnection(port: port)) }
         if let kafkaPort {
             for _ in 0..<2 { kafkaConnections.append(try await KafkaTestConnection(port: kafkaPort)) }
             kafkaFireAndForget = try await KafkaTestConnection(port: kafkaPort)
         }
+    }
+
+    /// Runs `count` steps; throws the first finding.
+    func run(steps count: Int) async throws {
         for _ in 0..<count {
             steps += 1
             touched = []
@@ -86,7 +98,28 @@ final class NativeFuzzDriver {
             }
             try await checkAfterStep()
         }
+    }
+
+    /// Checks every acknowledged record and every committed Kafka offset (after a run, and after a
+    /// restart: a clean stop keeps everything acknowledged).
+    func checkEverything() async throws {
+        try await checkAfterStep()
         for place in log.places { try await checkPlace(place) }
+        guard kafkaPort != nil else { return }
+        for (key, committed) in kafkaCommitted where topics[key.topic] != nil {
+            let response = try await kafkaCall(
+                KafkaOffsetFetchRequest(groupID: key.group, topics: [.init(name: key.topic, partitionIndexes: [key.partition])]),
+                version: 5,
+                as: KafkaOffsetFetchResponse.self,
+                on: 0
+            )
+            let found = response.topics.first?.partitions.first
+            guard found?.errorCode == KafkaErrorCode.none, found?.committedOffset == committed else {
+                throw Finding(
+                    description: "Kafka commit \(key) = \(committed) reads back as \(found.map { "\($0.committedOffset) \($0.errorCode)" } ?? "nothing")"
+                )
+            }
+        }
     }
 
     // MARK: - Sending

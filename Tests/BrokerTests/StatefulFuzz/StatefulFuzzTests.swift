@@ -1,4 +1,5 @@
 import Broker
+import BrokerProtocol
 import Foundation
 import Testing
 
@@ -15,6 +16,8 @@ enum StatefulFuzzSettings {
     }
 
     static var steps: Int { environment["SLUICE_STATEFUZZ_STEPS"].flatMap(Int.init) ?? 120 }
+
+    static var restarts: Int { max(0, environment["SLUICE_STATEFUZZ_RESTARTS"].flatMap(Int.init) ?? 1) }
 }
 
 /// The stateful fuzzer (docs/FUZZING.md, "Stateful fuzzing"): valid requests with hurtful values
@@ -32,33 +35,49 @@ enum StatefulFuzzSettings {
         }
     }
 
-    /// Runs one seed; a finding fails the test with the seed, how to replay it and the last steps.
+    /// Runs one seed, stopping and restarting the broker on its data directory `restarts` times
+    /// along the way (SLUICE_STATEFUZZ_RESTARTS, default 1); a finding fails the test with the
+    /// seed, how to replay it and the last steps.
     static func runNative(seed: UInt64, steps: Int, kafka: Bool = false) async throws {
         let started = Date()
-        try await withBroker({ configuration in
-            configuration.autoCreateTopics = seed % 2 == 0
-            configuration.flushIntervalMilliseconds = 50
-            if kafka { configuration.kafkaListener = KafkaListenerConfiguration(host: "127.0.0.1", port: 0) }
-        }) { server, port in
-            let driver = NativeFuzzDriver(port: port, kafkaPort: kafka ? server.kafkaLocalPort : nil, seed: seed)
-            do {
-                try await driver.run(steps: steps)
-            } catch {
-                Issue.record(
-                    """
-                    stateful fuzz (\(kafka ? "native+kafka" : "native")) seed \(seed) failed at step \(driver.steps): \(error)
-                    replay: SLUICE_STATEFUZZ_SEED=\(seed) SLUICE_STATEFUZZ_STEPS=\(driver.steps) swift test --filter StatefulFuzzTests/\(kafka ? "both" : "native")
-                    last steps:
-                    \(driver.trace.joined(separator: "\n"))
-                    """
-                )
-                return
+        let directory = NSTemporaryDirectory() + "sluice-statefuzz-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = BrokerConfiguration(dataDirectory: directory, port: 0)
+        configuration.autoCreateTopics = seed % 2 == 0
+        configuration.flushIntervalMilliseconds = 50
+        if kafka { configuration.kafkaListener = KafkaListenerConfiguration(host: "127.0.0.1", port: 0) }
+        let driver = NativeFuzzDriver(seed: seed)
+        let segments = StatefulFuzzSettings.restarts + 1
+        let name = kafka ? "native+kafka" : "native"
+        do {
+            for segment in 0..<segments {
+                let count = steps / segments + (segment < steps % segments ? 1 : 0)
+                try await BrokerServer.withServer(configuration: configuration) { server in
+                    try await driver.attach(port: try #require(server.localPort), kafkaPort: server.kafkaLocalPort)
+                    if segment > 0 {
+                        driver.note("restart")
+                        try await driver.checkEverything()
+                    }
+                    try await driver.run(steps: count)
+                    try await driver.checkEverything()
+                }
             }
-            print(
-                "stateful-fuzz \(kafka ? "native+kafka" : "native") seed \(seed): \(driver.steps) steps, \(driver.requests) requests, "
-                    + "\(String(format: "%.1f", Date().timeIntervalSince(started))) s, "
-                    + "rss \(ProcessProbe.residentKilobytes() / 1024) MiB, fds \(ProcessProbe.openDescriptors())"
+        } catch {
+            Issue.record(
+                """
+                stateful fuzz (\(name)) seed \(seed) failed at step \(driver.steps): \(error)
+                replay: SLUICE_STATEFUZZ_SEED=\(seed) SLUICE_STATEFUZZ_STEPS=\(steps) \
+                swift test --filter StatefulFuzzTests/\(kafka ? "both" : "native")
+                last steps:
+                \(driver.trace.joined(separator: "\n"))
+                """
             )
+            return
         }
+        print(
+            "stateful-fuzz \(name) seed \(seed): \(driver.steps) steps, \(driver.requests) requests, "
+                + "\(segments - 1) restarts, \(String(format: "%.1f", Date().timeIntervalSince(started))) s, "
+                + "rss \(ProcessProbe.residentKilobytes() / 1024) MiB, fds \(ProcessProbe.openDescriptors())"
+        )
     }
 }

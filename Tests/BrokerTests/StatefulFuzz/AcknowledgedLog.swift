@@ -81,7 +81,8 @@ struct AcknowledgedLog {
             var next = offset
             for record in fetched where record.offset >= offset {
                 guard record.offset == next else {
-                    return "offsets of \(place) not dense: \(record.offset) after \(next - 1) (log \(logStart)..<\(logEnd))"
+                    return
+                        "offsets of \(place) not dense: \(record.offset) after \(next - 1) (log \(logStart)..<\(logEnd))"
                 }
                 seen[record.offset] = Content(key: record.key, value: record.value)
                 next += 1

@@ -11,7 +11,9 @@ extension NativeFuzzDriver {
     }
 
     /// An offset delivered to `subscription` (mostly), else a hurtful one.
-    func pickDelivered(_ subscription: (connection: Int, id: UInt32)) -> (topic: String, partition: Int32, offset: Int64) {
+    func pickDelivered(
+        _ subscription: (connection: Int, id: UInt32)
+    ) -> (topic: String, partition: Int32, offset: Int64) {
         let delivered = connections[subscription.connection].delivered.filter { $0.subscriptionID == subscription.id }
         if let pick = delivered.isEmpty ? nil : values.pick(delivered), values.chance(0.7) {
             return (pick.topic, pick.partition, pick.offset)
@@ -109,7 +111,9 @@ extension NativeFuzzDriver {
                 reason: reason()
             )
         }
-        note("nack \(subscription.id) \(entries.map { "\($0.topic)/\($0.partition)@\($0.offset) delay \(String(describing: $0.delayMilliseconds))" })")
+        note(
+            "nack \(subscription.id) \(entries.map { "\($0.topic)/\($0.partition)@\($0.offset) delay \(String(describing: $0.delayMilliseconds))" })"
+        )
         let (response, _) = try await call(
             NackRequest(subscriptionID: subscription.id, entries: entries),
             as: NackResponse.self,
@@ -122,7 +126,12 @@ extension NativeFuzzDriver {
         let subscription = pickSubscription()
         let entries = (0..<values.int(in: 1...3)).map { _ in
             let target = pickDelivered(subscription)
-            return RejectRequest.Entry(topic: target.topic, partition: target.partition, offset: target.offset, reason: reason())
+            return RejectRequest.Entry(
+                topic: target.topic,
+                partition: target.partition,
+                offset: target.offset,
+                reason: reason()
+            )
         }
         note("reject \(subscription.id) \(entries.map { "\($0.topic)/\($0.partition)@\($0.offset)" })")
         let (response, _) = try await call(
@@ -151,7 +160,11 @@ extension NativeFuzzDriver {
     func leave() async throws {
         let subscription = pickSubscription()
         note("leave \(subscription.id)")
-        _ = try await call(LeaveRequest(subscriptionID: subscription.id), as: LeaveResponse.self, on: subscription.connection)
+        _ = try await call(
+            LeaveRequest(subscriptionID: subscription.id),
+            as: LeaveResponse.self,
+            on: subscription.connection
+        )
         subscriptions.removeAll { $0.connection == subscription.connection && $0.id == subscription.id }
     }
 
@@ -169,7 +182,10 @@ extension NativeFuzzDriver {
             let value = values.int64(ordinary: 0...100)
             let topic = pickTopic()
             note("resetGroup \(group) \(topic) \(target) \(value)")
-            _ = try await call(ResetGroupRequest(group: group, topic: topic, to: target, value: value), as: ResetGroupResponse.self)
+            _ = try await call(
+                ResetGroupRequest(group: group, topic: topic, to: target, value: value),
+                as: ResetGroupResponse.self
+            )
         case 3:
             note("deleteGroup \(group)")
             _ = try await call(DeleteGroupRequest(group: group), as: DeleteGroupResponse.self)
@@ -203,7 +219,10 @@ extension NativeFuzzDriver {
             try await connection.send(apiKey: .ack, body: body, correlationID: id)
         }
         guard let frame, frame.errorCode == .malformedRequest else {
-            throw Finding(description: "an inverted ack range got \(frame.map { "\($0.errorCode)" } ?? "no answer"), not malformedRequest")
+            throw Finding(
+                description:
+                    "an inverted ack range got \(frame.map { "\($0.errorCode)" } ?? "no answer"), not malformedRequest"
+            )
         }
         let deadline = Date().addingTimeInterval(Self.answerSeconds)
         while !connections[connection].isClosed {

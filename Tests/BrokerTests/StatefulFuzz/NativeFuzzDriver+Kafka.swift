@@ -41,6 +41,7 @@ extension NativeFuzzDriver {
     }
 
     func checkKafka(_ codes: [KafkaErrorCode], _ what: String) throws {
+        for code in codes { outcomes["kafka \(what) \(code)", default: 0] += 1 }
         if codes.contains(.unknownServerError) {
             throw Finding(description: "Kafka \(what): UNKNOWN_SERVER_ERROR")
         }
@@ -96,7 +97,9 @@ extension NativeFuzzDriver {
         let batch = RecordBatch(records: records, producer: identity).buffer
         let version = kafkaVersion(.produce)
         let timeout = values.int32(ordinary: 1_000...30_000)
-        note("kafka produce v\(version) \(place) acks \(acks) timeout \(timeout) pid \(identity.producerId)/\(identity.producerEpoch)/\(identity.baseSequence)")
+        note(
+            "kafka produce v\(version) \(place) acks \(acks) timeout \(timeout) pid \(identity.producerId)/\(identity.producerEpoch)/\(identity.baseSequence)"
+        )
         let request = KafkaProduceRequest(
             acks: acks,
             timeoutMs: timeout,
@@ -105,7 +108,9 @@ extension NativeFuzzDriver {
         if acks == 0 {
             // A failed acks = 0 produce closes the connection (KAFKA.md): these go on a connection
             // of their own, opened again when the broker closed it.
-            if kafkaFireAndForget.isClosed, let kafkaPort { kafkaFireAndForget = try await KafkaTestConnection(port: kafkaPort) }
+            if kafkaFireAndForget.isClosed, let kafkaPort {
+                kafkaFireAndForget = try await KafkaTestConnection(port: kafkaPort)
+            }
             requests += 1
             if let producerIndex {
                 producers[producerIndex].nextSequence[place] = identity.baseSequence &+ Int32(count)
@@ -118,9 +123,13 @@ extension NativeFuzzDriver {
         try checkKafka(results.map(\.errorCode), "produce")
         guard let result = results.first, result.errorCode == .none else { return }
         if ![Int16(-1), 1].contains(acks) {
-            throw Finding(description: "Kafka produce with acks \(acks) was served (Kafka answers INVALID_REQUIRED_ACKS)")
+            throw Finding(
+                description: "Kafka produce with acks \(acks) was served (Kafka answers INVALID_REQUIRED_ACKS)"
+            )
         }
-        if let index = producerIndex ?? producers.firstIndex(where: { $0.id == identity.producerId && $0.epoch == identity.producerEpoch }) {
+        if let index = producerIndex
+            ?? producers.firstIndex(where: { $0.id == identity.producerId && $0.epoch == identity.producerEpoch })
+        {
             // Taken: the broker now expects the sequence after this batch (a hostile one included).
             producers[index].nextSequence[place] = identity.baseSequence &+ Int32(count)
         }
@@ -145,7 +154,12 @@ extension NativeFuzzDriver {
             maxWaitMs: wait,
             minBytes: values.chance(0.5) ? 0 : 1,
             maxBytes: values.int32(ordinary: 1...1_000_000),
-            topics: [.init(name: topic, partitions: [.init(partitionIndex: partition, fetchOffset: offset, partitionMaxBytes: partitionMax)])]
+            topics: [
+                .init(
+                    name: topic,
+                    partitions: [.init(partitionIndex: partition, fetchOffset: offset, partitionMaxBytes: partitionMax)]
+                )
+            ]
         )
         let response = try await kafkaCall(request, version: version, as: KafkaFetchResponse.self)
         try checkKafka(response.topics.flatMap(\.partitions).map(\.errorCode), "fetch")
@@ -157,7 +171,18 @@ extension NativeFuzzDriver {
         let timestamp = values.int64(ordinary: -2...(-1))
         note("kafka listOffsets v\(version) \(topic) at \(timestamp)")
         let request = KafkaListOffsetsRequest(
-            topics: [.init(name: topic, partitions: [.init(partitionIndex: pickPartition(of: topic), timestamp: timestamp, maxNumOffsets: values.int32(ordinary: 1...2))])]
+            topics: [
+                .init(
+                    name: topic,
+                    partitions: [
+                        .init(
+                            partitionIndex: pickPartition(of: topic),
+                            timestamp: timestamp,
+                            maxNumOffsets: values.int32(ordinary: 1...2)
+                        )
+                    ]
+                )
+            ]
         )
         let response = try await kafkaCall(request, version: version, as: KafkaListOffsetsResponse.self)
         try checkKafka(response.topics.flatMap(\.partitions).map(\.errorCode), "listOffsets")
@@ -176,14 +201,28 @@ extension NativeFuzzDriver {
         let generation = values.chance(0.5) ? -1 : values.int32(ordinary: 0...3)
         let member = generation == -1 ? "" : kafkaMember(group)
         let version = kafkaVersion(.offsetCommit)
-        note("kafka offsetCommit v\(version) \(group) gen \(generation) member \(member.prefix(12)) \(topic)/\(partition)=\(offset)")
+        note(
+            "kafka offsetCommit v\(version) \(group) gen \(generation) member \(member.prefix(12)) \(topic)/\(partition)=\(offset)"
+        )
         let retention = values.chance(0.8) ? -1 : values.int64(ordinary: 0...1000)
         let request = KafkaOffsetCommitRequest(
             groupID: group,
             generationID: generation,
             memberID: member,
             retentionTimeMs: retention,
-            topics: [.init(name: topic, partitions: [.init(partitionIndex: partition, committedOffset: offset, committedMetadata: values.chance(0.8) ? nil : String(repeating: "d", count: values.pick([0, 1, 4096, 4097])))])]
+            topics: [
+                .init(
+                    name: topic,
+                    partitions: [
+                        .init(
+                            partitionIndex: partition,
+                            committedOffset: offset,
+                            committedMetadata: values.chance(0.8)
+                                ? nil : String(repeating: "d", count: values.pick([0, 1, 4096, 4097]))
+                        )
+                    ]
+                )
+            ]
         )
         let response = try await kafkaCall(request, version: version, as: KafkaOffsetCommitResponse.self, on: 0)
         let codes = response.topics.flatMap(\.partitions).map(\.errorCode)
@@ -199,7 +238,10 @@ extension NativeFuzzDriver {
         let partition = pickPartition(of: topic)
         let version = kafkaVersion(.offsetFetch, from: 1)
         note("kafka offsetFetch v\(version) \(group) \(topic)/\(partition)")
-        let request = KafkaOffsetFetchRequest(groupID: group, topics: [.init(name: topic, partitionIndexes: [partition])])
+        let request = KafkaOffsetFetchRequest(
+            groupID: group,
+            topics: [.init(name: topic, partitionIndexes: [partition])]
+        )
         let response = try await kafkaCall(request, version: version, as: KafkaOffsetFetchResponse.self, on: 0)
         try checkKafka([response.errorCode] + response.topics.flatMap(\.partitions).map(\.errorCode), "offsetFetch")
         let key = KafkaCommitKey(group: group, topic: topic, partition: partition)
@@ -217,7 +259,9 @@ extension NativeFuzzDriver {
         let session = values.chance(0.8) ? Int32(values.int(in: 6_000...10_000)) : values.pick([0, -1, .max, 5_999])
         let rebalance = values.chance(0.8) ? Int32(values.int(in: 1_000...5_000)) : values.pick([-1, 0, 1])
         let version = kafkaVersion(.joinGroup)
-        note("kafka joinGroup v\(version) \(group) member \(member.prefix(12)) session \(session) rebalance \(rebalance)")
+        note(
+            "kafka joinGroup v\(version) \(group) member \(member.prefix(12)) session \(session) rebalance \(rebalance)"
+        )
         let request = KafkaJoinGroupRequest(
             groupID: group,
             sessionTimeoutMs: session,
@@ -235,7 +279,8 @@ extension NativeFuzzDriver {
     func kafkaSync() async throws {
         let group = values.pick(Self.kafkaGroups)
         let member = kafkaMember(group)
-        let generation = kafkaGenerations[group].flatMap { values.chance(0.6) ? $0 : nil } ?? values.int32(ordinary: -1...3)
+        let generation =
+            kafkaGenerations[group].flatMap { values.chance(0.6) ? $0 : nil } ?? values.int32(ordinary: -1...3)
         let version = kafkaVersion(.syncGroup)
         note("kafka syncGroup v\(version) \(group) gen \(generation) member \(member.prefix(12))")
         let request = KafkaSyncGroupRequest(
@@ -251,7 +296,8 @@ extension NativeFuzzDriver {
     func kafkaHeartbeat() async throws {
         let group = values.pick(Self.kafkaGroups)
         let member = kafkaMember(group)
-        let generation = kafkaGenerations[group].flatMap { values.chance(0.6) ? $0 : nil } ?? values.int32(ordinary: -1...3)
+        let generation =
+            kafkaGenerations[group].flatMap { values.chance(0.6) ? $0 : nil } ?? values.int32(ordinary: -1...3)
         let version = kafkaVersion(.heartbeat)
         if values.chance(0.2) {
             note("kafka leaveGroup v\(version) \(group) member \(member.prefix(12))")

@@ -52,17 +52,24 @@ extension NativeFuzzDriver {
 
     /// `count` records with fresh values, or (with `messageIDs`) ids from a small pool whose values
     /// are a function of the id, so that a deduplicated record has the bytes of its first copy.
-    func makeRecords(_ count: Int, messageIDs: Bool) -> [(record: Record, content: AcknowledgedLog.Content, id: String?)] {
+    func makeRecords(
+        _ count: Int,
+        messageIDs: Bool
+    ) -> [(record: Record, content: AcknowledgedLog.Content, id: String?)] {
         (0..<count).map { index in
             if messageIDs {
                 let id = "m\(values.int(in: 0...30))"
                 let value = ByteBuffer(string: "value-of-\(id)")
                 let header = RecordHeader(key: ProduceRequest.messageIDHeader, value: ByteBuffer(string: id))
-                return (Record(value: value, headers: [header], timestamp: timestamp()), .init(key: nil, value: value), id)
+                return (
+                    Record(value: value, headers: [header], timestamp: timestamp()), .init(key: nil, value: value), id
+                )
             }
             let key = values.chance(0.3) ? ByteBuffer(string: "k\(values.int(in: 0...3))") : nil
             let value = ByteBuffer(string: "s\(steps)-\(index)")
-            return (Record(key: key, value: value, headers: [], timestamp: timestamp()), .init(key: key, value: value), nil)
+            return (
+                Record(key: key, value: value, headers: [], timestamp: timestamp()), .init(key: key, value: value), nil
+            )
         }
     }
 
@@ -86,7 +93,11 @@ extension NativeFuzzDriver {
         case .idempotent:
             let index = values.int(in: 0...producers.count - 1)
             let sequence = producers[index].nextSequence[place] ?? 0
-            identity = ProducerIdentity(producerId: producers[index].id, producerEpoch: producers[index].epoch, baseSequence: sequence)
+            identity = ProducerIdentity(
+                producerId: producers[index].id,
+                producerEpoch: producers[index].epoch,
+                baseSequence: sequence
+            )
             producer = .init(index: index, place: place, sequence: sequence)
         case .hostileProducer:
             let known = producers.isEmpty ? nil : values.pick(producers)
@@ -109,9 +120,17 @@ extension NativeFuzzDriver {
                     acks: acks == .none ? .written : acks,
                     timeoutMilliseconds: 30_000,
                     topic: sent.place.topic,
-                    partitions: [.init(partition: sent.place.partition, hasMessageIDs: sent.hasMessageIDs, records: sent.batch)]
+                    partitions: [
+                        .init(partition: sent.place.partition, hasMessageIDs: sent.hasMessageIDs, records: sent.batch)
+                    ]
                 ),
-                ProduceSent(place: sent.place, batch: sent.batch, hasMessageIDs: sent.hasMessageIDs, contents: sent.contents, ids: sent.ids),
+                ProduceSent(
+                    place: sent.place,
+                    batch: sent.batch,
+                    hasMessageIDs: sent.hasMessageIDs,
+                    contents: sent.contents,
+                    ids: sent.ids
+                ),
                 record: true,
                 producer: nil,
                 retryOf: sent.offsets
@@ -130,7 +149,13 @@ extension NativeFuzzDriver {
         )
         try await send(
             request,
-            ProduceSent(place: place, batch: batch, hasMessageIDs: hasMessageIDs, contents: made.map(\.content), ids: made.map(\.id)),
+            ProduceSent(
+                place: place,
+                batch: batch,
+                hasMessageIDs: hasMessageIDs,
+                contents: made.map(\.content),
+                ids: made.map(\.id)
+            ),
             record: record,
             producer: producer,
             retryOf: nil
@@ -165,7 +190,9 @@ extension NativeFuzzDriver {
         let place = AcknowledgedLog.Place(topic: request.topic, partition: result.partition)
         let offsets = sent.contents.indices.map { result.offset(ofRecordAt: $0) }
         if let retryOf, retryOf != offsets {
-            throw Finding(description: "an idempotent retry to \(place) was answered \(offsets), its first copy \(retryOf)")
+            throw Finding(
+                description: "an idempotent retry to \(place) was answered \(offsets), its first copy \(retryOf)"
+            )
         }
         var bytes = request.partitions[0].records
         if producer == nil, !record, let batch = try? RecordBatch.next(from: &bytes),
@@ -220,7 +247,9 @@ extension NativeFuzzDriver {
                 throw Finding(description: "fetch answered records that do not decode: \(error)")
             }
             if let last = records.last, last.offset >= data.logEndOffset {
-                throw Finding(description: "fetch answered offset \(last.offset) at or past the log end \(data.logEndOffset)")
+                throw Finding(
+                    description: "fetch answered offset \(last.offset) at or past the log end \(data.logEndOffset)"
+                )
             }
         }
     }
@@ -231,14 +260,22 @@ extension NativeFuzzDriver {
             ListOffsetsRequest.Query(partition: pickPartition(of: topic), timestamp: values.int64(ordinary: -2...(-1)))
         }
         note("listOffsets \(topic) \(queries.map { "\($0.partition)@\($0.timestamp)" })")
-        let (response, _) = try await call(ListOffsetsRequest(topic: topic, partitions: queries), as: ListOffsetsResponse.self)
+        let (response, _) = try await call(
+            ListOffsetsRequest(topic: topic, partitions: queries),
+            as: ListOffsetsResponse.self
+        )
         guard let response else { return }
-        try checkEntries(response.partitions.map(\.errorCode), response.partitions.map(\.errorMessage), api: .listOffsets)
+        try checkEntries(
+            response.partitions.map(\.errorCode),
+            response.partitions.map(\.errorMessage),
+            api: .listOffsets
+        )
     }
 
     func createTopic() async throws {
         let topic = values.chance(0.7) ? values.pick(Self.topicNames) : "fz-" + values.name(lengths: [1, 246, 247])
-        let partitions: Int32 = values.chance(0.8) ? Int32(values.int(in: 1...4)) : values.pick([0, -1, .min, .max, 1025, 4096])
+        let partitions: Int32 =
+            values.chance(0.8) ? Int32(values.int(in: 1...4)) : values.pick([0, -1, .min, .max, 1025, 4096])
         let retention = values.chance(0.7) ? TopicSettingValue.brokerDefault : values.int64(ordinary: -2...86_400_000)
         let retentionBytes = values.chance(0.7) ? TopicSettingValue.brokerDefault : values.int64(ordinary: -2...1 << 30)
         let segment = values.chance(0.7) ? TopicSettingValue.brokerDefault : values.int64(ordinary: 1 << 20...1 << 30)
@@ -249,7 +286,9 @@ extension NativeFuzzDriver {
             retentionBytes: retentionBytes,
             segmentBytes: segment
         )
-        note("createTopic \(topic.prefix(20))… partitions \(partitions) retention \(retention)/\(retentionBytes) segment \(segment)")
+        note(
+            "createTopic \(topic.prefix(20))… partitions \(partitions) retention \(retention)/\(retentionBytes) segment \(segment)"
+        )
         let (response, _) = try await call(request, as: CreateTopicResponse.self)
         guard let response else { return }
         try checkEntries([response.result.errorCode], [response.result.errorMessage], api: .createTopic)
@@ -280,9 +319,13 @@ extension NativeFuzzDriver {
     func addPartitions() async throws {
         let topic = pickTopic()
         let current = topics[topic] ?? 1
-        let count: Int32 = values.chance(0.7) ? current + Int32(values.int(in: -1...2)) : values.pick([0, -1, .min, .max, 1025])
+        let count: Int32 =
+            values.chance(0.7) ? current + Int32(values.int(in: -1...2)) : values.pick([0, -1, .min, .max, 1025])
         note("addPartitions \(topic) to \(count)")
-        let (response, _) = try await call(AddPartitionsRequest(topic: topic, partitionCount: count), as: AddPartitionsResponse.self)
+        let (response, _) = try await call(
+            AddPartitionsRequest(topic: topic, partitionCount: count),
+            as: AddPartitionsResponse.self
+        )
         guard let response else { return }
         try checkEntries([response.result.errorCode], [response.result.errorMessage], api: .addPartitions)
     }

@@ -43,7 +43,12 @@ extension NativeFuzzDriver {
             )
         }
         let acks = values.pick(Acks.allCases)
-        let request = ScheduleRequest(acks: acks, timeoutMilliseconds: values.uint32(ordinary: 1_000...30_000), topic: topic, entries: entries)
+        let request = ScheduleRequest(
+            acks: acks,
+            timeoutMilliseconds: values.uint32(ordinary: 1_000...30_000),
+            topic: topic,
+            entries: entries
+        )
         note(
             "schedule \(topic) acks \(acks) \(entries.prefix(4).map { "\($0.scheduleID.map { String($0.prefix(8)) + "(\($0.utf8.count))" } ?? "-") p\(String(describing: $0.partition)) at \(String(describing: $0.deliverAt)) after \(String(describing: $0.delayMilliseconds))" })"
         )
@@ -81,11 +86,16 @@ extension NativeFuzzDriver {
             return scheduleID()
         }
         note("cancelSchedule \(topic) \(ids.map { String($0.prefix(8)) + "(\($0.utf8.count))" })")
-        let (response, frame) = try await call(CancelScheduleRequest(topic: topic, scheduleIDs: ids), as: CancelScheduleResponse.self)
+        let (response, frame) = try await call(
+            CancelScheduleRequest(topic: topic, scheduleIDs: ids),
+            as: CancelScheduleResponse.self
+        )
         let invalid = ids.contains { $0.utf8.count > ScheduleLimits.maxScheduleIDBytes }
         guard let response else {
             if invalid, frame.errorCode != .invalidRequest {
-                throw Finding(description: "cancelSchedule with a 1,025-byte id got \(frame.errorCode), not invalidRequest")
+                throw Finding(
+                    description: "cancelSchedule with a 1,025-byte id got \(frame.errorCode), not invalidRequest"
+                )
             }
             return
         }
@@ -105,7 +115,8 @@ extension NativeFuzzDriver {
         case 1: cursor = ByteBuffer(bytes: values.bytes(values.pick([1, 16, 64, ScheduleLimits.maxCursorBytes])))
         default: cursor = nil
         }
-        let limit: Int32 = values.chance(0.8) ? Int32(values.int(in: 1...1000)) : values.pick([0, -1, .min, .max, 1001])
+        let limit: Int32 =
+            values.chance(0.8) ? Int32(values.int(in: 1...1000)) : values.pick([0, -1, .min, .max, 1001])
         let request = ListSchedulesRequest(
             topic: topic,
             dueBefore: values.optionalInt64(ordinary: now...now + 1000),
@@ -113,7 +124,9 @@ extension NativeFuzzDriver {
             cursor: cursor,
             limit: limit
         )
-        note("listSchedules \(topic) dueBefore \(String(describing: request.dueBefore)) prefix \(String(describing: request.idPrefix)) cursor \(cursor?.readableBytes ?? -1) limit \(limit)")
+        note(
+            "listSchedules \(topic) dueBefore \(String(describing: request.dueBefore)) prefix \(String(describing: request.idPrefix)) cursor \(cursor?.readableBytes ?? -1) limit \(limit)"
+        )
         let (response, _) = try await call(request, as: ListSchedulesResponse.self)
         scheduleCursor = response?.cursor
     }

@@ -45,6 +45,8 @@ final class NativeFuzzDriver {
     let baselineDescriptors = ProcessProbe.openDescriptors()
     private(set) var steps = 0
     var requests = 0
+    /// Answers seen, by API and error code (request level, then entry level): what the run reached.
+    var outcomes: [String: Int] = [:]
 
     static let groups = ["fz-a", "fz-b", "fz-c"]
     static let topicNames = ["fz-t0", "fz-t1", "fz-t2"]
@@ -108,7 +110,10 @@ final class NativeFuzzDriver {
         guard kafkaPort != nil else { return }
         for (key, committed) in kafkaCommitted where topics[key.topic] != nil {
             let response = try await kafkaCall(
-                KafkaOffsetFetchRequest(groupID: key.group, topics: [.init(name: key.topic, partitionIndexes: [key.partition])]),
+                KafkaOffsetFetchRequest(
+                    groupID: key.group,
+                    topics: [.init(name: key.topic, partitionIndexes: [key.partition])]
+                ),
                 version: 5,
                 as: KafkaOffsetFetchResponse.self,
                 on: 0
@@ -116,7 +121,8 @@ final class NativeFuzzDriver {
             let found = response.topics.first?.partitions.first
             guard found?.errorCode == KafkaErrorCode.none, found?.committedOffset == committed else {
                 throw Finding(
-                    description: "Kafka commit \(key) = \(committed) reads back as \(found.map { "\($0.committedOffset) \($0.errorCode)" } ?? "nothing")"
+                    description:
+                        "Kafka commit \(key) = \(committed) reads back as \(found.map { "\($0.committedOffset) \($0.errorCode)" } ?? "nothing")"
                 )
             }
         }
@@ -139,6 +145,7 @@ final class NativeFuzzDriver {
         guard let frame else {
             throw Finding(description: "\(Request.apiKey): the connection closed without an answer")
         }
+        outcomes["\(Request.apiKey) \(frame.errorCode)", default: 0] += 1
         switch frame.errorCode {
         case .none:
             do {
@@ -149,7 +156,9 @@ final class NativeFuzzDriver {
         case .unknownServerError, .malformedRequest:
             var body = frame.body
             let message = body.readWireStringIfPossible() ?? ""
-            throw Finding(description: "\(Request.apiKey): request-level \(frame.errorCode) to a valid frame: \(message)")
+            throw Finding(
+                description: "\(Request.apiKey): request-level \(frame.errorCode) to a valid frame: \(message)"
+            )
         default:
             return (nil, frame)
         }
@@ -185,6 +194,7 @@ final class NativeFuzzDriver {
 
     /// Entry-level errors must never be internal ones.
     func checkEntries(_ codes: [ErrorCode], _ messages: [String?], api: APIKey) throws {
+        for code in codes { outcomes["\(api) entry \(code)", default: 0] += 1 }
         for (code, message) in zip(codes, messages) where code == .unknownServerError {
             throw Finding(description: "\(api): entry-level unknownServerError: \(message ?? "")")
         }
@@ -228,7 +238,12 @@ final class NativeFuzzDriver {
                 maxWaitMilliseconds: 0,
                 minBytes: 0,
                 maxBytes: 4 << 20,
-                topics: [.init(topic: place.topic, partitions: [.init(partition: place.partition, offset: offset, maxBytes: 4 << 20)])]
+                topics: [
+                    .init(
+                        topic: place.topic,
+                        partitions: [.init(partition: place.partition, offset: offset, maxBytes: 4 << 20)]
+                    )
+                ]
             )
             let (response, frame) = try await self.call(request, as: FetchResponse.self, on: 0)
             guard let data = response?.topics.first?.partitions.first else {

@@ -79,5 +79,10 @@ enum StatefulFuzzSettings {
                 + "\(segments - 1) restarts, \(String(format: "%.1f", Date().timeIntervalSince(started))) s, "
                 + "rss \(ProcessProbe.residentKilobytes() / 1024) MiB, fds \(ProcessProbe.openDescriptors())"
         )
+        if StatefulFuzzSettings.environment["SLUICE_STATEFUZZ_OUTCOMES"] != nil {
+            for (outcome, count) in driver.outcomes.sorted(by: { $0.key < $1.key }) {
+                print("stateful-fuzz outcome \(outcome): \(count)")
+            }
+        }
     }
 }

@@ -29,9 +29,12 @@ extension NativeFuzzDriver {
     func subscribe() async throws {
         if subscriptions.count >= 6 { return try await leave() }
         let connection = values.int(in: 0...connections.count - 1)
-        let topicCount = values.int(in: 1...2)
         let group = values.pick(Self.groups)
-        let settings = RequestedGroupSettings(
+        // Mostly the group's own topics and no settings (so that most subscribes join), else
+        // anything: a conflict, an unknown topic, settings out of range.
+        let ordinary = values.chance(0.6)
+        let topicCount = values.int(in: 1...2)
+        let settings = ordinary ? RequestedGroupSettings(ackTimeoutMilliseconds: values.chance(0.5) ? nil : 100) : RequestedGroupSettings(
             ordering: values.chance(0.5) ? nil : values.pick(GroupOrdering.allCases),
             ackTimeoutMilliseconds: values.optionalInt64(ordinary: 10...60_000),
             maxDeliveries: values.optionalInt32(ordinary: 1...5),
@@ -42,7 +45,7 @@ extension NativeFuzzDriver {
         )
         let request = SubscribeRequest(
             group: group,
-            topics: (0..<topicCount).map { _ in pickTopic() },
+            topics: ordinary ? [Self.topicNames[Self.groups.firstIndex(of: group) ?? 0]] : (0..<topicCount).map { _ in pickTopic() },
             startAt: values.pick(GroupStartPosition.allCases),
             settings: settings,
             initialCredits: values.uint32(ordinary: 0...100)

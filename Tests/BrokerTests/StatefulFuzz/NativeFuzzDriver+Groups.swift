@@ -29,23 +29,30 @@ extension NativeFuzzDriver {
     func subscribe() async throws {
         if subscriptions.count >= 6 { return try await leave() }
         let connection = values.int(in: 0...connections.count - 1)
-        let group = values.pick(Self.groups)
+        let group =
+            values.chance(0.93)
+            ? values.pick(Self.groups)
+            : values.chance(0.5) ? values.pick(Self.kafkaGroups) : values.name(lengths: [1, 249, 250, 65_534])
         // Mostly the group's own topics and no settings (so that most subscribes join), else
         // anything: a conflict, an unknown topic, settings out of range.
         let ordinary = values.chance(0.6)
         let topicCount = values.int(in: 1...2)
-        let settings = ordinary ? RequestedGroupSettings(ackTimeoutMilliseconds: values.chance(0.5) ? nil : 100) : RequestedGroupSettings(
-            ordering: values.chance(0.5) ? nil : values.pick(GroupOrdering.allCases),
-            ackTimeoutMilliseconds: values.optionalInt64(ordinary: 10...60_000),
-            maxDeliveries: values.optionalInt32(ordinary: 1...5),
-            maxUnfinishedPerPartition: values.optionalInt32(ordinary: 1...100),
-            backoffInitialMilliseconds: values.optionalInt64(ordinary: 0...1000),
-            backoffMultiplierPercent: values.optionalInt32(ordinary: 100...300),
-            backoffMaxMilliseconds: values.optionalInt64(ordinary: 0...10_000)
-        )
+        let settings =
+            ordinary
+            ? RequestedGroupSettings(ackTimeoutMilliseconds: values.chance(0.5) ? nil : 100)
+            : RequestedGroupSettings(
+                ordering: values.chance(0.5) ? nil : values.pick(GroupOrdering.allCases),
+                ackTimeoutMilliseconds: values.optionalInt64(ordinary: 10...60_000),
+                maxDeliveries: values.optionalInt32(ordinary: 1...5),
+                maxUnfinishedPerPartition: values.optionalInt32(ordinary: 1...100),
+                backoffInitialMilliseconds: values.optionalInt64(ordinary: 0...1000),
+                backoffMultiplierPercent: values.optionalInt32(ordinary: 100...300),
+                backoffMaxMilliseconds: values.optionalInt64(ordinary: 0...10_000)
+            )
         let request = SubscribeRequest(
             group: group,
-            topics: ordinary ? [Self.topicNames[Self.groups.firstIndex(of: group) ?? 0]] : (0..<topicCount).map { _ in pickTopic() },
+            topics: ordinary
+                ? [Self.topicNames[Self.groups.firstIndex(of: group) ?? 0]] : (0..<topicCount).map { _ in pickTopic() },
             startAt: values.pick(GroupStartPosition.allCases),
             settings: settings,
             initialCredits: values.uint32(ordinary: 0...100)
@@ -172,7 +179,9 @@ extension NativeFuzzDriver {
     }
 
     func groupAdministration() async throws {
-        let group = values.chance(0.9) ? values.pick(Self.groups) : values.name(lengths: [1, 249])
+        // The Kafka listener's groups too: their kind is checked, their lag computed.
+        let group =
+            values.chance(0.9) ? values.pick(Self.groups + Self.kafkaGroups) : values.name(lengths: [1, 249, 65_534])
         switch values.int(in: 0...4) {
         case 0:
             note("listGroups")

@@ -40,6 +40,18 @@ extension NativeFuzzDriver {
         return Int16(values.int(in: Int(max(range.minimumVersion, minimum))...Int(range.maximumVersion)))
     }
 
+    /// A topic name for Kafka, whose strings are at most 32,767 bytes.
+    func kafkaTopic() -> String {
+        let topic = pickTopic()
+        return topic.utf8.count > Int(Int16.max) ? String(repeating: "t", count: Int(Int16.max)) : topic
+    }
+
+    /// One of the fuzzer's Kafka groups, now and then a name of 250 or 32,767 bytes.
+    func kafkaGroup() -> String {
+        values.chance(0.97)
+            ? values.pick(Self.kafkaGroups) : String(repeating: "g", count: values.pick([250, Int(Int16.max)]))
+    }
+
     func checkKafka(_ codes: [KafkaErrorCode], _ what: String) throws {
         for code in codes { outcomes["kafka \(what) \(code)", default: 0] += 1 }
         if codes.contains(.unknownServerError) {
@@ -61,7 +73,7 @@ extension NativeFuzzDriver {
     }
 
     func kafkaProduce() async throws {
-        let topic = pickTopic()
+        let topic = kafkaTopic()
         let partition = pickPartition(of: topic)
         let place = AcknowledgedLog.Place(topic: topic, partition: partition)
         let acks: Int16 = values.chance(0.9) ? values.pick([-1, 1, 0]) : values.pick([2, -2, .max, .min])
@@ -143,7 +155,7 @@ extension NativeFuzzDriver {
     }
 
     func kafkaFetch() async throws {
-        let topic = pickTopic()
+        let topic = kafkaTopic()
         let partition = pickPartition(of: topic)
         let offset = values.int64(ordinary: 0...50)
         let partitionMax = values.int32(ordinary: 1...100_000)
@@ -166,7 +178,7 @@ extension NativeFuzzDriver {
     }
 
     func kafkaListOffsets() async throws {
-        let topic = pickTopic()
+        let topic = kafkaTopic()
         let version = kafkaVersion(.listOffsets)
         let timestamp = values.int64(ordinary: -2...(-1))
         note("kafka listOffsets v\(version) \(topic) at \(timestamp)")
@@ -194,8 +206,8 @@ extension NativeFuzzDriver {
     }
 
     func kafkaCommit() async throws {
-        let group = values.pick(Self.kafkaGroups)
-        let topic = pickTopic()
+        let group = kafkaGroup()
+        let topic = kafkaTopic()
         let partition = pickPartition(of: topic)
         let offset = values.int64(ordinary: 0...50)
         let generation = values.chance(0.5) ? -1 : values.int32(ordinary: 0...3)
@@ -233,8 +245,8 @@ extension NativeFuzzDriver {
     }
 
     func kafkaOffsetFetch() async throws {
-        let group = values.pick(Self.kafkaGroups)
-        let topic = pickTopic()
+        let group = kafkaGroup()
+        let topic = kafkaTopic()
         let partition = pickPartition(of: topic)
         let version = kafkaVersion(.offsetFetch, from: 1)
         note("kafka offsetFetch v\(version) \(group) \(topic)/\(partition)")
@@ -254,7 +266,7 @@ extension NativeFuzzDriver {
     }
 
     func kafkaJoin() async throws {
-        let group = values.pick(Self.kafkaGroups)
+        let group = kafkaGroup()
         let member = values.chance(0.5) ? "" : kafkaMember(group)
         let session = values.chance(0.8) ? Int32(values.int(in: 6_000...10_000)) : values.pick([0, -1, .max, 5_999])
         let rebalance = values.chance(0.8) ? Int32(values.int(in: 1_000...5_000)) : values.pick([-1, 0, 1])
@@ -277,7 +289,7 @@ extension NativeFuzzDriver {
     }
 
     func kafkaSync() async throws {
-        let group = values.pick(Self.kafkaGroups)
+        let group = kafkaGroup()
         let member = kafkaMember(group)
         let generation =
             kafkaGenerations[group].flatMap { values.chance(0.6) ? $0 : nil } ?? values.int32(ordinary: -1...3)
@@ -294,7 +306,7 @@ extension NativeFuzzDriver {
     }
 
     func kafkaHeartbeat() async throws {
-        let group = values.pick(Self.kafkaGroups)
+        let group = kafkaGroup()
         let member = kafkaMember(group)
         let generation =
             kafkaGenerations[group].flatMap { values.chance(0.6) ? $0 : nil } ?? values.int32(ordinary: -1...3)

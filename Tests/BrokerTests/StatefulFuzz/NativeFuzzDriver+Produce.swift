@@ -34,6 +34,8 @@ extension NativeFuzzDriver {
     /// A topic the broker has (mostly), else one of the fuzzer's names.
     func pickTopic() -> String {
         if !topics.isEmpty, values.chance(0.85) { return values.pick(topics.keys.sorted()) }
+        // The longest string the wire allows: answers that quote it must still fit.
+        if values.chance(0.03) { return String(repeating: "t", count: 65_534) }
         return values.pick(Self.topicNames)
     }
 

@@ -66,7 +66,7 @@ final class NativeFuzzDriver {
     }
 
     func note(_ line: String) {
-        trace.append("#\(steps) \(line)")
+        trace.append("#\(steps) \(line.count > 400 ? line.prefix(400) + "…" : line)")
         if trace.count > 40 { trace.removeFirst(trace.count - 40) }
     }
 

@@ -200,6 +200,7 @@ final class GroupRuntime: @unchecked Sendable {
         _ entries: [Entry],
         slot: (Entry) -> SlotKey,
         deadLetter: ((Entry) -> Int64)? = nil,
+        invalid: (Entry) -> String? = { _ in nil },
         _ body: (inout PartitionDispatch<UInt64>, Entry) -> PartitionDispatch<UInt64>.Outcome
     ) -> EventLoopFuture<[GroupEntryResult]> {
         loop.preconditionInEventLoop()
@@ -211,6 +212,18 @@ final class GroupRuntime: @unchecked Sendable {
         var written: [Int] = []
         for entry in entries {
             let key = slot(entry)
+            if let problem = invalid(entry) {
+                // A value in range for its type but not for the API: this entry fails, nothing changes.
+                results.append(
+                    GroupEntryResult(
+                        topic: key.topic,
+                        partition: key.partition,
+                        errorCode: .invalidRequest,
+                        errorMessage: problem
+                    )
+                )
+                continue
+            }
             guard slots[key] != nil else {
                 results.append(
                     GroupEntryResult(

@@ -130,6 +130,15 @@ extension NativeFuzzDriver {
             on: subscription.connection
         )
         try checkGroupEntries(response?.entries, sent: entries.count, api: .nack)
+        for (entry, result) in zip(entries, response?.entries ?? []) {
+            let inRange = entry.delayMilliseconds.map { (0...86_400_000).contains($0) } ?? true
+            if !inRange, result.errorCode != .invalidRequest {
+                throw Finding(
+                    description:
+                        "nack delayMs \(entry.delayMilliseconds ?? -1) answered \(result.errorCode), not invalidRequest"
+                )
+            }
+        }
     }
 
     func reject() async throws {

@@ -63,4 +63,53 @@ import Testing
             #expect(try await second.response(11).errorCode == .limitExceeded)
         }
     }
+
+    /// PROTOCOL.md §5.16: a nack's `delayMs` is -1 or 0 ... 86,400,000, anything else fails the
+    /// entry with `invalidRequest`. The broker took any value: a negative one as 0, and
+    /// `Int64.max` parked the message until the end of time, holding its place in the window.
+    @Test(arguments: [Int64.max, 86_400_001, -2, Int64.min])
+    func nackDelaysOutsideTheirRangeFailTheEntry(delay: Int64) async throws {
+        try await withBroker { _, port in
+            let producer = try await TestConnection(port: port)
+            _ = try await producer.call(
+                CreateTopicRequest(topic: "jobs", partitionCount: 1),
+                as: CreateTopicResponse.self
+            )
+            _ = try await producer.call(
+                ProduceRequest(
+                    acks: .durable,
+                    topic: "jobs",
+                    partitions: [.init(partition: 0, records: batchBytes(["a"]))]
+                ),
+                as: ProduceResponse.self
+            )
+            let member = try await RawMember(port: port)
+            try await member.subscribe(group: "workers", topics: ["jobs"], credits: 10)
+            let first = try #require(try await member.nextPush().first)
+            let refused = try await member.connection.call(
+                NackRequest(
+                    subscriptionID: member.subscriptionID,
+                    entries: [
+                        .init(topic: "jobs", partition: 0, offset: first.offset, delayMilliseconds: delay, reason: nil)
+                    ]
+                ),
+                as: NackResponse.self
+            )
+            #expect(refused.entries.map(\.errorCode) == [.invalidRequest])
+            #expect(refused.entries.first?.errorMessage?.contains("delayMs \(delay)") == true)
+            // Nothing changed: the message is still in flight for the member, which may nack it properly.
+            let taken = try await member.connection.call(
+                NackRequest(
+                    subscriptionID: member.subscriptionID,
+                    entries: [
+                        .init(topic: "jobs", partition: 0, offset: first.offset, delayMilliseconds: 0, reason: nil)
+                    ]
+                ),
+                as: NackResponse.self
+            )
+            #expect(taken.entries.map(\.errorCode) == [ErrorCode.none])
+            let again = try #require(try await member.nextPush().first)
+            #expect(again.offset == first.offset && again.deliveryCount == 2)
+        }
+    }
 }

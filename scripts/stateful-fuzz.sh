@@ -34,6 +34,7 @@ if [ "$status" -ne 0 ]; then
     grep -E -A50 "stateful fuzz \(" "$log" | head -80 || tail -40 "$log"
 fi
 runs=$(grep -c -E "^stateful-fuzz " "$log" || true)
-requests=$(grep -E "^stateful-fuzz " "$log" | sed -E 's/.* ([0-9]+) requests.*/\1/' | paste -sd+ | bc 2>/dev/null || echo "?")
-echo "stateful fuzz: $runs seed runs passed, $requests requests, ${elapsed} s, exit $status"
+requests=$(grep -E "^stateful-fuzz " "$log" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) ~ /^requests/) sum += $i } END { print sum + 0 }')
+steps=$(grep -E "^stateful-fuzz " "$log" | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) ~ /^steps/) sum += $i } END { print sum + 0 }')
+echo "stateful fuzz: $runs seed runs passed, $steps steps, $requests requests, ${elapsed} s, exit $status"
 exit "$status"

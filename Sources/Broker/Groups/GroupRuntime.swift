@@ -195,7 +195,8 @@ final class GroupRuntime: @unchecked Sendable {
     /// Applies `body` to the slot of each entry and answers once what it recorded is durable.
     /// With `deadLetter` (a reject), an accepted entry is answered once the dead letter of the
     /// message at the offset it names is written and its finished mark durable (or with the error
-    /// that kept it from being written; the write is tried again).
+    /// that kept it from being written; the write is tried again). An entry for which `invalid`
+    /// names a problem is answered `invalidRequest` with it, and `body` is not applied to it.
     func settle<Entry>(
         _ entries: [Entry],
         slot: (Entry) -> SlotKey,

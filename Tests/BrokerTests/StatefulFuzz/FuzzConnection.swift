@@ -22,6 +22,8 @@ final class FuzzConnection: Sendable {
         typealias InboundIn = ByteBuffer
         let responses = NIOLockedValueBox<[UInt32: ResponseFrame]>([:])
         let delivered = NIOLockedValueBox<[Delivered]>([])
+        /// Every delivery ever received, counted (the list keeps the last 4,096).
+        let deliveredTotal = NIOLockedValueBox(0)
         let problems = NIOLockedValueBox<[String]>([])
         let closed = NIOLockedValueBox(false)
 
@@ -38,6 +40,7 @@ final class FuzzConnection: Sendable {
                             offset: $0.offset
                         )
                     }
+                    deliveredTotal.withLockedValue { $0 += offsets.count }
                     delivered.withLockedValue {
                         $0.append(contentsOf: offsets)
                         if $0.count > 4096 { $0.removeFirst($0.count - 4096) }
@@ -70,6 +73,14 @@ final class FuzzConnection: Sendable {
 
     /// The most recent deliveries (at most 4,096).
     var delivered: [Delivered] { inbox.delivered.withLockedValue { $0 } }
+
+    /// The deliveries received after the first `count` ever received, and the new count.
+    func deliveries(after count: Int) -> (new: [Delivered], total: Int) {
+        inbox.delivered.withLockedValue { list in
+            let total = inbox.deliveredTotal.withLockedValue { $0 }
+            return (Array(list.suffix(min(list.count, max(0, total - count)))), total)
+        }
+    }
 
     func send<M: WireMessage>(_ message: M, correlationID: UInt32) async throws {
         var buffer = ByteBuffer()

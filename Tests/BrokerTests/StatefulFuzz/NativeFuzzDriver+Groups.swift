@@ -61,6 +61,7 @@ extension NativeFuzzDriver {
         let (response, _) = try await call(request, as: SubscribeResponse.self, on: connection)
         guard let response else { return }
         subscriptions.append((connection, response.subscriptionID))
+        subscriptionGroups[connection, default: [:]][response.subscriptionID] = group
     }
 
     func credit() async throws {
@@ -99,6 +100,13 @@ extension NativeFuzzDriver {
             on: subscription.connection
         )
         try checkGroupEntries(response?.entries, sent: entries.count, api: .ack)
+        // An accepted ack entry finished every offset of its ranges (PROTOCOL.md §5.15).
+        if let group = subscriptionGroups[subscription.connection]?[subscription.id] {
+            for (entry, result) in zip(entries, response?.entries ?? []) where result.errorCode == .none {
+                let place = AcknowledgedLog.Place(topic: entry.topic, partition: entry.partition)
+                finished[group, default: [:]][place, default: []].append(contentsOf: entry.ranges)
+            }
+        }
     }
 
     func checkGroupEntries(_ entries: [GroupEntryResult]?, sent: Int, api: APIKey) throws {
@@ -131,7 +139,8 @@ extension NativeFuzzDriver {
         )
         try checkGroupEntries(response?.entries, sent: entries.count, api: .nack)
         for (entry, result) in zip(entries, response?.entries ?? []) {
-            let inRange = entry.delayMilliseconds.map { (0...86_400_000).contains($0) } ?? true
+            // -1 on the wire is "not given".
+            let inRange = entry.delayMilliseconds.map { $0 == -1 || (0...86_400_000).contains($0) } ?? true
             if !inRange, result.errorCode != .invalidRequest {
                 throw Finding(
                     description:
@@ -185,6 +194,8 @@ extension NativeFuzzDriver {
             on: subscription.connection
         )
         subscriptions.removeAll { $0.connection == subscription.connection && $0.id == subscription.id }
+        try checkDeliveries()
+        subscriptionGroups[subscription.connection]?[subscription.id] = nil
     }
 
     func groupAdministration() async throws {
@@ -203,13 +214,18 @@ extension NativeFuzzDriver {
             let value = values.int64(ordinary: 0...100)
             let topic = pickTopic()
             note("resetGroup \(group) \(topic) \(target) \(value)")
-            _ = try await call(
+            let (reset, _) = try await call(
                 ResetGroupRequest(group: group, topic: topic, to: target, value: value),
                 as: ResetGroupResponse.self
             )
+            if reset != nil { finished[group] = finished[group]?.filter { $0.key.topic != topic } }
         case 3:
             note("deleteGroup \(group)")
-            _ = try await call(DeleteGroupRequest(group: group), as: DeleteGroupResponse.self)
+            let (deleted, _) = try await call(DeleteGroupRequest(group: group), as: DeleteGroupResponse.self)
+            if deleted != nil {
+                finished[group] = nil
+                kafkaCommitted = kafkaCommitted.filter { $0.key.group != group }
+            }
         default:
             let limit = values.chance(0.3) ? nil : values.int64(ordinary: 1...10)
             let topic = pickTopic()
@@ -253,5 +269,25 @@ extension NativeFuzzDriver {
             try await Task.sleep(for: .milliseconds(1))
         }
         try await reopen(connection)
+    }
+}
+
+extension NativeFuzzDriver {
+    /// No delivery since the last check is of an offset its group finished.
+    func checkDeliveries() throws {
+        for (index, connection) in connections.enumerated() {
+            let (new, total) = connection.deliveries(after: deliveriesChecked[index])
+            deliveriesChecked[index] = total
+            for delivery in new {
+                guard let group = subscriptionGroups[index]?[delivery.subscriptionID] else { continue }
+                let place = AcknowledgedLog.Place(topic: delivery.topic, partition: delivery.partition)
+                if let range = finished[group]?[place]?.first(where: { $0.contains(delivery.offset) }) {
+                    throw Finding(
+                        description: "offset \(delivery.offset) of \(place) was delivered to group \(group) again "
+                            + "after an ack of \(range) was answered"
+                    )
+                }
+            }
+        }
     }
 }

@@ -296,6 +296,7 @@ extension NativeFuzzDriver {
         try checkEntries([response.result.errorCode], [response.result.errorMessage], api: .createTopic)
         if response.result.errorCode == .none {
             log.forget(topic: topic)
+            for group in finished.keys { finished[group] = finished[group]?.filter { $0.key.topic != topic } }
             if retention != TopicSettingValue.brokerDefault || retentionBytes != TopicSettingValue.brokerDefault {
                 log.retentionMayDelete.insert(topic)
             }
@@ -310,6 +311,7 @@ extension NativeFuzzDriver {
         try checkEntries([response.result.errorCode], [response.result.errorMessage], api: .deleteTopic)
         if response.result.errorCode == .none {
             log.forget(topic: topic)
+            for group in finished.keys { finished[group] = finished[group]?.filter { $0.key.topic != topic } }
             kafkaCommitted = kafkaCommitted.filter { $0.key.topic != topic }
             for index in producers.indices {
                 producers[index].nextSequence = producers[index].nextSequence.filter { $0.key.topic != topic }

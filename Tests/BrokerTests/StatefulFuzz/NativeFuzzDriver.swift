@@ -35,6 +35,13 @@ final class NativeFuzzDriver {
     var log = AcknowledgedLog()
     var producers: [FuzzProducer] = []
     var subscriptions: [(connection: Int, id: UInt32)] = []
+    /// The group of each open subscription, by connection and id.
+    var subscriptionGroups: [Int: [UInt32: String]] = [:]
+    /// Per group and partition, the offset ranges an answered `ack` finished: never delivered to
+    /// the group again (until a reset, a group or topic deletion).
+    var finished: [String: [AcknowledgedLog.Place: [ClosedRange<Int64>]]] = [:]
+    /// How many deliveries of each connection were checked.
+    var deliveriesChecked: [Int] = []
     var scheduleIDs: [String] = []
     var scheduleCursor: ByteBuffer?
     /// What each step sent, for the failure report.
@@ -77,6 +84,8 @@ final class NativeFuzzDriver {
         self.kafkaPort = kafkaPort
         connections = []
         subscriptions = []
+        subscriptionGroups = [:]
+        deliveriesChecked = [0, 0, 0]
         kafkaConnections = []
         kafkaMembers = [:]
         kafkaGenerations = [:]
@@ -190,6 +199,8 @@ final class NativeFuzzDriver {
     func reopen(_ connectionIndex: Int) async throws {
         connections[connectionIndex] = try await FuzzConnection(port: port)
         subscriptions.removeAll { $0.connection == connectionIndex }
+        subscriptionGroups[connectionIndex] = [:]
+        deliveriesChecked[connectionIndex] = 0
     }
 
     /// Entry-level errors must never be internal ones.
@@ -207,6 +218,7 @@ final class NativeFuzzDriver {
             if let problem = connection.problems.first { throw Finding(description: problem) }
             if connection.isClosed { throw Finding(description: "the broker closed connection \(index)") }
         }
+        try checkDeliveries()
         for (index, connection) in kafkaConnections.enumerated() where connection.isClosed {
             throw Finding(description: "the broker closed Kafka connection \(index)")
         }

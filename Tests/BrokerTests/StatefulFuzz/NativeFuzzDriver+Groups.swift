@@ -100,7 +100,9 @@ extension NativeFuzzDriver {
             on: subscription.connection
         )
         try checkGroupEntries(response?.entries, sent: entries.count, api: .ack)
-        // An accepted ack entry finished every offset of its ranges (PROTOCOL.md §5.15).
+        // An accepted ack entry finished every offset of its ranges (PROTOCOL.md §5.15). The
+        // deliveries that arrived before its answer are checked against what was finished before.
+        try checkDeliveries()
         if let group = subscriptionGroups[subscription.connection]?[subscription.id] {
             for (entry, result) in zip(entries, response?.entries ?? []) where result.errorCode == .none {
                 let place = AcknowledgedLog.Place(topic: entry.topic, partition: entry.partition)

@@ -195,11 +195,13 @@ final class GroupRuntime: @unchecked Sendable {
     /// Applies `body` to the slot of each entry and answers once what it recorded is durable.
     /// With `deadLetter` (a reject), an accepted entry is answered once the dead letter of the
     /// message at the offset it names is written and its finished mark durable (or with the error
-    /// that kept it from being written; the write is tried again).
+    /// that kept it from being written; the write is tried again). An entry for which `invalid`
+    /// names a problem is answered `invalidRequest` with it, and `body` is not applied to it.
     func settle<Entry>(
         _ entries: [Entry],
         slot: (Entry) -> SlotKey,
         deadLetter: ((Entry) -> Int64)? = nil,
+        invalid: (Entry) -> String? = { _ in nil },
         _ body: (inout PartitionDispatch<UInt64>, Entry) -> PartitionDispatch<UInt64>.Outcome
     ) -> EventLoopFuture<[GroupEntryResult]> {
         loop.preconditionInEventLoop()
@@ -211,6 +213,18 @@ final class GroupRuntime: @unchecked Sendable {
         var written: [Int] = []
         for entry in entries {
             let key = slot(entry)
+            if let problem = invalid(entry) {
+                // A value in range for its type but not for the API: this entry fails, nothing changes.
+                results.append(
+                    GroupEntryResult(
+                        topic: key.topic,
+                        partition: key.partition,
+                        errorCode: .invalidRequest,
+                        errorMessage: problem
+                    )
+                )
+                continue
+            }
             guard slots[key] != nil else {
                 results.append(
                     GroupEntryResult(

@@ -35,7 +35,22 @@ extension RequestRouter {
                 return outcomes.allSatisfy { $0 == .accepted } ? .accepted : .notDelivered
             }
         case .nack:
-            return try settle(NackRequest.self, NackResponse.self, body, from: connection, on: eventLoop, in: groups) {
+            return try settle(
+                NackRequest.self,
+                NackResponse.self,
+                body,
+                from: connection,
+                on: eventLoop,
+                in: groups,
+                invalid: { entry in
+                    // -1 (decoded as nil) or 0 ... 24 h, as the backoff (PROTOCOL.md §5.16).
+                    guard let delay = entry.delayMilliseconds, !GroupSettings.backoffRange.contains(delay) else {
+                        return nil
+                    }
+                    return "delayMs \(delay) is outside -1 (the group's backoff) and "
+                        + "\(GroupSettings.backoffRange.lowerBound) ... \(GroupSettings.backoffRange.upperBound)"
+                }
+            ) {
                 dispatch,
                 entry,
                 member,
@@ -125,6 +140,7 @@ extension RequestRouter {
         on eventLoop: any EventLoop,
         in groups: GroupManager,
         deadLetter: (@Sendable (Request.Entry) -> Int64)? = nil,
+        invalid: @escaping @Sendable (Request.Entry) -> String? = { _ in nil },
         _ apply:
             @escaping @Sendable (inout PartitionDispatch<UInt64>, Request.Entry, UInt64, Int64) ->
             PartitionDispatch<
@@ -139,7 +155,8 @@ extension RequestRouter {
             return runtime.settle(
                 entries,
                 slot: { .init(topic: $0.topic, partition: $0.partition) },
-                deadLetter: deadLetter
+                deadLetter: deadLetter,
+                invalid: invalid
             ) {
                 dispatch,
                 entry in

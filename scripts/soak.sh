@@ -104,10 +104,11 @@ echo "seconds,rss_mb,fds,threads,sockets" >"$out/samples.csv"
 start=$(date +%s)
 while running; do
     kill -0 "$broker_pid" 2>/dev/null || { echo "brokerd died; see $out/brokerd.log" >&2; exit 1; }
-    rss=$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$broker_pid/status")
-    threads=$(awk '/^Threads:/ {print $2}' "/proc/$broker_pid/status")
-    fds=$(ls "/proc/$broker_pid/fd" | wc -l)
-    sockets=$(find "/proc/$broker_pid/fd" -lname 'socket:*' 2>/dev/null | wc -l)
+    # Descriptors come and go while they are listed (find and ls then complain): never fatal here.
+    rss=$(awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$broker_pid/status" || true)
+    threads=$(awk '/^Threads:/ {print $2}' "/proc/$broker_pid/status" || true)
+    fds=$( (ls "/proc/$broker_pid/fd" 2>/dev/null || true) | wc -l)
+    sockets=$( (find "/proc/$broker_pid/fd" -lname 'socket:*' 2>/dev/null || true) | wc -l)
     echo "$(($(date +%s) - start)),$rss,$fds,$threads,$sockets" >>"$out/samples.csv"
     sleep "$sample"
 done

@@ -615,6 +615,9 @@ class Fuzzer:
             self.check_code(step, "schedule", code, f"cancelSchedule of ids of {[len(s.encode()) for s, _ in ids]} bytes",
                             None if ok else {E.invalidRequest})
             if code == 0:
+                if not ok:
+                    self.finding(step, "a cancelSchedule with an id of 0 or 1,025 bytes was served, the document "
+                                       "says invalidRequest")
                 r = R(body)
                 for out, ec, msg in r.array(lambda: (r.i8(), r.i16(), r.nstring())):
                     self.check_code(step, "schedule", ec, f"cancel entry ({msg})")

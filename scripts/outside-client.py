@@ -841,6 +841,12 @@ def main():
     elapsed = time.time() - started
     if proc:
         if proc.poll() is None:
+            try:
+                rss = re.search(r"VmRSS:\s+(\d+) kB", open(f"/proc/{proc.pid}/status").read())
+                fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
+                print(f"outside-client: brokerd resident {int(rss.group(1)) // 1024} MiB, {fds} open descriptors")
+            except (OSError, AttributeError):
+                pass
             proc.terminate()
             try:
                 proc.wait(30)

@@ -338,7 +338,7 @@ class Fuzzer:
                                 "bad name", "é", ".deleted-x", "oc-sched"])
 
     def value(self):
-        return self.rng.choice([None, b"", b"v", os.urandom(self.rng.choice([1, 100, 5000])),
+        return self.rng.choice([None, b"", b"v", self.rng.randbytes(self.rng.choice([1, 100, 5000])),
                                 bytes(self.rng.randrange(256) for _ in range(20))])
 
     # ---- produce
@@ -372,7 +372,7 @@ class Fuzzer:
                 hdrs, k, v = [], key, self.value()
                 if flags:
                     if kind == "longid":
-                        mid = os.urandom(rng.choice([1024, 1025, 4000]))
+                        mid = self.rng.randbytes(rng.choice([1024, 1025, 4000]))
                     else:
                         mid = rng.choice([b"", b"\x80\x01", b"\xfe\x01", b"id-" + str(rng.randrange(30)).encode()])
                     mid_key = (topic, mid)
@@ -629,7 +629,7 @@ class Fuzzer:
                 r.end()
         else:
             limit = rng.choice([0, 1, 1000, 1001, -1, I32_MAX, 100])
-            cursor = rng.choice([None, None, b"", os.urandom(16), os.urandom(4096), os.urandom(4097)])
+            cursor = rng.choice([None, None, b"", self.rng.randbytes(16), self.rng.randbytes(4096), self.rng.randbytes(4097)])
             prefix = rng.choice([None, "o:", "x" * 1025, ""])
             ok = 1 <= limit <= 1000 and (cursor is None or len(cursor) <= 4096) and (prefix is None or len(prefix) <= 1024)
             code, body = self.call(42, string(topic) + i64(rng.choice([-1, 0, I64_MAX, I64_MIN])) + nstring(prefix)

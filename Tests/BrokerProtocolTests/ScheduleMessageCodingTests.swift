@@ -283,8 +283,8 @@ struct ScheduleMessageCodingTests {
         .init(
             CancelScheduleRequest.self,
             "id count",
-            "0001 74 00000002 0003 6f3a31",
-            "scheduleIds: 2 elements cannot fit in 5 bytes"
+            "0001 74 00000003 0003 6f3a31",
+            "scheduleIds: 3 elements cannot fit in 5 bytes"
         ),
         .init(
             CancelScheduleRequest.self,

@@ -27,8 +27,9 @@ public struct CancelScheduleRequest: WireMessage, Hashable {
 
     public init(decoding buffer: inout ByteBuffer) throws {
         topic = try buffer.readWireString("topic")
-        // An id is at least its 2-byte length and 1 byte.
-        scheduleIDs = try buffer.readWireArray("scheduleIds", minimumElementBytes: 3) { buffer in
+        // Counted at 2 bytes an id (its length): an empty id must reach the id check below and be
+        // refused as invalidRequest, not fail the count check as malformed (which closes the connection).
+        scheduleIDs = try buffer.readWireArray("scheduleIds", minimumElementBytes: 2) { buffer in
             try buffer.readScheduleID("scheduleId", code: .invalidRequest)
         }
     }

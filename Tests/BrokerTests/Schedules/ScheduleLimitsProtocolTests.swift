@@ -136,6 +136,17 @@ struct ScheduleLimitsProtocolTests {
             #expect(cancelled.entries.map(\.outcome) == [.cancelled])
             try await connection.send(CancelScheduleRequest(topic: "orders", scheduleIDs: [tooLong]), correlationID: 3)
             #expect(try await connection.response(3).errorCode == .invalidRequest)
+            // An empty id (2 bytes on the wire, found by the outside client): invalidRequest too, not
+            // malformedRequest, and the connection stays open.
+            for (number, ids) in [[""], ["a", "", "a"]].enumerated() {
+                try await connection.send(
+                    CancelScheduleRequest(topic: "orders", scheduleIDs: ids),
+                    correlationID: UInt32(10 + number)
+                )
+                let empty = try await connection.response(UInt32(10 + number))
+                #expect(empty.errorCode == .invalidRequest, "\(ids): \(empty.errorMessage ?? "")")
+                #expect(!connection.isClosed)
+            }
             try await connection.send(
                 ListSchedulesRequest(topic: "orders", dueBefore: nil, idPrefix: tooLong, cursor: nil, limit: 10),
                 correlationID: 4

@@ -25,7 +25,7 @@ struct GroupStateCheckpointTests {
         perAppend: Int = 1,
         to store: GroupStateStore,
         model: inout GroupStateStore.View,
-        random: inout GroupStateRandom
+        random: inout SeededGenerator
     ) throws {
         precondition(count % perAppend == 0)
         for index in 0..<(count / perAppend) {
@@ -39,7 +39,7 @@ struct GroupStateCheckpointTests {
         try withSimulatedGroupState(Self.configuration(every: 1_000)) { disk in
             var store = try disk.open()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: 100)
+            var random = SeededGenerator(seed: 100)
             // 10 changes per append (one batch), as a busy group's acknowledgements would be.
             try Self.appendRandom(100_000, perAppend: 10, to: store, model: &model, random: &random)
             let statistics = store.currentStatistics
@@ -69,7 +69,7 @@ struct GroupStateCheckpointTests {
         try withSimulatedGroupState(Self.configuration(every: 50)) { disk in
             let store = try disk.open()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: 5)
+            var random = SeededGenerator(seed: 5)
             for _ in 0..<20 {
                 try Self.appendRandom(60, to: store, model: &model, random: &random)
                 _ = store.waitUntilDurableBlocking(store.currentStatistics.logEndOffset - 1)
@@ -95,7 +95,7 @@ struct GroupStateCheckpointTests {
         try withSimulatedGroupState(Self.configuration(every: 200, batchBytes: 200)) { disk in
             let store = try disk.open()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: 21)
+            var random = SeededGenerator(seed: 21)
             try Self.appendRandom(199, to: store, model: &model, random: &random)
             // The 200th change starts the first checkpoint; let it complete.
             try Self.appendRandom(1, to: store, model: &model, random: &random)
@@ -133,7 +133,7 @@ struct GroupStateCheckpointTests {
         try withSimulatedGroupState(Self.configuration(every: 100)) { disk in
             let store = try disk.open()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: 8)
+            var random = SeededGenerator(seed: 8)
             try Self.appendRandom(100, to: store, model: &model, random: &random)
             _ = store.waitUntilDurableBlocking(store.currentStatistics.logEndOffset - 1)
             store.waitForCompletedCheckpoints(1)
@@ -192,7 +192,7 @@ struct GroupStateCheckpointTests {
         try withSimulatedGroupState(Self.configuration(every: 40, batchBytes: 300)) { disk in
             let store = try disk.open()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: seed)
+            var random = SeededGenerator(seed: seed)
             try Self.appendRandom(39 + 40 * Int(seed % 3), to: store, model: &model, random: &random)
             let durable = store.currentStatistics.logEndOffset - 1
             _ = store.waitUntilDurableBlocking(durable)

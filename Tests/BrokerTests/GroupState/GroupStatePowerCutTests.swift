@@ -54,7 +54,7 @@ struct GroupStatePowerCutTests {
     /// Now and then: a failed write of the log (ENOSPC part-way) or of the checkpoint file, a
     /// directory fsync out of descriptors, a failed `fdatasync` (the log then refuses appends until
     /// the reopen).
-    static func randomFault(using random: inout GroupStateRandom) -> SimulatedDisk.Fault {
+    static func randomFault(using random: inout SeededGenerator) -> SimulatedDisk.Fault {
         switch Int.random(in: 0..<10, using: &random) {
         case 0..<5:
             return .init(
@@ -76,7 +76,7 @@ struct GroupStatePowerCutTests {
     )
     func powerCuts(seed: UInt64) throws {
         print("group state power-cut seed \(seed)")
-        var random = GroupStateRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var configuration = GroupStateStore.Configuration()
         configuration.snapshotEveryEvents = Int.random(in: 5...60, using: &random)
         configuration.checkpointBatchBytes = Int.random(in: 100...2_000, using: &random)

@@ -252,7 +252,7 @@ struct GroupStateRecordTests {
 
     @Test("random bytes never trap and either decode to a record that re-encodes the same or throw")
     func randomBytes() {
-        var random = GroupStateRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         for round in 0..<20_000 {
             let base = Array(Self.examples.randomElement(using: &random)!.encodedValue().readableBytesView)
             var bytes = base

@@ -19,7 +19,7 @@ struct GroupStateStoreTests {
         try withSimulatedGroupState { disk in
             var store = try disk.open()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: 11)
+            var random = SeededGenerator(seed: 11)
             var lastOffset: Int64 = -1
             for _ in 0..<200 {
                 let records = GroupStateChanges.random(
@@ -190,7 +190,7 @@ struct GroupStateStoreTests {
         try withSimulatedGroupState { disk in
             let store = try disk.open()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: 3)
+            var random = SeededGenerator(seed: 3)
             let kept = GroupStateChanges.random(20, applyingTo: &model, using: &random)
             let durable = try store.append(kept)
             _ = store.waitUntilDurableBlocking(durable)
@@ -220,7 +220,7 @@ struct GroupStateStoreTests {
             // after a power cut.
             disk.scheduler.shutdown()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: 9)
+            var random = SeededGenerator(seed: 9)
             // Each append is one batch: remember the first offset of each and the records.
             var appended: [(first: Int64, records: [GroupStateRecord])] = []
             while store.currentStatistics.segmentCount < 3 {
@@ -265,7 +265,7 @@ struct GroupStateStoreTests {
         try withSimulatedGroupState(configuration) { disk in
             var store = try disk.open()
             var model = GroupStateStore.View()
-            var random = GroupStateRandom(seed: 4)
+            var random = SeededGenerator(seed: 4)
             var appended: [(first: Int64, records: [GroupStateRecord])] = []
             while store.currentStatistics.segmentCount < 3 {
                 let records = GroupStateChanges.random(2, applyingTo: &model, using: &random)

@@ -109,27 +109,12 @@ private final class ResultBox: @unchecked Sendable {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for the seeded tests.
-struct GroupStateRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random valid changes for a few groups, topics and partitions, given the view they apply to.
 enum GroupStateChanges {
     static let groups = ["orders", "billing", "audit"]
     static let topics = ["t1", "t2"]
 
-    static func randomDefinition(using random: inout GroupStateRandom) -> GroupDefinition {
+    static func randomDefinition(using random: inout SeededGenerator) -> GroupDefinition {
         var settings = GroupSettings()
         settings.ordering = OrderingMode.allCases.randomElement(using: &random)!
         settings.maxDeliveries = Int.random(in: 1...10, using: &random)
@@ -141,7 +126,7 @@ enum GroupStateChanges {
     static let kafkaGroups = ["kafka-a", "kafka-b"]
 
     /// One random change that applies to `view`: about one in eight concerns a Kafka group.
-    static func random(for view: GroupStateStore.View, using random: inout GroupStateRandom) -> GroupStateRecord {
+    static func random(for view: GroupStateStore.View, using random: inout SeededGenerator) -> GroupStateRecord {
         if Int.random(in: 0..<8, using: &random) == 0 { return randomKafka(for: view, using: &random) }
         let existing = view.groups.filter { $0.value.kind == .sluice }.keys.sorted()
         let roll = Int.random(in: 0..<100, using: &random)
@@ -181,7 +166,7 @@ enum GroupStateChanges {
 
     /// One random change of a Kafka group: its creation, a commit of 1-3 partitions, a deletion
     /// of some of its offsets, or (rarely) of the group.
-    static func randomKafka(for view: GroupStateStore.View, using random: inout GroupStateRandom) -> GroupStateRecord {
+    static func randomKafka(for view: GroupStateStore.View, using random: inout SeededGenerator) -> GroupStateRecord {
         let group = kafkaGroups.randomElement(using: &random)!
         guard view.groups[group] != nil else {
             return .groupCreated(group: group, GroupDefinition(kind: .kafkaClassic, topics: []))
@@ -218,7 +203,7 @@ enum GroupStateChanges {
     static func random(
         _ count: Int,
         applyingTo view: inout GroupStateStore.View,
-        using random: inout GroupStateRandom
+        using random: inout SeededGenerator
     ) -> [GroupStateRecord] {
         (0..<count).map { _ in
             let record = Self.random(for: view, using: &random)

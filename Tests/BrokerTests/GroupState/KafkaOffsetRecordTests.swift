@@ -165,7 +165,7 @@ struct KafkaOffsetRecordTests {
 
     @Test("random bytes in Kafka records never trap, and what decodes re-encodes the same")
     func randomBytes() {
-        var random = GroupStateRandom(seed: 11)
+        var random = SeededGenerator(seed: 11)
         for round in 0..<20_000 {
             var bytes = Array(Self.examples.randomElement(using: &random)!.encodedValue().readableBytesView)
             for _ in 0..<Int.random(in: 1...4, using: &random) {

@@ -5,17 +5,6 @@ import Testing
 /// Random joins, syncs, heartbeats, leaves, commits and clock advances from six clients (two of them static),
 /// checking the coordinator's invariants after every step and that every parked request is answered exactly once.
 @Suite struct KafkaClassicGroupPropertyTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// What a client believes about itself, as a Kafka consumer would.
     struct Client {
         var memberID = ""
@@ -50,7 +39,7 @@ import Testing
 
     /// One seeded run; returns the states it went through.
     static func run(seed: UInt64) -> Set<KafkaClassicGroupState> {
-        var random = SplitMix(state: seed)
+        var random = SeededGenerator(seed: seed)
         var group = KafkaClassicGroup(
             groupID: "g",
             configuration: configuration(seed: seed),

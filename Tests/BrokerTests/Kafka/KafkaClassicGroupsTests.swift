@@ -159,7 +159,7 @@ import Testing
     }
 
     @Test func theDeadlineIndexAgreesWithAScanUnderRandomOperations() {
-        var random = SplitMixForGroups(state: 42)
+        var random = SeededGenerator(seed: 42)
         var groups = KafkaClassicGroups(
             configuration: KafkaClassicGroupConfiguration(
                 minSessionTimeoutMilliseconds: 100,
@@ -214,17 +214,5 @@ import Testing
             #expect(groups.count <= 8)
         }
         #expect(renewedSessions > 300, "\(renewedSessions)")
-    }
-}
-
-/// SplitMix64 for the group table's random test.
-struct SplitMixForGroups: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -43,7 +43,7 @@ struct GroupDispatchPowerCutTests {
     }
 
     static func run(seed: UInt64, mix: Mix, maxDeliveries: ClosedRange<Int>) async throws {
-        var random = GroupStateRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var settings = GroupSettings()
         settings.ordering = OrderingMode.allCases.randomElement(using: &random)!
         settings.maxDeliveries = Int.random(in: maxDeliveries, using: &random)
@@ -84,7 +84,7 @@ struct GroupDispatchPowerCutTests {
                 disk.arm(after: cutAt, seed: cutSeed) { atCut.withLockedValue { $0 = ledger.withLockedValue { $0 } } }
                 let operationSeed = random.next()
                 let runner = Task { [node] in
-                    var random = GroupStateRandom(seed: operationSeed)
+                    var random = SeededGenerator(seed: operationSeed)
                     for _ in 0..<count where !progress.shouldStop {
                         progress.start()
                         try await Self.step(node, mix: mix, ledger: ledger, using: &random)
@@ -118,7 +118,7 @@ struct GroupDispatchPowerCutTests {
         _ node: GroupDispatchNode,
         mix: Mix,
         ledger: NIOLockedValueBox<GroupDispatchLedger>,
-        using random: inout GroupStateRandom
+        using random: inout SeededGenerator
     ) async throws {
         node.now += 7
         let member = UInt64.random(in: 1...2, using: &random)

@@ -89,7 +89,7 @@ struct KafkaOffsetPowerCutTests {
     static func randomOperation(
         _ model: Model,
         next: inout [KafkaTopicPartition: Int64],
-        using random: inout GroupStateRandom
+        using random: inout SeededGenerator
     ) -> Operation {
         let group = groups.randomElement(using: &random)!
         func partition() -> KafkaTopicPartition {
@@ -129,7 +129,7 @@ struct KafkaOffsetPowerCutTests {
 
     /// A write of the state log or of its checkpoint file that fails (`ENOSPC`, some bytes written
     /// first): the operation whose append it hits fails with `storageFailure` and writes nothing.
-    static func randomFault(using random: inout GroupStateRandom) -> SimulatedDisk.Fault {
+    static func randomFault(using random: inout SeededGenerator) -> SimulatedDisk.Fault {
         Bool.random(using: &random)
             ? .init(
                 .write,
@@ -231,7 +231,7 @@ struct KafkaOffsetPowerCutTests {
 
     @Test("every acknowledged offset commit survives any power cut; no offset goes back", arguments: seeds)
     func acknowledgedCommitsSurvive(seed: UInt64) async throws {
-        var random = GroupStateRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         var configuration = GroupStateStore.Configuration()
         configuration.snapshotEveryEvents = Int.random(in: 3...40, using: &random)
         configuration.checkpointBatchBytes = Int.random(in: 100...2_000, using: &random)

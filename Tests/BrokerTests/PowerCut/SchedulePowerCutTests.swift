@@ -103,7 +103,7 @@ struct SchedulePowerCutTests {
 
     static func run(seed: UInt64, server: BrokerServer, port: Int) async throws {
         print("scheduler power-cut seed \(seed)")
-        var random = GroupStateRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let topic = "p\(seed)"
         try await Support.createTopic(topic, partitions: 2, on: server)
         var settings = ScheduleSettings()

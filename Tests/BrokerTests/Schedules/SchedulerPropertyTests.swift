@@ -46,7 +46,7 @@ struct SchedulerPropertyTests {
     }
 
     static func run(seed: UInt64, server: BrokerServer, port: Int) async throws {
-        var random = GroupStateRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let topic = "t\(seed)"
         try await Support.createTopic(topic, partitions: 2, on: server)
         let manual = try ManualClockScheduler(

@@ -1,20 +1,5 @@
 import Foundation
 
-/// SplitMix64: a tiny seeded generator, so that a seed replays the same sequence of requests.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Values chosen to hurt, mixed with ordinary ones: the edges of each integer width, 0, -1, one
 /// past what the broker knows, huge counts. Every draw comes from the seeded generator.
 struct HurtfulValues {

@@ -79,7 +79,7 @@ import Testing
         try await withKafkaBroker { _, nativePort, kafkaPort in
             try await createTopic("r", partitions: 2, nativePort: nativePort)
             let seed: UInt64 = 0x4B41_464B_41
-            var generator = GroupStateRandom(seed: seed)
+            var generator = SeededGenerator(seed: seed)
             let keys: [KafkaAPIKey] = [.produce, .fetch, .listOffsets, .metadata, .apiVersions, .initProducerID]
             let samples = Self.samples()
             for round in 0..<120 {

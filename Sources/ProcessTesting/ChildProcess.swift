@@ -179,3 +179,22 @@ extension FileHandle {
         }
     }
 }
+
+extension ChildProcess {
+    /// Starts the child with standard input from `/dev/null` and suspends until it has ended,
+    /// returning everything it wrote to standard output and error (each pipe read on a Dispatch
+    /// thread, so that neither fills up and blocks the child).
+    public func runCollectingOutput() async throws -> (output: Data, error: Data) {
+        let output = Pipe()
+        let errors = Pipe()
+        standardInput = FileHandle.nullDevice
+        standardOutput = output
+        standardError = errors
+        try run()
+        async let outputData = output.fileHandleForReading.readToEndOfFile()
+        async let errorData = errors.fileHandleForReading.readToEndOfFile()
+        let collected = await (output: outputData, error: errorData)
+        await waitForExit()
+        return collected
+    }
+}

@@ -21,33 +21,14 @@ struct KafkaPythonScript {
     /// Runs the script with `arguments` and returns its standard output.
     /// - Throws: ``Failure`` saying what is missing (kafka-python: exit 3; python3: 127) or how it ended.
     func run(arguments: [String] = []) async throws -> Data {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kafka-python-\(UUID().uuidString)"
-        )
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outputURL = directory.appendingPathComponent("stdout")
-        let errorURL = directory.appendingPathComponent("stderr")
-        try Data().write(to: outputURL)
-        try Data().write(to: errorURL)
-        let output = try FileHandle(forWritingTo: outputURL)
-        let errors = try FileHandle(forWritingTo: errorURL)
-        defer {
-            try? output.close()
-            try? errors.close()
-        }
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", url.path] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        await process.waitForExit()
-        let stderr = String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
+        let (output, errors) = try await process.runCollectingOutput()
+        let stderr = String(decoding: errors, as: UTF8.self)
         switch (process.terminationReason, process.terminationStatus) {
         case (.exit, 0):
-            return try Data(contentsOf: outputURL)
+            return output
         case (.exit, 3):
             throw Failure(description: "\(name) needs kafka-python 2.x: \(stderr)")
         case (.exit, 127):

@@ -282,28 +282,12 @@ extension KafkaPythonCrossCheckTests {
     /// Runs `python3 kafka_codec.py arguments…` and decodes its standard output as `T`.
     /// - Throws: ``ScriptFailure`` if python3 or kafka-python is missing or the script fails.
     static func runKafkaCodec<T: Decodable>(_ arguments: [String], as _: T.Type) async throws -> T {
-        try await withTemporaryDirectory { directory in
-            let outputURL = directory.appendingPathComponent("stdout")
-            let errorURL = directory.appendingPathComponent("stderr")
-            try Data().write(to: outputURL)
-            try Data().write(to: errorURL)
-            let output = try FileHandle(forWritingTo: outputURL)
-            let errors = try FileHandle(forWritingTo: errorURL)
-            defer {
-                try? output.close()
-                try? errors.close()
-            }
-
+        do {
             let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", scriptURL.path] + arguments
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            await process.waitForExit()
-
-            let stderr = String(decoding: try Data(contentsOf: errorURL), as: UTF8.self)
+            let (data, errors) = try await process.runCollectingOutput()
+            let stderr = String(decoding: errors, as: UTF8.self)
             switch (process.terminationReason, process.terminationStatus) {
             case (.exit, 0):
                 break
@@ -321,7 +305,6 @@ extension KafkaPythonCrossCheckTests {
                     description: "kafka_codec.py \(arguments.first ?? "") ended with \(reason) \(status):\n\(stderr)"
                 )
             }
-            let data = try Data(contentsOf: outputURL)
             let decoder = JSONDecoder()
             decoder.keyDecodingStrategy = .convertFromSnakeCase
             return try decoder.decode(T.self, from: data)

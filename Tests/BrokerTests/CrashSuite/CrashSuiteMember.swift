@@ -46,36 +46,64 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
     ) async {
         var generator = generator
         var held: [(until: ContinuousClock.Instant, delivered: RawMember.Delivered)] = []
-        var inRequest: [RawMember.Delivered] = []
+        var inAck: [RawMember.Delivered] = []  // an ack request sent, not yet answered
         do {
             let member = try await RawMember(port: port)
-            try await member.subscribe(group: Self.group, topics: [topic], settings: Self.settings, credits: 64)
+            try await member.subscribe(group: Self.group, topics: [topic], settings: Self.settings, credits: 256)
             while !round.isStopping || (!round.isKilled && !held.isEmpty) {
+                // Everything received so far, then one request of each kind.
+                var delivered: [RawMember.Delivered] = []
+                while member.hasPendingPush && !round.isStopping {
+                    delivered += try await member.nextPush(timeoutSeconds: 5)
+                }
                 var toAck: [RawMember.Delivered] = []
-                var handled = 0
-                if member.hasPendingPush && !round.isStopping {
-                    for delivered in try await member.nextPush(timeoutSeconds: 5) {
-                        handled += 1
-                        let position = LogPosition(partition: delivered.partition, offset: delivered.offset)
-                        findings += ledger.deliver(position, count: delivered.deliveryCount)
-                        if let value = delivered.value, let logged = logValues[value], logged != position {
-                            findings.append("group: \(value) delivered as \(position), the log has it at \(logged)")
-                        }
-                        switch decide(&generator, draining: draining) {
-                        case .ack: toAck.append(delivered)
-                        case .hold(let milliseconds):
-                            held.append((ContinuousClock.now + .milliseconds(milliseconds), delivered))
-                        case .nack(let delay):
-                            inRequest = [delivered]
-                            let answer = try await member.nack(topic, delivered, delay: delay, reason: "crash suite")
-                            check(answer.entries.map(\.errorCode), "nack \(position)")
-                            ledger.nacks += 1
-                        case .reject:
-                            inRequest = [delivered]
-                            let answer = try await member.reject(topic, delivered, reason: "crash suite")
-                            check(answer.entries.map(\.errorCode), "reject \(position)")
-                            if answer.entries.allSatisfy({ $0.errorCode == .none }) { ledger.rejected.insert(position) }
-                        }
+                var toNack: [(RawMember.Delivered, Int64)] = []
+                var toReject: [RawMember.Delivered] = []
+                for message in delivered {
+                    let position = LogPosition(partition: message.partition, offset: message.offset)
+                    findings += ledger.deliver(position, count: message.deliveryCount)
+                    if let value = message.value, let logged = logValues[value], logged != position {
+                        findings.append("group: \(value) delivered as \(position), the log has it at \(logged)")
+                    }
+                    switch decide(&generator, draining: draining) {
+                    case .ack: toAck.append(message)
+                    case .hold(let milliseconds): held.append((ContinuousClock.now + .milliseconds(milliseconds), message))
+                    case .nack(let delay): toNack.append((message, delay))
+                    case .reject: toReject.append(message)
+                    }
+                }
+                if !toNack.isEmpty {
+                    let answer = try await member.connection.call(
+                        NackRequest(
+                            subscriptionID: member.subscriptionID,
+                            entries: toNack.map {
+                                .init(
+                                    topic: topic,
+                                    partition: $0.0.partition,
+                                    offset: $0.0.offset,
+                                    delayMilliseconds: $0.1,
+                                    reason: "crash suite"
+                                )
+                            }
+                        ),
+                        as: NackResponse.self
+                    )
+                    check(answer.entries.map(\.errorCode), "nack")
+                    ledger.nacks += toNack.count
+                }
+                if !toReject.isEmpty {
+                    let answer = try await member.connection.call(
+                        RejectRequest(
+                            subscriptionID: member.subscriptionID,
+                            entries: toReject.map {
+                                .init(topic: topic, partition: $0.partition, offset: $0.offset, reason: "crash suite")
+                            }
+                        ),
+                        as: RejectResponse.self
+                    )
+                    check(answer.entries.map(\.errorCode), "reject")
+                    for (message, entry) in zip(toReject, answer.entries) where entry.errorCode == .none {
+                        ledger.rejected.insert(LogPosition(partition: message.partition, offset: message.offset))
                     }
                 }
                 let now = ContinuousClock.now
@@ -84,22 +112,23 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
                 ledger.slowAcks += due.count
                 toAck += due.map(\.delivered)
                 if !toAck.isEmpty {
-                    inRequest = toAck
+                    inAck = toAck
                     let answer = try await member.ack(topic, toAck)
                     check(answer.entries.map(\.errorCode), "ack")
                     let refused = Set(answer.entries.filter { $0.errorCode != .none }.map(\.partition))
-                    for delivered in toAck where !refused.contains(delivered.partition) {
-                        ledger.acked.insert(LogPosition(partition: delivered.partition, offset: delivered.offset))
+                    for message in toAck where !refused.contains(message.partition) {
+                        ledger.acked.insert(LogPosition(partition: message.partition, offset: message.offset))
                     }
                 }
-                inRequest = []
-                if handled > 0 { try await member.credit(UInt32(handled)) }
-                if handled == 0 && toAck.isEmpty { try await Task.sleep(for: .milliseconds(3)) }
+                inAck = []
+                if !delivered.isEmpty { try await member.credit(UInt32(delivered.count)) }
+                if delivered.isEmpty && toAck.isEmpty { try await Task.sleep(for: .milliseconds(3)) }
             }
         } catch {
             if let finding = round.failure("group member", error) { findings.append(finding) }
-            for delivered in inRequest {
-                ledger.ackedUnanswered.insert(LogPosition(partition: delivered.partition, offset: delivered.offset))
+            // Sent, never answered: an ack may have been taken (then the message never comes back).
+            for message in inAck {
+                ledger.ackedUnanswered.insert(LogPosition(partition: message.partition, offset: message.offset))
             }
         }
     }

@@ -61,10 +61,16 @@ final class CrashProducer: @unchecked Sendable {  // used by one task at a time
             switch wire {
             case .sluice:
                 let connection = try await TestConnection(port: port)
-                while !round.isStopping { try await produceSluice(on: connection, generator: &generator, round) }
+                while !round.isStopping {
+                    try await produceSluice(on: connection, generator: &generator, round)
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...10, using: &generator)))
+                }
             case .kafka:
                 let connection = try await KafkaTestConnection(port: port)
-                while !round.isStopping { try await produceKafka(on: connection, generator: &generator, round) }
+                while !round.isStopping {
+                    try await produceKafka(on: connection, generator: &generator, round)
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...10, using: &generator)))
+                }
             }
         } catch {
             if let finding = round.failure("\(name) produce", error) { findings.append(finding) }

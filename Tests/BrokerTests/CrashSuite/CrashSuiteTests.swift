@@ -61,6 +61,7 @@ import Glibc
                 return
             }
             try await suite.runRound(round, on: broker)
+            if (round + 1) % 50 == 0 { print(suite.summary(rounds: round + 1, elapsed: ContinuousClock.now - started)) }
         }
         let broker = try await CrashSuiteBrokerd(dataDirectory: directory)
         defer { broker.child.kill() }

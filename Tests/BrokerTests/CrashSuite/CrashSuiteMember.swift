@@ -67,7 +67,8 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
                     }
                     switch decide(&generator, draining: draining) {
                     case .ack: toAck.append(message)
-                    case .hold(let milliseconds): held.append((ContinuousClock.now + .milliseconds(milliseconds), message))
+                    case .hold(let milliseconds):
+                        held.append((ContinuousClock.now + .milliseconds(milliseconds), message))
                     case .nack(let delay): toNack.append((message, delay))
                     case .reject: toReject.append(message)
                     }

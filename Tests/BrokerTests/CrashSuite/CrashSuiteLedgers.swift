@@ -204,20 +204,31 @@ struct ScheduleLedger {
 
     func latest(_ id: String) -> Int { versions[id]?.keys.max() ?? 0 }
 
-    /// A schedule of `id` version `version` was answered: `replaced` tells what became of the one before.
-    mutating func scheduled(_ id: String, version: Int, due: Int64, replaced: Bool) {
+    /// A schedule of `id` version `version` was answered: `replaced` tells what became of the one
+    /// before. A finding if it replaced a version that had already fired.
+    mutating func scheduled(_ id: String, version: Int, due: Int64, replaced: Bool) -> [String] {
+        var findings: [String] = []
         if let previous = versions[id]?[version - 1], previous.fate == .live {
             versions[id]![version - 1]!.fate = replaced ? .replaced : .firedBefore
+            if replaced && fired["\(id)|\(version - 1)"] != nil {
+                findings.append("schedules: \(id)|\(version) replaced \(id)|\(version - 1), which had fired")
+            }
         }
         versions[id, default: [:]][version] = Version(due: due, fate: .live)
+        return findings
     }
 
-    /// A cancel of `id` was answered with `outcome`.
-    mutating func cancelled(_ id: String, outcome: String) {
+    /// A cancel of `id` was answered with `outcome`. A finding if it cancelled a version that had
+    /// already fired.
+    mutating func cancelled(_ id: String, outcome: String) -> [String] {
         let version = latest(id)
         closed.insert(id)
-        guard versions[id]?[version]?.fate == .live else { return }
+        guard versions[id]?[version]?.fate == .live else { return [] }
         versions[id]![version]!.fate = outcome == "cancelled" ? .cancelled : .firedBefore
+        if outcome == "cancelled" && fired["\(id)|\(version)"] != nil {
+            return ["schedules: \(id)|\(version) answered cancelled, but it had fired"]
+        }
+        return []
     }
 
     /// Takes in fired messages read from the target topic.

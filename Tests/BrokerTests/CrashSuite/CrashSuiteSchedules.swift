@@ -32,7 +32,7 @@ final class CrashScheduler: @unchecked Sendable {  // used by one task at a time
                         ledger.uncertain.insert(id)
                         continue
                     }
-                    ledger.cancelled(id, outcome: "\(entry.outcome)")
+                    findings += ledger.cancelled(id, outcome: "\(entry.outcome)")
                     ledger.cancels += 1
                 } else {
                     let reschedule = roll < 45 ? open.randomElement(using: &generator) : nil
@@ -61,7 +61,7 @@ final class CrashScheduler: @unchecked Sendable {  // used by one task at a time
                         ledger.uncertain.insert(id)
                         continue
                     }
-                    ledger.scheduled(id, version: version, due: entry.deliverAt, replaced: entry.replaced)
+                    findings += ledger.scheduled(id, version: version, due: entry.deliverAt, replaced: entry.replaced)
                     if reschedule == nil { ledger.created += 1 } else { ledger.rescheduled += 1 }
                 }
                 acting = nil

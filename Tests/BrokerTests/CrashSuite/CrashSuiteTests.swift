@@ -43,7 +43,7 @@ import Glibc
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["SLUICE_CRASH_SEED"].flatMap { UInt64($0) } ?? 1
         let rounds = environment["SLUICE_CRASH_ROUNDS"].flatMap { Int($0) } ?? 20
-        print(
+        report(
             "crash suite: seed \(seed), \(rounds) rounds "
                 + "(replay: SLUICE_CRASH_SEED=\(seed) SLUICE_CRASH_ROUNDS=\(rounds) swift test --filter CrashSuiteTests)"
         )
@@ -61,14 +61,16 @@ import Glibc
                 return
             }
             try await suite.runRound(round, on: broker)
-            if (round + 1) % 50 == 0 { print(suite.summary(rounds: round + 1, elapsed: ContinuousClock.now - started)) }
+            if (round + 1) % 50 == 0 {
+                report(suite.summary(rounds: round + 1, elapsed: ContinuousClock.now - started))
+            }
         }
         let broker = try await CrashSuiteBrokerd(dataDirectory: directory)
         defer { broker.child.kill() }
         var findings = try await suite.verify(broker)
         if findings.isEmpty { findings = try await suite.finish(broker, directory: directory) }
         #expect(findings.isEmpty, "seed \(seed), the end: \(findings.prefix(20).joined(separator: "\n"))")
-        print(suite.summary(rounds: rounds, elapsed: ContinuousClock.now - started))
+        report(suite.summary(rounds: rounds, elapsed: ContinuousClock.now - started))
     }
 }
 
@@ -295,8 +297,9 @@ final class CrashSuite {
         let schedules = scheduler.ledger
         return """
             crash suite: seed \(seed), \(rounds) rounds (\(kills) kill -9, \(cleanStops) SIGTERM) in \(elapsed): \
-            acknowledged \(events.located.count) Sluice-produced messages on record (\(events.acknowledged) \
-            acks), \(kafkaEvents.acknowledged) Kafka acks; group: \(group.deliveries) deliveries \
+            Sluice produce: \(events.acknowledged) acknowledged, \
+            \(events.located.count) in the log; Kafka produce: \(kafkaEvents.acknowledged) acknowledged, \
+            \(kafkaEvents.located.count) in the log; group: \(group.deliveries) deliveries \
             (\(group.redeliveries) again), \(group.acked.count) acks answered, \(group.nacks) nacks, \
             \(group.slowAcks) slow acks, \(group.rejected.count) rejects, \(group.deadLetters.count) dead letters; \
             Kafka group: \(kafkaGroup.ledger.joins) joins, \(kafkaGroup.ledger.commits) commits answered; \
@@ -304,4 +307,10 @@ final class CrashSuite {
             cancels, \(schedules.fired.count) fired, \(schedules.uncertain.count) left unanswered by a kill
             """
     }
+}
+
+/// A line on standard output at once (`print` is block-buffered through a pipe, and a long run
+/// reports its progress).
+func report(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -1,11 +1,14 @@
 import BrokerProtocol
 import Foundation
+import NIOConcurrencyHelpers
 
-/// The Sluice consumer group's member: subscribes to the group topic and, per delivery (seeded),
+/// A member of the Sluice consumer group: subscribes to the group topic and, per delivery (seeded),
 /// acknowledges at once (most), nacks (at once or after a short delay), rejects (to the
 /// dead-letter topic), or holds the message like a slow handler and acknowledges it later. With
 /// `maxDeliveries` 3, messages nacked three times are dead-lettered by the broker. Every answer is
-/// recorded in its ``GroupLedger``, and every delivery checked against it as it arrives.
+/// recorded in the group's ``GroupLedger`` (shared by the members), and every delivery checked
+/// against it as it arrives. A member may also leave abruptly: it closes its connection with
+/// messages in hand, which the group must hand out again at once.
 final class CrashGroupMember: @unchecked Sendable {  // used by one task at a time
     static let group = "workers"
     static let settings = RequestedGroupSettings(
@@ -16,10 +19,13 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
     )
 
     let topic: String
-    var ledger = GroupLedger()
+    let ledger: NIOLockedValueBox<GroupLedger>
     var findings: [String] = []
 
-    init(topic: String) { self.topic = topic }
+    init(topic: String, ledger: NIOLockedValueBox<GroupLedger>) {
+        self.topic = topic
+        self.ledger = ledger
+    }
 
     /// What the member does with one delivery.
     private enum Decision { case ack, nack(delay: Int64), reject, hold(milliseconds: Int) }
@@ -35,14 +41,16 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
         }
     }
 
-    /// Runs until the round stops (handling what it holds first, unless `brokerd` was killed).
-    /// `logValues` (value → position, from the log as last read) cross-checks what is delivered.
+    /// Runs until the round stops (handling what it holds first, unless `brokerd` was killed), or
+    /// until `leavingAt`, when it drops its connection with what it holds. `logValues` (value →
+    /// position, from the log as last read) cross-checks what is delivered.
     func run(
         _ round: CrashRound,
         port: Int,
         generator: SeededGenerator,
         logValues: [String: LogPosition],
-        draining: Bool = false
+        draining: Bool = false,
+        leavingAt: ContinuousClock.Instant? = nil
     ) async {
         var generator = generator
         var held: [(until: ContinuousClock.Instant, delivered: RawMember.Delivered)] = []
@@ -51,6 +59,7 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
             let member = try await RawMember(port: port)
             try await member.subscribe(group: Self.group, topics: [topic], settings: Self.settings, credits: 256)
             while !round.isStopping || (!round.isKilled && !held.isEmpty) {
+                if let leavingAt, ContinuousClock.now >= leavingAt { return }
                 // Everything received so far, then one request of each kind.
                 var delivered: [RawMember.Delivered] = []
                 while member.hasPendingPush && !round.isStopping {
@@ -61,7 +70,7 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
                 var toReject: [RawMember.Delivered] = []
                 for message in delivered {
                     let position = LogPosition(partition: message.partition, offset: message.offset)
-                    findings += ledger.deliver(position, count: message.deliveryCount)
+                    findings += ledger.withLockedValue { $0.deliver(position, count: message.deliveryCount) }
                     if let value = message.value, let logged = logValues[value], logged != position {
                         findings.append("group: \(value) delivered as \(position), the log has it at \(logged)")
                     }
@@ -90,7 +99,7 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
                         as: NackResponse.self
                     )
                     check(answer.entries.map(\.errorCode), "nack")
-                    ledger.nacks += toNack.count
+                    ledger.withLockedValue { $0.nacks += toNack.count }
                 }
                 if !toReject.isEmpty {
                     let answer = try await member.connection.call(
@@ -103,22 +112,26 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
                         as: RejectResponse.self
                     )
                     check(answer.entries.map(\.errorCode), "reject")
-                    for (message, entry) in zip(toReject, answer.entries) where entry.errorCode == .none {
-                        ledger.rejected.insert(LogPosition(partition: message.partition, offset: message.offset))
+                    ledger.withLockedValue { ledger in
+                        for (message, entry) in zip(toReject, answer.entries) where entry.errorCode == .none {
+                            ledger.rejected.insert(LogPosition(partition: message.partition, offset: message.offset))
+                        }
                     }
                 }
                 let now = ContinuousClock.now
                 let due = held.filter { $0.until <= now || round.isStopping }
                 held.removeAll { $0.until <= now || round.isStopping }
-                ledger.slowAcks += due.count
+                ledger.withLockedValue { $0.slowAcks += due.count }
                 toAck += due.map(\.delivered)
                 if !toAck.isEmpty {
                     inAck = toAck
                     let answer = try await member.ack(topic, toAck)
                     check(answer.entries.map(\.errorCode), "ack")
                     let refused = Set(answer.entries.filter { $0.errorCode != .none }.map(\.partition))
-                    for message in toAck where !refused.contains(message.partition) {
-                        ledger.acked.insert(LogPosition(partition: message.partition, offset: message.offset))
+                    ledger.withLockedValue { ledger in
+                        for message in toAck where !refused.contains(message.partition) {
+                            ledger.acked.insert(LogPosition(partition: message.partition, offset: message.offset))
+                        }
                     }
                 }
                 inAck = []
@@ -128,8 +141,10 @@ final class CrashGroupMember: @unchecked Sendable {  // used by one task at a ti
         } catch {
             if let finding = round.failure("group member", error) { findings.append(finding) }
             // Sent, never answered: an ack may have been taken (then the message never comes back).
-            for message in inAck {
-                ledger.ackedUnanswered.insert(LogPosition(partition: message.partition, offset: message.offset))
+            ledger.withLockedValue { ledger in
+                for message in inAck {
+                    ledger.ackedUnanswered.insert(LogPosition(partition: message.partition, offset: message.offset))
+                }
             }
         }
     }

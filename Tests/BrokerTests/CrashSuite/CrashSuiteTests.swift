@@ -2,6 +2,7 @@ import BrokerProtocol
 import Foundation
 import KafkaProtocol
 import LogStore
+import NIOConcurrencyHelpers
 import Testing
 
 #if canImport(Glibc)
@@ -84,7 +85,10 @@ final class CrashSuite {
         CrashProducer(name: "n1", wire: .sluice, topic: CrashSuiteTests.events, partitions: 4),
         CrashProducer(name: "k0", wire: .kafka, topic: CrashSuiteTests.kafkaEvents, partitions: 3),
     ]
-    let member = CrashGroupMember(topic: CrashSuiteTests.events)
+    let group = NIOLockedValueBox(GroupLedger())
+    lazy var member = CrashGroupMember(topic: CrashSuiteTests.events, ledger: group)
+    /// A second member, in the group for part of each round, leaving abruptly.
+    lazy var visitor = CrashGroupMember(topic: CrashSuiteTests.events, ledger: group)
     let kafkaGroup = CrashKafkaGroup(topic: CrashSuiteTests.kafkaEvents, partitions: 3)
     let scheduler = CrashScheduler(topic: CrashSuiteTests.timers)
     var kills = 0
@@ -120,7 +124,7 @@ final class CrashSuite {
                 let generator = crashGenerator(seed: seed, round: round, stream: UInt64(1 + index))
                 group.addTask { await producer.run(context, port: port, generator: generator) }
             }
-            let member = member, kafkaGroup = kafkaGroup, scheduler = scheduler, seed = seed
+            let member = member, visitor = visitor, kafkaGroup = kafkaGroup, scheduler = scheduler, seed = seed
             let port = broker.port, kafkaPort = broker.kafkaPort
             group.addTask {
                 await member.run(
@@ -128,6 +132,20 @@ final class CrashSuite {
                     port: port,
                     generator: crashGenerator(seed: seed, round: round, stream: 10),
                     logValues: logValues
+                )
+            }
+            // The visitor joins at a seeded moment of the round and leaves at another, with its
+            // messages in hand (or stays to the end).
+            let joining = Int.random(in: 0...runMilliseconds, using: &generator)
+            let leaving = Int.random(in: joining...(runMilliseconds + 500), using: &generator)
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(joining))
+                await visitor.run(
+                    context,
+                    port: port,
+                    generator: crashGenerator(seed: seed, round: round, stream: 13),
+                    logValues: logValues,
+                    leavingAt: leaving < runMilliseconds ? ContinuousClock.now + .milliseconds(leaving - joining) : nil
                 )
             }
             group.addTask {
@@ -177,7 +195,8 @@ final class CrashSuite {
 
     /// Everything written since the last check, read back after a restart, against the ledgers.
     func verify(_ broker: CrashSuiteBrokerd) async throws -> [String] {
-        var findings = producers.flatMap(\.findings) + member.findings + kafkaGroup.findings + scheduler.findings
+        var findings = producers.flatMap(\.findings) + member.findings + visitor.findings + kafkaGroup.findings
+        findings += scheduler.findings
         let connection = try await TestConnection(port: broker.port)
         for partition in Int32(0)..<4 {
             let records = try await readPartition(
@@ -200,7 +219,7 @@ final class CrashSuite {
         }
         findings += kafkaEvents.checkAcknowledged()
         findings += try await readDeadLetters(connection)
-        findings += member.ledger.checkRejects()
+        findings += group.withLockedValue { $0.checkRejects() }
         for partition in Int32(0)..<2 {
             let records = try await readPartition(
                 CrashSuiteTests.timers,
@@ -221,10 +240,10 @@ final class CrashSuite {
             let records = try await readPartition(
                 CrashSuiteTests.deadLetters,
                 partition: partition,
-                from: member.ledger.deadLetterFrontier[partition] ?? 0,
+                from: group.withLockedValue { $0.deadLetterFrontier[partition] ?? 0 },
                 on: connection
             )
-            findings += member.ledger.absorbDeadLetters(records, partition: partition)
+            findings += group.withLockedValue { $0.absorbDeadLetters(records, partition: partition) }
         }
         return findings
     }
@@ -251,8 +270,8 @@ final class CrashSuite {
             if !findings.isEmpty { return findings }
             // An ack sent but never answered (the broker was killed) may have been taken: such a
             // message may be finished without this member knowing.
-            remaining = events.located.values.filter {
-                !member.ledger.isFinished($0) && !member.ledger.ackedUnanswered.contains($0)
+            remaining = group.withLockedValue { ledger in
+                events.located.values.filter { !ledger.isFinished($0) && !ledger.ackedUnanswered.contains($0) }
             }
             if remaining.isEmpty { break }
             findings = []
@@ -293,7 +312,7 @@ final class CrashSuite {
     }
 
     func summary(rounds: Int, elapsed: Duration) -> String {
-        let group = member.ledger
+        let group = group.withLockedValue { $0 }
         let schedules = scheduler.ledger
         return """
             crash suite: seed \(seed), \(rounds) rounds (\(kills) kill -9, \(cleanStops) SIGTERM) in \(elapsed): \

@@ -187,7 +187,11 @@ struct BrokerdCommand: AsyncParsableCommand {
                 host: metricsAddress.host,
                 port: metricsAddress.port,
                 registry: metrics.registry,
-                beforeScrape: { processMetrics.update() },
+                beforeScrape: {
+                    processMetrics.update()
+                    // A scrape during start-up or shutdown shows the gauges as last set.
+                    try? await broker.refreshOperationsMetrics()
+                },
                 isHealthy: { broker.localPort != nil },
                 logger: logger
             )

@@ -120,7 +120,9 @@ final class KafkaListener: Sendable {
                     }
                     let id = ObjectIdentifier(channel)
                     state.withLockedValue { $0.connections[id] = channel }
+                    statistics.kafkaConnectionChanged(by: 1)
                     channel.closeFuture.whenComplete { _ in
+                        statistics.kafkaConnectionChanged(by: -1)
                         statistics.connectionClosed()
                         state.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
                     }

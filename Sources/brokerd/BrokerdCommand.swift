@@ -108,6 +108,9 @@ struct BrokerdCommand: AsyncParsableCommand {
     )
     var maxPendingSchedules = ScheduleSettings().maxPendingSchedules
 
+    @OptionGroup(title: "Group, fetch, id and Kafka limits")
+    var limits: LimitOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -156,6 +159,9 @@ struct BrokerdCommand: AsyncParsableCommand {
         }
         guard maxPartitions <= Int(Int32.max) else {
             throw ValidationError("--max-partitions must be at most \(Int32.max), got \(maxPartitions)")
+        }
+        guard (limits.maxFetchBytes ?? 0) < maxFrameBytes else {
+            throw ValidationError("--max-fetch-bytes must be below --max-frame-bytes")
         }
         guard maxMessageBytes < maxFrameBytes else {
             throw ValidationError("--max-message-bytes must be below --max-frame-bytes")
@@ -231,6 +237,7 @@ struct BrokerdCommand: AsyncParsableCommand {
         configuration.duplicateWindowMilliseconds = try duplicateWindowMilliseconds()
         configuration.limits.minSegmentBytes = minSegmentBytes
         configuration.schedules.maxPendingSchedules = maxPendingSchedules
+        limits.apply(to: &configuration)
         var explicit: DescriptorBudget.ExplicitLimits = []
         if let maxConnections {
             configuration.limits.maxConnections = maxConnections

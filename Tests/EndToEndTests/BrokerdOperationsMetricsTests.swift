@@ -6,7 +6,9 @@ import Testing
 /// Kafka connections) with the values that traffic must give.
 @Suite("brokerd /metrics: groups, schedules, Kafka", .serialized)
 struct BrokerdOperationsMetricsTests {
-    @Test("lag 6, in flight 5, 1 redelivery, 1 dead letter, 3 pending then 0 with 3 latenesses, 1 Kafka connection")
+    @Test(
+        "lag 6, in flight 5, 1 redelivery, 1 dead letter, 3 pending then 0 with 3 latenesses, 1 Kafka connection, 1 Kafka group"
+    )
     func operationsSeries() async throws {
         let scenario = try await OperationsScenario(scheduleDelay: "15s")
         let group = #"group="billing""#
@@ -35,6 +37,17 @@ struct BrokerdOperationsMetricsTests {
         scenario.kafkaConnection = nil
         let closed = try await scenario.scrape { $0.value("sluice_kafka_connections") == 0 }
         #expect(closed.value("sluice_kafka_connections") == 0)
+        // A Kafka classic group (kafka-python) reads the 10 messages and commits: one Kafka group, lag 0.
+        let kafka = try await KafkaClients.kafkaAddress(of: scenario.broker)
+        let read = try await KafkaClients.run(
+            ["kp-group", kafka, "orders", "kafka-billing", "10"],
+            as: [KafkaClients.Message].self
+        )
+        #expect(read.count == 10)
+        let committed = try await scenario.scrape()
+        #expect(committed.value("sluice_kafka_groups") == 1)
+        #expect(committed.value(#"sluice_group_lag_messages{group="kafka-billing",topic="orders",partition="0"}"#) == 0)
+        #expect(committed.value(#"sluice_group_lag_messages{group="billing",topic="orders",partition="0"}"#) == 6)
 
         // A deleted group's series go.
         try await scenario.consumer.leave()

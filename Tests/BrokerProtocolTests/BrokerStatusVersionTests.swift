@@ -42,9 +42,13 @@ import Testing
     @Test("v0 bytes are unchanged and decode without the operations figures")
     func v0Unchanged() throws {
         #expect(Array(Self.v0.encoded().readableBytesView) == Self.v0Bytes)
-        let decoded = try BrokerStatusResponse.decode(ByteBuffer(bytes: Self.v0Bytes))
-        #expect(decoded == Self.v0)
-        #expect(decoded.operations == nil)
+        for decoded in [
+            try BrokerStatusResponse.decode(ByteBuffer(bytes: Self.v0Bytes)),
+            try BrokerStatusResponse.decode(ByteBuffer(bytes: Self.v0Bytes), version: 0),
+        ] {
+            #expect(decoded == Self.v0)
+            #expect(decoded.operations == nil)
+        }
     }
 
     @Test("v1 is the v0 body followed by the nine figures, in order")
@@ -55,7 +59,13 @@ import Testing
             Self.v0Bytes + Self.int32(7) + Self.int64(8) + Self.int64(9) + Self.int64(10) + Self.int64(11)
             + Self.int64(12) + Self.int64(13) + Self.int32(14) + Self.int32(15)
         #expect(Array(v1.encoded().readableBytesView) == expected)
-        #expect(try BrokerStatusResponse.decode(ByteBuffer(bytes: expected)) == v1)
+        #expect(try BrokerStatusResponse.decode(ByteBuffer(bytes: expected), version: 1) == v1)
+        // Read as v0 (an older client never gets it; a mix-up is caught): 60 bytes too many.
+        #expect(throws: ProtocolError.self) { try BrokerStatusResponse.decode(ByteBuffer(bytes: expected)) }
+        // A v0 body where v1 is due is short, not silently without the figures.
+        #expect(throws: ProtocolError.self) {
+            try BrokerStatusResponse.decode(ByteBuffer(bytes: Self.v0Bytes), version: 1)
+        }
     }
 
     @Test("a truncated or overlong v1 section is malformed, never a crash")
@@ -64,9 +74,13 @@ import Testing
         v1.operations = Self.operations
         let bytes = Array(v1.encoded().readableBytesView)
         for cut in Self.v0Bytes.count + 1..<bytes.count {
-            #expect(throws: (any Error).self) { try BrokerStatusResponse.decode(ByteBuffer(bytes: bytes.prefix(cut))) }
+            #expect(throws: ProtocolError.self) {
+                try BrokerStatusResponse.decode(ByteBuffer(bytes: bytes.prefix(cut)), version: 1)
+            }
         }
-        #expect(throws: (any Error).self) { try BrokerStatusResponse.decode(ByteBuffer(bytes: bytes + [0])) }
+        #expect(throws: ProtocolError.self) {
+            try BrokerStatusResponse.decode(ByteBuffer(bytes: bytes + [0]), version: 1)
+        }
     }
 
     @Test("the v1 example of docs/PROTOCOL.md §5.9 is these bytes")

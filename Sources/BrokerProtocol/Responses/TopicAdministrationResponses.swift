@@ -185,7 +185,7 @@ public struct DescribeTopicResponse: WireMessage, Hashable {
 /// dataDirectory       string
 /// ```
 /// v1 is v0 followed by ``Operations`` (a v0 request is answered without it, so a v0 client
-/// never sees it):
+/// never sees it; ``init(decoding:)`` reads v0, ``init(decoding:version:)`` either):
 /// ```
 /// groupCount          int32       consumer groups, Sluice and Kafka
 /// groupLag            int64       lag of every group on every partition, added up
@@ -303,8 +303,12 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         connectionCount = try buffer.readWire(Int32.self, "connectionCount")
         logBytes = try buffer.readWire(Int64.self, "logBytes")
         dataDirectory = try buffer.readWireString("dataDirectory")
-        // A v1 body goes on; a v0 body ends here.
-        guard buffer.readableBytes > 0 else { return }
+    }
+
+    /// Reads a v0 body, or from v1 on the v0 fields and then ``operations``.
+    public init(decoding buffer: inout ByteBuffer, version: UInt16) throws {
+        try self.init(decoding: &buffer)
+        guard version >= 1 else { return }
         operations = Operations(
             groupCount: try buffer.readWire(Int32.self, "groupCount"),
             groupLag: try buffer.readWire(Int64.self, "groupLag"),

@@ -19,7 +19,7 @@ import Testing
                 try await connection.sendRaw(Array(buffer.readableBytesView))
                 let frame = try await connection.response(correlationID)
                 #expect(frame.errorCode == .none)
-                let status = try BrokerStatusResponse.decode(frame.body)
+                let status = try BrokerStatusResponse.decode(frame.body, version: version)
                 if version == 0 {
                     #expect(status.operations == nil)
                 } else {

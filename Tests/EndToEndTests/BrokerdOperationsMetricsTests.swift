@@ -10,7 +10,7 @@ struct BrokerdOperationsMetricsTests {
         "lag 6, in flight 5, 1 redelivery, 1 dead letter, 3 pending then 0 with 3 latenesses, 1 Kafka connection, 1 Kafka group"
     )
     func operationsSeries() async throws {
-        let scenario = try await OperationsScenario(scheduleDelay: "15s")
+        let scenario = try await OperationsScenario(scheduleDelay: "1h")
         let group = #"group="billing""#
         let scrape = try await scenario.scrape()
         #expect(scrape.value(#"sluice_group_lag_messages{group="billing",topic="orders",partition="0"}"#) == 6)
@@ -26,9 +26,17 @@ struct BrokerdOperationsMetricsTests {
         ] {
             #expect(!(scrape.help[name] ?? "").isEmpty, "no # HELP for \(name)")
         }
-        // The schedules are due 15 s after they were made: pending until they fire.
+        // The schedules are due in an hour: pending, none fired.
         #expect(scrape.value("sluice_pending_schedules") == 3)
         #expect((scrape.value("sluice_schedule_lateness_seconds_count") ?? 0) == 0)
+        // Rescheduled (same ids) to fire now: they fire, once each, and are no longer pending.
+        for id in ["a", "b", "c"] {
+            let rescheduled = try await runTool(
+                "producer",
+                ["--broker", scenario.broker.address, "--topic", "jobs", "--delay", "1ms", "--schedule-id", id, "job"]
+            )
+            #expect(rescheduled.status == 0, "\(rescheduled.standardError)")
+        }
         let fired = try await scenario.scrape { ($0.value("sluice_schedule_lateness_seconds_count") ?? 0) >= 3 }
         #expect(fired.value("sluice_pending_schedules") == 0)
         #expect(fired.value("sluice_schedule_lateness_seconds_count") == 3)

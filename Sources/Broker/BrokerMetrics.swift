@@ -5,7 +5,10 @@ import Metrics
 /// attaches the help text (`# HELP`) and the histogram buckets; docs/OPERATIONS.md lists them.
 ///
 /// Metrics are created once with fixed labels: broker-wide ones here, per-partition ones by
-/// ``PartitionMetrics`` (and destroyed with their partition, so a deleted topic's series go).
+/// ``PartitionMetrics`` (and destroyed with their partition, so a deleted topic's series go), a
+/// running group's counters by ``GroupMetrics`` (destroyed with the group), and the gauges read at
+/// scrape time (group lag and in flight, pending schedules, Kafka groups) by ``OperationsMetrics``
+/// from an ``OperationsSnapshot`` (``BrokerServer/refreshOperationsMetrics()``).
 public enum BrokerMetrics {
     /// What a metric measures.
     public enum Kind: String, Sendable {

@@ -99,6 +99,26 @@ struct BrokerdLimitFlagsTests {
         }
     }
 
+    @Test("--max-decompressed-batch-bytes 4096: a gzip batch inflating past it is refused, a small one is taken")
+    func decompressedBatchBytes() async throws {
+        try await withLimitedBroker(["--max-decompressed-batch-bytes", "4096"]) { broker, _ in
+            func produce(_ value: String) async throws -> ToolRun {
+                try await runTool(
+                    "producer",
+                    ["--broker", broker.address, "--topic", "limited", "--compression", "gzip", value]
+                )
+            }
+            await #expect(try produce("small").status == 0)
+            // 8 KiB of one letter: a few dozen bytes compressed, twice the limit inflated.
+            let large = try await produce(String(repeating: "a", count: 8192))
+            #expect(large.status != 0)
+            #expect(
+                large.standardError.contains("more than 4096 bytes (maxDecompressedBatchBytes)"),
+                "\(large.standardError)"
+            )
+        }
+    }
+
     /// Runs `body` against a `brokerd` started with `arguments` whose topic `limited` holds one message.
     private func withLimitedBroker(
         _ arguments: [String],

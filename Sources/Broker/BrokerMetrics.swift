@@ -5,7 +5,10 @@ import Metrics
 /// attaches the help text (`# HELP`) and the histogram buckets; docs/OPERATIONS.md lists them.
 ///
 /// Metrics are created once with fixed labels: broker-wide ones here, per-partition ones by
-/// ``PartitionMetrics`` (and destroyed with their partition, so a deleted topic's series go).
+/// ``PartitionMetrics`` (and destroyed with their partition, so a deleted topic's series go), a
+/// running group's counters by ``GroupMetrics`` (destroyed with the group), and the gauges read at
+/// scrape time (group lag and in flight, pending schedules, Kafka groups) by ``OperationsMetrics``
+/// from an ``OperationsSnapshot`` (``BrokerServer/refreshOperationsMetrics()``).
 public enum BrokerMetrics {
     /// What a metric measures.
     public enum Kind: String, Sendable {
@@ -62,6 +65,22 @@ public enum BrokerMetrics {
     public static let partitionSize = "sluice_partition_size_bytes"
     /// `sluice_partition_segments`.
     public static let partitionSegments = "sluice_partition_segments"
+    /// `sluice_group_lag_messages`.
+    public static let groupLag = "sluice_group_lag_messages"
+    /// `sluice_group_in_flight_messages`.
+    public static let groupInFlight = "sluice_group_in_flight_messages"
+    /// `sluice_group_redeliveries_total`.
+    public static let groupRedeliveries = "sluice_group_redeliveries_total"
+    /// `sluice_group_dead_letters_total`.
+    public static let groupDeadLetters = "sluice_group_dead_letters_total"
+    /// `sluice_pending_schedules`.
+    public static let pendingSchedules = "sluice_pending_schedules"
+    /// `sluice_schedule_lateness_seconds`.
+    public static let scheduleLateness = "sluice_schedule_lateness_seconds"
+    /// `sluice_kafka_connections`.
+    public static let kafkaConnections = "sluice_kafka_connections"
+    /// `sluice_kafka_groups`.
+    public static let kafkaGroups = "sluice_kafka_groups"
 
     /// Every metric the broker library creates.
     public static let all: [Description] = [
@@ -140,6 +159,52 @@ public enum BrokerMetrics {
             labels: ["topic", "partition"],
             help: "Segments of the partition."
         ),
+        .init(
+            name: groupLag,
+            kind: .gauge,
+            labels: ["group", "topic", "partition"],
+            help: "Messages of the partition the group has not finished: log end offset minus the committed "
+                + "offset (a Kafka group's committed offset); set when /metrics is scraped."
+        ),
+        .init(
+            name: groupInFlight,
+            kind: .gauge,
+            labels: ["group"],
+            help: "Messages delivered to the group's members and not yet acknowledged; set when /metrics is scraped."
+        ),
+        .init(
+            name: groupRedeliveries,
+            kind: .counter,
+            labels: ["group"],
+            help: "Messages delivered to the group again after a failed delivery (nack, ack timeout, "
+                + "lost connection), since the broker started."
+        ),
+        .init(
+            name: groupDeadLetters,
+            kind: .counter,
+            labels: ["group"],
+            help: "Dead letters the group wrote to its dead-letter topics (rejected, or out of deliveries), "
+                + "since the broker started."
+        ),
+        .init(
+            name: pendingSchedules,
+            kind: .gauge,
+            labels: [],
+            help: "Schedules waiting for their due time, over all topics; set when /metrics is scraped."
+        ),
+        .init(
+            name: scheduleLateness,
+            kind: .durationHistogram,
+            labels: [],
+            help: "Per fired schedule, the time from its due time to its message being appended durably."
+        ),
+        .init(name: kafkaConnections, kind: .gauge, labels: [], help: "Open Kafka protocol connections."),
+        .init(
+            name: kafkaGroups,
+            kind: .gauge,
+            labels: [],
+            help: "Kafka consumer groups the broker keeps offsets for; set when /metrics is scraped."
+        ),
     ]
 
     /// The help text of metric `name`, if it is one of ``all``.
@@ -155,6 +220,13 @@ public enum BrokerMetrics {
 
     static let flushDuration = Timer(label: logFlushDuration)
     static let flushFailures = Counter(label: logFlushFailures)
+
+    static let scheduleLatenessTimer = Timer(label: scheduleLateness)
+
+    /// Records one fired schedule's lateness (never negative: a clock that stepped back is 0).
+    static func recordScheduleLateness(milliseconds: Int64) {
+        scheduleLatenessTimer.recordNanoseconds(min(max(0, milliseconds), Int64.max / 1_000_000) * 1_000_000)
+    }
 
     /// Records one log flush (the flush scheduler's observer).
     static func recordFlush(nanoseconds: Int64, succeeded: Bool) {

@@ -150,14 +150,30 @@ public protocol WireMessage: Sendable {
     func encode(into buffer: inout ByteBuffer)
     /// Reads a body, consuming all of it.
     init(decoding buffer: inout ByteBuffer) throws
+    /// Reads a body encoded at `version` (of the request it answers); a message whose layout
+    /// does not change with the version reads it as ``init(decoding:)`` does (the default).
+    init(decoding buffer: inout ByteBuffer, version: UInt16) throws
 }
 
 extension WireMessage {
+    /// Reads a body the same way at every version.
+    public init(decoding buffer: inout ByteBuffer, version: UInt16) throws {
+        try self.init(decoding: &buffer)
+    }
+
     /// Decodes a whole body, rejecting trailing bytes.
     public static func decode(_ body: ByteBuffer) throws -> Self {
         var body = body
         let message = try Self(decoding: &body)
         try body.expectFullyRead("\(apiKey) body")
+        return message
+    }
+
+    /// Decodes a whole body encoded at `version`, rejecting trailing bytes.
+    public static func decode(_ body: ByteBuffer, version: UInt16) throws -> Self {
+        var body = body
+        let message = try Self(decoding: &body, version: version)
+        try body.expectFullyRead("\(apiKey) v\(version) body")
         return message
     }
 

@@ -2,7 +2,9 @@ import ArgumentParser
 import BrokerClient
 import ToolSupport
 
-/// `brokerctl status`: the broker's version, uptime, topics, connections and log size.
+/// `brokerctl status`: the broker's version, uptime, topics, connections and log size, and (from a
+/// broker serving `brokerStatus` v1) the groups' lag, in-flight messages, redeliveries and dead
+/// letters, the pending schedules and the Kafka connections and groups.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the broker's state.")
 
@@ -25,11 +27,21 @@ struct StatusCommand: AsyncParsableCommand {
         print("connections: \(status.connectionCount)")
         print("log bytes: \(status.logBytes)")
         print("data directory: \(status.dataDirectory)")
+        guard let operations = status.operations else { return }
+        print("groups: \(operations.groupCount) (\(operations.kafkaGroupCount) Kafka)")
+        print("group lag: \(operations.groupLag)")
+        print("in flight: \(operations.inFlight)")
+        print("redeliveries: \(operations.redeliveries)")
+        print("dead letters: \(operations.deadLetters) (held: \(operations.deadLettersHeld))")
+        print("pending schedules: \(operations.pendingSchedules)")
+        print("kafka connections: \(operations.kafkaConnections)")
     }
 
-    /// `{"broker","version","uptime_ms","topics","partitions","connections","log_bytes","data_directory"}`.
+    /// `{"broker","version","uptime_ms","topics","partitions","connections","log_bytes","data_directory"}`,
+    /// then (from a v1 broker) `"groups","kafka_groups","group_lag","in_flight","redeliveries",
+    /// "dead_letters","dead_letters_held","pending_schedules","kafka_connections"`.
     static func json(_ status: BrokerStatus, broker: BrokerAddress) -> JSONValue {
-        .object([
+        var fields: [(String, JSONValue)] = [
             ("broker", .string("\(broker)")),
             ("version", .string(status.brokerVersion)),
             ("uptime_ms", .integer(status.uptimeMilliseconds)),
@@ -38,6 +50,20 @@ struct StatusCommand: AsyncParsableCommand {
             ("connections", .integer(Int64(status.connectionCount))),
             ("log_bytes", .integer(status.logBytes)),
             ("data_directory", .string(status.dataDirectory)),
-        ])
+        ]
+        if let operations = status.operations {
+            fields += [
+                ("groups", .integer(Int64(operations.groupCount))),
+                ("kafka_groups", .integer(Int64(operations.kafkaGroupCount))),
+                ("group_lag", .integer(operations.groupLag)),
+                ("in_flight", .integer(operations.inFlight)),
+                ("redeliveries", .integer(operations.redeliveries)),
+                ("dead_letters", .integer(operations.deadLetters)),
+                ("dead_letters_held", .integer(operations.deadLettersHeld)),
+                ("pending_schedules", .integer(operations.pendingSchedules)),
+                ("kafka_connections", .integer(Int64(operations.kafkaConnections))),
+            ]
+        }
+        return .object(fields)
     }
 }

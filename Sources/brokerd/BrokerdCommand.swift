@@ -116,6 +116,9 @@ struct BrokerdCommand: AsyncParsableCommand {
     )
     var maxPendingSchedules = ScheduleSettings().maxPendingSchedules
 
+    @OptionGroup(title: "Group, fetch, id and Kafka limits")
+    var limits: LimitOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -170,6 +173,9 @@ struct BrokerdCommand: AsyncParsableCommand {
         guard maxPartitions <= Int(Int32.max) else {
             throw ValidationError("--max-partitions must be at most \(Int32.max), got \(maxPartitions)")
         }
+        guard (limits.maxFetchBytes ?? 0) < maxFrameBytes else {
+            throw ValidationError("--max-fetch-bytes must be below --max-frame-bytes")
+        }
         guard maxMessageBytes < maxFrameBytes else {
             throw ValidationError("--max-message-bytes must be below --max-frame-bytes")
         }
@@ -200,7 +206,11 @@ struct BrokerdCommand: AsyncParsableCommand {
                 host: metricsAddress.host,
                 port: metricsAddress.port,
                 registry: metrics.registry,
-                beforeScrape: { processMetrics.update() },
+                beforeScrape: {
+                    processMetrics.update()
+                    // A scrape during start-up or shutdown shows the gauges as last set.
+                    try? await broker.refreshOperationsMetrics()
+                },
                 isHealthy: { broker.localPort != nil },
                 logger: logger
             )
@@ -229,7 +239,7 @@ struct BrokerdCommand: AsyncParsableCommand {
             configuration.kafkaListener = KafkaListenerConfiguration(
                 host: kafka.host,
                 port: kafka.port,
-                classicGroups: KafkaClassicGroupConfiguration(
+                groups: KafkaClassicGroupConfiguration(
                     initialRebalanceDelayMilliseconds: Int32(kafkaInitialRebalanceDelayMs)
                 )
             )
@@ -246,6 +256,7 @@ struct BrokerdCommand: AsyncParsableCommand {
         configuration.duplicateWindowMilliseconds = try duplicateWindowMilliseconds()
         configuration.limits.minSegmentBytes = minSegmentBytes
         configuration.schedules.maxPendingSchedules = maxPendingSchedules
+        limits.apply(to: &configuration)
         var explicit: DescriptorBudget.ExplicitLimits = []
         if let maxConnections {
             configuration.limits.maxConnections = maxConnections

@@ -33,12 +33,13 @@ struct MetricsHTTPServer: Service {
         return "\(ip):\(port)"
     }
 
-    /// Listens on `host:port`; `beforeScrape` runs before each `/metrics` answer (process metrics).
+    /// Listens on `host:port`; `beforeScrape` runs before each `/metrics` answer (process metrics,
+    /// the broker's operations gauges), which waits for it.
     static func bind(
         host: String,
         port: Int,
         registry: PrometheusCollectorRegistry,
-        beforeScrape: @escaping @Sendable () -> Void,
+        beforeScrape: @escaping @Sendable () async -> Void,
         isHealthy: @escaping @Sendable () -> Bool,
         logger: Logger
     ) async throws -> MetricsHTTPServer {
@@ -100,13 +101,13 @@ private final class OperationsHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let registry: PrometheusCollectorRegistry
-    let beforeScrape: @Sendable () -> Void
+    let beforeScrape: @Sendable () async -> Void
     let isHealthy: @Sendable () -> Bool
     private var path = ""
 
     init(
         registry: PrometheusCollectorRegistry,
-        beforeScrape: @escaping @Sendable () -> Void,
+        beforeScrape: @escaping @Sendable () async -> Void,
         isHealthy: @escaping @Sendable () -> Bool
     ) {
         self.registry = registry
@@ -128,12 +129,19 @@ private final class OperationsHandler: ChannelInboundHandler {
             path = String(head.uri.prefix { $0 != "?" })
         case .body:
             break
+        case .end where path == "/metrics":
+            // The scrape waits for the gauges to be set (on other loops), then answers on this one.
+            let prepared = context.eventLoop.makePromise(of: Void.self)
+            prepared.completeWithTask(beforeScrape)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let registry = self.registry
+            prepared.futureResult.whenComplete { _ in
+                let (handler, context) = bound.value
+                handler.respond(context, .ok, "text/plain; version=0.0.4", registry.emitToBuffer())
+            }
         case .end:
             let (status, contentType, body): (HTTPResponseStatus, String, [UInt8])
             switch path {
-            case "/metrics":
-                beforeScrape()
-                (status, contentType, body) = (.ok, "text/plain; version=0.0.4", registry.emitToBuffer())
             case "/healthz":
                 let healthy = isHealthy()
                 (status, contentType, body) = (
@@ -142,18 +150,27 @@ private final class OperationsHandler: ChannelInboundHandler {
             default:
                 (status, contentType, body) = (.notFound, "text/plain", Array("not found\n".utf8))
             }
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: contentType)
-            headers.add(name: "Content-Length", value: String(body.count))
-            headers.add(name: "Connection", value: "close")
-            context.write(
-                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
-                promise: nil
-            )
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            respond(context, status, contentType, body)
         }
+    }
+
+    private func respond(
+        _ context: ChannelHandlerContext,
+        _ status: HTTPResponseStatus,
+        _ contentType: String,
+        _ body: [UInt8]
+    ) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.count))
+        headers.add(name: "Connection", value: "close")
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 }
 

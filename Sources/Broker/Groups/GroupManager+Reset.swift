@@ -52,7 +52,12 @@ extension GroupManager {
             let (store, _) = try self.existingGroup(name)
             try await self.refuseIfMembers(self.runtime(named: name), name, doing: "deleted")
             let offset = try store.append([.groupDeleted(group: name)])
-            if let runtime = self.forget(name) { try? await runtime.loop.submit { runtime.close() }.get() }
+            if let runtime = self.forget(name) {
+                try? await runtime.loop.submit {
+                    runtime.close()
+                    runtime.metrics.destroy()
+                }.get()
+            }
             try await store.waitUntilDurable(offset)
         }
     }

@@ -12,6 +12,7 @@ extension GroupRuntime {
     /// (they come back after the group's backoff).
     func send(_ deliveries: [PartitionDispatch<UInt64>.Delivery], from key: SlotKey, to member: Member) {
         let sorted = deliveries.sorted { $0.offset < $1.offset }
+        metrics.recordRedeliveries(deliveries.reduce(0) { $0 + ($1.deliveryCount > 1 ? 1 : 0) })
         let partition = slots[key]!.partition
         partition.readBatches(holding: sorted.map(\.offset)).hop(to: loop).whenComplete { [self] result in
             defer {
@@ -144,6 +145,7 @@ extension GroupRuntime {
             let waiting = DeadLetterKey(slot: key, offset: letter.offset)
             switch result {
             case .success:
+                metrics.recordDeadLetter()
                 guard slots[key] != nil else { return }
                 _ = slots[key]!.dispatch.deadLetterWritten(offset: letter.offset)
                 do {

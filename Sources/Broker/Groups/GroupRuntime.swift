@@ -78,6 +78,8 @@ final class GroupRuntime: @unchecked Sendable {
     /// Rejects waiting for their dead letters to be written (``settle(_:slot:deadLetter:_:)``).
     var deadLetterWaiters: [DeadLetterKey: [EventLoopPromise<Void>]] = [:]
     private var isClosed = false
+    /// Redeliveries and dead letters since the broker started (``GroupMetrics``).
+    var metrics: GroupMetrics
 
     struct DeadLetterKey: Hashable {
         var slot: SlotKey
@@ -99,6 +101,7 @@ final class GroupRuntime: @unchecked Sendable {
         self.store = store
         self.deadLetters = deadLetters
         self.logger = logger
+        self.metrics = GroupMetrics(group: name)
         for (key, partition, state) in slots { insertSlot(key, partition, state) }
     }
 

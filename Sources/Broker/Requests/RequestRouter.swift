@@ -78,7 +78,7 @@ final class RequestRouter: RequestServing, Sendable {
         }
         let response: EventLoopFuture<(any WireMessage)?>
         do {
-            response = try dispatch(header.apiKey, frame.body, from: connection, on: eventLoop)
+            response = try dispatch(header.apiKey, header.apiVersion, frame.body, from: connection, on: eventLoop)
         } catch {
             let error = BrokerError(error)
             return eventLoop.makeSucceededFuture(
@@ -95,6 +95,7 @@ final class RequestRouter: RequestServing, Sendable {
 
     private func dispatch(
         _ apiKey: APIKey,
+        _ version: UInt16,
         _ body: ByteBuffer,
         from connection: PushOutlet,
         on eventLoop: any EventLoop
@@ -161,7 +162,7 @@ final class RequestRouter: RequestServing, Sendable {
             return Self.erased(describe(try DescribeTopicRequest.decode(body), on: eventLoop))
         case .brokerStatus:
             _ = try BrokerStatusRequest.decode(body)
-            return Self.erased(status(on: eventLoop))
+            return Self.erased(status(withOperations: version >= 1, on: eventLoop))
         case .initProducer:
             _ = try InitProducerRequest.decode(body)
             let allocator = producerIDs
@@ -242,20 +243,28 @@ final class RequestRouter: RequestServing, Sendable {
 
     // MARK: Status, offsets, describe
 
-    private func status(on eventLoop: any EventLoop) -> EventLoopFuture<BrokerStatusResponse> {
+    /// The broker's status; from v1 on with the ``OperationsSnapshot`` totals.
+    private func status(withOperations: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<BrokerStatusResponse> {
         let topics = registry.allTopics()
         let partitions = topics.flatMap(\.partitions)
-        return EventLoopFuture.whenAllSucceed(partitions.map { $0.describe() }, on: eventLoop).map { descriptions in
-            BrokerStatusResponse(
-                brokerVersion: self.configuration.version,
-                uptimeMilliseconds: currentTimeMilliseconds() - self.statistics.startedAt,
-                topicCount: Int32(topics.count),
-                partitionCount: Int32(partitions.count),
-                connectionCount: Int32(self.statistics.connectionCount),
-                logBytes: descriptions.reduce(0) { $0 + $1.sizeBytes },
-                dataDirectory: self.configuration.dataDirectory
-            )
-        }
+        let operations: EventLoopFuture<BrokerStatusResponse.Operations?> =
+            withOperations
+            ? eventLoop.makeFutureWithTask { BrokerStatusResponse.Operations(try await self.operationsSnapshot()) }
+            : eventLoop.makeSucceededFuture(nil)
+        return EventLoopFuture.whenAllSucceed(partitions.map { $0.describe() }, on: eventLoop)
+            .and(operations)
+            .map { descriptions, operations in
+                BrokerStatusResponse(
+                    brokerVersion: self.configuration.version,
+                    uptimeMilliseconds: currentTimeMilliseconds() - self.statistics.startedAt,
+                    topicCount: Int32(topics.count),
+                    partitionCount: Int32(partitions.count),
+                    connectionCount: Int32(self.statistics.connectionCount),
+                    logBytes: descriptions.reduce(0) { $0 + $1.sizeBytes },
+                    dataDirectory: self.configuration.dataDirectory,
+                    operations: operations
+                )
+            }
     }
 
     private func describe(
@@ -341,6 +350,22 @@ final class BrokerStatistics: Sendable {
     )
     /// Time long-polling fetches spent waiting.
     let fetchWait = Timer(label: BrokerMetrics.fetchWait)
+    /// Open Kafka protocol connections (also counted in ``connectionCount``).
+    private let kafkaConnections = NIOLockedValueBox(0)
+    private let kafkaConnectionsGauge = Gauge(label: BrokerMetrics.kafkaConnections)
+
+    /// Open Kafka protocol connections.
+    var kafkaConnectionCount: Int { kafkaConnections.withLockedValue { $0 } }
+
+    /// Counts a Kafka connection opened (`by`: 1) or closed (`by`: -1), once it is counted as a connection.
+    func kafkaConnectionChanged(by change: Int) {
+        kafkaConnectionsGauge.record(
+            kafkaConnections.withLockedValue { count in
+                count += change
+                return count
+            }
+        )
+    }
 
     var connectionCount: Int { connections.withLockedValue { $0 } }
 

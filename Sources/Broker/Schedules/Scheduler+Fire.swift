@@ -142,7 +142,11 @@ extension Scheduler {
     /// start-up finds them from the `firing` record.
     func finish(_ target: FireTarget, _ entries: [ReadyFire], offsets: [Int64]?) {
         recordFired(target, entries, offsets: offsets)
-        if offsets != nil { statistics.fired += entries.count }
+        if offsets != nil {
+            statistics.fired += entries.count
+            let now = clock()
+            for fire in entries { BrokerMetrics.recordScheduleLateness(milliseconds: now - fire.scheduled.due) }
+        }
         retry[target] = nil
         settleBatch(target, entries)
     }

@@ -33,6 +33,9 @@ public final class BrokerServer: Service, Sendable {
     private let flushScheduler = FlushScheduler(flushObserver: BrokerMetrics.recordFlush)
     private let connections = ConnectionRegistry()
     private let statistics = BrokerStatistics()
+    /// The router, once started (``refreshOperationsMetrics()``).
+    private let router = NIOLockedValueBox<RequestRouter?>(nil)
+    private let operationsMetrics = OperationsMetrics()
     private let state = NIOLockedValueBox<(channel: (any Channel)?, registry: TopicRegistry?, isStopped: Bool)>(
         (nil, nil, false)
     )
@@ -98,6 +101,15 @@ public final class BrokerServer: Service, Sendable {
     private let groupManager = NIOLockedValueBox<GroupManager?>(nil)
     /// Delayed delivery, once started.
     private let schedulerHost = NIOLockedValueBox<SchedulerHost?>(nil)
+
+    /// Sets the gauges that are read when `/metrics` is scraped (group lag and in-flight, pending
+    /// schedules, Kafka groups) from the broker's state now; call it before each scrape. Nothing
+    /// happens before the broker has started.
+    /// - Throws: what reading the state threw (a group loop or the scheduler shutting down).
+    public func refreshOperationsMetrics() async throws {
+        guard let router = router.withLockedValue({ $0 }) else { return }
+        operationsMetrics.record(try await router.operationsSnapshot())
+    }
 
     /// Listens (without accepting yet), opens every topic (recovering logs after an unclean stop),
     /// then accepts clients. A busy address fails before the data directory is touched.
@@ -192,6 +204,7 @@ public final class BrokerServer: Service, Sendable {
             throw error
         }
         router.groupManager.withLockedValue { $0 = groups }
+        self.router.withLockedValue { $0 = router }
         router.schedules.withLockedValue { $0 = schedules }
         state.withLockedValue { $0 = (channel, registry, false) }
         groupManager.withLockedValue { $0 = groups }

@@ -16,6 +16,42 @@ public struct BrokerStatus: Hashable, Sendable {
     public var logBytes: Int64
     /// Where the broker keeps its data.
     public var dataDirectory: String
+    /// What an operator watches; `nil` from a broker that serves only `brokerStatus` v0.
+    public var operations: Operations?
+
+    /// The groups', schedules' and Kafka listener's figures (`brokerStatus` v1).
+    public struct Operations: Hashable, Sendable {
+        /// Consumer groups, Sluice and Kafka.
+        public var groupCount: Int32
+        /// The lag of every group on every partition, added up.
+        public var groupLag: Int64
+        /// Messages delivered to groups' members and not yet acknowledged.
+        public var inFlight: Int64
+        /// Redeliveries since the broker started.
+        public var redeliveries: Int64
+        /// Dead letters written since the broker started.
+        public var deadLetters: Int64
+        /// Messages the groups' dead-letter partitions hold now.
+        public var deadLettersHeld: Int64
+        /// Schedules waiting for their due time.
+        public var pendingSchedules: Int64
+        /// Open Kafka protocol connections.
+        public var kafkaConnections: Int32
+        /// Kafka consumer groups.
+        public var kafkaGroupCount: Int32
+
+        init(_ wire: BrokerStatusResponse.Operations) {
+            groupCount = wire.groupCount
+            groupLag = wire.groupLag
+            inFlight = wire.inFlight
+            redeliveries = wire.redeliveries
+            deadLetters = wire.deadLetters
+            deadLettersHeld = wire.deadLettersHeld
+            pendingSchedules = wire.pendingSchedules
+            kafkaConnections = wire.kafkaConnections
+            kafkaGroupCount = wire.kafkaGroupCount
+        }
+    }
 
     init(_ response: BrokerStatusResponse) {
         brokerVersion = response.brokerVersion
@@ -25,5 +61,6 @@ public struct BrokerStatus: Hashable, Sendable {
         connectionCount = response.connectionCount
         logBytes = response.logBytes
         dataDirectory = response.dataDirectory
+        operations = response.operations.map(Operations.init)
     }
 }

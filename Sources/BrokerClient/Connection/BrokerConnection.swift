@@ -114,13 +114,14 @@ public actor BrokerConnection: BrokerTransport {
         while true {
             let session = try await session()
             do {
+                let version = try version(of: Request.apiKey, in: session)
                 let frame = try await Self.exchange(
                     request,
-                    version: try version(of: Request.apiKey, in: session),
+                    version: version,
                     on: session.channel,
                     timeout: timeout ?? configuration.requestTimeout
                 )
-                return try Self.decode(frame, as: Response.self, from: address)
+                return try Self.decode(frame, as: Response.self, version: version, from: address)
             } catch let error as ClientError where error.cause is RequestNotWritten && attempt < 2 {
                 // The connection closed (an idle close by either side) before the request reached
                 // the socket: the broker never saw it, so sending it on a new connection is safe.
@@ -317,7 +318,7 @@ public actor BrokerConnection: BrokerTransport {
                 on: channel,
                 timeout: configuration.requestTimeout
             )
-            let handshake = try Self.decode(frame, as: HandshakeResponse.self, from: address)
+            let handshake = try Self.decode(frame, as: HandshakeResponse.self, version: 0, from: address)
             var versions: [APIKey: UInt16] = [:]
             for ours in ProtocolVersions.supported {
                 guard let theirs = handshake.apis.first(where: { $0.apiKey == ours.apiKey }) else { continue }
@@ -391,13 +392,14 @@ public actor BrokerConnection: BrokerTransport {
     private static func decode<Response: WireMessage>(
         _ frame: ResponseFrame,
         as response: Response.Type,
+        version: UInt16,
         from address: BrokerAddress
     ) throws -> Response {
         guard frame.errorCode == .none else {
             throw ClientError.broker(frame.errorCode, frame.errorMessage)
         }
         do {
-            return try Response.decode(frame.body)
+            return try Response.decode(frame.body, version: version)
         } catch {
             throw ClientError(
                 .protocolViolation,

@@ -174,7 +174,7 @@ public struct DescribeTopicResponse: WireMessage, Hashable {
     }
 }
 
-/// `brokerStatus` v0 response:
+/// `brokerStatus` response, v0:
 /// ```
 /// brokerVersion       string
 /// uptimeMilliseconds  int64
@@ -183,6 +183,19 @@ public struct DescribeTopicResponse: WireMessage, Hashable {
 /// connectionCount     int32
 /// logBytes            int64       bytes of all partition logs
 /// dataDirectory       string
+/// ```
+/// v1 is v0 followed by ``Operations`` (a v0 request is answered without it, so a v0 client
+/// never sees it; ``init(decoding:)`` reads v0, ``init(decoding:version:)`` either):
+/// ```
+/// groupCount          int32       consumer groups, Sluice and Kafka
+/// groupLag            int64       lag of every group on every partition, added up
+/// inFlight            int64       delivered, unacknowledged messages of every group
+/// redeliveries        int64       redeliveries since the broker started
+/// deadLetters         int64       dead letters written since the broker started
+/// deadLettersHeld     int64       messages in the groups' dead-letter partitions now
+/// pendingSchedules    int64
+/// kafkaConnections    int32
+/// kafkaGroupCount     int32
 /// ```
 public struct BrokerStatusResponse: WireMessage, Hashable {
     public static let apiKey = APIKey.brokerStatus
@@ -194,6 +207,53 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
     public var connectionCount: Int32
     public var logBytes: Int64
     public var dataDirectory: String
+    /// The v1 fields; `nil` in a v0 response.
+    public var operations: Operations?
+
+    /// The v1 fields: what an operator watches.
+    public struct Operations: Sendable, Hashable {
+        /// Consumer groups, Sluice and Kafka.
+        public var groupCount: Int32
+        /// The lag of every group on every partition, added up.
+        public var groupLag: Int64
+        /// Messages delivered to groups' members and not yet acknowledged.
+        public var inFlight: Int64
+        /// Redeliveries since the broker started.
+        public var redeliveries: Int64
+        /// Dead letters written since the broker started.
+        public var deadLetters: Int64
+        /// Messages the groups' dead-letter partitions hold now.
+        public var deadLettersHeld: Int64
+        /// Schedules waiting for their due time.
+        public var pendingSchedules: Int64
+        /// Open Kafka protocol connections.
+        public var kafkaConnections: Int32
+        /// Kafka consumer groups.
+        public var kafkaGroupCount: Int32
+
+        /// The v1 fields.
+        public init(
+            groupCount: Int32,
+            groupLag: Int64,
+            inFlight: Int64,
+            redeliveries: Int64,
+            deadLetters: Int64,
+            deadLettersHeld: Int64,
+            pendingSchedules: Int64,
+            kafkaConnections: Int32,
+            kafkaGroupCount: Int32
+        ) {
+            self.groupCount = groupCount
+            self.groupLag = groupLag
+            self.inFlight = inFlight
+            self.redeliveries = redeliveries
+            self.deadLetters = deadLetters
+            self.deadLettersHeld = deadLettersHeld
+            self.pendingSchedules = pendingSchedules
+            self.kafkaConnections = kafkaConnections
+            self.kafkaGroupCount = kafkaGroupCount
+        }
+    }
 
     public init(
         brokerVersion: String,
@@ -202,7 +262,8 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         partitionCount: Int32,
         connectionCount: Int32,
         logBytes: Int64,
-        dataDirectory: String
+        dataDirectory: String,
+        operations: Operations? = nil
     ) {
         self.brokerVersion = brokerVersion
         self.uptimeMilliseconds = uptimeMilliseconds
@@ -211,6 +272,7 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         self.connectionCount = connectionCount
         self.logBytes = logBytes
         self.dataDirectory = dataDirectory
+        self.operations = operations
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -221,6 +283,16 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         buffer.writeInteger(connectionCount)
         buffer.writeInteger(logBytes)
         buffer.writeWireString(dataDirectory)
+        guard let operations else { return }
+        buffer.writeInteger(operations.groupCount)
+        buffer.writeInteger(operations.groupLag)
+        buffer.writeInteger(operations.inFlight)
+        buffer.writeInteger(operations.redeliveries)
+        buffer.writeInteger(operations.deadLetters)
+        buffer.writeInteger(operations.deadLettersHeld)
+        buffer.writeInteger(operations.pendingSchedules)
+        buffer.writeInteger(operations.kafkaConnections)
+        buffer.writeInteger(operations.kafkaGroupCount)
     }
 
     public init(decoding buffer: inout ByteBuffer) throws {
@@ -231,6 +303,23 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         connectionCount = try buffer.readWire(Int32.self, "connectionCount")
         logBytes = try buffer.readWire(Int64.self, "logBytes")
         dataDirectory = try buffer.readWireString("dataDirectory")
+    }
+
+    /// Reads a v0 body, or from v1 on the v0 fields and then ``operations``.
+    public init(decoding buffer: inout ByteBuffer, version: UInt16) throws {
+        try self.init(decoding: &buffer)
+        guard version >= 1 else { return }
+        operations = Operations(
+            groupCount: try buffer.readWire(Int32.self, "groupCount"),
+            groupLag: try buffer.readWire(Int64.self, "groupLag"),
+            inFlight: try buffer.readWire(Int64.self, "inFlight"),
+            redeliveries: try buffer.readWire(Int64.self, "redeliveries"),
+            deadLetters: try buffer.readWire(Int64.self, "deadLetters"),
+            deadLettersHeld: try buffer.readWire(Int64.self, "deadLettersHeld"),
+            pendingSchedules: try buffer.readWire(Int64.self, "pendingSchedules"),
+            kafkaConnections: try buffer.readWire(Int32.self, "kafkaConnections"),
+            kafkaGroupCount: try buffer.readWire(Int32.self, "kafkaGroupCount")
+        )
     }
 }
 

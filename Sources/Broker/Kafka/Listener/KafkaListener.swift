@@ -42,7 +42,7 @@ final class KafkaListener: Sendable {
             router: router,
             coordinator: KafkaGroupCoordinator(
                 loop: eventLoopGroup.next(),
-                configuration: configuration.classicGroups,
+                configuration: configuration.groups,
                 clock: { currentTimeMilliseconds() }
             ),
             logger: logger
@@ -124,7 +124,9 @@ final class KafkaListener: Sendable {
                     }
                     let id = ObjectIdentifier(channel)
                     state.withLockedValue { $0.connections[id] = channel }
+                    statistics.kafkaConnectionChanged(by: 1)
                     channel.closeFuture.whenComplete { _ in
+                        statistics.kafkaConnectionChanged(by: -1)
                         statistics.connectionClosed()
                         state.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
                     }

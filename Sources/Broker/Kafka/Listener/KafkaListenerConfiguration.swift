@@ -5,17 +5,17 @@ public struct KafkaListenerConfiguration: Sendable, Hashable {
     public var host: String
     /// The port; `0` picks an ephemeral port (tests). Kafka's usual port is 9092.
     public var port: Int
-    /// The classic group coordinator's timeouts and limits (Kafka's `group.*` broker settings).
-    public var classicGroups: KafkaClassicGroupConfiguration
+    /// The classic groups' timeouts and limits (`brokerd --kafka-max-groups`, ...).
+    public var groups: KafkaClassicGroupConfiguration
 
-    /// Creates a listener address, with the classic groups' defaults unless given.
+    /// Creates a listener address.
     public init(
         host: String = "127.0.0.1",
         port: Int = 9092,
-        classicGroups: KafkaClassicGroupConfiguration = KafkaClassicGroupConfiguration()
+        groups: KafkaClassicGroupConfiguration = KafkaClassicGroupConfiguration()
     ) {
         self.host = host
         self.port = port
-        self.classicGroups = classicGroups
+        self.groups = groups
     }
 }

@@ -3,7 +3,7 @@ import KafkaProtocol
 import NIOCore
 import Testing
 
-/// The listener's classic group settings (`KafkaListenerConfiguration.classicGroups`, set by
+/// The listener's classic group settings (`KafkaListenerConfiguration.groups`, set by
 /// `brokerd --kafka-initial-rebalance-delay-ms`) reach the group coordinator.
 @Suite struct KafkaListenerGroupSettingsTests {
     static func join(_ group: String, member: String = "") -> KafkaJoinGroupRequest {
@@ -21,7 +21,7 @@ import Testing
     @Test("the group size limit from the listener's settings is the one enforced")
     func maxMembers() async throws {
         try await withKafkaBroker({ configuration in
-            configuration.kafkaListener?.classicGroups = KafkaClassicGroupConfiguration(
+            configuration.kafkaListener?.groups = KafkaClassicGroupConfiguration(
                 initialRebalanceDelayMilliseconds: 0,
                 maxMembersPerGroup: 1
             )

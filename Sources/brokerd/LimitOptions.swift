@@ -1,0 +1,121 @@
+import ArgumentParser
+import Broker
+
+/// The `brokerd` flags of the limits that are not about connections, frames or partitions (those
+/// are in ``BrokerdCommand``): consumer groups, fetches, message ids, producers, schedule ids and
+/// the Kafka listener's classic groups. Every one must be positive; the defaults are
+/// ``BrokerLimits``', ``ScheduleSettings``' and ``KafkaClassicGroupConfiguration``'s.
+struct LimitOptions: ParsableArguments {
+    @Option(
+        parsing: .unconditional,
+        help: "Most Sluice consumer groups; subscribing to a new group beyond it is refused (limitExceeded)."
+    )
+    var maxGroups = BrokerLimits().maxGroups
+
+    @Option(
+        parsing: .unconditional,
+        help: "Most members (subscriptions) of one Sluice group at once; one more is refused (limitExceeded)."
+    )
+    var maxMembersPerGroup = BrokerLimits().maxMembersPerGroup
+
+    @Option(
+        parsing: .unconditional,
+        help: "Most group subscriptions one connection holds at once; one more is refused (limitExceeded)."
+    )
+    var maxSubscriptionsPerConnection = BrokerLimits().maxSubscriptionsPerConnection
+
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Most record bytes in one fetch response, in bytes (default \(BrokerLimits().maxFetchBytes); below --max-frame-bytes)."
+    )
+    var maxFetchBytes: Int?
+
+    @Option(
+        parsing: .unconditional,
+        help: "Longest long-poll wait a fetch may ask for (milliseconds); longer asks are cut to it."
+    )
+    var maxFetchWaitMs = Int(BrokerLimits().maxFetchWaitMilliseconds)
+
+    @Option(
+        parsing: .unconditional,
+        help: "Most bytes the records of one gzip batch may decompress to; more is refused (recordBatchTooLarge)."
+    )
+    var maxDecompressedBatchBytes = BrokerLimits().maxDecompressedBatchBytes
+
+    @Option(
+        parsing: .unconditional,
+        help: "Longest message id in bytes; a record with a longer one is refused (invalidRequest)."
+    )
+    var maxMessageIdBytes = BrokerLimits().maxMessageIDBytes
+
+    @Option(
+        parsing: .unconditional,
+        help: "Memory for remembered message ids per partition, in bytes; when full the oldest ids are forgotten."
+    )
+    var maxMessageIdBytesPerPartition = BrokerLimits().maxMessageIDBytesPerPartition
+
+    @Option(
+        parsing: .unconditional,
+        help: "Idempotent producers remembered per partition; the least recently used are forgotten first."
+    )
+    var maxProducersPerPartition = BrokerLimits().maxProducersPerPartition
+
+    @Option(
+        parsing: .unconditional,
+        help: "Longest schedule id in UTF-8 bytes; a longer one is refused (invalidRequest)."
+    )
+    var maxScheduleIdBytes = ScheduleSettings().maxScheduleIDBytes
+
+    @Option(
+        parsing: .unconditional,
+        help: "Most Kafka classic consumer groups; at the limit an empty one is forgotten, else a join waits."
+    )
+    var kafkaMaxGroups = KafkaClassicGroupConfiguration().maxGroups
+
+    @Option(
+        parsing: .unconditional,
+        help: "Most members of one Kafka group; one more is refused (GROUP_MAX_SIZE_REACHED)."
+    )
+    var kafkaMaxMembersPerGroup = KafkaClassicGroupConfiguration().maxMembersPerGroup
+
+    @Option(parsing: .unconditional, help: "Most bytes of protocol metadata one Kafka member may send in a JoinGroup.")
+    var kafkaMaxMemberMetadataBytes = KafkaClassicGroupConfiguration().maxMemberMetadataBytes
+
+    func validate() throws {
+        for (name, value) in [
+            ("--max-groups", maxGroups), ("--max-members-per-group", maxMembersPerGroup),
+            ("--max-subscriptions-per-connection", maxSubscriptionsPerConnection),
+            ("--max-fetch-bytes", maxFetchBytes ?? 1),
+            ("--max-fetch-wait-ms", maxFetchWaitMs), ("--max-decompressed-batch-bytes", maxDecompressedBatchBytes),
+            ("--max-message-id-bytes", maxMessageIdBytes),
+            ("--max-message-id-bytes-per-partition", maxMessageIdBytesPerPartition),
+            ("--max-producers-per-partition", maxProducersPerPartition),
+            ("--max-schedule-id-bytes", maxScheduleIdBytes),
+            ("--kafka-max-groups", kafkaMaxGroups), ("--kafka-max-members-per-group", kafkaMaxMembersPerGroup),
+            ("--kafka-max-member-metadata-bytes", kafkaMaxMemberMetadataBytes),
+        ] where value <= 0 {
+            throw ValidationError("\(name) must be positive, got \(value)")
+        }
+        guard maxFetchWaitMs <= Int(UInt32.max) else {
+            throw ValidationError("--max-fetch-wait-ms must be at most \(UInt32.max), got \(maxFetchWaitMs)")
+        }
+    }
+
+    /// Sets the limits in `configuration`.
+    func apply(to configuration: inout BrokerConfiguration) {
+        configuration.limits.maxGroups = maxGroups
+        configuration.limits.maxMembersPerGroup = maxMembersPerGroup
+        configuration.limits.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection
+        if let maxFetchBytes { configuration.limits.maxFetchBytes = maxFetchBytes }
+        configuration.limits.maxFetchWaitMilliseconds = UInt32(maxFetchWaitMs)
+        configuration.limits.maxDecompressedBatchBytes = maxDecompressedBatchBytes
+        configuration.limits.maxMessageIDBytes = maxMessageIdBytes
+        configuration.limits.maxMessageIDBytesPerPartition = maxMessageIdBytesPerPartition
+        configuration.limits.maxProducersPerPartition = maxProducersPerPartition
+        configuration.schedules.maxScheduleIDBytes = maxScheduleIdBytes
+        configuration.kafkaListener?.groups.maxGroups = kafkaMaxGroups
+        configuration.kafkaListener?.groups.maxMembersPerGroup = kafkaMaxMembersPerGroup
+        configuration.kafkaListener?.groups.maxMemberMetadataBytes = kafkaMaxMemberMetadataBytes
+    }
+}

@@ -15,6 +15,9 @@ import Testing
 struct GroupAckDiskFullTests {
     static let messageCount = 300
     static let ackedBeforeFull = 10
+    /// A long ack timeout: acks one by one on a loaded machine must not see deliveries time out
+    /// (a timed-out delivery comes back, and is not the member's to acknowledge).
+    static let settings = RequestedGroupSettings(ackTimeoutMilliseconds: 600_000)
 
     /// What acking every message one by one on a full disk gave.
     struct AckOutcome {
@@ -59,7 +62,7 @@ struct GroupAckDiskFullTests {
         // After a clean restart nothing comes back: every ack, answered or kept, was written.
         try await withBroker(dataDirectory: fileSystem.path + "/data") { server, _ in
             let member = try await RawMember(port: try #require(server.localPort))
-            try await member.subscribe(group: "workers", topics: ["t"], credits: 1_000)
+            try await member.subscribe(group: "workers", topics: ["t"], settings: Self.settings, credits: 1_000)
             await #expect(throws: (any Error).self, "nothing is delivered again") {
                 _ = try await member.nextPush(timeoutSeconds: 2)
             }
@@ -82,7 +85,7 @@ struct GroupAckDiskFullTests {
         try FileManager.default.removeItem(atPath: filler)
         try await withBroker(dataDirectory: fileSystem.path + "/data") { server, _ in
             let member = try await RawMember(port: try #require(server.localPort))
-            try await member.subscribe(group: "workers", topics: ["t"], credits: 1_000)
+            try await member.subscribe(group: "workers", topics: ["t"], settings: Self.settings, credits: 1_000)
             var redelivered: [RawMember.Delivered] = []
             while redelivered.count < outcome.refused.count {
                 redelivered += try await member.nextPush()
@@ -105,7 +108,7 @@ struct GroupAckDiskFullTests {
         let produced = try await ProduceFetchTests.produce(connection, "t", partition: 0, Self.batch(values))
         #expect(produced.errorCode == .none)
         let member = try await RawMember(port: port)
-        try await member.subscribe(group: "workers", topics: ["t"], credits: 1_000)
+        try await member.subscribe(group: "workers", topics: ["t"], settings: Self.settings, credits: 1_000)
         var delivered: [RawMember.Delivered] = []
         while delivered.count < messageCount { delivered += try await member.nextPush() }
         #expect(delivered.map(\.offset) == (0..<Int64(messageCount)).map { $0 })

@@ -15,6 +15,9 @@ import Testing
     static let deadLetters = 240
     static let topic = "orders"
     static let dlq = "dlq.workers.orders"
+    /// A long ack timeout: a member acking one by one on a loaded machine must not see its
+    /// deliveries time out (a timed-out delivery comes back, which this test would count).
+    static let settings = RequestedGroupSettings(ackTimeoutMilliseconds: 600_000)
 
     /// What the member saw across every round, by dead-letter partition and offset.
     struct Observed {
@@ -39,7 +42,7 @@ import Testing
         var observed = Observed()
         for round in 0..<4 {
             let member = try await RawMember(port: broker.port)
-            try await member.subscribe(group: "workers", topics: [Self.topic], credits: 40)
+            try await member.subscribe(group: "workers", topics: [Self.topic], settings: Self.settings, credits: 40)
             let admin = try await TestConnection(port: broker.port)
             let limit = Int64.random(in: 30...90, using: &random)
             if Bool.random(using: &random) {
@@ -70,7 +73,7 @@ import Testing
         )
         let member = try await RawMember(port: broker.port)
         // Credits are not given back by acks: enough for everything left.
-        try await member.subscribe(group: "workers", topics: [Self.topic], credits: 1_000)
+        try await member.subscribe(group: "workers", topics: [Self.topic], settings: Self.settings, credits: 1_000)
         // Until the group has finished everything (an ack sent but not answered before a kill
         // may have been recorded: its message is finished without the member knowing).
         let deadline = Date().addingTimeInterval(120)
@@ -113,7 +116,7 @@ import Testing
     static func makeDeadLetters(port: Int) async throws {
         try await produceJobs(port: port, topic: topic, partitions: 3, count: deadLetters, keys: deadLetters)
         let member = try await RawMember(port: port)
-        try await member.subscribe(group: "workers", topics: [topic], credits: 1_000)
+        try await member.subscribe(group: "workers", topics: [topic], settings: settings, credits: 1_000)
         var rejected = 0
         while rejected < deadLetters {
             for delivered in try await member.nextPush() {

@@ -100,9 +100,10 @@ extension GroupRuntime {
     // MARK: Dead letters
 
     /// Writes the dead letters the dispatchers have decided on, each once at a time; a failed
-    /// write is tried again a second later.
+    /// write is tried again a second later. A slot whose events the group state log refused writes
+    /// none until they are written (the failure marks that decided a dead letter go first).
     func startDeadLetters(retrying: Bool = false) {
-        for key in slots.keys {
+        for key in slots.keys where slots[key]!.unwritten.isEmpty {
             let letters = retrying ? slots[key]!.dispatch.pendingDeadLetters() : slots[key]!.dispatch.takeDeadLetters()
             for letter in letters {
                 let inProgress = DeadLetterKey(slot: key, offset: letter.offset)

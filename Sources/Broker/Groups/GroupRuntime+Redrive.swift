@@ -9,8 +9,9 @@ extension GroupRuntime {
     func redrive(_ key: SlotKey, partition: Partition, events: [GroupStateEvent]) throws -> Int64 {
         loop.preconditionInEventLoop()
         let id = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
-        // Earlier events of the slot go first, so the log keeps the dispatcher's order.
-        if slots[key] != nil { persist(key) }
+        // Earlier events of the slot go first, so the log keeps the dispatcher's order (if they
+        // cannot be written, neither can the redrive).
+        if slots[key] != nil { _ = try persistThrowing(key) }
         let offset = try store.append(events: events, for: id)
         let state = store.state(of: id)
         if slots[key] == nil {

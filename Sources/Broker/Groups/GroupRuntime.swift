@@ -44,6 +44,9 @@ final class GroupRuntime: @unchecked Sendable {
         /// fed before the log is read again, so that a read is decoded once however small the
         /// room each time.
         var readAhead: (entries: ArraySlice<GroupRead.Entry>, nextOffset: Int64)?
+        /// Events the group state log refused (a full disk): written first by the slot's next
+        /// append, which a timer tries every ``unwrittenRetryInterval`` (``persistThrowing(_:)``).
+        var unwritten: [GroupStateEvent] = []
 
         /// Whether this is a dead-letter partition the group redrives.
         var isRedrive: Bool { readLimit != nil }
@@ -77,9 +80,11 @@ final class GroupRuntime: @unchecked Sendable {
     var deadLettersInProgress: Set<DeadLetterKey> = []
     /// Rejects waiting for their dead letters to be written (``settle(_:slot:deadLetter:_:)``).
     var deadLetterWaiters: [DeadLetterKey: [EventLoopPromise<Void>]] = [:]
-    private var isClosed = false
+    private(set) var isClosed = false
     /// Redeliveries and dead letters since the broker started (``GroupMetrics``).
     var metrics: GroupMetrics
+    /// Whether a retry of the slots' unwritten events is scheduled.
+    var unwrittenRetryScheduled = false
 
     struct DeadLetterKey: Hashable {
         var slot: SlotKey
@@ -211,6 +216,7 @@ final class GroupRuntime: @unchecked Sendable {
         var results: [GroupEntryResult] = []
         var lastOffset: Int64?
         var deadLettersAwaited: [(index: Int, written: EventLoopFuture<Void>)] = []
+        var deadLettersAwaitedKeys: [DeadLetterKey] = []
         // The slots the entries changed, and the results that depend on their events being written.
         var touched: [SlotKey] = []
         var written: [Int] = []
@@ -256,6 +262,7 @@ final class GroupRuntime: @unchecked Sendable {
             if outcome == .accepted, let offset = deadLetter?(entry) {
                 let written = awaitDeadLetter(DeadLetterKey(slot: key, offset: offset))
                 deadLettersAwaited.append((results.count - 1, written))
+                deadLettersAwaitedKeys.append(DeadLetterKey(slot: key, offset: offset))
             }
         }
         // One append for the whole request, however many partitions it names.
@@ -263,6 +270,11 @@ final class GroupRuntime: @unchecked Sendable {
             lastOffset = try persistThrowing(touched)
         } catch {
             let error = BrokerError(error)
+            // A reject whose failure mark was not written gets no dead letter until it is
+            // (startDeadLetters waits for the slot's unwritten events): it is answered now.
+            for awaited in deadLettersAwaitedKeys {
+                settleDeadLetterWaiters(.failure(error)) { $0 == awaited }
+            }
             for index in written {
                 results[index] = GroupEntryResult(
                     topic: results[index].topic,
@@ -328,45 +340,6 @@ final class GroupRuntime: @unchecked Sendable {
         return promise.futureResult
     }
 
-    // MARK: State
-
-    /// Writes the events `key`'s dispatcher recorded; `nil` if there were none.
-    func persistThrowing(_ key: SlotKey) throws -> Int64? {
-        let events = slots[key]!.dispatch.takeEvents()
-        guard !events.isEmpty else { return nil }
-        return try store.append(
-            events: events,
-            for: GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
-        )
-    }
-
-    /// Writes the events the dispatchers of `keys` recorded, in one append; `nil` if there were none.
-    func persistThrowing(_ keys: [SlotKey]) throws -> Int64? {
-        guard keys.count > 1 else { return try keys.first.flatMap { try persistThrowing($0) } }
-        var records: [GroupStateRecord] = []
-        for key in keys {
-            let id = GroupPartitionID(group: name, topic: key.topic, partition: key.partition)
-            for event in slots[key]!.dispatch.takeEvents() { records.append(.partitionEvent(id, event)) }
-        }
-        return records.isEmpty ? nil : try store.append(records)
-    }
-
-    /// ``persistThrowing(_:)``, logging a failure: the messages concerned are delivered again
-    /// (after their ack timeout, or after a restart), which at-least-once allows.
-    @discardableResult
-    func persist(_ key: SlotKey) -> Bool {
-        do {
-            _ = try persistThrowing(key)
-            return true
-        } catch {
-            logger.error(
-                "group state not written",
-                metadata: ["group": "\(name)", "partition": "\(key.topic)/\(key.partition)", "error": "\(error)"]
-            )
-            return false
-        }
-    }
-
     // MARK: Dispatch rounds
 
     /// Runs a dispatch round soon (once, however many ask).
@@ -400,7 +373,9 @@ final class GroupRuntime: @unchecked Sendable {
                 continue
             }
             var taken: [(key: SlotKey, deliveries: [PartitionDispatch<UInt64>.Delivery])] = []
-            for key in slotOrder where member.credits > 0 {
+            // A slot whose state cannot be written hands out nothing until it can (a delivery that is
+            // not recorded is not sent).
+            for key in slotOrder where member.credits > 0 && slots[key]!.unwritten.isEmpty {
                 let deliveries = slots[key]!.dispatch.take(
                     upTo: min(member.credits, Self.maxDeliveriesPerPush),
                     for: memberID,

@@ -31,6 +31,14 @@ struct BrokerdCommand: AsyncParsableCommand {
     )
     var kafkaListen: String?
 
+    @Option(
+        help: """
+            How long the first rebalance of an empty Kafka classic group waits for more members \
+            (milliseconds; Kafka's group.initial.rebalance.delay.ms, 0 to 300000).
+            """
+    )
+    var kafkaInitialRebalanceDelayMs = Int(KafkaClassicGroupConfiguration().initialRebalanceDelayMilliseconds)
+
     @Option(help: "Directory for topics and their logs.")
     var dataDir = "./data"
 
@@ -145,6 +153,11 @@ struct BrokerdCommand: AsyncParsableCommand {
         }
         _ = try duplicateWindowMilliseconds()
         if let kafkaListen { _ = try HostAndPort(kafkaListen, option: "--kafka-listen") }
+        guard (0...300_000).contains(kafkaInitialRebalanceDelayMs) else {
+            throw ValidationError(
+                "--kafka-initial-rebalance-delay-ms must be from 0 to 300000, got \(kafkaInitialRebalanceDelayMs)"
+            )
+        }
         guard ScheduleSettings.maxPendingSchedulesRange.contains(maxPendingSchedules) else {
             throw ValidationError(
                 "--max-pending-schedules must be from \(ScheduleSettings.maxPendingSchedulesRange.lowerBound) to "
@@ -213,7 +226,13 @@ struct BrokerdCommand: AsyncParsableCommand {
         configuration.autoCreateTopics = autoCreateTopics
         if let kafkaListen {
             let kafka = try HostAndPort(kafkaListen, option: "--kafka-listen")
-            configuration.kafkaListener = KafkaListenerConfiguration(host: kafka.host, port: kafka.port)
+            configuration.kafkaListener = KafkaListenerConfiguration(
+                host: kafka.host,
+                port: kafka.port,
+                classicGroups: KafkaClassicGroupConfiguration(
+                    initialRebalanceDelayMilliseconds: Int32(kafkaInitialRebalanceDelayMs)
+                )
+            )
         }
         configuration.flushIntervalMilliseconds = flushIntervalMs
         configuration.limits.maxFrameBytes = maxFrameBytes

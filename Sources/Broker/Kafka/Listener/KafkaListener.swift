@@ -40,7 +40,11 @@ final class KafkaListener: Sendable {
         self.connections = connections
         self.router = KafkaRouter(
             router: router,
-            coordinator: KafkaGroupCoordinator(loop: eventLoopGroup.next(), clock: { currentTimeMilliseconds() }),
+            coordinator: KafkaGroupCoordinator(
+                loop: eventLoopGroup.next(),
+                configuration: configuration.classicGroups,
+                clock: { currentTimeMilliseconds() }
+            ),
             logger: logger
         )
         self.statistics = statistics

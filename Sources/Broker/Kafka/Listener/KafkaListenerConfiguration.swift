@@ -5,10 +5,17 @@ public struct KafkaListenerConfiguration: Sendable, Hashable {
     public var host: String
     /// The port; `0` picks an ephemeral port (tests). Kafka's usual port is 9092.
     public var port: Int
+    /// The classic group coordinator's timeouts and limits (Kafka's `group.*` broker settings).
+    public var classicGroups: KafkaClassicGroupConfiguration
 
-    /// Creates a listener address.
-    public init(host: String = "127.0.0.1", port: Int = 9092) {
+    /// Creates a listener address, with the classic groups' defaults unless given.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 9092,
+        classicGroups: KafkaClassicGroupConfiguration = KafkaClassicGroupConfiguration()
+    ) {
         self.host = host
         self.port = port
+        self.classicGroups = classicGroups
     }
 }

@@ -16,7 +16,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", Self.packageRoot.appendingPathComponent("scripts/outside-kafka-client.py").path,
-            "--brokerd", try executable(named: "brokerd").path, "--seed", "1", "--steps", "150", "--quiet",
+            "--brokerd", try executable(named: "brokerd").path, "--seed", "1", "--steps", "400", "--quiet",
         ]
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"

@@ -166,7 +166,8 @@ extension KafkaRouter {
         let maxMessageBytes = "\(router.configuration.limits.maxBatchBytes)"
         let results = request.resources.map { resource -> KafkaDescribeConfigsResponse.Result in
             func result(_ configs: [KafkaDescribeConfigsResponse.Config]) -> KafkaDescribeConfigsResponse.Result {
-                let wanted = resource.configurationKeys.map(Set.init)
+                // Null or empty: every key (as Kafka's ConfigHelper); otherwise only those named.
+                let wanted = resource.configurationKeys.flatMap { $0.isEmpty ? nil : Set($0) }
                 return .init(
                     errorCode: .none,
                     errorMessage: nil,

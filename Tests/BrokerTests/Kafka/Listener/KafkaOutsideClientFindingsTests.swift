@@ -91,4 +91,29 @@ import Testing
             #expect((registry.topic(named: "most") != nil) == !validateOnly)
         }
     }
+
+    /// DescribeConfigs with an empty key list: KAFKA.md says only the keys asked for are answered
+    /// "when the request names some", and Kafka lists every key for an empty list as for a null one;
+    /// the listener answered none.
+    @Test(arguments: [Int16(0), 1, 2])
+    func describeConfigsWithAnEmptyKeyListListsEveryKey(version: Int16) async throws {
+        try await withKafkaBroker { _, nativePort, kafkaPort in
+            try await createTopic("described", partitions: 1, nativePort: nativePort)
+            let connection = try await KafkaTestConnection(port: kafkaPort)
+            let response = try await connection.call(
+                KafkaDescribeConfigsRequest(resources: [
+                    .init(resourceType: 2, resourceName: "described", configurationKeys: nil),
+                    .init(resourceType: 2, resourceName: "described", configurationKeys: []),
+                    .init(resourceType: 4, resourceName: "0", configurationKeys: []),
+                ]),
+                version: version,
+                as: KafkaDescribeConfigsResponse.self
+            )
+            try #require(response.results.count == 3)
+            let every = Set(response.results[0].configs.map(\.name))
+            #expect(every.contains("retention.ms"))
+            #expect(Set(response.results[1].configs.map(\.name)) == every)
+            #expect(response.results[2].configs.contains { $0.name == "message.max.bytes" })
+        }
+    }
 }

@@ -460,6 +460,37 @@ class Fuzzer:
         finally:
             c.close()
 
+    # ---- pipelining: answers come in request order, each with its correlation id
+    def step_pipeline(self, step):
+        rng = self.rng
+        c = Conn(self.addr, timeout=30)
+        try:
+            sent = []
+            for _ in range(rng.choice([2, 5, 20, 100])):
+                kind = rng.choice(["api", "meta", "list", "fetch", "fetchwait"])
+                t, p = self.data_tp()
+                if kind == "api":
+                    corr = c.send(18, rng.randrange(3), b"")
+                elif kind == "meta":
+                    corr = c.send(3, 1, narray([string(t)]))
+                elif kind == "list":
+                    corr = c.send(2, 1, i32(-1) + array([string(t) + array([i32(p) + i64(-1)])]))
+                else:
+                    # a long poll at the log end: what is pipelined behind it waits for it
+                    wait = 0 if kind == "fetch" else rng.choice([10, 200])
+                    corr = c.send(1, 4, i32(-1) + i32(wait) + i32(1) + i32(1 << 20) + i8(0) + array(
+                        [string(t) + array([i32(p) + i64(self.end_offset(t, p)) + i32(1 << 20)])]))
+                sent.append((corr, kind))
+                self.requests += 1
+            for corr, kind in sent:
+                r = c.wait(corr)
+                if kind == "api" and r.i16() != 0:
+                    self.finding(step, "a pipelined ApiVersions was not answered NONE")
+        except Closed as e:
+            self.finding(step, f"{len(sent)} pipelined requests: {e}")
+        finally:
+            c.close()
+
     # ---- Metadata
     def metadata(self, v, topics, auto, conn=None):
         if v == 0:
@@ -1486,10 +1517,10 @@ class Fuzzer:
 
     def run_step(self, step):
         kind = self.rng.choices(
-            ["apiVersions", "unserved", "metadata", "produce", "fetch", "listOffsets", "initProducerId",
+            ["apiVersions", "unserved", "pipeline", "metadata", "produce", "fetch", "listOffsets", "initProducerId",
              "findCoordinator", "join", "groupOp", "offsetCommit", "offsetFetch", "createTopics", "deleteTopics",
              "describeConfigs"],
-            [4, 2, 6, 30, 12, 6, 3, 2, 5, 6, 8, 6, 4, 3, 3])[0]
+            [4, 2, 2, 6, 30, 12, 6, 3, 2, 5, 6, 8, 6, 4, 3, 3])[0]
         fn = getattr(self, "step_" + {"apiVersions": "api_versions", "listOffsets": "list_offsets",
                                       "initProducerId": "init_producer", "findCoordinator": "find_coordinator",
                                       "groupOp": "group_op", "offsetCommit": "offset_commit",

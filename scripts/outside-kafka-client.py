@@ -952,7 +952,8 @@ class Fuzzer:
                 if not offs:
                     continue
             o = offs[0]
-            if ts == -2 and o != 0 or ts == -1 and o < end or ts >= 0 and not (o == -1 or 0 <= o < max(end, 1) or o <= end):
+            # end is a lower bound: acks=0 and timed-out produces append records this model does not count
+            if ts == -2 and o != 0 or ts == -1 and o < end or ts >= 0 and o < -1:
                 self.finding(step, f"{where}: answered offset {o}, acknowledged log end {end}")
 
     # ---- InitProducerId
@@ -1015,8 +1016,10 @@ class Fuzzer:
 
     def expired(self, m, margin=1500):
         """A member may be gone: its session passed, or (not synced) the rebalance timeout after its join."""
-        limit = m["session"] if m["synced"] else min(m["session"], m["rebalance"])
-        return self.now() - m["last"] > limit - margin
+        now = self.now()
+        if not m["synced"] and now - m["joined"] > m["rebalance"] - margin:
+            return True  # the sync deadline runs from the join; heartbeats do not move it
+        return now - m["last"] > m["session"] - margin
 
     def step_find_coordinator(self, step):
         rng = self.rng
@@ -1116,7 +1119,7 @@ class Fuzzer:
                                    f"leader {d['leader'] == d['member']}, {len(d['members'])} members")
             eff_rebalance = session if v == 0 or rebalance < 0 else rebalance
             m = dict(member=d["member"], generation=d["generation"], session=session, rebalance=eff_rebalance,
-                     last=self.now(), synced=False, instance=instance if v >= 5 else None, v=v, protocols=protocols)
+                     last=self.now(), joined=self.now(), synced=False, instance=instance if v >= 5 else None, v=v, protocols=protocols)
             self.members[group] = m
             if rng.random() < 0.8:
                 self.do_sync(step, group, m)

@@ -140,6 +140,35 @@ final class Partition: @unchecked Sendable {
         }
     }
 
+    /// The partition's offsets without its records, for a fetch whose byte budget earlier
+    /// partitions used up: the same log start and end a read reports, and `offsetOutOfRange` for an
+    /// offset outside the log, so that the answer differs from a read's only in having no records.
+    func offsets(checking offset: Int64) -> EventLoopFuture<FetchResponse.PartitionData> {
+        eventLoop.submit {
+            let start = self.log.logStartOffset
+            let end = self.log.logEndOffset
+            guard !self.isClosed else {
+                return FetchResponse.PartitionData(
+                    partition: self.index,
+                    errorCode: .shuttingDown,
+                    errorMessage: "partition is closed",
+                    logStartOffset: start,
+                    logEndOffset: end
+                )
+            }
+            guard offset >= start, offset <= end else {
+                return FetchResponse.PartitionData(
+                    partition: self.index,
+                    errorCode: .offsetOutOfRange,
+                    errorMessage: "offset \(offset) is outside the log's range \(start)..<\(end)",
+                    logStartOffset: start,
+                    logEndOffset: end
+                )
+            }
+            return FetchResponse.PartitionData(partition: self.index, logStartOffset: start, logEndOffset: end)
+        }
+    }
+
     /// Fires `wakeup` on the next append (or at once if data past `offset` already exists).
     func notify(_ wakeup: FetchWakeup, whenDataAfter offset: Int64) {
         eventLoop.execute {

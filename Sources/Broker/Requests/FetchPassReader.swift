@@ -39,24 +39,32 @@ final class FetchPassReader {
         while index < queries.count {
             let (topicName, query) = queries[index]
             index += 1
+            let partition: Partition
+            let read: EventLoopFuture<FetchResponse.PartitionData>
             switch router.fetchStep(topicName, query, pass: pass, maxBytes: maxBytes) {
             case .answer(let data):
                 pass.results.append(data)
-            case .read(let partition, let limit):
-                let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
-                partition.read(from: query.offset, maxBytes: limit).hop(to: eventLoop).whenComplete { result in
-                    let reader = loopBound.value
-                    if reader.isRunning {
-                        reader.readInline = (partition, result)
-                    } else {
-                        guard reader.accept(partition, result) else { return }
-                        reader.run()
-                    }
-                }
-                guard let (partition, result) = readInline else { return }
-                readInline = nil
-                guard accept(partition, result) else { return }
+                continue
+            case .read(let readPartition, let limit):
+                partition = readPartition
+                read = readPartition.read(from: query.offset, maxBytes: limit)
+            case .offsetsOnly(let readPartition):
+                partition = readPartition
+                read = readPartition.offsets(checking: query.offset)
             }
+            let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+            read.hop(to: eventLoop).whenComplete { result in
+                let reader = loopBound.value
+                if reader.isRunning {
+                    reader.readInline = (partition, result)
+                } else {
+                    guard reader.accept(partition, result) else { return }
+                    reader.run()
+                }
+            }
+            guard let (partition, result) = readInline else { return }
+            readInline = nil
+            guard accept(partition, result) else { return }
         }
         promise.succeed(pass)
     }

@@ -85,11 +85,13 @@ extension RequestRouter {
         }
     }
 
-    /// The answer for one query that needs no read (unknown topic or partition, budget spent), or
-    /// the partition to read and how many bytes it may return.
+    /// The answer for one query that needs no read (unknown topic or partition), the partition to
+    /// read and how many bytes it may return, or, once the budget is spent, the partition whose
+    /// offsets (and range check) to answer with no records.
     enum FetchStep {
         case answer(FetchResponse.PartitionData)
         case read(Partition, maxBytes: Int)
+        case offsetsOnly(Partition)
     }
 
     func fetchStep(
@@ -106,9 +108,7 @@ extension RequestRouter {
         }
         let budget = pass.used > 0 ? max(0, maxBytes - pass.used) : maxBytes
         let limit = min(Int(query.maxBytes), budget)
-        guard pass.used == 0 || limit > 0 else {
-            return .answer(.init(partition: query.partition, logStartOffset: -1, logEndOffset: -1))
-        }
+        guard pass.used == 0 || limit > 0 else { return .offsetsOnly(partition) }
         return .read(partition, maxBytes: max(1, limit))
     }
 

@@ -29,7 +29,8 @@ extension KafkaRouter {
     }
 
     /// CreateTopics: each topic is created as a native `createTopic` would create it. Partitions:
-    /// `numPartitions` (-1: the broker's default); replication factor -1 or 1 (this is one broker);
+    /// `numPartitions` (-1 from v4: the broker's default; 0 or below, or over
+    /// ``BrokerLimits/maxPartitionsPerTopic``: INVALID_PARTITIONS); replication factor -1 or 1 (this is one broker);
     /// manual replica assignments are refused (INVALID_REQUEST); configs `retention.ms`,
     /// `retention.bytes`, `segment.bytes` are applied, any other is INVALID_CONFIG. With
     /// `validateOnly` (v1+) every check runs and nothing is created. A name twice in one request is
@@ -41,6 +42,7 @@ extension KafkaRouter {
     ) -> EventLoopFuture<KafkaCreateTopicsResponse> {
         let registry = router.registry
         let defaultPartitions = router.configuration.defaultPartitionCount
+        let maxPartitions = router.configuration.limits.maxPartitionsPerTopic
         var counts: [String: Int] = [:]
         for topic in request.topics { counts[topic.name, default: 0] += 1 }
         let results = request.topics.map { topic -> EventLoopFuture<KafkaCreateTopicsResponse.Topic> in
@@ -53,7 +55,12 @@ extension KafkaRouter {
             }
             let native: CreateTopicRequest
             do {
-                native = try Self.nativeCreate(topic, defaultPartitions: defaultPartitions)
+                native = try Self.nativeCreate(
+                    topic,
+                    version: version,
+                    defaultPartitions: defaultPartitions,
+                    maxPartitions: maxPartitions
+                )
                 try TopicName.validate(topic.name)
             } catch let error as KafkaAdminError {
                 return answer(error.code, error.message)
@@ -81,10 +88,14 @@ extension KafkaRouter {
         return EventLoopFuture.whenAllSucceed(results, on: eventLoop).map { KafkaCreateTopicsResponse(topics: $0) }
     }
 
-    /// A CreateTopics entry as a native request, or the Kafka error it gets.
+    /// A CreateTopics entry as a native request, or the Kafka error it gets. `numPartitions` -1
+    /// means the default only from v4 (KIP-464), as in Kafka; a count past `maxPartitions` is
+    /// INVALID_PARTITIONS, as Kafka answers for partition counts, not the native INVALID_CONFIG.
     static func nativeCreate(
         _ topic: KafkaCreateTopicsRequest.Topic,
-        defaultPartitions: Int32
+        version: Int16,
+        defaultPartitions: Int32,
+        maxPartitions: Int32
     ) throws -> CreateTopicRequest {
         guard topic.assignments.isEmpty else {
             throw KafkaAdminError(.invalidRequest, "manual replica assignments are not supported (one broker)")
@@ -95,9 +106,19 @@ extension KafkaRouter {
                 "replication factor \(topic.replicationFactor): this broker runs alone, so it can only be 1"
             )
         }
-        let partitions = topic.numPartitions == -1 ? defaultPartitions : topic.numPartitions
+        let partitions = topic.numPartitions == -1 && version >= 4 ? defaultPartitions : topic.numPartitions
         guard partitions >= 1 else {
-            throw KafkaAdminError(.invalidPartitions, "number of partitions \(topic.numPartitions) must be at least 1")
+            throw KafkaAdminError(
+                .invalidPartitions,
+                "number of partitions \(topic.numPartitions) must be at least 1"
+                    + (topic.numPartitions == -1 ? " (-1, the broker's default, needs CreateTopics v4+)" : "")
+            )
+        }
+        guard partitions <= maxPartitions else {
+            throw KafkaAdminError(
+                .invalidPartitions,
+                "number of partitions \(partitions) is over this broker's limit of \(maxPartitions) per topic"
+            )
         }
         var native = CreateTopicRequest(topic: topic.name, partitionCount: partitions)
         for config in topic.configs {
@@ -145,7 +166,8 @@ extension KafkaRouter {
         let maxMessageBytes = "\(router.configuration.limits.maxBatchBytes)"
         let results = request.resources.map { resource -> KafkaDescribeConfigsResponse.Result in
             func result(_ configs: [KafkaDescribeConfigsResponse.Config]) -> KafkaDescribeConfigsResponse.Result {
-                let wanted = resource.configurationKeys.map(Set.init)
+                // Null or empty: every key (as Kafka's ConfigHelper); otherwise only those named.
+                let wanted = resource.configurationKeys.flatMap { $0.isEmpty ? nil : Set($0) }
                 return .init(
                     errorCode: .none,
                     errorMessage: nil,

@@ -26,7 +26,7 @@ log=$(mktemp /tmp/sluice-stateful-fuzz.XXXXXX)
 echo "stateful fuzz: seeds $first..$((first + seeds - 1)), $steps steps each, $configuration build, log $log"
 started=$(date +%s)
 status=0
-SLUICE_STATEFUZZ_SEED="$first" SLUICE_STATEFUZZ_SEEDS="$seeds" SLUICE_STATEFUZZ_STEPS="$steps" \
+SLUICE_STATEFUZZ_RESOURCES=1 SLUICE_STATEFUZZ_SEED="$first" SLUICE_STATEFUZZ_SEEDS="$seeds" SLUICE_STATEFUZZ_STEPS="$steps" \
     swift test --skip-build -c "$configuration" --filter "$filter" >"$log" 2>&1 || status=$?
 elapsed=$(($(date +%s) - started))
 grep -E "^stateful-fuzz " "$log" || true

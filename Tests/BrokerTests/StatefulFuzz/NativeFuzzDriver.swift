@@ -233,6 +233,7 @@ final class NativeFuzzDriver {
         topics = Dictionary(listed.topics.map { ($0.topic, $0.partitionCount) }, uniquingKeysWith: { a, _ in a })
         try await fresh.channel.close()
         for place in touched { try await checkPlace(place) }
+        guard StatefulFuzzSettings.checksResources else { return }
         let resident = ProcessProbe.residentKilobytes()
         if resident > baselineKilobytes + Self.memoryBoundKilobytes {
             throw Finding(description: "resident memory \(resident) KiB (started at \(baselineKilobytes) KiB)")

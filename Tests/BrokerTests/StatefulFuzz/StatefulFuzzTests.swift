@@ -17,6 +17,12 @@ enum StatefulFuzzSettings {
 
     static var steps: Int { environment["SLUICE_STATEFUZZ_STEPS"].flatMap(Int.init) ?? 120 }
 
+    /// Whether the process-wide memory and descriptor bounds are checked: they measure the whole
+    /// test process, so only a run with nothing beside it can hold them (`scripts/stateful-fuzz.sh`
+    /// sets `SLUICE_STATEFUZZ_RESOURCES=1`); in the parallel suite other tests' brokers and children
+    /// would trip them.
+    static var checksResources: Bool { environment["SLUICE_STATEFUZZ_RESOURCES"] == "1" }
+
     static var restarts: Int { max(0, environment["SLUICE_STATEFUZZ_RESTARTS"].flatMap(Int.init) ?? 1) }
 }
 

@@ -25,22 +25,7 @@ struct DeadLetterDiskFullTests {
         let data = scratch.path + "/data"
         // A first dead letter creates the topic on the ordinary disk.
         try await withBroker(dataDirectory: data) { server, connection in
-            try await ProduceFetchTests.create(connection, "t", partitions: 1)
-            let values = (0..<Self.messageCount).map { Self.value($0) }
-            let produced = try await ProduceFetchTests.produce(
-                connection,
-                "t",
-                partition: 0,
-                GroupAckDiskFullTests.batch(values)
-            )
-            #expect(produced.errorCode == .none)
-            let member = try await RawMember(port: try #require(server.localPort))
-            try await member.subscribe(
-                group: "workers",
-                topics: ["t"],
-                settings: GroupAckDiskFullTests.settings,
-                credits: 100
-            )
+            let member = try await Self.produceAndSubscribe(Self.messageCount, server, connection)
             var delivered: [RawMember.Delivered] = []
             while delivered.count < Self.messageCount { delivered += try await member.nextPush() }
             let rejected = try await member.reject("t", delivered[0], reason: "poison")
@@ -130,22 +115,7 @@ struct DeadLetterDiskFullTests {
         let data = scratch.path + "/data"
         let count = 20
         try await withBroker(dataDirectory: data) { server, connection in
-            try await ProduceFetchTests.create(connection, "t", partitions: 1)
-            let values = (0..<count).map { Self.value($0) }
-            let produced = try await ProduceFetchTests.produce(
-                connection,
-                "t",
-                partition: 0,
-                GroupAckDiskFullTests.batch(values)
-            )
-            #expect(produced.errorCode == .none)
-            let member = try await RawMember(port: try #require(server.localPort))
-            try await member.subscribe(
-                group: "workers",
-                topics: ["t"],
-                settings: GroupAckDiskFullTests.settings,
-                credits: 100
-            )
+            let member = try await Self.produceAndSubscribe(count, server, connection)
             _ = try await member.nextPush()
         }
         // The group state log moves onto the tiny file system; the topics stay where they are.
@@ -225,6 +195,33 @@ struct DeadLetterDiskFullTests {
 
     /// Message `index`'s value: big enough that 40 dead letters overflow the pages their log
     /// already has.
+    /// Topic `t` with `count` messages, and a member of group `workers` subscribed to it.
+    static func produceAndSubscribe(
+        _ count: Int,
+        _ server: BrokerServer,
+        _ connection: TestConnection
+    ) async throws
+        -> RawMember
+    {
+        try await ProduceFetchTests.create(connection, "t", partitions: 1)
+        let values = (0..<count).map { value($0) }
+        let produced = try await ProduceFetchTests.produce(
+            connection,
+            "t",
+            partition: 0,
+            GroupAckDiskFullTests.batch(values)
+        )
+        #expect(produced.errorCode == .none)
+        let member = try await RawMember(port: try #require(server.localPort))
+        try await member.subscribe(
+            group: "workers",
+            topics: ["t"],
+            settings: GroupAckDiskFullTests.settings,
+            credits: 100
+        )
+        return member
+    }
+
     static func value(_ index: Int) -> String { "job \(index) " + String(repeating: "x", count: 400) }
 
     /// `letters` are the dead letters of `offsets`, each once (in the order they were written,

@@ -69,6 +69,16 @@ public enum PosixSpawn {
     }
 
     /// Waits for `pid` to end (retrying interrupted waits) and returns its raw wait status.
+    /// Blocks until `pid` has ended, leaving it unreaped (a zombie whose pid no other process can
+    /// get), so that whoever reaps it next can do so while holding a lock that signal senders take.
+    /// Returns at once if it cannot wait (the reap that follows then reports the error).
+    public static func waitForEndWithoutReaping(_ pid: pid_t) {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 {
+            if errno != EINTR { return }
+        }
+    }
+
     /// Blocks the calling thread: call it on a thread of its own (``detachThread(stackBytes:_:)``).
     public static func waitStatus(of pid: pid_t) throws(Failure) -> Int32 {
         var status: Int32 = 0

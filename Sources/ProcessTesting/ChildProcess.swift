@@ -83,19 +83,25 @@ public final class ChildProcess: @unchecked Sendable {
         // reader of an output pipe sees its end of file when the child (and what it started) exits.
         for handle in childEnds { try? handle.close() }
         let started = PosixSpawn.detachThread(stackBytes: Self.waiterStackBytes) { [self] in
-            let status = (try? PosixSpawn.waitStatus(of: pid)) ?? (127 << 8)
-            finish(status)
+            // Wait for the end without reaping, then reap under the lock: while the lock is held
+            // and no status is recorded, the pid is still this child's (alive or a zombie), so
+            // ``signal(_:)`` can never hit another process that was given the pid after the reap
+            // (pids are reused quickly: pid_max is 32,768 here). A stray SIGKILL of that kind once
+            // killed another test's strace.
+            PosixSpawn.waitForEndWithoutReaping(pid)
+            finish { (try? PosixSpawn.waitStatus(of: pid)) ?? (127 << 8) }
         }
         if !started {
             kill(pid, SIGKILL)
-            finish((try? PosixSpawn.waitStatus(of: pid)) ?? (127 << 8))
+            finish { (try? PosixSpawn.waitStatus(of: pid)) ?? (127 << 8) }
             throw PosixSpawn.Failure("cannot make a thread to wait for \(executable)", EAGAIN)
         }
     }
 
-    private func finish(_ status: Int32) {
+    /// Reaps the child with `reap` and records its status, under the lock.
+    private func finish(_ reap: () -> Int32) {
         condition.lock()
-        waitStatus = status
+        waitStatus = reap()
         let resumed = waiters
         waiters = []
         condition.broadcast()
@@ -159,15 +165,19 @@ public final class ChildProcess: @unchecked Sendable {
         return waitStatus
     }
 
-    /// Sends SIGTERM.
-    public func terminate() {
-        if isRunning { kill(processIdentifier, SIGTERM) }
+    /// Sends `signal` to the child if it has not been reaped yet (never to a process that got its
+    /// pid afterwards).
+    public func signal(_ signal: Int32) {
+        condition.lock()
+        defer { condition.unlock() }
+        if processIdentifier != 0 && waitStatus == nil { kill(processIdentifier, signal) }
     }
 
+    /// Sends SIGTERM.
+    public func terminate() { signal(SIGTERM) }
+
     /// Sends SIGINT.
-    public func interrupt() {
-        if isRunning { kill(processIdentifier, SIGINT) }
-    }
+    public func interrupt() { signal(SIGINT) }
 }
 
 extension FileHandle {

@@ -31,7 +31,7 @@ struct BrokerdMetricsTests {
         let deadline = Date().addingTimeInterval(60)
         while consumer.isRunning && Date() < deadline { try? await Task.sleep(for: .seconds(0.05)) }
         #expect(!consumer.isRunning && consumer.terminationStatus == 0)
-        if consumer.isRunning { kill(consumer.processIdentifier, SIGKILL) }
+        consumer.signal(SIGKILL)
 
         let scrape = await Scrape(try broker.get("/metrics"))
         // Every family has help text; every histogram is in seconds.

@@ -33,7 +33,7 @@ struct OrderServiceExampleTests {
             service.wait(upTo: 60) { Self.acceptedOrders(in: service.standardError).count >= 200 },
             "no orders accepted: \(service.standardError)"
         )
-        kill(service.process.processIdentifier, SIGTERM)
+        service.process.signal(SIGTERM)
         let status = await service.waitForExit(upTo: 60)
         #expect(status == 0, "exit status \(String(describing: status)): \(service.standardError.suffix(2000))")
 

@@ -119,7 +119,7 @@ struct ProducerFailureTests {
         let started = await producer.wait(upTo: 60) { producer.lines.count >= 1000 }
         #expect(started, "only \(producer.lines.count) lines printed: \(producer.standardError)")
 
-        kill(producer.process.processIdentifier, SIGINT)
+        producer.process.signal(SIGINT)
         let status = await producer.waitForExit(upTo: 60)
         #expect(status == 130, "\(producer.standardError)")
         #expect(producer.process.terminationReason == .exit, "the producer finished instead of dying of SIGINT")

@@ -55,7 +55,7 @@ final class RunningTool {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         output.fileHandleForReading.readabilityHandler = nil
         errors.fileHandleForReading.readabilityHandler = nil
     }
@@ -100,7 +100,7 @@ final class RunningTool {
             try? await Task.sleep(for: .milliseconds(100))
         }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             await process.waitForExit()
             return nil
         }

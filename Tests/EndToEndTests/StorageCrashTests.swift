@@ -79,7 +79,7 @@ final class StorageWriterProcess {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
     }
 
     /// Reads `durable N` lines until one reaches `target`; returns the highest seen.
@@ -99,7 +99,7 @@ final class StorageWriterProcess {
     }
 
     func kill9() async {
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         await process.waitForExit()
     }
 

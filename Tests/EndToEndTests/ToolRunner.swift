@@ -74,7 +74,7 @@ func runToCompletion(
         try? writer.close()
     }
     guard await process.waitForExit(upTo: timeoutSeconds) else {
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         await process.waitForExit()
         throw CrashTestError("\(description) did not finish within \(timeoutSeconds) s")
     }
@@ -166,12 +166,12 @@ final class BrokerdProcess {
 
     /// SIGKILL, if still running.
     func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
     }
 
     /// Sends `signal` and waits (bounded) for the exit status.
     func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) async throws -> Int32 {
-        Foundation.kill(process.processIdentifier, signal)
+        process.signal(signal)
         guard await process.waitForExit(upTo: timeoutSeconds) else {
             throw CrashTestError("brokerd still running \(timeoutSeconds) s after signal \(signal)")
         }

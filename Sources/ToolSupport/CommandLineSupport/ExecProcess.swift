@@ -1,4 +1,5 @@
 import PosixSpawn
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +27,9 @@ final class ExecProcess: Sendable {
     /// The child's process id (also its process group id).
     let pid: pid_t
     private let input: Int32
+    /// Whether the shell was reaped: from then on its pid (and group id) may belong to another
+    /// process, so no signal is sent. Reaping happens while this is held.
+    private let reaped = Mutex(false)
 
     private init(pid: pid_t, input: Int32) {
         self.pid = pid
@@ -75,7 +79,7 @@ final class ExecProcess: Sendable {
     /// `false` if the group is gone.
     @discardableResult
     func signalGroup(_ signal: Int32) -> Bool {
-        kill(-pid, signal) == 0
+        reaped.withLock { reaped in !reaped && kill(-pid, signal) == 0 }
     }
 
     private func feedAndWait(_ value: [UInt8]) -> ExecTermination {
@@ -91,10 +95,14 @@ final class ExecProcess: Sendable {
             written += count
         }
         close(input)
-        do {
-            return .waitStatus(try PosixSpawn.waitStatus(of: pid))
-        } catch {
-            return .failed("cannot wait for the handler: \(error)")
+        PosixSpawn.waitForEndWithoutReaping(pid)
+        return reaped.withLock { reaped in
+            reaped = true
+            do {
+                return .waitStatus(try PosixSpawn.waitStatus(of: pid))
+            } catch {
+                return .failed("cannot wait for the handler: \(error)")
+            }
         }
     }
 }

@@ -167,7 +167,7 @@ final class CrashSuite {
                 context.stop()
             } else {
                 context.markKilled()
-                Foundation.kill(broker.child.process.processIdentifier, SIGKILL)
+                broker.child.process.signal(SIGKILL)
             }
             await group.waitForAll()
         }

@@ -49,7 +49,7 @@ final class ToolChildProcess {
 
     /// SIGKILL, if still running (the process is reaped by its own waiter).
     func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
     }
 
     /// What the process wrote to standard error so far.
@@ -58,7 +58,7 @@ final class ToolChildProcess {
     /// Sends `signal` and waits (bounded) for the exit; the termination status.
     @discardableResult
     func stop(signal: Int32 = SIGTERM, timeoutSeconds: Double = 60) async throws -> Int32 {
-        Foundation.kill(process.processIdentifier, signal)
+        process.signal(signal)
         return try await waitForExit(timeoutSeconds: timeoutSeconds)
     }
 
@@ -67,7 +67,7 @@ final class ToolChildProcess {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .seconds(0.01)) }
         guard !process.isRunning else {
-            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             await process.waitForExit()
             throw TestFailure("\(name) still running after \(timeoutSeconds) s")
         }

@@ -54,7 +54,7 @@ import Testing
         group.standardOutput = FileHandle.nullDevice
         group.standardError = FileHandle.nullDevice
         try group.run()
-        defer { if group.isRunning { kill(group.processIdentifier, SIGKILL) } }
+        defer { group.signal(SIGKILL) }
         let deadline = Date().addingTimeInterval(90)
         while !(try Self.progressLines(progress).contains("joining")) {
             guard Date() < deadline, group.isRunning else {
@@ -65,7 +65,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(killDelayMilliseconds))
         #expect(try await first.stop(signal: SIGKILL) == SIGKILL)
-        kill(group.processIdentifier, SIGKILL)
+        group.signal(SIGKILL)
         _ = await group.waitForExit(upTo: 30)
 
         // Every commit answered before the kill, the highest per partition.

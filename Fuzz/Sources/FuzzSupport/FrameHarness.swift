@@ -90,58 +90,42 @@ public enum FrameHarness {
 
         if let response = try? ResponseFrame(payload: payload) {
             _ = response.errorMessage
+            if let push = try? PushFrame(response) {
+                var again = ByteBuffer()
+                push.responseFrame.write(into: &again)
+                precondition(again.readInteger(as: UInt32.self) == UInt32(payload.readableBytes))
+                precondition(again == payload, "a push re-encodes to another frame")
+                _ = APIDecoders.response(push.apiKey, version: push.version, push.body)
+            }
         }
-        let body = frame.body
-        switch frame.header.apiKey {
-        case .handshake:
-            roundTrip(HandshakeRequest.self, body)
-            roundTrip(HandshakeResponse.self, body)
-        case .produce:
-            roundTrip(ProduceRequest.self, body, isByteExact: false)
-            roundTrip(ProduceResponse.self, body)
-        case .fetch:
-            roundTrip(FetchRequest.self, body)
-            roundTrip(FetchResponse.self, body, isByteExact: false)
-        case .listOffsets:
-            roundTrip(ListOffsetsRequest.self, body)
-            roundTrip(ListOffsetsResponse.self, body)
-        case .createTopic:
-            roundTrip(CreateTopicRequest.self, body)
-            roundTrip(CreateTopicResponse.self, body)
-        case .listTopics:
-            roundTrip(ListTopicsRequest.self, body)
-            roundTrip(ListTopicsResponse.self, body)
-        case .describeTopic:
-            roundTrip(DescribeTopicRequest.self, body)
-            roundTrip(DescribeTopicResponse.self, body)
-        case .deleteTopic:
-            roundTrip(DeleteTopicRequest.self, body)
-            roundTrip(DeleteTopicResponse.self, body)
-        case .addPartitions:
-            roundTrip(AddPartitionsRequest.self, body)
-            roundTrip(AddPartitionsResponse.self, body)
-        case .brokerStatus:
-            roundTrip(BrokerStatusRequest.self, body)
-            roundTrip(BrokerStatusResponse.self, body)
-        case .initProducer:
-            roundTrip(InitProducerRequest.self, body)
-            roundTrip(InitProducerResponse.self, body)
-        default:
-            precondition(ProtocolVersions.range(of: frame.header.apiKey) == nil, "a supported API is not fuzzed")
-        }
+        let apiKey = frame.header.apiKey
+        let isRequest = APIDecoders.request(apiKey, frame.body)
+        let isResponse = APIDecoders.response(apiKey, version: frame.header.apiVersion, frame.body)
+        let isKnown = ProtocolVersions.range(of: apiKey) != nil
+        precondition(isRequest == isKnown, "\(apiKey): served \(isKnown), request decoder \(isRequest)")
+        let isPush = ProtocolVersions.pushes.contains { $0.apiKey == apiKey }
+        precondition(isResponse == (isKnown || isPush), "\(apiKey): response decoder \(isResponse)")
     }
 
-    /// Decodes `body` as `Message`; what decodes must encode back to `body` (when `isByteExact`:
-    /// produce flags keep only bit 0, and a fetch response's null records come back empty) and
-    /// decode again to an equal message.
+    /// Decodes `body` as `Message` (at `version` when given); what decodes must encode back to
+    /// `body` (when `isByteExact`: produce flags keep only bit 0, and a fetch response's null
+    /// records come back empty) and decode again to an equal message. A decoder may throw only
+    /// `malformedRequest`, or `refusing` when given.
     static func roundTrip<Message: WireMessage & Hashable>(
         _ type: Message.Type,
         _ body: ByteBuffer,
-        isByteExact: Bool = true
+        version: UInt16? = nil,
+        isByteExact: Bool = true,
+        refusing: ErrorCode? = nil
     ) {
+        func decode(_ bytes: ByteBuffer) throws -> Message {
+            if let version { try Message.decode(bytes, version: version) } else { try Message.decode(bytes) }
+        }
         let message: Message
         do {
-            message = try Message.decode(body)
+            message = try decode(body)
+        } catch let error as ProtocolError where refusing != nil && error.code == refusing {
+            return
         } catch {
             expectMalformed(error, "\(Message.self)")
             return
@@ -153,7 +137,7 @@ public enum FrameHarness {
             precondition(encoded.readableBytes <= body.readableBytes, "\(Message.self) re-encodes longer")
         }
         do {
-            let again = try Message.decode(encoded)
+            let again = try decode(encoded)
             precondition(again == message, "\(Message.self) changed in a round trip")
         } catch {
             preconditionFailure("a re-encoded \(Message.self) does not decode: \(error)")

@@ -20,22 +20,8 @@ public enum RequestHarness {
         let supported = ProtocolVersions.supported
         let apiKey = supported[Int(selector) % supported.count].apiKey
         let body = ByteBuffer(bytes: bytes.dropFirst())
-        switch apiKey {
-        case .handshake: FrameHarness.roundTrip(HandshakeRequest.self, body)
-        case .produce: FrameHarness.roundTrip(ProduceRequest.self, body, isByteExact: false)
-        case .fetch:
-            FrameHarness.roundTrip(FetchRequest.self, body)
-            checkFetchReservation(body)
-        case .listOffsets: FrameHarness.roundTrip(ListOffsetsRequest.self, body)
-        case .createTopic: FrameHarness.roundTrip(CreateTopicRequest.self, body)
-        case .listTopics: FrameHarness.roundTrip(ListTopicsRequest.self, body)
-        case .describeTopic: FrameHarness.roundTrip(DescribeTopicRequest.self, body)
-        case .deleteTopic: FrameHarness.roundTrip(DeleteTopicRequest.self, body)
-        case .addPartitions: FrameHarness.roundTrip(AddPartitionsRequest.self, body)
-        case .brokerStatus: FrameHarness.roundTrip(BrokerStatusRequest.self, body)
-        case .initProducer: FrameHarness.roundTrip(InitProducerRequest.self, body)
-        default: preconditionFailure("\(apiKey) is served but has no request decoder in the harness")
-        }
+        precondition(APIDecoders.request(apiKey, body), "\(apiKey) is served but has no request decoder in the harness")
+        if apiKey == .fetch { checkFetchReservation(body) }
         checkFraming(apiKey, body, split: Int(selector))
     }
 

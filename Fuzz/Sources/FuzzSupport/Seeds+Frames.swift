@@ -15,9 +15,10 @@ extension Seeds {
             everything += requestFrame
         }
         seeds["stream-all-requests"] = everything
+        seeds.merge(pushAndVersionedFrames()) { first, _ in first }
         seeds["zero-length-frame"] = [0x01, 0, 0, 0, 0, 0, 0, 0, 8, 0, 5, 0, 0, 0, 0, 0, 1]
         seeds["oversized-frame"] = [0x02, 0, 0, 0x04, 0x01] + Array(repeating: 0x41, count: 16)
-        seeds["unknown-api"] = [0x03] + frame(APIKey(rawValue: 20), correlationID: 9, body: [0xFF, 0xFF])
+        seeds["unknown-api"] = [0x03] + frame(APIKey(rawValue: 19), correlationID: 9, body: [0xFF, 0xFF])
         return seeds
     }
 
@@ -30,7 +31,8 @@ extension Seeds {
         return Array(buffer.readableBytesView)
     }
 
-    /// A request and a response body of every API.
+    /// A request and a response body of every API (the group, schedule and dead-letter ones from
+    /// ``groupAndScheduleMessages()``).
     static func sampleMessages() -> [(APIKey, [UInt8], [UInt8])] {
         func bytes(_ message: some WireMessage) -> [UInt8] { Array(message.encoded().readableBytesView) }
         let records = ByteBuffer(bytes: Array(0..<32))
@@ -142,6 +144,6 @@ extension Seeds {
                 .initProducer, bytes(InitProducerRequest()),
                 bytes(InitProducerResponse(producerID: 7, producerEpoch: 0))
             ),
-        ]
+        ] + groupAndScheduleMessages()
     }
 }

@@ -148,9 +148,12 @@ import Testing
             for _ in 0..<24 { pending.append(try await producer.enqueue(topic: "t", value: value, partition: 0)) }
             await producer.close(timeout: .milliseconds(300))
             #expect(await outcome(of: run) != nil)
+            // With linger zero the first records may go out in a batch of their own before the
+            // rest is enqueued, and the socket buffers (a few MiB) may take it: only the last
+            // records cannot have been taken by a broker that reads nothing of 24 MiB.
             do {
-                _ = try await pending[0].metadata()
-                Issue.record("a record was acknowledged by a broker that does not read")
+                _ = try await pending[pending.count - 1].metadata()
+                Issue.record("the last record was acknowledged by a broker that does not read")
             } catch let error as ClientError {
                 #expect(error.code == .timedOut, "\(error)")
             }

@@ -178,6 +178,12 @@ final class Partition: @unchecked Sendable {
         }
     }
 
+    /// How many long-polling fetches wait for this partition's next append (tests wait for a
+    /// fetch to be parked instead of sleeping).
+    func waitingFetchCount() -> EventLoopFuture<Int> {
+        eventLoop.submit { self.waiters.count { !$0.isFired } }
+    }
+
     /// Wakes every waiting fetch and lets no new one wait (graceful shutdown: the fetches answer
     /// with what they have instead of holding up the drain).
     func endLongPolls() {

@@ -88,10 +88,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // glibc's malloc statistics (mallinfo2), which the Glibc module does not export: brokerd's
+        // sluice_heap_* metrics, to tell a leak from memory the allocator keeps.
+        .target(name: "CAllocatorStatistics"),
         .executableTarget(
             name: "brokerd",
             dependencies: [
                 "Broker",
+                "CAllocatorStatistics",
                 "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Soak: MINUTES of mixed load against one brokerd while its resident memory, open descriptors, threads and
-# sockets are sampled every SAMPLE seconds; then a plot (SVG) and a summary of each series (first and last
-# quarter of the run). A leak shows as a series that keeps climbing; flat series are what the broker promises.
+# Soak: MINUTES of mixed load against one brokerd while its resident memory, C heap (live and held by malloc,
+# from /metrics: sluice_heap_*), open descriptors, threads and sockets are sampled every SAMPLE seconds; then
+# a plot (SVG) and a summary of each series (second and last quarter of the run). A leak shows as a series
+# that keeps climbing; flat series are what the broker promises.
 #
 # The load, all at once, each in a loop until the end:
 #   - durable produce with keys on 4 partitions (`broker-bench produce`, a new connection each round);
@@ -38,11 +39,12 @@ trap cleanup EXIT
 "$bin/brokerd" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 \
     --data-dir "$work/data" --auto-create-topics >"$out/brokerd.log" 2>&1 &
 broker_pid=$!
-address="" kafka=""
+address="" kafka="" metrics=""
 for _ in $(seq 1 600); do
     address="$(grep 'broker listening' "$out/brokerd.log" | grep -oE '127\.0\.0\.1:[0-9]+' | head -1 || true)"
     kafka="$(grep 'Kafka listener accepting' "$out/brokerd.log" | grep -oE '127\.0\.0\.1:[0-9]+' | head -1 || true)"
-    [[ -n "$address" && -n "$kafka" ]] && break
+    metrics="$(grep 'metrics and health listening' "$out/brokerd.log" | grep -oE '127\.0\.0\.1:[0-9]+' | head -1 || true)"
+    [[ -n "$address" && -n "$kafka" && -n "$metrics" ]] && break
     kill -0 "$broker_pid" 2>/dev/null || { cat "$out/brokerd.log" >&2; exit 2; }
     sleep 0.1
 done
@@ -100,7 +102,16 @@ done) &
 pids+=($!)
 
 # Sampling.
-echo "seconds,rss_mb,fds,threads,sockets" >"$out/samples.csv"
+# The C heap from /metrics (glibc mallinfo2): live objects (allocated) against what malloc holds, to
+# tell a leak from memory the allocator keeps. Empty without curl or on another C library.
+heap() {
+    command -v curl >/dev/null 2>&1 || { echo ","; return; }
+    curl -s --max-time 5 "http://$metrics/metrics" 2>/dev/null | awk '
+        /^sluice_heap_allocated_bytes / { allocated = $2 / 1048576 }
+        /^sluice_heap_held_bytes / { held = $2 / 1048576 }
+        END { if (held != "") printf "%.1f,%.1f", allocated, held; else printf "," }' || echo ","
+}
+echo "seconds,rss_mb,fds,threads,sockets,heap_allocated_mb,heap_held_mb" >"$out/samples.csv"
 start=$(date +%s)
 while running; do
     kill -0 "$broker_pid" 2>/dev/null || { echo "brokerd died; see $out/brokerd.log" >&2; exit 1; }
@@ -109,7 +120,7 @@ while running; do
     threads=$(awk '/^Threads:/ {print $2}' "/proc/$broker_pid/status" || true)
     fds=$( (ls "/proc/$broker_pid/fd" 2>/dev/null || true) | wc -l)
     sockets=$( (find "/proc/$broker_pid/fd" -lname 'socket:*' 2>/dev/null || true) | wc -l)
-    echo "$(($(date +%s) - start)),$rss,$fds,$threads,$sockets" >>"$out/samples.csv"
+    echo "$(($(date +%s) - start)),$rss,$fds,$threads,$sockets,$(heap)" >>"$out/samples.csv"
     sleep "$sample"
 done
 for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -123,14 +134,20 @@ import csv, sys
 
 out, minutes = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(f"{out}/samples.csv")))
-series = [("rss_mb", "RSS (MB)"), ("fds", "open descriptors"), ("threads", "threads"), ("sockets", "sockets")]
+series = [("rss_mb", "RSS (MB)"), ("heap_allocated_mb", "C heap allocated: live objects (MiB)"),
+          ("heap_held_mb", "C heap held by malloc (MiB)"), ("fds", "open descriptors"), ("threads", "threads"),
+          ("sockets", "sockets")]
+# Columns with no value (no curl, not glibc) are left out; samples missing one value are skipped for it.
+series = [(key, label) for key, label in series if any(r.get(key) for r in rows)]
 t = [float(r["seconds"]) for r in rows]
 lines = [f"soak: {minutes} min, {len(rows)} samples"]
 width, height, pad = 720, 150, 40
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * len(series)}" '
        'font-family="sans-serif" font-size="11">']
 for i, (key, label) in enumerate(series):
-    v = [float(r[key]) for r in rows]
+    tv = [(float(r["seconds"]), float(r[key])) for r in rows if r.get(key)]
+    t = [x for x, _ in tv]
+    v = [y for _, y in tv]
     q = max(1, len(v) // 4)
     first, last = sum(v[q:2 * q]) / len(v[q:2 * q]) if len(v) >= 2 * q else v[0], sum(v[-q:]) / q
     lines.append(f"{key}: min {min(v):g}, max {max(v):g}, second-quarter mean {first:.1f}, "

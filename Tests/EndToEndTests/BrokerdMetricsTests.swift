@@ -52,6 +52,13 @@ struct BrokerdMetricsTests {
         #expect(scrape.value(#"sluice_build_info{version="0.1.0"}"#) == 1)
         #expect((scrape.value("process_resident_memory_bytes") ?? 0) > Double(1 << 20))
         #expect((scrape.value("process_open_fds") ?? 0) > 3)
+        // glibc's heap: one mallinfo2 reading, so the allocator's heaps are exactly what is handed
+        // out plus what it keeps free.
+        let held = try #require(scrape.value("sluice_heap_held_bytes"))
+        let allocated = try #require(scrape.value("sluice_heap_allocated_bytes"))
+        let free = try #require(scrape.value("sluice_heap_free_bytes"))
+        #expect(allocated > Double(1 << 20), "allocated \(allocated)")
+        #expect(held == allocated + free, "held \(held), allocated \(allocated), free \(free)")
         #expect((scrape.value("process_max_fds") ?? 0) >= 1024)
         #expect((scrape.value("process_cpu_seconds_total") ?? 0) > 0)
         let start = scrape.value("process_start_time_seconds") ?? 0

@@ -128,22 +128,26 @@ extension Seeds {
             ),
             (
                 .brokerStatus, bytes(BrokerStatusRequest()),
-                bytes(
-                    BrokerStatusResponse(
-                        brokerVersion: "1",
-                        uptimeMilliseconds: 5,
-                        topicCount: 1,
-                        partitionCount: 3,
-                        connectionCount: 1,
-                        logBytes: 70,
-                        dataDirectory: "./data"
-                    )
-                )
+                bytes(sampleStatus(operations: nil))
             ),
             (
                 .initProducer, bytes(InitProducerRequest()),
                 bytes(InitProducerResponse(producerID: 7, producerEpoch: 0))
             ),
         ] + groupAndScheduleMessages()
+    }
+
+    /// A `brokerStatus` response: v0, or v1 with `operations`.
+    static func sampleStatus(operations: BrokerStatusResponse.Operations?) -> BrokerStatusResponse {
+        BrokerStatusResponse(
+            brokerVersion: "1",
+            uptimeMilliseconds: 5,
+            topicCount: 1,
+            partitionCount: 3,
+            connectionCount: 1,
+            logBytes: 70,
+            dataDirectory: "./data",
+            operations: operations
+        )
     }
 }

@@ -162,14 +162,7 @@ extension Seeds {
                 records: ByteBuffer(bytes: Array(0..<32))
             ).encoded()
         ).responseFrame.write(into: &push)
-        let status = BrokerStatusResponse(
-            brokerVersion: "1",
-            uptimeMilliseconds: 5,
-            topicCount: 1,
-            partitionCount: 3,
-            connectionCount: 1,
-            logBytes: 70,
-            dataDirectory: "./data",
+        let status = sampleStatus(
             operations: .init(
                 groupCount: 1,
                 groupLag: 5,

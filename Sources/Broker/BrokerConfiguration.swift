@@ -140,6 +140,12 @@ public struct BrokerLimits: Sendable, Hashable {
     /// Subscriptions one connection holds at once, across groups; one more is answered
     /// `limitExceeded`. Default 64.
     public var maxSubscriptionsPerConnection: Int = 64
+    /// Group state events a partition of a group keeps in memory while the group state log
+    /// refuses them (a full disk), to write them first once it takes appends again; past it the
+    /// oldest are dropped, and what they recorded (an ack, a failure) comes back after a restart.
+    /// A partition that cannot write hands out nothing, so its events grow only with what was in
+    /// flight. Default 100,000.
+    public var maxUnwrittenGroupEventsPerPartition: Int = 100_000
 
     // MARK: Per-connection and per-request limits (network)
 

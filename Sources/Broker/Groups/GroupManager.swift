@@ -181,7 +181,8 @@ final class GroupManager: Sendable {
             loop: loop,
             store: store,
             deadLetters: deadLetters,
-            logger: logger
+            logger: logger,
+            maxUnwrittenEvents: limits.maxUnwrittenGroupEventsPerPartition
         )
         state.withLockedValue { $0.runtimes[request.group] = runtime }
         return (runtime, created)

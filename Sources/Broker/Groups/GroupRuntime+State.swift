@@ -13,12 +13,6 @@ import NIOCore
 extension GroupRuntime {
     /// How often the events the log refused are tried again.
     static let unwrittenRetryInterval = TimeAmount.seconds(1)
-    /// The most refused events a slot keeps (a named limit); past it the oldest are dropped, and
-    /// what they recorded comes back after a restart. A slot that cannot write hands out nothing,
-    /// so its events grow only with the acks, failures and timeouts of what was in flight: at most
-    /// a few per message of its window.
-    static let maxUnwrittenEventsPerSlot = 100_000
-
     /// Writes the events `key`'s dispatcher recorded, after those the log refused earlier; `nil` if
     /// there were none. If the log refuses them, they are kept for the next append.
     func persistThrowing(_ key: SlotKey) throws -> Int64? {
@@ -85,11 +79,11 @@ extension GroupRuntime {
     private func keepUnwritten(_ events: [GroupStateEvent], of key: SlotKey, after error: any Error) {
         guard BrokerError(error).code != .invalidRequest, slots[key] != nil else { return }
         var kept = events
-        if kept.count > Self.maxUnwrittenEventsPerSlot {
-            let dropped = kept.count - Self.maxUnwrittenEventsPerSlot
+        if kept.count > maxUnwrittenEvents {
+            let dropped = kept.count - maxUnwrittenEvents
             kept.removeFirst(dropped)
             logger.error(
-                "unwritten group state dropped (maxUnwrittenEventsPerSlot)",
+                "unwritten group state dropped (maxUnwrittenGroupEventsPerPartition)",
                 metadata: ["group": "\(name)", "partition": "\(key.topic)/\(key.partition)", "events": "\(dropped)"]
             )
         }

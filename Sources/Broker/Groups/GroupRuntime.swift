@@ -68,6 +68,11 @@ final class GroupRuntime: @unchecked Sendable {
     let store: GroupStateStore
     let deadLetters: DeadLetterWriter
     let logger: Logger
+    /// The most refused events a slot keeps (``BrokerLimits/maxUnwrittenGroupEventsPerPartition``):
+    /// past it the oldest are dropped, and what they recorded comes back after a restart. A slot
+    /// that cannot write hands out nothing, so its events grow only with the acks, failures and
+    /// timeouts of what was in flight: at most a few per message of its window.
+    let maxUnwrittenEvents: Int
 
     var members: [UInt64: Member] = [:]
     private var memberOrder: [UInt64] = []
@@ -98,8 +103,10 @@ final class GroupRuntime: @unchecked Sendable {
         loop: any EventLoop,
         store: GroupStateStore,
         deadLetters: DeadLetterWriter,
-        logger: Logger
+        logger: Logger,
+        maxUnwrittenEvents: Int = BrokerLimits().maxUnwrittenGroupEventsPerPartition
     ) {
+        self.maxUnwrittenEvents = max(0, maxUnwrittenEvents)
         self.name = name
         self.definition = definition
         self.loop = loop

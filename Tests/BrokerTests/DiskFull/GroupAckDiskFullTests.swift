@@ -99,6 +99,50 @@ struct GroupAckDiskFullTests {
         }
     }
 
+    @Test(
+        "at maxUnwrittenGroupEventsPerPartition the oldest refused acks are dropped: they, and only they, come back",
+        .enabled(if: TinyFileSystem.isAvailable, "needs root to mount a tmpfs")
+    )
+    func unwrittenEventsStopAtTheirLimit() async throws {
+        let limit = 5
+        let fileSystem = try #require(TinyFileSystem(inodes: 4096))
+        defer { fileSystem.unmount() }
+        let data = fileSystem.path + "/data"
+        let outcome = try await withBroker(dataDirectory: data) {
+            $0.limits.maxUnwrittenGroupEventsPerPartition = limit
+        } _: { server, connection in
+            let port = try #require(server.localPort)
+            let member = try await Self.startGroup(port: port, connection: connection)
+            let filler = fileSystem.path + "/filler"
+            let outcome = try await Self.ackOnFullDisk(member, filler: filler)
+            try #require(outcome.refused.count > limit, "more acks refused (\(outcome.refused.count)) than are kept")
+            let runtime = try #require(server.groups?.runtime(named: "workers"))
+            let kept = try await runtime.loop.submit { runtime.slots.values.map(\.unwritten.count) }.get()
+            #expect(kept == [limit], "one event per refused ack, the newest \(limit) kept")
+            // Space returns: the kept events are written, the dropped ones never are.
+            try FileManager.default.removeItem(atPath: filler)
+            try await pollUntil("the kept events are written") {
+                try await runtime.loop.submit { runtime.slots.values.allSatisfy(\.unwritten.isEmpty) }.get()
+            }
+            return outcome
+        }
+        // After a clean restart the messages whose ack events were dropped come back; those of the
+        // newest `limit` refused acks (written once space returned) and of every answered ack do not.
+        let kept = Set(outcome.refused.sorted().suffix(limit))
+        try await withBroker(dataDirectory: data) { server, _ in
+            let member = try await RawMember(port: try #require(server.localPort))
+            try await member.subscribe(group: "workers", topics: ["t"], settings: Self.settings, credits: 1_000)
+            var redelivered: [RawMember.Delivered] = []
+            while redelivered.count < outcome.refused.count - limit {
+                redelivered += try await member.nextPush()
+            }
+            #expect(Set(redelivered.map(\.offset)) == outcome.refused.subtracting(kept))
+            await #expect(throws: (any Error).self, "nothing else is delivered again") {
+                _ = try await member.nextPush(timeoutSeconds: 2)
+            }
+        }
+    }
+
     /// Creates topic `t` with ``messageCount`` messages and group `workers` reading it from the
     /// start; returns its member once it holds every message and has acked the first
     /// ``ackedBeforeFull``.

@@ -209,7 +209,7 @@ struct ProduceFetchTests {
 
     @Test("a fetch at the log end waits for the next append (long polling), or returns empty at its deadline")
     func longPolling() async throws {
-        try await withBroker { _, port in
+        try await withBroker { server, port in
             let reader = try await TestConnection(port: port)
             let writer = try await TestConnection(port: port)
             try await Self.create(writer, "poll", partitions: 1)
@@ -223,7 +223,8 @@ struct ProduceFetchTests {
                 ),
                 correlationID: 99
             )
-            try await Task.sleep(for: .milliseconds(50))
+            // The append comes once the fetch waits for it, so that the wakeup is what answers it.
+            try await server.waitForParkedFetches("poll")
             _ = try await Self.produce(writer, "poll", partition: 0, batchBytes(["late"]))
             let frame = try await reader.response(99)
             let data = try #require(FetchResponse.decode(frame.body).topics.first?.partitions.first)

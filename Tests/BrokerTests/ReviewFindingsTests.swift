@@ -147,11 +147,7 @@ struct ReviewFindingsTests {
                 correlationID: 77
             )
             // Shut down only once the fetch waits for an append (bounded: 60 s).
-            let idle = try #require(server.topicRegistry?.topic(named: "idle")?.partition(0))
-            for _ in 0..<6000 where try await idle.waitingFetchCount().get() == 0 {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            #expect(try await idle.waitingFetchCount().get() == 1)
+            try await server.waitForParkedFetches("idle")
             async let stopped: Void = server.shutdown()
             let frame = try await connection.response(77, timeoutSeconds: 60)
             try await stopped

@@ -16,10 +16,12 @@ At the end every record acknowledged `durable` is fetched back and compared (key
 Usage: outside-client.py (--brokerd PATH | --broker HOST:PORT) [--seed N] [--steps N]
 Prints the seed, steps, requests and findings; exits 1 on a finding.
 """
-import argparse, os, random, re, shutil, socket, struct, subprocess, sys, tempfile, time
+import argparse, os, random, shutil, struct, sys, tempfile, time
 
-I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
-I32_MAX, U32_MAX = (1 << 31) - 1, (1 << 32) - 1
+from outside_common import (I32_MAX, I64_MAX, I64_MIN, Closed, FramedSocket, Reader, Short, batch, i8, i32, i64,
+                            start_broker, stop_broker, u8, u16, u32)
+
+U32_MAX = (1 << 32) - 1
 PUSH_ID = 0xFFFFFFFF
 
 ERR = dict(none=0, unknownServerError=1, malformedRequest=2, unsupportedAPI=3, unsupportedVersion=4,
@@ -32,32 +34,7 @@ ERR = dict(none=0, unknownServerError=1, malformedRequest=2, unsupportedAPI=3, u
 NAME = {v: k for k, v in ERR.items()}
 E = type("E", (), ERR)
 
-# ---------------------------------------------------------------- CRC-32C (Castagnoli)
-_T = []
-for i in range(256):
-    c = i
-    for _ in range(8):
-        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    _T.append(c)
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _T[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-# ---------------------------------------------------------------- encoding
-def i8(v): return struct.pack(">b", v)
-def u8(v): return struct.pack(">B", v)
-def i16(v): return struct.pack(">h", v)
-def u16(v): return struct.pack(">H", v)
-def i32(v): return struct.pack(">i", v)
-def u32(v): return struct.pack(">I", v)
-def i64(v): return struct.pack(">q", v)
-
-
+# ---------------------------------------------------------------- encoding (the native protocol's own)
 def string(s):
     b = s.encode() if isinstance(s, str) else s
     assert len(b) <= 65534
@@ -69,59 +46,9 @@ def nbytes(b): return i32(-1) if b is None else i32(len(b)) + b
 def array(items): return u32(len(items)) + b"".join(items)
 
 
-def zigzag_varint(v):
-    z = (v << 1) ^ (v >> 63)
-    z &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        if z < 0x80:
-            out.append(z)
-            return bytes(out)
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-
-
-def varbytes(b): return zigzag_varint(-1) if b is None else zigzag_varint(len(b)) + b
-
-
-def record(offset_delta, ts_delta, key, value, headers):
-    body = (i8(0) + zigzag_varint(ts_delta) + zigzag_varint(offset_delta) + varbytes(key) + varbytes(value)
-            + zigzag_varint(len(headers)) + b"".join(varbytes(hk) + varbytes(hv) for hk, hv in headers))
-    return zigzag_varint(len(body)) + body
-
-
-def batch(records, base_ts, max_ts, pid=-1, epoch=-1, seq=-1, count=None):
-    """records: list of (ts_delta, key, value, headers). STORAGE.md 'Batch header (61 bytes)'."""
-    recs = b"".join(record(i, d, k, v, h) for i, (d, k, v, h) in enumerate(records))
-    n = len(records) if count is None else count
-    after_crc = (i16(0) + i32(max(len(records), 1) - 1) + i64(base_ts) + i64(max_ts) + i64(pid) + i16(epoch)
-                 + i32(seq) + i32(n) + recs)
-    after_len = i32(-1) + i8(2) + u32(crc32c(after_crc)) + after_crc
-    return i64(0) + i32(len(after_len)) + after_len
-
-
 # ---------------------------------------------------------------- decoding
-class Short(Exception):
-    pass
-
-
-class R:
-    def __init__(self, b): self.b, self.p = b, 0
-
-    def take(self, n):
-        if self.p + n > len(self.b):
-            raise Short(f"wanted {n} bytes at {self.p} of {len(self.b)}")
-        v = self.b[self.p:self.p + n]
-        self.p += n
-        return v
-
-    def f(self, fmt): return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
-    def i8(self): return self.f(">b")
-    def u8(self): return self.f(">B")
-    def i16(self): return self.f(">h")
-    def i32(self): return self.f(">i")
-    def u32(self): return self.f(">I")
-    def i64(self): return self.f(">q")
+class R(Reader):
+    """The native protocol's strings (uint16 length, 0xFFFF for null) and arrays (uint32 count)."""
 
     def string(self):
         n = self.f(">H")
@@ -133,29 +60,7 @@ class R:
         n = self.f(">H")
         return None if n == 0xFFFF else self.take(n).decode()
 
-    def nbytes(self):
-        n = self.i32()
-        return None if n == -1 else self.take(n)
-
     def array(self, fn): return [fn() for _ in range(self.u32())]
-
-    def end(self):
-        if self.p != len(self.b):
-            raise Short(f"{len(self.b) - self.p} trailing bytes")
-
-    def varint(self):
-        z, shift = 0, 0
-        while True:
-            b = self.take(1)[0]
-            z |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        return (z >> 1) ^ -(z & 1)
-
-    def varbytes(self):
-        n = self.varint()
-        return None if n < 0 else self.take(n)
 
 
 def decode_batches(data):
@@ -179,52 +84,19 @@ def decode_batches(data):
 
 
 # ---------------------------------------------------------------- connection
-class Closed(Exception):
-    pass
-
-
-class Conn:
+class Conn(FramedSocket):
     next_corr = 1
 
     def __init__(self, addr, timeout=45.0):
-        self.s = socket.create_connection(addr, timeout=10)
-        self.s.settimeout(timeout)
-        self.buf = b""
+        super().__init__(addr, timeout)
         self.pending = {}
         self.seen = set()
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
 
     def send(self, key, body, version=0):
         corr = Conn.next_corr
         Conn.next_corr = Conn.next_corr % 0xFFFFFFF0 + 1  # never 0, never 0xFFFFFFFF
-        frame = u16(key) + u16(version) + u32(corr) + body
-        try:
-            self.s.sendall(u32(len(frame)) + frame)
-        except OSError as e:
-            raise Closed(f"send: {e}")
+        self.send_frame(u16(key) + u16(version) + u32(corr) + body)
         return corr
-
-    def _frame(self):
-        while True:
-            if len(self.buf) >= 4:
-                n = struct.unpack(">I", self.buf[:4])[0]
-                if len(self.buf) >= 4 + n:
-                    f, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
-                    return f
-            try:
-                chunk = self.s.recv(1 << 20)
-            except socket.timeout:
-                raise Closed("no response within the timeout")
-            except OSError as e:
-                raise Closed(f"recv: {e}")
-            if not chunk:
-                raise Closed("connection closed by the broker")
-            self.buf += chunk
 
     def wait(self, corr):
         """Returns (errorCode, body) of the response to corr, skipping pushes and keeping others."""
@@ -244,25 +116,6 @@ class Conn:
 
     def call(self, key, body):
         return self.wait(self.send(key, body))
-
-
-# ---------------------------------------------------------------- the broker under test
-def start_broker(path, data_dir):
-    log = open(os.path.join(data_dir, "..", "brokerd.log"), "wb")
-    p = subprocess.Popen([path, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--data-dir", data_dir,
-                          "--auto-create-topics"], stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        text = open(log.name, "rb").read().decode(errors="replace")
-        for line in text.splitlines():
-            m = re.findall(r"127\.0\.0\.1:(\d+)", line) if "broker listening" in line else None
-            if m:
-                return p, ("127.0.0.1", int(m[-1])), log.name
-        if p.poll() is not None:
-            sys.exit(f"brokerd exited with {p.returncode}:\n{text}")
-        time.sleep(0.05)
-    p.kill()
-    sys.exit("brokerd did not say where it listens within 30 s")
 
 
 # ---------------------------------------------------------------- the fuzzer
@@ -823,7 +676,8 @@ def main():
     if a.brokerd:
         tmp = tempfile.mkdtemp(prefix="outside-client-")
         os.mkdir(os.path.join(tmp, "data"))
-        proc, addr, logpath = start_broker(a.brokerd, os.path.join(tmp, "data"))
+        proc, addr, logpath = start_broker(a.brokerd, os.path.join(tmp, "data"), ["--auto-create-topics"],
+                                           "broker listening")
     else:
         host, port = a.broker.rsplit(":", 1)
         addr = (host, int(port))
@@ -846,19 +700,7 @@ def main():
         checked = 0
     elapsed = time.time() - started
     if proc:
-        if proc.poll() is None:
-            try:
-                rss = re.search(r"VmRSS:\s+(\d+) kB", open(f"/proc/{proc.pid}/status").read())
-                fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
-                print(f"outside-client: brokerd resident {int(rss.group(1)) // 1024} MiB, {fds} open descriptors")
-            except (OSError, AttributeError):
-                pass
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                f.findings.append("brokerd did not stop within 30 s of SIGTERM")
+        stop_broker(proc, "outside-client", f.findings)
         if f.findings:
             tail = open(logpath, "rb").read()[-3000:].decode(errors="replace")
             print("brokerd log tail:\n" + tail)

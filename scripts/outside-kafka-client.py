@@ -21,10 +21,11 @@ its offset, and every accepted offset commit is read back with OffsetFetch.
 Usage: outside-kafka-client.py (--brokerd PATH | --broker HOST:PORT) [--seed N] [--steps N] [--quiet]
 Prints the seed, steps, requests and findings, and a replay command; exits 1 on a finding.
 """
-import argparse, gzip, os, random, re, shutil, socket, struct, subprocess, sys, tempfile, time
+import argparse, os, random, re, shutil, socket, struct, sys, tempfile, time
 
-I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
-I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
+from outside_common import (I32_MAX, I32_MIN, I64_MAX, I64_MIN, Closed, FramedSocket, Reader, Short, batch, i8, i16,
+                            i32, i64, start_broker, stop_broker, uvarint)
+
 I16_MAX = (1 << 15) - 1
 
 # Kafka error codes KAFKA.md names
@@ -74,28 +75,7 @@ ALLOWED = {
     "describeConfigs": COMMON | {UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST, INVALID_TOPIC},
 }
 
-# ---------------------------------------------------------------- CRC-32C (Castagnoli)
-_T = []
-for _i in range(256):
-    _c = _i
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
-    _T.append(_c)
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _T[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-# ---------------------------------------------------------------- encoding (Kafka primitive types)
-def i8(v): return struct.pack(">b", v)
-def i16(v): return struct.pack(">h", v)
-def i32(v): return struct.pack(">i", v)
-def u32(v): return struct.pack(">I", v)
-def i64(v): return struct.pack(">q", v)
+# ---------------------------------------------------------------- encoding (Kafka's own types)
 def boolean(v): return b"\x01" if v else b"\x00"
 
 
@@ -111,64 +91,14 @@ def array(items): return i32(len(items)) + b"".join(items)
 def narray(items): return i32(-1) if items is None else array(items)
 
 
-def uvarint(z):
-    out = bytearray()
-    while True:
-        if z < 0x80:
-            out.append(z)
-            return bytes(out)
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-
-
-def varlong(v): return uvarint(((v << 1) ^ (v >> 63)) & ((1 << 64) - 1))
 def compact_string(s): b = s.encode(); return uvarint(len(b) + 1) + b
 
 
-def varbytes(b): return varlong(-1) if b is None else varlong(len(b)) + b
-
-
-def record(offset_delta, ts_delta, key, value, headers):
-    body = (i8(0) + varlong(ts_delta) + varlong(offset_delta) + varbytes(key) + varbytes(value)
-            + varlong(len(headers)) + b"".join(varbytes(hk) + varbytes(hv) for hk, hv in headers))
-    return varlong(len(body)) + body
-
-
-def batch(records, base_ts, max_ts, pid=-1, epoch=-1, seq=-1, count=None, codec=0, base_offset=0,
-          leader_epoch=-1, last_delta=None):
-    """RecordBatch v2 (Kafka's spec, "Record Batch"). records: list of (ts_delta, key, value, headers)."""
-    recs = b"".join(record(i, d, k, v, h) for i, (d, k, v, h) in enumerate(records))
-    if codec == 1:
-        recs = gzip.compress(recs)
-    elif codec:
-        recs = recs  # any other codec: the bytes do not matter, the listener must refuse the batch
-    n = len(records) if count is None else count
-    ld = max(len(records), 1) - 1 if last_delta is None else last_delta
-    after_crc = i16(codec) + i32(ld) + i64(base_ts) + i64(max_ts) + i64(pid) + i16(epoch) + i32(seq) + i32(n) + recs
-    after_len = i32(leader_epoch) + i8(2) + u32(crc32c(after_crc)) + after_crc
-    return i64(base_offset) + i32(len(after_len)) + after_len
-
-
 # ---------------------------------------------------------------- decoding
-class Short(Exception):
-    pass
+class R(Reader):
+    """Kafka's STRING (int16 length, -1 for null), ARRAY (int32 count), BOOLEAN, compact arrays and
+    tagged fields."""
 
-
-class R:
-    def __init__(self, b): self.b, self.p = b, 0
-
-    def take(self, n):
-        if n < 0 or self.p + n > len(self.b):
-            raise Short(f"wanted {n} bytes at {self.p} of {len(self.b)}")
-        v = self.b[self.p:self.p + n]
-        self.p += n
-        return v
-
-    def f(self, fmt): return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
-    def i8(self): return self.f(">b")
-    def i16(self): return self.f(">h")
-    def i32(self): return self.f(">i")
-    def i64(self): return self.f(">q")
     def boolean(self): return self.take(1) != b"\x00"
 
     def string(self):
@@ -181,10 +111,6 @@ class R:
         n = self.i16()
         return None if n == -1 else self.take(n).decode()
 
-    def nbytes(self):
-        n = self.i32()
-        return None if n == -1 else self.take(n)
-
     def array(self, fn):
         n = self.i32()
         if n < 0:
@@ -195,24 +121,11 @@ class R:
         n = self.i32()
         return None if n == -1 else [fn() for _ in range(n)]
 
-    def uvarint(self):
-        z, shift = 0, 0
-        while True:
-            b = self.take(1)[0]
-            z |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return z
-
     def compact_array(self, fn): return [fn() for _ in range(self.uvarint() - 1)]
 
     def tags(self):
         for _ in range(self.uvarint()):
             self.uvarint(); self.take(self.uvarint())
-
-    def end(self):
-        if self.p != len(self.b):
-            raise Short(f"{len(self.b) - self.p} trailing bytes")
 
 
 def split_batches(data):
@@ -229,24 +142,12 @@ def split_batches(data):
 
 
 # ---------------------------------------------------------------- connection
-class Closed(Exception):
-    pass
-
-
-class Conn:
+class Conn(FramedSocket):
     next_corr = 1
 
     def __init__(self, addr, timeout=30.0):
-        self.s = socket.create_connection(addr, timeout=10)
-        self.s.settimeout(timeout)
-        self.buf = b""
+        super().__init__(addr, timeout)
         self.expected = []  # correlation ids of answers still due, in order
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
 
     def send(self, key, version, body, answered=True, flexible=False):
         corr = Conn.next_corr
@@ -254,31 +155,10 @@ class Conn:
         header = i16(key) + i16(version) + i32(corr) + nstring("ko-client")
         if flexible:
             header += b"\x00"
-        frame = header + body
-        try:
-            self.s.sendall(i32(len(frame)) + frame)
-        except OSError as e:
-            raise Closed(f"send: {e}")
+        self.send_frame(header + body)
         if answered:
             self.expected.append(corr)
         return corr
-
-    def _frame(self):
-        while True:
-            if len(self.buf) >= 4:
-                n = struct.unpack(">i", self.buf[:4])[0]
-                if len(self.buf) >= 4 + n:
-                    f, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
-                    return f
-            try:
-                chunk = self.s.recv(1 << 20)
-            except socket.timeout:
-                raise Closed("no response within the timeout")
-            except OSError as e:
-                raise Closed(f"recv: {e}")
-            if not chunk:
-                raise Closed("connection closed by the broker")
-            self.buf += chunk
 
     def wait(self, corr, flexible_header=False):
         """The body of the response to corr; responses come in request order (KAFKA.md, Listener)."""
@@ -303,25 +183,6 @@ class Conn:
             return False
         except OSError:
             return True
-
-
-# ---------------------------------------------------------------- the broker under test
-def start_broker(path, data_dir, extra):
-    log = open(os.path.join(data_dir, "..", "brokerd.log"), "wb")
-    p = subprocess.Popen([path, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--kafka-listen",
-                          "127.0.0.1:0", "--data-dir", data_dir] + extra, stdout=log, stderr=log)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        text = open(log.name, "rb").read().decode(errors="replace")
-        for line in text.splitlines():
-            m = re.findall(r"127\.0\.0\.1:(\d+)", line) if "Kafka listener" in line else None
-            if m:
-                return p, ("127.0.0.1", int(m[-1])), log.name
-        if p.poll() is not None:
-            sys.exit(f"brokerd exited with {p.returncode}:\n{text}")
-        time.sleep(0.05)
-    p.kill()
-    sys.exit("brokerd did not say where its Kafka listener is within 60 s")
 
 
 class Finding(Exception):
@@ -1595,7 +1456,8 @@ def main():
         tmp = tempfile.mkdtemp(prefix="outside-kafka-client-")
         os.mkdir(os.path.join(tmp, "data"))
         proc, addr, logpath = start_broker(a.brokerd, os.path.join(tmp, "data"),
-                                           ["--auto-create-topics", "--kafka-initial-rebalance-delay-ms", "0"])
+                                           ["--kafka-listen", "127.0.0.1:0", "--auto-create-topics",
+                                            "--kafka-initial-rebalance-delay-ms", "0"], "Kafka listener")
     else:
         host, port = a.broker.rsplit(":", 1)
         addr = (host, int(port))
@@ -1618,19 +1480,7 @@ def main():
         f.findings.append(f"final checks: {e}")
     elapsed = time.time() - started
     if proc:
-        if proc.poll() is None:
-            try:
-                rss = re.search(r"VmRSS:\s+(\d+) kB", open(f"/proc/{proc.pid}/status").read())
-                fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
-                print(f"outside-kafka-client: brokerd resident {int(rss.group(1)) // 1024} MiB, {fds} open descriptors")
-            except (OSError, AttributeError):
-                pass
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                f.findings.append("brokerd did not stop within 30 s of SIGTERM")
+        stop_broker(proc, "outside-kafka-client", f.findings)
         if f.findings:
             print("brokerd log tail:\n" + open(logpath, "rb").read()[-3000:].decode(errors="replace"))
         else:

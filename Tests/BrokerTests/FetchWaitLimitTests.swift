@@ -12,14 +12,7 @@ struct FetchWaitLimitTests {
         try await withBroker({ $0.limits.maxFetchWaitMilliseconds = 200 }) { server, port in
             let connection = try await TestConnection(port: port)
             try await ProduceFetchTests.create(connection, "idle", partitions: 1)
-            try await connection.send(
-                FetchRequest(
-                    maxWaitMilliseconds: 600_000,
-                    maxBytes: 1 << 20,
-                    topics: [.init(topic: "idle", partitions: [.init(partition: 0, offset: 0, maxBytes: 1 << 20)])]
-                ),
-                correlationID: 9
-            )
+            try await connection.sendLongPoll("idle", maxWaitMilliseconds: 600_000, correlationID: 9)
             // Not a timing assertion: without the limit the answer would come after 10 minutes,
             // far past this bound; with it, after 200 ms.
             let frame = try await connection.response(9, timeoutSeconds: 120)

@@ -1,3 +1,4 @@
+import BrokerProtocol
 import Testing
 
 @testable import Broker
@@ -11,5 +12,20 @@ extension BrokerServer {
             try await Task.sleep(for: .milliseconds(10))
         }
         try #require(try await log.waitingFetchCount().get() == count, "\(count) fetches wait on \(topic)/\(partition)")
+    }
+}
+
+extension TestConnection {
+    /// Sends a fetch of `topic`'s partition 0 from offset 0 (1 MiB) that may wait
+    /// `maxWaitMilliseconds` for data; its answer is `response(correlationID)`.
+    func sendLongPoll(_ topic: String, maxWaitMilliseconds: UInt32, correlationID: UInt32) async throws {
+        try await send(
+            FetchRequest(
+                maxWaitMilliseconds: maxWaitMilliseconds,
+                maxBytes: 1 << 20,
+                topics: [.init(topic: topic, partitions: [.init(partition: 0, offset: 0, maxBytes: 1 << 20)])]
+            ),
+            correlationID: correlationID
+        )
     }
 }

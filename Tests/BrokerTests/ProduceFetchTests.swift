@@ -215,14 +215,7 @@ struct ProduceFetchTests {
             try await Self.create(writer, "poll", partitions: 1)
             let empty = try await Self.fetch(reader, "poll", partition: 0, offset: 0, maxWait: 20)
             #expect(empty.errorCode == .none && empty.records.readableBytes == 0)
-            try await reader.send(
-                FetchRequest(
-                    maxWaitMilliseconds: 20_000,
-                    maxBytes: 1 << 20,
-                    topics: [.init(topic: "poll", partitions: [.init(partition: 0, offset: 0, maxBytes: 1 << 20)])]
-                ),
-                correlationID: 99
-            )
+            try await reader.sendLongPoll("poll", maxWaitMilliseconds: 20_000, correlationID: 99)
             // The append comes once the fetch waits for it, so that the wakeup is what answers it.
             try await server.waitForParkedFetches("poll")
             _ = try await Self.produce(writer, "poll", partition: 0, batchBytes(["late"]))

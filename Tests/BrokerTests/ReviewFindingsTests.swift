@@ -138,14 +138,7 @@ struct ReviewFindingsTests {
         try await withBroker { server, port in
             let connection = try await TestConnection(port: port)
             try await ProduceFetchTests.create(connection, "idle", partitions: 1)
-            try await connection.send(
-                FetchRequest(
-                    maxWaitMilliseconds: 30_000,
-                    maxBytes: 1 << 20,
-                    topics: [.init(topic: "idle", partitions: [.init(partition: 0, offset: 0, maxBytes: 1 << 20)])]
-                ),
-                correlationID: 77
-            )
+            try await connection.sendLongPoll("idle", maxWaitMilliseconds: 30_000, correlationID: 77)
             // Shut down only once the fetch waits for an append (bounded: 60 s).
             try await server.waitForParkedFetches("idle")
             async let stopped: Void = server.shutdown()

@@ -57,7 +57,8 @@ struct BrokerdMetricsTests {
         let held = try #require(scrape.value("sluice_heap_held_bytes"))
         let allocated = try #require(scrape.value("sluice_heap_allocated_bytes"))
         let free = try #require(scrape.value("sluice_heap_free_bytes"))
-        #expect(allocated > Double(1 << 20), "allocated \(allocated)")
+        // A started broker has live objects (an idle one about 1 MB in a debug build).
+        #expect(allocated > Double(64 << 10), "allocated \(allocated)")
         #expect(held == allocated + free, "held \(held), allocated \(allocated), free \(free)")
         #expect((scrape.value("process_max_fds") ?? 0) >= 1024)
         #expect((scrape.value("process_cpu_seconds_total") ?? 0) > 0)

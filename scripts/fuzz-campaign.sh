@@ -41,6 +41,11 @@ cpu_seconds() { # user + system time of process $1 in seconds, or nothing when i
 
 declare -A running=() # pid -> target
 failed=0
+# The fuzzers outlive a killed script otherwise (their -max_total_time is unbounded).
+stop_all() {
+    for pid in "${!running[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+}
+trap stop_all EXIT
 start() {
     local target="$1"
     # exec in fuzz.sh makes the pid below the fuzzer's own.

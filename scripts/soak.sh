@@ -104,14 +104,17 @@ pids+=($!)
 # Sampling.
 # The C heap from /metrics (glibc mallinfo2): live objects (allocated) against what malloc holds, to
 # tell a leak from memory the allocator keeps. Empty without curl or on another C library.
+# The scheduler's memtable (entries, in thousands) is the largest structure that grows until a flush
+# (at 262,144 entries, docs/SCHEDULES.md) and starts again: the heap follows it.
 heap() {
-    command -v curl >/dev/null 2>&1 || { echo ","; return; }
+    command -v curl >/dev/null 2>&1 || { echo ",,"; return; }
     curl -s --max-time 5 "http://$metrics/metrics" 2>/dev/null | awk '
         /^sluice_heap_allocated_bytes / { allocated = $2 / 1048576 }
         /^sluice_heap_held_bytes / { held = $2 / 1048576 }
-        END { if (held != "") printf "%.1f,%.1f", allocated, held; else printf "," }' || echo ","
+        /^sluice_schedule_memtable_entries / { memtable = $2 / 1000 }
+        END { if (held != "") printf "%.1f,%.1f,%.1f", allocated, held, memtable; else printf ",," }' || echo ",,"
 }
-echo "seconds,rss_mb,fds,threads,sockets,heap_allocated_mb,heap_held_mb" >"$out/samples.csv"
+echo "seconds,rss_mb,fds,threads,sockets,heap_allocated_mb,heap_held_mb,schedule_memtable_k" >"$out/samples.csv"
 start=$(date +%s)
 while running; do
     kill -0 "$broker_pid" 2>/dev/null || { echo "brokerd died; see $out/brokerd.log" >&2; exit 1; }
@@ -135,7 +138,9 @@ import csv, sys
 out, minutes = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(f"{out}/samples.csv")))
 series = [("rss_mb", "RSS (MB)"), ("heap_allocated_mb", "C heap allocated: live objects (MiB)"),
-          ("heap_held_mb", "C heap held by malloc (MiB)"), ("fds", "open descriptors"), ("threads", "threads"),
+          ("heap_held_mb", "C heap held by malloc (MiB)"),
+          ("schedule_memtable_k", "schedule memtable (thousands of entries)"), ("fds", "open descriptors"),
+          ("threads", "threads"),
           ("sockets", "sockets")]
 # Columns with no value (no curl, not glibc) are left out; samples missing one value are skipped for it.
 series = [(key, label) for key, label in series if any(r.get(key) for r in rows)]

@@ -75,6 +75,8 @@ public enum BrokerMetrics {
     public static let groupDeadLetters = "sluice_group_dead_letters_total"
     /// `sluice_pending_schedules`.
     public static let pendingSchedules = "sluice_pending_schedules"
+    /// `sluice_schedule_memtable_entries`.
+    public static let scheduleMemtableEntries = "sluice_schedule_memtable_entries"
     /// `sluice_schedule_lateness_seconds`.
     public static let scheduleLateness = "sluice_schedule_lateness_seconds"
     /// `sluice_kafka_connections`.
@@ -191,6 +193,13 @@ public enum BrokerMetrics {
             kind: .gauge,
             labels: [],
             help: "Schedules waiting for their due time, over all topics; set when /metrics is scraped."
+        ),
+        .init(
+            name: scheduleMemtableEntries,
+            kind: .gauge,
+            labels: [],
+            help: "Schedule changes held in memory until they are written out as runs (a schedule takes a due "
+                + "entry and an id entry); falls back to 0 at each flush. Set when /metrics is scraped."
         ),
         .init(
             name: scheduleLateness,

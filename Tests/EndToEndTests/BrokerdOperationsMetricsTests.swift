@@ -21,13 +21,15 @@ struct BrokerdOperationsMetricsTests {
         #expect(scrape.value("sluice_kafka_groups") == 0)
         for name in [
             "sluice_group_lag_messages", "sluice_group_in_flight_messages", "sluice_group_redeliveries_total",
-            "sluice_group_dead_letters_total", "sluice_pending_schedules", "sluice_kafka_connections",
-            "sluice_kafka_groups",
+            "sluice_group_dead_letters_total", "sluice_pending_schedules", "sluice_schedule_memtable_entries",
+            "sluice_kafka_connections", "sluice_kafka_groups",
         ] {
             #expect(!(scrape.help[name] ?? "").isEmpty, "no # HELP for \(name)")
         }
         // The schedules are due in an hour: pending, none fired.
         #expect(scrape.value("sluice_pending_schedules") == 3)
+        // Each pending schedule holds a due entry and an id entry in the scheduler's memtable.
+        #expect(scrape.value("sluice_schedule_memtable_entries") == 6)
         #expect((scrape.value("sluice_schedule_lateness_seconds_count") ?? 0) == 0)
         // Rescheduled (same ids) to fire now: they fire, once each, and are no longer pending.
         for id in ["a", "b", "c"] {
@@ -40,6 +42,9 @@ struct BrokerdOperationsMetricsTests {
         let fired = try await scenario.scrape { ($0.value("sluice_schedule_lateness_seconds_count") ?? 0) >= 3 }
         #expect(fired.value("sluice_pending_schedules") == 0)
         #expect(fired.value("sluice_schedule_lateness_seconds_count") == 3)
+        // Fired: the due entries are gone (no run holds them, so no tombstone either); the id
+        // entries say "superseded" for the three replaced and "fired" for the three new ones.
+        #expect(fired.value("sluice_schedule_memtable_entries") == 6)
         #expect(fired.types["sluice_schedule_lateness_seconds"] == "histogram")
         // The Kafka connection closes: the gauge follows.
         scenario.kafkaConnection = nil

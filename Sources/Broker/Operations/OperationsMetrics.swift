@@ -2,7 +2,7 @@ import Metrics
 import NIOConcurrencyHelpers
 
 /// The gauges set from an ``OperationsSnapshot`` when `/metrics` is scraped: lag per group and
-/// partition, in flight per group, pending schedules, Kafka groups. A series whose group or
+/// partition, in flight per group, pending schedules, the scheduler's memtable, Kafka groups. A series whose group or
 /// partition is gone from the snapshot (a deleted group or topic) is destroyed, so it leaves
 /// `/metrics`. Nothing here runs per message.
 final class OperationsMetrics: Sendable {
@@ -19,11 +19,13 @@ final class OperationsMetrics: Sendable {
 
     private let gauges = NIOLockedValueBox(Gauges())
     private let pendingSchedules = Gauge(label: BrokerMetrics.pendingSchedules)
+    private let scheduleMemtableEntries = Gauge(label: BrokerMetrics.scheduleMemtableEntries)
     private let kafkaGroups = Gauge(label: BrokerMetrics.kafkaGroups)
 
     /// Sets every gauge from `snapshot` and removes the series it no longer has.
     func record(_ snapshot: OperationsSnapshot) {
         pendingSchedules.record(snapshot.pendingSchedules)
+        scheduleMemtableEntries.record(snapshot.scheduleMemtableEntries)
         kafkaGroups.record(snapshot.kafkaGroupCount)
         gauges.withLockedValue { gauges in
             var lag: [LagKey: Gauge] = [:]

@@ -2,7 +2,7 @@ import BrokerProtocol
 
 /// What an operator watches, gathered at one moment: per group and partition the lag and what is
 /// in flight, per running group its redeliveries and dead letters since the broker started, the
-/// pending schedules and the Kafka listener's connections and groups. `/metrics` (through
+/// pending schedules, the scheduler's memtable and the Kafka listener's connections and groups. `/metrics` (through
 /// ``OperationsMetrics``) and the `brokerStatus` API both show it.
 struct OperationsSnapshot: Sendable, Hashable {
     /// One partition a group reads (a topic of its, or a dead-letter partition it redrives).
@@ -30,6 +30,8 @@ struct OperationsSnapshot: Sendable, Hashable {
     var partitions: [PartitionRow] = []
     var groups: [GroupRow] = []
     var pendingSchedules: Int64 = 0
+    /// Entries in the scheduler's memtables (memory bounded by the memtable size).
+    var scheduleMemtableEntries: Int64 = 0
     var kafkaConnections: Int = 0
 
     /// Kafka groups.

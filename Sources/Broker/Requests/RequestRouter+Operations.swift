@@ -9,7 +9,9 @@ extension RequestRouter {
         var snapshot = OperationsSnapshot()
         snapshot.kafkaConnections = statistics.kafkaConnectionCount
         if let scheduler = schedules.withLockedValue({ $0 })?.current {
-            snapshot.pendingSchedules = try await scheduler.pendingCounts.get().values.reduce(0, +)
+            (snapshot.pendingSchedules, snapshot.scheduleMemtableEntries) = try await scheduler.loop.submit {
+                (scheduler.pendingTotal, Int64(scheduler.memtableEntryCount))
+            }.get()
         }
         guard let groups = groupManager.withLockedValue({ $0 }), let store = groups.store else { return snapshot }
         for (name, definition) in store.currentView.groups.sorted(by: { $0.key < $1.key }) {

@@ -140,6 +140,11 @@ final class Scheduler: @unchecked Sendable {
     /// The pending schedules of every topic.
     var pendingCounts: EventLoopFuture<[String: Int64]> { loop.submit { self.pendingByTopic } }
 
+    /// The entries the memtables hold (the active one and the one being written out, due entries,
+    /// tombstones and id entries): memory that grows until a flush at
+    /// ``ScheduleSettings/memtableEntries`` and then starts again.
+    var memtableEntryCount: Int { index.active.count + (index.flushing?.count ?? 0) }
+
     // MARK: Closing
 
     /// Stops firing, waits (up to `timeout`) for fire batches in flight, and closes the schedule

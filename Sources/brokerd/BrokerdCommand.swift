@@ -301,6 +301,7 @@ struct BrokerdCommand: AsyncParsableCommand {
             }
         }
         configuration.limits = budget.limits
+        logger.info("limits in force", metadata: configuration.limitsInForce)
         return configuration
     }
 }

@@ -49,6 +49,44 @@ struct BrokerdLimitFlagsTests {
         }
     }
 
+    /// A value for every limit flag, none the default (the descriptor budget keeps the ones given).
+    static let everyLimit: [(flag: String, value: String)] = [
+        ("--max-connections", "51"), ("--max-topics", "41"), ("--max-partitions-total", "61"),
+        ("--max-partitions", "7"), ("--max-frame-bytes", "3000000"), ("--max-message-bytes", "2000000"),
+        ("--max-in-flight-bytes", "9000000"), ("--max-in-flight-requests", "33"),
+        ("--max-entries-per-request", "444"), ("--min-segment-bytes", "65536"), ("--max-groups", "12"),
+        ("--max-members-per-group", "13"), ("--max-subscriptions-per-connection", "14"),
+        ("--max-fetch-bytes", "1500000"), ("--max-fetch-wait-ms", "1600"),
+        ("--max-decompressed-batch-bytes", "1700000"), ("--max-message-id-bytes", "18"),
+        ("--max-message-id-bytes-per-partition", "190000"), ("--max-producers-per-partition", "20"),
+        ("--max-schedule-id-bytes", "21"), ("--max-pending-schedules", "2200"), ("--idle-timeout-ms", "23000"),
+        ("--frame-timeout-ms", "24000"), ("--kafka-max-groups", "25"), ("--kafka-max-members-per-group", "26"),
+        ("--kafka-max-member-metadata-bytes", "2700"),
+    ]
+
+    @Test("every limit flag reaches the broker: the start-up line \"limits in force\" has each value given")
+    func limitsInForce() async throws {
+        let directory = try TemporaryDirectory()
+        let broker = try await BrokerdProcess(
+            dataDirectory: directory.path + "/data",
+            extraArguments: ["--kafka-listen", "127.0.0.1:0"] + Self.everyLimit.flatMap { [$0.flag, $0.value] }
+        )
+        defer { broker.kill() }
+        let line = try #require(
+            broker.logText.split(separator: "\n").first { $0.contains("limits in force") },
+            "\(broker.logText)"
+        )
+        for (flag, value) in Self.everyLimit {
+            #expect(line.contains(" \(flag.dropFirst(2))=\(value) "), "\(flag) \(value) is not in force: \(line)")
+        }
+        // Without a Kafka listener there are no Kafka limits to report.
+        let plain = try await BrokerdProcess(dataDirectory: directory.path + "/plain")
+        defer { plain.kill() }
+        let plainLine = try #require(plain.logText.split(separator: "\n").first { $0.contains("limits in force") })
+        #expect(plainLine.contains(" max-groups=10000 "), "the default: \(plainLine)")
+        #expect(!plainLine.contains("kafka-max"), "\(plainLine)")
+    }
+
     @Test("--max-groups 1: a second group is refused, naming maxGroups")
     func maxGroups() async throws {
         try await withLimitedBroker(["--max-groups", "1"]) { _, connection in

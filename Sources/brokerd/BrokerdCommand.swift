@@ -116,6 +116,15 @@ struct BrokerdCommand: AsyncParsableCommand {
     )
     var maxPendingSchedules = ScheduleSettings().maxPendingSchedules
 
+    @Option(
+        help: """
+            How long a fired schedule's id is remembered (1s to 365d), so that cancelling it answers \
+            alreadyDelivered (later: unknown). Each id remembered takes about 1.5 bytes of memory (its run's \
+            Bloom filter) and 40 of disk: 100 schedules a second for 7 days is 60 M ids, about 90 MB.
+            """
+    )
+    var scheduleFiredIdRetention = DurationSyntax.format(.milliseconds(ScheduleSettings().firedIDRetentionMilliseconds))
+
     @OptionGroup(title: "Group, fetch, id and Kafka limits")
     var limits: LimitOptions
 
@@ -124,15 +133,37 @@ struct BrokerdCommand: AsyncParsableCommand {
 
     /// `--duplicate-window` in milliseconds, within ``BrokerConfiguration/duplicateWindowMillisecondsRange``.
     private func duplicateWindowMilliseconds() throws -> Int64 {
-        let window = BrokerConfiguration.duplicateWindowMillisecondsRange
-        guard let duration = DurationSyntax.parse(duplicateWindow),
+        try Self.milliseconds(
+            duplicateWindow,
+            flag: "--duplicate-window",
+            in: BrokerConfiguration.duplicateWindowMillisecondsRange,
+            described: "from 1ms to 7d"
+        )
+    }
+
+    /// `--schedule-fired-id-retention` in milliseconds.
+    private func firedIDRetentionMilliseconds() throws -> Int64 {
+        try Self.milliseconds(
+            scheduleFiredIdRetention,
+            flag: "--schedule-fired-id-retention",
+            in: ScheduleSettings.firedIDRetentionMillisecondsRange,
+            described: "from 1s to 365d"
+        )
+    }
+
+    /// A duration flag's value in milliseconds, refused unless it is in `range`.
+    private static func milliseconds(
+        _ text: String,
+        flag: String,
+        in range: ClosedRange<Int64>,
+        described: String
+    ) throws -> Int64 {
+        guard let duration = DurationSyntax.parse(text),
             case let milliseconds = duration.components.seconds * 1000
                 + duration.components.attoseconds / 1_000_000_000_000_000,
-            window.contains(milliseconds)
+            range.contains(milliseconds)
         else {
-            throw ValidationError(
-                "--duplicate-window must be \(DurationSyntax.expected), from 1ms to 7d, got '\(duplicateWindow)'"
-            )
+            throw ValidationError("\(flag) must be \(DurationSyntax.expected), \(described), got '\(text)'")
         }
         return milliseconds
     }
@@ -155,6 +186,7 @@ struct BrokerdCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
         _ = try duplicateWindowMilliseconds()
+        _ = try firedIDRetentionMilliseconds()
         if let kafkaListen { _ = try HostAndPort(kafkaListen, option: "--kafka-listen") }
         guard (0...300_000).contains(kafkaInitialRebalanceDelayMs) else {
             throw ValidationError(
@@ -256,6 +288,7 @@ struct BrokerdCommand: AsyncParsableCommand {
         configuration.duplicateWindowMilliseconds = try duplicateWindowMilliseconds()
         configuration.limits.minSegmentBytes = minSegmentBytes
         configuration.schedules.maxPendingSchedules = maxPendingSchedules
+        configuration.schedules.firedIDRetentionMilliseconds = try firedIDRetentionMilliseconds()
         limits.apply(to: &configuration)
         var explicit: DescriptorBudget.ExplicitLimits = []
         if let maxConnections {

@@ -1,5 +1,6 @@
 import Broker
 import Logging
+import ToolSupport
 
 extension BrokerConfiguration {
     /// Every limit the broker enforces, named by the `brokerd` flag that sets it, with the value in
@@ -29,6 +30,8 @@ extension BrokerConfiguration {
             "max-producers-per-partition": "\(limits.maxProducersPerPartition)",
             "max-schedule-id-bytes": "\(schedules.maxScheduleIDBytes)",
             "max-pending-schedules": "\(schedules.maxPendingSchedules)",
+            "schedule-fired-id-retention":
+                "\(DurationSyntax.format(.milliseconds(schedules.firedIDRetentionMilliseconds)))",
             "idle-timeout-ms": "\(idleTimeoutMilliseconds)",
             "frame-timeout-ms": "\(frameTimeoutMilliseconds)",
         ]

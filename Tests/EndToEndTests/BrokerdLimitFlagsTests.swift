@@ -32,12 +32,17 @@ struct BrokerdLimitFlagsTests {
         }
     }
 
-    @Test("a fetch limit not below the frame limit, or a wait past 32 bits, is refused at start-up")
+    @Test(
+        "a fetch limit not below the frame limit, a wait past 32 bits or a retention out of range is refused at start-up"
+    )
     func crossChecks() async throws {
         let directory = try TemporaryDirectory()
         for (arguments, message) in [
             (["--max-fetch-bytes", "16777216"], "--max-fetch-bytes must be below --max-frame-bytes"),
             (["--max-fetch-wait-ms", "4294967296"], "--max-fetch-wait-ms must be at most 4294967295"),
+            (["--schedule-fired-id-retention", "999ms"], "--schedule-fired-id-retention must be "),
+            (["--schedule-fired-id-retention", "366d"], "from 1s to 365d, got '366d'"),
+            (["--schedule-fired-id-retention", "soon"], "a number and a unit"),
         ] {
             let run = try await runTool(
                 "brokerd",
@@ -60,7 +65,8 @@ struct BrokerdLimitFlagsTests {
         ("--max-decompressed-batch-bytes", "1700000"), ("--max-message-id-bytes", "18"),
         ("--max-message-id-bytes-per-partition", "190000"), ("--max-producers-per-partition", "20"),
         ("--max-schedule-id-bytes", "21"), ("--max-pending-schedules", "2200"), ("--idle-timeout-ms", "23000"),
-        ("--frame-timeout-ms", "24000"), ("--kafka-max-groups", "25"), ("--kafka-max-members-per-group", "26"),
+        ("--frame-timeout-ms", "24000"), ("--schedule-fired-id-retention", "2h"), ("--kafka-max-groups", "25"),
+        ("--kafka-max-members-per-group", "26"),
         ("--kafka-max-member-metadata-bytes", "2700"),
     ]
 

@@ -28,7 +28,9 @@ public struct ScheduleSettings: Sendable, Hashable {
     /// Runs of a kind (due, id) before they are merged into one. Default 8.
     public var runsBeforeMerge = 8
     /// How long a fired schedule's id is remembered, so that a cancel answers `alreadyDelivered`
-    /// (after that, `unknown`). Default 7 days.
+    /// (after that, `unknown`; forgotten at the next merge of id runs). Each id remembered keeps
+    /// about 1.5 bytes in memory (its run's Bloom filter and block index), so this and the firing
+    /// rate bound that memory. Default 7 days (`brokerd --schedule-fired-id-retention`).
     public var firedIDRetentionMilliseconds: Int64 = 7 * 86_400_000
     /// The schedule log's segment size. Default 64 MiB.
     public var logSegmentBytes = 64 << 20
@@ -40,6 +42,9 @@ public struct ScheduleSettings: Sendable, Hashable {
     /// After a fire batch fails (its partition refused the append), the partition's schedules wait
     /// this long before they are tried again, doubling up to 30 s. Default 250 ms.
     public var fireRetryMilliseconds: Int64 = 250
+
+    /// The accepted range of ``firedIDRetentionMilliseconds`` for `brokerd`: 1 second to 365 days.
+    public static let firedIDRetentionMillisecondsRange: ClosedRange<Int64> = 1000...(365 * 86_400_000)
 
     /// The accepted range of ``maxPendingSchedules``.
     public static let maxPendingSchedulesRange: ClosedRange<Int64> = 1...1_000_000_000

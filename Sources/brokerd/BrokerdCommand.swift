@@ -119,8 +119,8 @@ struct BrokerdCommand: AsyncParsableCommand {
     @Option(
         help: """
             How long a fired schedule's id is remembered (1s to 365d), so that cancelling it answers \
-            alreadyDelivered (later: unknown). Each id remembered takes about 1.5 bytes of memory (its run's \
-            Bloom filter) and 40 of disk: 100 schedules a second for 7 days is 60 M ids, about 90 MB.
+            alreadyDelivered (later: unknown). Each id remembered takes about 1.4 bytes of memory (its run's \
+            Bloom filter) and 34 of disk: 100 schedules a second for 7 days is 60 M ids, about 85 MB.
             """
     )
     var scheduleFiredIdRetention = DurationSyntax.format(.milliseconds(ScheduleSettings().firedIDRetentionMilliseconds))

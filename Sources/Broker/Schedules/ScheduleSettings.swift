@@ -29,7 +29,7 @@ public struct ScheduleSettings: Sendable, Hashable {
     public var runsBeforeMerge = 8
     /// How long a fired schedule's id is remembered, so that a cancel answers `alreadyDelivered`
     /// (after that, `unknown`; forgotten at the next merge of id runs). Each id remembered keeps
-    /// about 1.5 bytes in memory (its run's Bloom filter and block index), so this and the firing
+    /// about 1.4 bytes in memory (its run's Bloom filter and block index), so this and the firing
     /// rate bound that memory. Default 7 days (`brokerd --schedule-fired-id-retention`).
     public var firedIDRetentionMilliseconds: Int64 = 7 * 86_400_000
     /// The schedule log's segment size. Default 64 MiB.

@@ -20,7 +20,7 @@ public struct ScheduleSettings: Sendable, Hashable {
     /// The most due entries loaded ahead into memory (a burst due at one instant is loaded in
     /// chunks of this size). Default 100,000.
     public var windowEntries = 100_000
-    /// The most schedules appended to one partition in one batch. Default 512.
+    /// The most schedules appended to one partition in one batch. Default 4,096.
     public var fireBatchSize = 4096
     /// Fire batches in flight across partitions (one per partition at a time, so a partition
     /// receives its schedules in due order). Default 8.

@@ -112,6 +112,8 @@ import Testing
             _ = try await Self.handle(port, group: "billing", count: 3) { _ in .reject }
             _ = try await readTopic("dlq.billing.orders", port: port, server: server, atLeast: 3)
 
+            // The edge of the limit: 0 redrives nothing and moves nothing.
+            #expect(try await Self.redrive(port, group: "billing", limit: 0) == 0)
             #expect(try await Self.redrive(port, group: "billing", limit: 2) == 2)
             let first = try await Self.handle(port, group: "billing", count: 2) { message in
                 message.record.valueString == "bad 0" || message.record.valueString == "bad 1" ? .reject : .ack

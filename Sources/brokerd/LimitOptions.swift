@@ -82,6 +82,33 @@ struct LimitOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Most bytes of protocol metadata one Kafka member may send in a JoinGroup.")
     var kafkaMaxMemberMetadataBytes = KafkaClassicGroupConfiguration().maxMemberMetadataBytes
 
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Most Kafka groups with committed offsets (kept on disk); a commit creating one more is refused \
+            (INVALID_COMMIT_OFFSET_SIZE). 1 to 1000000.
+            """
+    )
+    var kafkaMaxOffsetGroups = KafkaOffsetLimits().maxGroups
+
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Most partitions one Kafka group may commit offsets on; a commit adding one more is refused for \
+            that partition (INVALID_COMMIT_OFFSET_SIZE). 1 to 1000000.
+            """
+    )
+    var kafkaMaxCommittedPartitionsPerGroup = KafkaOffsetLimits().maxCommittedPartitionsPerGroup
+
+    @Option(
+        parsing: .unconditional,
+        help: """
+            Longest metadata string of a committed offset in UTF-8 bytes (Kafka's offset.metadata.max.bytes); \
+            longer is refused (OFFSET_METADATA_TOO_LARGE). 0 to \(KafkaOffsetLimits.maxMetadataBytesRange.upperBound).
+            """
+    )
+    var kafkaMaxOffsetMetadataBytes = KafkaOffsetLimits().maxMetadataBytes
+
     func validate() throws {
         for (name, value) in [
             ("--max-groups", maxGroups), ("--max-members-per-group", maxMembersPerGroup),
@@ -94,8 +121,22 @@ struct LimitOptions: ParsableArguments {
             ("--max-schedule-id-bytes", maxScheduleIdBytes),
             ("--kafka-max-groups", kafkaMaxGroups), ("--kafka-max-members-per-group", kafkaMaxMembersPerGroup),
             ("--kafka-max-member-metadata-bytes", kafkaMaxMemberMetadataBytes),
+            ("--kafka-max-offset-groups", kafkaMaxOffsetGroups),
+            ("--kafka-max-committed-partitions-per-group", kafkaMaxCommittedPartitionsPerGroup),
         ] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
+        }
+        for (name, value, range) in [
+            ("--kafka-max-offset-groups", kafkaMaxOffsetGroups, KafkaOffsetLimits.maxGroupsRange),
+            (
+                "--kafka-max-committed-partitions-per-group", kafkaMaxCommittedPartitionsPerGroup,
+                KafkaOffsetLimits.maxCommittedPartitionsRange
+            ),
+            ("--kafka-max-offset-metadata-bytes", kafkaMaxOffsetMetadataBytes, KafkaOffsetLimits.maxMetadataBytesRange),
+        ] where !range.contains(value) {
+            throw ValidationError(
+                "\(name) must be from \(range.lowerBound) to \(range.upperBound), got \(value)"
+            )
         }
         guard maxFetchWaitMs <= Int(UInt32.max) else {
             throw ValidationError("--max-fetch-wait-ms must be at most \(UInt32.max), got \(maxFetchWaitMs)")
@@ -117,5 +158,8 @@ struct LimitOptions: ParsableArguments {
         configuration.kafkaListener?.groups.maxGroups = kafkaMaxGroups
         configuration.kafkaListener?.groups.maxMembersPerGroup = kafkaMaxMembersPerGroup
         configuration.kafkaListener?.groups.maxMemberMetadataBytes = kafkaMaxMemberMetadataBytes
+        configuration.kafkaListener?.offsets.maxGroups = kafkaMaxOffsetGroups
+        configuration.kafkaListener?.offsets.maxCommittedPartitionsPerGroup = kafkaMaxCommittedPartitionsPerGroup
+        configuration.kafkaListener?.offsets.maxMetadataBytes = kafkaMaxOffsetMetadataBytes
     }
 }

@@ -40,6 +40,11 @@ extension BrokerConfiguration {
             metadata["kafka-max-members-per-group"] = "\(groups.maxMembersPerGroup)"
             metadata["kafka-max-member-metadata-bytes"] = "\(groups.maxMemberMetadataBytes)"
         }
+        if let offsets = kafkaListener?.offsets {
+            metadata["kafka-max-offset-groups"] = "\(offsets.maxGroups)"
+            metadata["kafka-max-committed-partitions-per-group"] = "\(offsets.maxCommittedPartitionsPerGroup)"
+            metadata["kafka-max-offset-metadata-bytes"] = "\(offsets.maxMetadataBytes)"
+        }
         return metadata
     }
 }

@@ -12,6 +12,7 @@ struct BrokerdLimitFlagsTests {
         "--max-fetch-wait-ms", "--max-decompressed-batch-bytes", "--max-message-id-bytes",
         "--max-message-id-bytes-per-partition", "--max-producers-per-partition", "--max-schedule-id-bytes",
         "--kafka-max-groups", "--kafka-max-members-per-group", "--kafka-max-member-metadata-bytes",
+        "--kafka-max-offset-groups", "--kafka-max-committed-partitions-per-group",
     ]
 
     @Test("0, -1 and a word are refused at start-up with the flag named and status 64", arguments: positiveFlags)
@@ -41,6 +42,8 @@ struct BrokerdLimitFlagsTests {
             (["--max-fetch-bytes", "16777216"], "--max-fetch-bytes must be below --max-frame-bytes"),
             (["--max-fetch-wait-ms", "4294967296"], "--max-fetch-wait-ms must be at most 4294967295"),
             (["--schedule-fired-id-retention", "999ms"], "--schedule-fired-id-retention must be "),
+            (["--kafka-max-offset-groups", "1000001"], "--kafka-max-offset-groups must be from 1 to 1000000"),
+            (["--kafka-max-offset-metadata-bytes", "-1"], "--kafka-max-offset-metadata-bytes must be from 0 to "),
             (["--schedule-fired-id-retention", "366d"], "from 1s to 365d, got '366d'"),
             (["--schedule-fired-id-retention", "soon"], "a number and a unit"),
         ] {
@@ -67,7 +70,8 @@ struct BrokerdLimitFlagsTests {
         ("--max-schedule-id-bytes", "21"), ("--max-pending-schedules", "2200"), ("--idle-timeout-ms", "23000"),
         ("--frame-timeout-ms", "24000"), ("--schedule-fired-id-retention", "2h"), ("--kafka-max-groups", "25"),
         ("--kafka-max-members-per-group", "26"),
-        ("--kafka-max-member-metadata-bytes", "2700"),
+        ("--kafka-max-member-metadata-bytes", "2700"), ("--kafka-max-offset-groups", "28"),
+        ("--kafka-max-committed-partitions-per-group", "29"), ("--kafka-max-offset-metadata-bytes", "0"),
     ]
 
     @Test("every limit flag reaches the broker: the start-up line \"limits in force\" has each value given")

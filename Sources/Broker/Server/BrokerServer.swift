@@ -139,6 +139,8 @@ public final class BrokerServer: Service, Sendable {
     }
 
     private func startNow() async throws {
+        // Before anything is touched: limits out of their ranges are the embedder's error.
+        try configuration.kafkaListener?.offsets.validate()
         threadPool.start()
         let registry = TopicRegistry(
             configuration: configuration,

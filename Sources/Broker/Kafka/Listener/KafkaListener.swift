@@ -45,6 +45,7 @@ final class KafkaListener: Sendable {
                 configuration: configuration.groups,
                 clock: { currentTimeMilliseconds() }
             ),
+            offsetLimits: configuration.offsets,
             logger: logger
         )
         self.statistics = statistics

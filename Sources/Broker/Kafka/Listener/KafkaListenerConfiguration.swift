@@ -7,15 +7,20 @@ public struct KafkaListenerConfiguration: Sendable, Hashable {
     public var port: Int
     /// The classic groups' timeouts and limits (`brokerd --kafka-max-groups`, ...).
     public var groups: KafkaClassicGroupConfiguration
+    /// The committed offsets' limits (`brokerd --kafka-max-offset-groups`, ...); checked when the
+    /// broker starts.
+    public var offsets: KafkaOffsetLimits
 
     /// Creates a listener address.
     public init(
         host: String = "127.0.0.1",
         port: Int = 9092,
-        groups: KafkaClassicGroupConfiguration = KafkaClassicGroupConfiguration()
+        groups: KafkaClassicGroupConfiguration = KafkaClassicGroupConfiguration(),
+        offsets: KafkaOffsetLimits = KafkaOffsetLimits()
     ) {
         self.host = host
         self.port = port
         self.groups = groups
+        self.offsets = offsets
     }
 }

@@ -8,7 +8,7 @@ extension KafkaRouter {
     /// The offset store over the broker's group state (`nil` before the broker has started).
     var offsetStore: KafkaOffsetStore? {
         guard let groups = router.groupManager.withLockedValue({ $0 }) else { return nil }
-        return try? KafkaOffsetStore(groups: groups, limits: KafkaOffsetLimits())
+        return try? KafkaOffsetStore(groups: groups, limits: offsetLimits)
     }
 
     /// OffsetCommit 0-7: checked by the coordinator (generation, member), then stored durably

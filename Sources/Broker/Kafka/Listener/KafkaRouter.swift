@@ -15,6 +15,8 @@ final class KafkaRouter: Sendable {
     let logger: Logger
     /// The classic groups' coordinator.
     let coordinator: KafkaGroupCoordinator
+    /// The committed offsets' limits (validated when the broker started).
+    let offsetLimits: KafkaOffsetLimits
 
     /// The APIs this listener serves (a subset of the codecs in `KafkaAPIVersions.supported`).
     static let servedAPIs: Set<KafkaAPIKey> = [
@@ -34,9 +36,15 @@ final class KafkaRouter: Sendable {
         KafkaAPIVersions.supported.filter { servedAPIs.contains($0.apiKey) }
     }
 
-    init(router: RequestRouter, coordinator: KafkaGroupCoordinator, logger: Logger) {
+    init(
+        router: RequestRouter,
+        coordinator: KafkaGroupCoordinator,
+        offsetLimits: KafkaOffsetLimits = KafkaOffsetLimits(),
+        logger: Logger
+    ) {
         self.router = router
         self.coordinator = coordinator
+        self.offsetLimits = offsetLimits
         self.logger = logger
     }
 

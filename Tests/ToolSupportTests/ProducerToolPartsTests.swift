@@ -41,7 +41,9 @@ import Testing
         #expect(await window.push(1))
         #expect(await window.push(2))
         let third = Task { await window.push(3) }
-        try? await Task.sleep(for: .milliseconds(50))
+        // Wait (bounded) until the third push is waiting: only then does "held" mean something.
+        for _ in 0..<5000 where await window.waitingPushCount == 0 { try? await Task.sleep(for: .milliseconds(1)) }
+        #expect(await window.waitingPushCount == 1)
         #expect(await window.count == 2)
         #expect(await window.next() == 1)
         #expect(await third.value)

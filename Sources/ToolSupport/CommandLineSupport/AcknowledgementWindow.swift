@@ -33,6 +33,8 @@ actor AcknowledgementWindow<Element: Sendable> {
 
     /// The number of elements queued.
     var count: Int { queue.count }
+    /// Pushes waiting for room (tests wait for one to be waiting before checking it is held).
+    var waitingPushCount: Int { pushers.count }
 
     /// Queues `element`, waiting while the window is full (but not once stopped).
     /// - Returns: `false` if the window was stopped: stop reading.

@@ -11,7 +11,7 @@ public enum ProtocolVersions {
         .init(apiKey: .describeTopic, minVersion: 0, maxVersion: 0),
         .init(apiKey: .deleteTopic, minVersion: 0, maxVersion: 0),
         .init(apiKey: .addPartitions, minVersion: 0, maxVersion: 0),
-        .init(apiKey: .brokerStatus, minVersion: 0, maxVersion: 1),
+        .init(apiKey: .brokerStatus, minVersion: 0, maxVersion: 2),
         .init(apiKey: .initProducer, minVersion: 0, maxVersion: 0),
         // A consumer group's members.
         .init(apiKey: .subscribe, minVersion: 0, maxVersion: 0),

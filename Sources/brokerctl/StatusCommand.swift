@@ -34,12 +34,19 @@ struct StatusCommand: AsyncParsableCommand {
         print("redeliveries: \(operations.redeliveries)")
         print("dead letters: \(operations.deadLetters) (held: \(operations.deadLettersHeld))")
         print("pending schedules: \(operations.pendingSchedules)")
+        if let lateness = status.scheduleLateness {
+            print(
+                "fired schedules: \(lateness.schedulesFired) (lateness: mean \(lateness.meanMilliseconds) ms, "
+                    + "max \(lateness.maxMilliseconds) ms)"
+            )
+        }
         print("kafka connections: \(operations.kafkaConnections)")
     }
 
     /// `{"broker","version","uptime_ms","topics","partitions","connections","log_bytes","data_directory"}`,
     /// then (from a v1 broker) `"groups","kafka_groups","group_lag","in_flight","redeliveries",
-    /// "dead_letters","dead_letters_held","pending_schedules","kafka_connections"`.
+    /// "dead_letters","dead_letters_held","pending_schedules","kafka_connections"`, then (from a v2
+    /// broker) `"schedules_fired","schedule_lateness_mean_ms","schedule_lateness_max_ms"`.
     static func json(_ status: BrokerStatus, broker: BrokerAddress) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("broker", .string("\(broker)")),
@@ -62,6 +69,13 @@ struct StatusCommand: AsyncParsableCommand {
                 ("dead_letters_held", .integer(operations.deadLettersHeld)),
                 ("pending_schedules", .integer(operations.pendingSchedules)),
                 ("kafka_connections", .integer(Int64(operations.kafkaConnections))),
+            ]
+        }
+        if let lateness = status.scheduleLateness {
+            fields += [
+                ("schedules_fired", .integer(lateness.schedulesFired)),
+                ("schedule_lateness_mean_ms", .integer(lateness.meanMilliseconds)),
+                ("schedule_lateness_max_ms", .integer(lateness.maxMilliseconds)),
             ]
         }
         return .object(fields)

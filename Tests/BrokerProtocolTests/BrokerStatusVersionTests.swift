@@ -33,10 +33,32 @@ import Testing
     static func int64(_ value: Int64) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
     static func int32(_ value: Int32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian, Array.init) }
 
-    @Test("the broker announces brokerStatus v0-v1")
+    @Test("the broker announces brokerStatus v0-v2")
     func versionRange() {
         let range = ProtocolVersions.range(of: .brokerStatus)
-        #expect(range?.minVersion == 0 && range?.maxVersion == 1)
+        #expect(range?.minVersion == 0 && range?.maxVersion == 2)
+    }
+
+    @Test("v2 is the v1 body followed by the three lateness figures; v1 is read without them")
+    func v2Bytes() throws {
+        var v2 = Self.v0
+        v2.operations = Self.operations
+        v2.scheduleLateness = .init(schedulesFired: 16, totalMilliseconds: 17, maxMilliseconds: 18)
+        var v1 = v2
+        v1.scheduleLateness = nil
+        let v1Bytes = Array(v1.encoded().readableBytesView)
+        let expected = v1Bytes + Self.int64(16) + Self.int64(17) + Self.int64(18)
+        #expect(Array(v2.encoded().readableBytesView) == expected)
+        #expect(try BrokerStatusResponse.decode(ByteBuffer(bytes: expected), version: 2) == v2)
+        #expect(try BrokerStatusResponse.decode(ByteBuffer(bytes: v1Bytes), version: 1) == v1)
+        // A v1 body where v2 is due is short; a v2 body read as v1 is too long.
+        #expect(throws: ProtocolError.self) { try BrokerStatusResponse.decode(ByteBuffer(bytes: v1Bytes), version: 2) }
+        #expect(throws: ProtocolError.self) { try BrokerStatusResponse.decode(ByteBuffer(bytes: expected), version: 1) }
+        for cut in v1Bytes.count + 1..<expected.count {
+            #expect(throws: ProtocolError.self) {
+                try BrokerStatusResponse.decode(ByteBuffer(bytes: expected.prefix(cut)), version: 2)
+            }
+        }
     }
 
     @Test("v0 bytes are unchanged and decode without the operations figures")

@@ -148,7 +148,7 @@ extension Seeds {
         ]
     }
 
-    /// Frames only a stream can carry: a `deliver` push and a `brokerStatus` v1 response.
+    /// Frames only a stream can carry: a `deliver` push and `brokerStatus` v1 and v2 responses.
     static func pushAndVersionedFrames() -> [String: [UInt8]] {
         var push = ByteBuffer()
         PushFrame(
@@ -175,14 +175,20 @@ extension Seeds {
                 kafkaGroupCount: 0
             )
         )
-        var statusFrame = ByteBuffer()
-        RequestFrame(
-            header: RequestHeader(apiKey: .brokerStatus, apiVersion: 1, correlationID: 3),
-            body: status.encoded()
-        ).write(into: &statusFrame)
+        var withLateness = status
+        withLateness.scheduleLateness = .init(schedulesFired: 9, totalMilliseconds: 120, maxMilliseconds: 40)
+        func statusFrame(_ body: BrokerStatusResponse, version: UInt16) -> [UInt8] {
+            var frame = ByteBuffer()
+            RequestFrame(
+                header: RequestHeader(apiKey: .brokerStatus, apiVersion: version, correlationID: 3),
+                body: body.encoded()
+            ).write(into: &frame)
+            return [0x06] + Array(frame.readableBytesView)
+        }
         return [
             "push-deliver": [0x05] + Array(push.readableBytesView),
-            "response-brokerStatus-v1": [0x06] + Array(statusFrame.readableBytesView),
+            "response-brokerStatus-v1": statusFrame(status, version: 1),
+            "response-brokerStatus-v2": statusFrame(withLateness, version: 2),
         ]
     }
 }

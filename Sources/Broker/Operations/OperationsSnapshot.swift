@@ -32,6 +32,10 @@ struct OperationsSnapshot: Sendable, Hashable {
     var pendingSchedules: Int64 = 0
     /// Entries in the scheduler's memtables (memory bounded by the memtable size).
     var scheduleMemtableEntries: Int64 = 0
+    /// Schedules fired since the broker started, and their lateness added up and at its largest.
+    var schedulesFired: Int64 = 0
+    var scheduleLatenessTotalMilliseconds: Int64 = 0
+    var scheduleLatenessMaxMilliseconds: Int64 = 0
     var kafkaConnections: Int = 0
 
     /// Kafka groups.
@@ -46,6 +50,17 @@ struct OperationsSnapshot: Sendable, Hashable {
     var totalDeadLetters: Int64 { groups.reduce(0) { $0 &+ $1.deadLetters } }
     /// Messages held in the groups' dead-letter partitions now.
     var totalDeadLettersHeld: Int64 { partitions.reduce(0) { $0 &+ $1.deadLettersHeld } }
+}
+
+extension BrokerStatusResponse.ScheduleLateness {
+    /// The fired schedules' lateness of `snapshot`.
+    init(_ snapshot: OperationsSnapshot) {
+        self.init(
+            schedulesFired: snapshot.schedulesFired,
+            totalMilliseconds: snapshot.scheduleLatenessTotalMilliseconds,
+            maxMilliseconds: snapshot.scheduleLatenessMaxMilliseconds
+        )
+    }
 }
 
 extension BrokerStatusResponse.Operations {

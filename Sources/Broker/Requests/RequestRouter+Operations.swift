@@ -9,9 +9,14 @@ extension RequestRouter {
         var snapshot = OperationsSnapshot()
         snapshot.kafkaConnections = statistics.kafkaConnectionCount
         if let scheduler = schedules.withLockedValue({ $0 })?.current {
-            (snapshot.pendingSchedules, snapshot.scheduleMemtableEntries) = try await scheduler.loop.submit {
-                (scheduler.pendingTotal, Int64(scheduler.memtableEntryCount))
+            let statistics: Scheduler.Statistics
+            (snapshot.pendingSchedules, snapshot.scheduleMemtableEntries, statistics) = try await scheduler.loop.submit
+            {
+                (scheduler.pendingTotal, Int64(scheduler.memtableEntryCount), scheduler.statistics)
             }.get()
+            snapshot.schedulesFired = Int64(statistics.fired)
+            snapshot.scheduleLatenessTotalMilliseconds = statistics.latenessTotalMilliseconds
+            snapshot.scheduleLatenessMaxMilliseconds = statistics.latenessMaxMilliseconds
         }
         guard let groups = groupManager.withLockedValue({ $0 }), let store = groups.store else { return snapshot }
         for (name, definition) in store.currentView.groups.sorted(by: { $0.key < $1.key }) {

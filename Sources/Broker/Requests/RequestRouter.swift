@@ -162,7 +162,7 @@ final class RequestRouter: RequestServing, Sendable {
             return Self.erased(describe(try DescribeTopicRequest.decode(body), on: eventLoop))
         case .brokerStatus:
             _ = try BrokerStatusRequest.decode(body)
-            return Self.erased(status(withOperations: version >= 1, on: eventLoop))
+            return Self.erased(status(version: version, on: eventLoop))
         case .initProducer:
             _ = try InitProducerRequest.decode(body)
             let allocator = producerIDs
@@ -243,13 +243,14 @@ final class RequestRouter: RequestServing, Sendable {
 
     // MARK: Status, offsets, describe
 
-    /// The broker's status; from v1 on with the ``OperationsSnapshot`` totals.
-    private func status(withOperations: Bool, on eventLoop: any EventLoop) -> EventLoopFuture<BrokerStatusResponse> {
+    /// The broker's status; from v1 on with the ``OperationsSnapshot`` totals, from v2 on with
+    /// the fired schedules' lateness.
+    private func status(version: UInt16, on eventLoop: any EventLoop) -> EventLoopFuture<BrokerStatusResponse> {
         let topics = registry.allTopics()
         let partitions = topics.flatMap(\.partitions)
-        let operations: EventLoopFuture<BrokerStatusResponse.Operations?> =
-            withOperations
-            ? eventLoop.makeFutureWithTask { BrokerStatusResponse.Operations(try await self.operationsSnapshot()) }
+        let operations: EventLoopFuture<OperationsSnapshot?> =
+            version >= 1
+            ? eventLoop.makeFutureWithTask { try await self.operationsSnapshot() }
             : eventLoop.makeSucceededFuture(nil)
         return EventLoopFuture.whenAllSucceed(partitions.map { $0.describe() }, on: eventLoop)
             .and(operations)
@@ -262,7 +263,8 @@ final class RequestRouter: RequestServing, Sendable {
                     connectionCount: Int32(self.statistics.connectionCount),
                     logBytes: descriptions.reduce(0) { $0 + $1.sizeBytes },
                     dataDirectory: self.configuration.dataDirectory,
-                    operations: operations
+                    operations: operations.map(BrokerStatusResponse.Operations.init),
+                    scheduleLateness: version >= 2 ? operations.map(BrokerStatusResponse.ScheduleLateness.init) : nil
                 )
             }
     }

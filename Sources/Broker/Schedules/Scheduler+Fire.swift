@@ -1,5 +1,6 @@
 import BrokerProtocol
 import DequeModule
+import LogStore
 import NIOCore
 import RecordCodec
 
@@ -145,7 +146,12 @@ extension Scheduler {
         if offsets != nil {
             statistics.fired += entries.count
             let now = clock()
-            for fire in entries { BrokerMetrics.recordScheduleLateness(milliseconds: now - fire.scheduled.due) }
+            for fire in entries {
+                let lateness = max(0, now.saturatingSubtract(fire.scheduled.due))
+                BrokerMetrics.recordScheduleLateness(milliseconds: lateness)
+                statistics.latenessTotalMilliseconds = statistics.latenessTotalMilliseconds.saturatingAdd(lateness)
+                statistics.latenessMaxMilliseconds = max(statistics.latenessMaxMilliseconds, lateness)
+            }
         }
         retry[target] = nil
         settleBatch(target, entries)

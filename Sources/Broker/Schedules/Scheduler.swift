@@ -91,6 +91,10 @@ final class Scheduler: @unchecked Sendable {
     struct Statistics: Hashable, Sendable {
         var recordsReplayedAtOpen = 0
         var fired = 0
+        /// The fired schedules' lateness (due time to durable append, never negative), added up
+        /// and the largest, since the broker started.
+        var latenessTotalMilliseconds: Int64 = 0
+        var latenessMaxMilliseconds: Int64 = 0
         var dropped = 0
         var fireBatchesFailed = 0
         var flushes = 0

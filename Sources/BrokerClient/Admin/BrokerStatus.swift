@@ -18,6 +18,22 @@ public struct BrokerStatus: Hashable, Sendable {
     public var dataDirectory: String
     /// What an operator watches; `nil` from a broker that serves only `brokerStatus` v0.
     public var operations: Operations?
+    /// The fired schedules' lateness since the broker started; `nil` from a broker older than
+    /// `brokerStatus` v2.
+    public var scheduleLateness: ScheduleLateness?
+
+    /// The fired schedules' lateness (due time to durable append) since the broker started
+    /// (`brokerStatus` v2).
+    public struct ScheduleLateness: Hashable, Sendable {
+        /// Schedules fired.
+        public var schedulesFired: Int64
+        /// Their lateness added up, in milliseconds.
+        public var totalMilliseconds: Int64
+        /// The largest lateness, in milliseconds.
+        public var maxMilliseconds: Int64
+        /// The mean lateness in milliseconds; 0 before the first schedule fires.
+        public var meanMilliseconds: Int64 { schedulesFired > 0 ? totalMilliseconds / schedulesFired : 0 }
+    }
 
     /// The groups', schedules' and Kafka listener's figures (`brokerStatus` v1).
     public struct Operations: Hashable, Sendable {
@@ -62,5 +78,12 @@ public struct BrokerStatus: Hashable, Sendable {
         logBytes = response.logBytes
         dataDirectory = response.dataDirectory
         operations = response.operations.map(Operations.init)
+        scheduleLateness = response.scheduleLateness.map {
+            ScheduleLateness(
+                schedulesFired: $0.schedulesFired,
+                totalMilliseconds: $0.totalMilliseconds,
+                maxMilliseconds: $0.maxMilliseconds
+            )
+        }
     }
 }

@@ -197,6 +197,12 @@ public struct DescribeTopicResponse: WireMessage, Hashable {
 /// kafkaConnections    int32
 /// kafkaGroupCount     int32
 /// ```
+/// v2 adds, after them, the fired schedules' lateness (due time to durable append):
+/// ```
+/// schedulesFired          int64   schedules fired since the broker started
+/// latenessTotalMs         int64   their lateness added up (mean: total / fired)
+/// latenessMaxMs           int64   the largest
+/// ```
 public struct BrokerStatusResponse: WireMessage, Hashable {
     public static let apiKey = APIKey.brokerStatus
 
@@ -209,6 +215,25 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
     public var dataDirectory: String
     /// The v1 fields; `nil` in a v0 response.
     public var operations: Operations?
+    /// The v2 fields; `nil` before v2.
+    public var scheduleLateness: ScheduleLateness?
+
+    /// The v2 fields: the fired schedules' lateness since the broker started.
+    public struct ScheduleLateness: Sendable, Hashable {
+        /// Schedules fired.
+        public var schedulesFired: Int64
+        /// Their lateness (due time to durable append, milliseconds) added up.
+        public var totalMilliseconds: Int64
+        /// The largest lateness, in milliseconds.
+        public var maxMilliseconds: Int64
+
+        /// The v2 fields.
+        public init(schedulesFired: Int64, totalMilliseconds: Int64, maxMilliseconds: Int64) {
+            self.schedulesFired = schedulesFired
+            self.totalMilliseconds = totalMilliseconds
+            self.maxMilliseconds = maxMilliseconds
+        }
+    }
 
     /// The v1 fields: what an operator watches.
     public struct Operations: Sendable, Hashable {
@@ -263,8 +288,10 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         connectionCount: Int32,
         logBytes: Int64,
         dataDirectory: String,
-        operations: Operations? = nil
+        operations: Operations? = nil,
+        scheduleLateness: ScheduleLateness? = nil
     ) {
+        precondition(scheduleLateness == nil || operations != nil, "the v2 fields come after the v1 fields")
         self.brokerVersion = brokerVersion
         self.uptimeMilliseconds = uptimeMilliseconds
         self.topicCount = topicCount
@@ -273,6 +300,7 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         self.logBytes = logBytes
         self.dataDirectory = dataDirectory
         self.operations = operations
+        self.scheduleLateness = scheduleLateness
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -293,6 +321,10 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         buffer.writeInteger(operations.pendingSchedules)
         buffer.writeInteger(operations.kafkaConnections)
         buffer.writeInteger(operations.kafkaGroupCount)
+        guard let scheduleLateness else { return }
+        buffer.writeInteger(scheduleLateness.schedulesFired)
+        buffer.writeInteger(scheduleLateness.totalMilliseconds)
+        buffer.writeInteger(scheduleLateness.maxMilliseconds)
     }
 
     public init(decoding buffer: inout ByteBuffer) throws {
@@ -305,7 +337,8 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
         dataDirectory = try buffer.readWireString("dataDirectory")
     }
 
-    /// Reads a v0 body, or from v1 on the v0 fields and then ``operations``.
+    /// Reads a v0 body, or from v1 on the v0 fields and then ``operations``, and from v2 on
+    /// ``scheduleLateness``.
     public init(decoding buffer: inout ByteBuffer, version: UInt16) throws {
         try self.init(decoding: &buffer)
         guard version >= 1 else { return }
@@ -319,6 +352,12 @@ public struct BrokerStatusResponse: WireMessage, Hashable {
             pendingSchedules: try buffer.readWire(Int64.self, "pendingSchedules"),
             kafkaConnections: try buffer.readWire(Int32.self, "kafkaConnections"),
             kafkaGroupCount: try buffer.readWire(Int32.self, "kafkaGroupCount")
+        )
+        guard version >= 2 else { return }
+        scheduleLateness = ScheduleLateness(
+            schedulesFired: try buffer.readWire(Int64.self, "schedulesFired"),
+            totalMilliseconds: try buffer.readWire(Int64.self, "latenessTotalMs"),
+            maxMilliseconds: try buffer.readWire(Int64.self, "latenessMaxMs")
         )
     }
 }

@@ -146,6 +146,11 @@ public struct BrokerLimits: Sendable, Hashable {
     /// A partition that cannot write hands out nothing, so its events grow only with what was in
     /// flight. Default 100,000.
     public var maxUnwrittenGroupEventsPerPartition: Int = 100_000
+    /// Credits one group member may hold (what it may be sent before it asks for more); a
+    /// `credit` past it is answered `limitExceeded` and adds nothing, a larger `initialCredits` is
+    /// taken as this. Bounds the deliveries queued for one member. Default 1,000,000
+    /// (`brokerd --max-credits-per-member`).
+    public var maxCreditsPerMember: Int = 1_000_000
 
     // MARK: Per-connection and per-request limits (network)
 

@@ -26,6 +26,12 @@ struct LimitOptions: ParsableArguments {
 
     @Option(
         parsing: .unconditional,
+        help: "Most credits one group member may hold; a credit past it is refused (limitExceeded)."
+    )
+    var maxCreditsPerMember = BrokerLimits().maxCreditsPerMember
+
+    @Option(
+        parsing: .unconditional,
         help:
             "Most record bytes in one fetch response, in bytes (default \(BrokerLimits().maxFetchBytes); below --max-frame-bytes)."
     )
@@ -113,7 +119,7 @@ struct LimitOptions: ParsableArguments {
         for (name, value) in [
             ("--max-groups", maxGroups), ("--max-members-per-group", maxMembersPerGroup),
             ("--max-subscriptions-per-connection", maxSubscriptionsPerConnection),
-            ("--max-fetch-bytes", maxFetchBytes ?? 1),
+            ("--max-credits-per-member", maxCreditsPerMember), ("--max-fetch-bytes", maxFetchBytes ?? 1),
             ("--max-fetch-wait-ms", maxFetchWaitMs), ("--max-decompressed-batch-bytes", maxDecompressedBatchBytes),
             ("--max-message-id-bytes", maxMessageIdBytes),
             ("--max-message-id-bytes-per-partition", maxMessageIdBytesPerPartition),
@@ -148,6 +154,7 @@ struct LimitOptions: ParsableArguments {
         configuration.limits.maxGroups = maxGroups
         configuration.limits.maxMembersPerGroup = maxMembersPerGroup
         configuration.limits.maxSubscriptionsPerConnection = maxSubscriptionsPerConnection
+        configuration.limits.maxCreditsPerMember = maxCreditsPerMember
         if let maxFetchBytes { configuration.limits.maxFetchBytes = maxFetchBytes }
         configuration.limits.maxFetchWaitMilliseconds = UInt32(maxFetchWaitMs)
         configuration.limits.maxDecompressedBatchBytes = maxDecompressedBatchBytes

@@ -22,6 +22,7 @@ extension BrokerConfiguration {
             "max-groups": "\(limits.maxGroups)",
             "max-members-per-group": "\(limits.maxMembersPerGroup)",
             "max-subscriptions-per-connection": "\(limits.maxSubscriptionsPerConnection)",
+            "max-credits-per-member": "\(limits.maxCreditsPerMember)",
             "max-fetch-bytes": "\(limits.maxFetchBytes)",
             "max-fetch-wait-ms": "\(limits.maxFetchWaitMilliseconds)",
             "max-decompressed-batch-bytes": "\(limits.maxDecompressedBatchBytes)",

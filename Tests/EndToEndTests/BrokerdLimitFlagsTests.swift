@@ -8,7 +8,8 @@ import Testing
 @Suite("brokerd limit flags", .serialized)
 struct BrokerdLimitFlagsTests {
     static let positiveFlags = [
-        "--max-groups", "--max-members-per-group", "--max-subscriptions-per-connection", "--max-fetch-bytes",
+        "--max-groups", "--max-members-per-group", "--max-subscriptions-per-connection", "--max-credits-per-member",
+        "--max-fetch-bytes",
         "--max-fetch-wait-ms", "--max-decompressed-batch-bytes", "--max-message-id-bytes",
         "--max-message-id-bytes-per-partition", "--max-producers-per-partition", "--max-schedule-id-bytes",
         "--kafka-max-groups", "--kafka-max-members-per-group", "--kafka-max-member-metadata-bytes",
@@ -64,6 +65,7 @@ struct BrokerdLimitFlagsTests {
         ("--max-in-flight-bytes", "9000000"), ("--max-in-flight-requests", "33"),
         ("--max-entries-per-request", "444"), ("--min-segment-bytes", "65536"), ("--max-groups", "12"),
         ("--max-members-per-group", "13"), ("--max-subscriptions-per-connection", "14"),
+        ("--max-credits-per-member", "15000"),
         ("--max-fetch-bytes", "1500000"), ("--max-fetch-wait-ms", "1600"),
         ("--max-decompressed-batch-bytes", "1700000"), ("--max-message-id-bytes", "18"),
         ("--max-message-id-bytes-per-partition", "190000"), ("--max-producers-per-partition", "20"),

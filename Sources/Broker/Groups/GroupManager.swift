@@ -109,7 +109,7 @@ final class GroupManager: Sendable {
             if state.nextSubscriptionID == 0 { state.nextSubscriptionID = 1 }
             return state.nextSubscriptionID
         }
-        let credits = Int(min(request.initialCredits, UInt32(GroupRuntime.maxCredits)))
+        let credits = min(Int(request.initialCredits), limits.maxCreditsPerMember)
         // The member joins inside the queue, so that a reset or delete (also queued) sees it.
         let (runtime, created, member) = try await creation.run {
             let (runtime, created) = try await self.runtime(for: request)
@@ -182,7 +182,8 @@ final class GroupManager: Sendable {
             store: store,
             deadLetters: deadLetters,
             logger: logger,
-            maxUnwrittenEvents: limits.maxUnwrittenGroupEventsPerPartition
+            maxUnwrittenEvents: limits.maxUnwrittenGroupEventsPerPartition,
+            maxCredits: limits.maxCreditsPerMember
         )
         state.withLockedValue { $0.runtimes[request.group] = runtime }
         return (runtime, created)

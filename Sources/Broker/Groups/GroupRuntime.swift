@@ -52,8 +52,6 @@ final class GroupRuntime: @unchecked Sendable {
         var isRedrive: Bool { readLimit != nil }
     }
 
-    /// The most credits a member may hold (a named limit: more are refused).
-    static let maxCredits = 1_000_000
     /// The most deliveries in one push.
     static let maxDeliveriesPerPush = 512
     /// How much a read ahead takes from a partition at a time.
@@ -73,6 +71,8 @@ final class GroupRuntime: @unchecked Sendable {
     /// that cannot write hands out nothing, so its events grow only with the acks, failures and
     /// timeouts of what was in flight: at most a few per message of its window.
     let maxUnwrittenEvents: Int
+    /// The most credits a member may hold (``BrokerLimits/maxCreditsPerMember``).
+    let maxCredits: Int
 
     var members: [UInt64: Member] = [:]
     private var memberOrder: [UInt64] = []
@@ -104,9 +104,11 @@ final class GroupRuntime: @unchecked Sendable {
         store: GroupStateStore,
         deadLetters: DeadLetterWriter,
         logger: Logger,
-        maxUnwrittenEvents: Int = BrokerLimits().maxUnwrittenGroupEventsPerPartition
+        maxUnwrittenEvents: Int = BrokerLimits().maxUnwrittenGroupEventsPerPartition,
+        maxCredits: Int = BrokerLimits().maxCreditsPerMember
     ) {
         self.maxUnwrittenEvents = max(0, maxUnwrittenEvents)
+        self.maxCredits = max(1, maxCredits)
         self.name = name
         self.definition = definition
         self.loop = loop
@@ -194,10 +196,10 @@ final class GroupRuntime: @unchecked Sendable {
         guard var member = members[id] else {
             throw BrokerError(.unknownSubscription, "the subscription has ended")
         }
-        guard member.credits + credits <= Self.maxCredits else {
+        guard member.credits + credits <= maxCredits else {
             throw BrokerError(
                 .limitExceeded,
-                "a member may hold at most \(Self.maxCredits) credits (maxCredits); it has \(member.credits)"
+                "a member may hold at most \(maxCredits) credits (maxCreditsPerMember); it has \(member.credits)"
             )
         }
         member.credits += credits

@@ -59,6 +59,40 @@ struct GroupLimitsTests {
         }
     }
 
+    @Test("a member holds maxCreditsPerMember credits: up to it is taken, one more refused, a larger initial grant cut")
+    func creditsPerMember() async throws {
+        try await withBroker({ $0.limits.maxCreditsPerMember = 10 }) { _, port in
+            let member = try await RawMember(port: port)
+            // No messages: nothing uses the credits up while they are counted.
+            try await ProduceFetchTests.create(member.connection, "jobs", partitions: 1)
+            let subscribed = try await member.subscribe(group: "a", topics: ["jobs"], credits: 4)
+            func credit(_ count: UInt32, _ correlationID: UInt32) async throws -> ResponseFrame {
+                try await member.connection.send(
+                    CreditRequest(subscriptionID: subscribed.subscriptionID, credits: count),
+                    correlationID: correlationID
+                )
+                return try await member.connection.response(correlationID)
+            }
+            #expect(try await credit(6, 200).errorCode == .none)
+            let refused = try await credit(1, 201)
+            #expect(refused.errorCode == .limitExceeded)
+            var body = refused.body
+            #expect(try body.readWireString().contains("at most 10 credits (maxCreditsPerMember); it has 10"))
+            func credits() async throws -> [UInt32] {
+                try await member.connection.call(
+                    DescribeGroupRequest(group: "a"),
+                    as: DescribeGroupResponse.self,
+                    correlationID: 202
+                ).members.map(\.credits)
+            }
+            #expect(try await credits() == [10])
+            // A larger initial grant is taken as the limit.
+            let other = try await RawMember(port: port)
+            try await other.subscribe(group: "a", topics: ["jobs"], credits: 50)
+            #expect(try await credits().sorted() == [10, 10])
+        }
+    }
+
     @Test(
         "the broker holds maxGroups groups; a new one is refused, existing ones still take members, a deleted one makes room"
     )

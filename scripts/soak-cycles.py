@@ -7,7 +7,7 @@ heap after each flush climbing from cycle to cycle; bounded structures show the 
 
 Usage: scripts/soak-cycles.py OUTPUT_DIR/samples.csv
 Prints one row per cycle (markdown): where it starts, the memtable's peak, and the live heap, held heap and RSS
-just after the flush that starts it and at their highest within it.
+at their lowest (just after the flush that starts the cycle, as a rule) and highest within it.
 """
 import csv
 import sys
@@ -26,17 +26,16 @@ starts = [0] + [
     i for i in range(1, len(rows))
     if number(rows[i], "schedule_memtable_k") < 0.5 * number(rows[i - 1], "schedule_memtable_k")
 ]
-print("| cycle | from minute | memtable peak (thousands) | live heap after flush / highest (MiB) "
-      "| held heap after flush / highest (MiB) | RSS after flush / highest (MB) |")
+print("| cycle | from minute | memtable peak (thousands) | live heap lowest / highest (MiB) "
+      "| held heap lowest / highest (MiB) | RSS lowest / highest (MB) |")
 print("|---:|---:|---:|---:|---:|---:|")
 for n, start in enumerate(starts):
     end = starts[n + 1] if n + 1 < len(starts) else len(rows)
     cycle = rows[start:end]
 
     def pair(key):
-        first = number(cycle[0], key)
-        highest = max(number(r, key) for r in cycle if number(r, key) is not None)
-        return f"{first:.1f} / {highest:.1f}"
+        values = [number(r, key) for r in cycle if number(r, key) is not None]
+        return f"{min(values):.1f} / {max(values):.1f}"
 
     peak = max(number(r, "schedule_memtable_k") for r in cycle)
     minute = float(cycle[0]["seconds"]) / 60

@@ -14,7 +14,8 @@
 #
 # Usage: scripts/soak.sh [MINUTES] [OUTPUT_DIR] [SAMPLE_SECONDS]   (defaults: 30, ./soak-out, 5)
 # Needs release builds: swift build -c release --product brokerd (and consumer, producer, broker-bench, brokerctl).
-# Writes OUTPUT_DIR/samples.csv, OUTPUT_DIR/soak.svg, OUTPUT_DIR/summary.txt and the broker's log.
+# Writes OUTPUT_DIR/samples.csv, OUTPUT_DIR/soak.svg, OUTPUT_DIR/summary.txt, OUTPUT_DIR/cycles.md (scripts/soak-cycles.py)
+# and the broker's log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes="${1:-30}"
@@ -172,3 +173,5 @@ open(f"{out}/soak.svg", "w").write("\n".join(svg))
 open(f"{out}/summary.txt", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
+# The heap by scheduler flush cycle (does it come back to the same low after each flush?).
+if python3 scripts/soak-cycles.py "$out/samples.csv" >"$out/cycles.md" 2>/dev/null; then cat "$out/cycles.md"; fi

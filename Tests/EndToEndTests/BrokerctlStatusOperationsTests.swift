@@ -32,20 +32,9 @@ struct BrokerctlStatusOperationsTests {
         }
         // Rescheduled to fire now: three fired, with a lateness (how much depends on the machine:
         // only that the mean is not above the maximum).
-        for id in ["a", "b", "c"] {
-            let rescheduled = try await runTool(
-                "producer",
-                ["--broker", scenario.broker.address, "--topic", "jobs", "--delay", "1ms", "--schedule-id", id, "job"]
-            )
-            #expect(rescheduled.status == 0, "\(rescheduled.standardError)")
-        }
-        var fired: [String: Any] = [:]
-        for _ in 0..<600 {
-            let run = try await runTool("brokerctl", ["--broker", scenario.broker.address, "status", "--json"])
-            fired = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any] ?? [:]
-            if fired["schedules_fired"] as? Int == 3 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        _ = try await scenario.fireSchedulesNow()
+        let run = try await runTool("brokerctl", ["--broker", scenario.broker.address, "status", "--json"])
+        let fired = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any] ?? [:]
         #expect(fired["schedules_fired"] as? Int == 3, "\(fired)")
         #expect(fired["pending_schedules"] as? Int == 0, "\(fired)")
         let mean = try #require(fired["schedule_lateness_mean_ms"] as? Int)

@@ -31,13 +31,7 @@ final class OperationsScenario {
         let values = (0..<10).map { "order-\($0)" }.joined(separator: "\n") + "\n"
         let produced = try await runTool("producer", ["--broker", broker.address, "--topic", "orders"], input: values)
         try #require(produced.status == 0 && produced.lines.count == 10, "\(produced.standardError)")
-        for id in ["a", "b", "c"] {
-            let scheduled = try await runTool(
-                "producer",
-                ["--broker", broker.address, "--topic", "jobs", "--delay", scheduleDelay, "--schedule-id", id, "job"]
-            )
-            try #require(scheduled.status == 0, "\(scheduled.standardError)")
-        }
+        try await Self.scheduleJobs(broker.address, delay: scheduleDelay)
         let port = try #require(Int(broker.address.split(separator: ":").last ?? ""))
         connection = BrokerConnection(address: BrokerAddress(host: "127.0.0.1", port: port))
         var configuration = GroupConsumerConfiguration()
@@ -86,6 +80,23 @@ final class OperationsScenario {
 
     /// `/metrics`, parsed.
     func scrape() async throws -> Scrape { Scrape(try await broker.get("/metrics")) }
+
+    /// Schedules jobs `a`, `b` and `c` on `jobs` (replacing any pending ones of those ids), due in `delay`.
+    static func scheduleJobs(_ address: String, delay: String) async throws {
+        for id in ["a", "b", "c"] {
+            let scheduled = try await runTool(
+                "producer",
+                ["--broker", address, "--topic", "jobs", "--delay", delay, "--schedule-id", id, "job"]
+            )
+            try #require(scheduled.status == 0, "\(scheduled.standardError)")
+        }
+    }
+
+    /// Reschedules the three jobs to fire now and scrapes until all three have fired (bounded).
+    func fireSchedulesNow() async throws -> Scrape {
+        try await Self.scheduleJobs(broker.address, delay: "1ms")
+        return try await scrape { ($0.value("sluice_schedule_lateness_seconds_count") ?? 0) >= 3 }
+    }
 
     /// Scrapes until `condition` holds (bounded), returning the last scrape.
     func scrape(until condition: (Scrape) -> Bool) async throws -> Scrape {

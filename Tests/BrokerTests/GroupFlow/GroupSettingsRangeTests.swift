@@ -17,45 +17,32 @@ struct GroupSettingsRangeTests {
         var request: @Sendable (Int64) -> RequestedGroupSettings
 
         var description: String { name }
+
+        init<T: BinaryInteger>(
+            _ name: String,
+            _ range: ClosedRange<T>,
+            _ request: @escaping @Sendable (Int64) -> RequestedGroupSettings
+        ) {
+            self.name = name
+            lower = Int64(range.lowerBound)
+            upper = Int64(range.upperBound)
+            self.request = request
+        }
     }
 
     static let settings: [Setting] = [
-        Setting(
-            name: "ackTimeoutMs",
-            lower: GroupSettings.ackTimeoutRange.lowerBound,
-            upper: GroupSettings.ackTimeoutRange.upperBound,
-            request: { RequestedGroupSettings(ackTimeoutMilliseconds: $0) }
-        ),
-        Setting(
-            name: "maxDeliveries",
-            lower: Int64(GroupSettings.maxDeliveriesRange.lowerBound),
-            upper: Int64(GroupSettings.maxDeliveriesRange.upperBound),
-            request: { RequestedGroupSettings(maxDeliveries: Int32($0)) }
-        ),
-        Setting(
-            name: "maxUnfinishedPerPartition",
-            lower: Int64(GroupSettings.maxUnfinishedRange.lowerBound),
-            upper: Int64(GroupSettings.maxUnfinishedRange.upperBound),
-            request: { RequestedGroupSettings(maxUnfinishedPerPartition: Int32($0)) }
-        ),
-        Setting(
-            name: "backoffInitialMs",
-            lower: GroupSettings.backoffRange.lowerBound,
-            upper: GroupSettings.backoffRange.upperBound,
-            request: { RequestedGroupSettings(backoffInitialMilliseconds: $0) }
-        ),
-        Setting(
-            name: "backoffMultiplierPercent",
-            lower: Int64(GroupSettings.backoffMultiplierRange.lowerBound),
-            upper: Int64(GroupSettings.backoffMultiplierRange.upperBound),
-            request: { RequestedGroupSettings(backoffMultiplierPercent: Int32($0)) }
-        ),
-        Setting(
-            name: "backoffMaxMs",
-            lower: GroupSettings.backoffRange.lowerBound,
-            upper: GroupSettings.backoffRange.upperBound,
-            request: { RequestedGroupSettings(backoffMaxMilliseconds: $0) }
-        ),
+        Setting("ackTimeoutMs", GroupSettings.ackTimeoutRange) { RequestedGroupSettings(ackTimeoutMilliseconds: $0) },
+        Setting("maxDeliveries", GroupSettings.maxDeliveriesRange) { RequestedGroupSettings(maxDeliveries: Int32($0)) },
+        Setting("maxUnfinishedPerPartition", GroupSettings.maxUnfinishedRange) {
+            RequestedGroupSettings(maxUnfinishedPerPartition: Int32($0))
+        },
+        Setting("backoffInitialMs", GroupSettings.backoffRange) {
+            RequestedGroupSettings(backoffInitialMilliseconds: $0)
+        },
+        Setting("backoffMultiplierPercent", GroupSettings.backoffMultiplierRange) {
+            RequestedGroupSettings(backoffMultiplierPercent: Int32($0))
+        },
+        Setting("backoffMaxMs", GroupSettings.backoffRange) { RequestedGroupSettings(backoffMaxMilliseconds: $0) },
     ]
 
     @Test("both ends of the range are taken; one step outside is refused naming the range", arguments: settings)

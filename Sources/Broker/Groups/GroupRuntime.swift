@@ -104,8 +104,8 @@ final class GroupRuntime: @unchecked Sendable {
         store: GroupStateStore,
         deadLetters: DeadLetterWriter,
         logger: Logger,
-        maxUnwrittenEvents: Int = BrokerLimits().maxUnwrittenGroupEventsPerPartition,
-        maxCredits: Int = BrokerLimits().maxCreditsPerMember
+        maxUnwrittenEvents: Int,
+        maxCredits: Int
     ) {
         self.maxUnwrittenEvents = max(0, maxUnwrittenEvents)
         self.maxCredits = max(1, maxCredits)

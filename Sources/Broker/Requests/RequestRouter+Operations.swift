@@ -3,17 +3,17 @@ import NIOCore
 
 extension RequestRouter {
     /// Gathers the ``OperationsSnapshot``: each group described as `groups describe` does (one hop
-    /// to its loop and one per partition), the scheduler's pending count, the Kafka counts. For
+    /// to its loop and one per partition), the scheduler's figures (one hop), the Kafka counts. For
     /// scrapes and status requests, not for hot paths.
     func operationsSnapshot() async throws -> OperationsSnapshot {
         var snapshot = OperationsSnapshot()
         snapshot.kafkaConnections = statistics.kafkaConnectionCount
         if let scheduler = schedules.withLockedValue({ $0 })?.current {
-            let statistics: Scheduler.Statistics
-            (snapshot.pendingSchedules, snapshot.scheduleMemtableEntries, statistics) = try await scheduler.loop.submit
-            {
-                (scheduler.pendingTotal, Int64(scheduler.memtableEntryCount), scheduler.statistics)
+            let (pending, memtableEntries, statistics) = try await scheduler.loop.submit {
+                (scheduler.pendingTotal, scheduler.memtableEntryCount, scheduler.statistics)
             }.get()
+            snapshot.pendingSchedules = pending
+            snapshot.scheduleMemtableEntries = Int64(memtableEntries)
             snapshot.schedulesFired = Int64(statistics.fired)
             snapshot.scheduleLatenessTotalMilliseconds = statistics.latenessTotalMilliseconds
             snapshot.scheduleLatenessMaxMilliseconds = statistics.latenessMaxMilliseconds

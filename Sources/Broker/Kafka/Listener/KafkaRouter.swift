@@ -39,7 +39,7 @@ final class KafkaRouter: Sendable {
     init(
         router: RequestRouter,
         coordinator: KafkaGroupCoordinator,
-        offsetLimits: KafkaOffsetLimits = KafkaOffsetLimits(),
+        offsetLimits: KafkaOffsetLimits,
         logger: Logger
     ) {
         self.router = router
